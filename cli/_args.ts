@@ -1,0 +1,47 @@
+/**
+ * Argument parsing for CLI commands over `node:util`'s `parseArgs`, with mistakes turned into
+ * {@linkcode UsageError}s that `cli.ts` prints with the command's usage.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./_command.ts";
+
+/** The option table a command declares (node:util's format). */
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `args` against `options`; unknown options and missing values become usage errors.
+ *
+ * @param args The command's arguments.
+ * @param options The option table.
+ * @returns The parsed values and positionals.
+ */
+export function parseCommandArgs<T extends OptionSpec>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * Reads a numeric option, or `fallback` when it was not given.
+ *
+ * @param name The option's name, for the message.
+ * @param value The raw string value.
+ * @param fallback The default.
+ * @returns The number.
+ */
+export function numberOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) {
+    throw new UsageError(`--${name} must be a number, got "${value}"`);
+  }
+  return n;
+}

@@ -1,0 +1,173 @@
+/**
+ * The open WebGPU device with everything prism keeps beside it: what was found, the buffer pool,
+ * the pipeline cache, and helpers that make GPU errors throw.
+ *
+ * @module
+ */
+
+import { BackendUnavailableError } from "../core/errors.ts";
+import { BufferPool } from "./buffer_pool.ts";
+import { type DispatchSize, dispatchSize } from "./dispatch.ts";
+import { PipelineCache } from "./pipeline_cache.ts";
+import { readBack } from "./readback.ts";
+import type { GpuAvailable } from "./types.ts";
+import { withErrorScopes } from "./_error_scope.ts";
+
+/**
+ * A device and its companions. Get the shared one from `getGpu()` in `./device.ts`; a context
+ * built by hand is the caller's to {@linkcode GpuContext.destroy}.
+ *
+ * @example
+ * ```ts
+ * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+ * if ((await gpuStatus()).available) {
+ *   const gpu = await getGpu();
+ *   console.assert(gpu.limits.maxStorageBufferBindingSize === gpu.status.limits.maxStorageBufferBindingSize);
+ * }
+ * await releaseGpu();
+ * ```
+ */
+export class GpuContext {
+  /** The device. */
+  readonly device: GPUDevice;
+  /** What was found: adapter, features, limits. */
+  readonly status: GpuAvailable;
+  /** The device's limits (the adapter's own, requested in full). */
+  readonly limits: GPUSupportedLimits;
+  /** Buffers by size bucket and usage, with exact byte counters. */
+  readonly pool: BufferPool;
+  /** Compute pipelines by program and override values. */
+  readonly pipelines: PipelineCache;
+  #lost: GPUDeviceLostInfo | undefined;
+
+  /**
+   * @param device An open device.
+   * @param status What was found when it was opened.
+   */
+  constructor(device: GPUDevice, status: GpuAvailable) {
+    this.device = device;
+    this.status = status;
+    this.limits = device.limits;
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    device.lost.then((info) => {
+      this.#lost = info;
+    });
+  }
+
+  /** Why the device was lost (`reason` is `"destroyed"` after `destroy()`), or `undefined`. */
+  get lost(): GPUDeviceLostInfo | undefined {
+    return this.#lost;
+  }
+
+  /**
+   * Runs `fn` inside `validation`, `out-of-memory` and `internal` error scopes and throws what
+   * they catch. After an out-of-memory error the pool is purged, since a buffer whose creation
+   * failed must not be reused. Scopes are per device: keep GPU work of other tasks out of `fn`'s
+   * awaits, or its errors are blamed on `label`.
+   *
+   * @param label Names the work in errors, e.g. the program name.
+   * @param fn The GPU work; may be async.
+   * @returns What `fn` returns.
+   * @throws {OutOfMemoryError} When an allocation failed.
+   * @throws {KernelError} `KernelError(label, -1, message)` for validation and internal errors.
+   * @throws {BackendUnavailableError} When the device was lost.
+   * @example
+   * ```ts
+   * import { KernelError } from "../core/errors.ts";
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   const error = await gpu.scoped("example", () => {
+   *     gpu.device.createBuffer({ size: 6, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+   *   }).catch((e) => e);
+   *   console.assert(error instanceof KernelError && error.kernel === "example");
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  async scoped<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
+    this.#assertAlive(label);
+    const result = await withErrorScopes(this.device, label, fn, () => this.pool.purge());
+    // A lost device swallows errors and leaves results unwritten: never return them.
+    this.#assertAlive(label);
+    return result;
+  }
+
+  /**
+   * Reads `bytes` bytes of `buffer` from `byteOffset` back to the CPU (see `readBack()` in
+   * `./readback.ts`).
+   *
+   * @param buffer A buffer with `COPY_SRC` usage on this device.
+   * @param byteOffset Where to start, a multiple of 4.
+   * @param bytes How many bytes, a multiple of 4.
+   * @returns A new `ArrayBuffer` owned by the caller.
+   * @throws {TypeError} When the buffer lacks `COPY_SRC`.
+   * @throws {RangeError} When the range is unaligned or past the end.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   const buffer = gpu.pool.acquire(8, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "x");
+   *   gpu.device.queue.writeBuffer(buffer, 0, new Uint32Array([7, 9]));
+   *   console.assert(new Uint32Array(await gpu.readBack(buffer, 4, 4))[0] === 9);
+   *   gpu.pool.release(buffer);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  readBack(buffer: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    return readBack(this.pool, { buffer, byteOffset, bytes });
+  }
+
+  /**
+   * Lays a 1-D workgroup count out within this device's `maxComputeWorkgroupsPerDimension`
+   * (see `dispatchSize()` in `./dispatch.ts`).
+   *
+   * @param workgroups The workgroups needed.
+   * @returns `{ x, y }` for `dispatchWorkgroups(x, y)`.
+   * @throws {RangeError} When even two dimensions cannot hold them.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * if ((await gpuStatus()).available) {
+   *   const { x, y } = (await getGpu()).dispatchSize(10);
+   *   console.assert(x === 10 && y === 1);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  dispatchSize(workgroups: number): DispatchSize {
+    return dispatchSize(workgroups, this.limits.maxComputeWorkgroupsPerDimension);
+  }
+
+  /**
+   * Destroys the pool's buffers and the device. `releaseGpu()` does this for the shared context.
+   *
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   gpu.destroy();
+   *   await gpu.device.lost;
+   *   console.assert(gpu.lost?.reason === "destroyed");
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  destroy(): void {
+    this.pool.destroy();
+    this.device.destroy();
+  }
+
+  #assertAlive(label: string): void {
+    if (this.#lost === undefined) return;
+    throw new BackendUnavailableError(
+      "webgpu",
+      `the device was lost (${this.#lost.reason ?? "unknown"}: ${this.#lost.message}) ` +
+        `before ${label} finished; call getGpu() again for a new device`,
+    );
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Sample types shared by the binary formats (`.npy`, ENVI): sizes, decoding from either byte
+ * order, and exact positioned reads from an open file.
+ *
+ * @module
+ */
+
+import { InvalidDataError } from "../core/errors.ts";
+import { checkInteger } from "../core/validate.ts";
+
+/** The element types the readers support, in numpy's kind+size spelling. */
+export type SampleType = "f4" | "f8" | "i2" | "u2" | "i4" | "u1";
+
+/** A typed array holding one of the {@linkcode SampleType}s. */
+export type SampleArray =
+  | Float32Array
+  | Float64Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint8Array;
+
+/** Bytes per element of each sample type. */
+export const SAMPLE_BYTES: Readonly<Record<SampleType, number>> = {
+  f4: 4,
+  f8: 8,
+  i2: 2,
+  u2: 2,
+  i4: 4,
+  u1: 1,
+};
+
+/** numpy's names for the sample types, used as the `dtype` the readers report. */
+export const SAMPLE_NAMES: Readonly<Record<SampleType, string>> = {
+  f4: "float32",
+  f8: "float64",
+  i2: "int16",
+  u2: "uint16",
+  i4: "int32",
+  u1: "uint8",
+};
+
+const CONSTRUCTORS = {
+  f4: Float32Array,
+  f8: Float64Array,
+  i2: Int16Array,
+  u2: Uint16Array,
+  i4: Int32Array,
+  u1: Uint8Array,
+} as const;
+
+// Typed arrays use the host's byte order; every platform Deno runs on is little-endian, and this
+// check keeps a big-endian host correct rather than silently wrong.
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Returns the sample type of a typed array, or `undefined` when it is none of them.
+ *
+ * @param data The array.
+ * @returns Its sample type.
+ */
+export function sampleTypeOf(data: unknown): SampleType | undefined {
+  for (const [type, ctor] of Object.entries(CONSTRUCTORS)) {
+    if (data instanceof ctor) return type as SampleType;
+  }
+  return undefined;
+}
+
+/**
+ * Decodes `bytes` into a fresh typed array of `type` (always a copy, so the result is aligned and
+ * independent of the source buffer).
+ *
+ * @param bytes Exactly `n * SAMPLE_BYTES[type]` bytes.
+ * @param type The element type.
+ * @param littleEndian Byte order of `bytes`.
+ * @returns The values.
+ */
+export function decodeSamples(
+  bytes: Uint8Array,
+  type: SampleType,
+  littleEndian: boolean,
+): SampleArray {
+  const size = SAMPLE_BYTES[type];
+  const n = Math.floor(bytes.length / size);
+  const out = new CONSTRUCTORS[type](n);
+  const raw = new Uint8Array(out.buffer);
+  raw.set(bytes.subarray(0, n * size));
+  if (littleEndian !== HOST_LITTLE_ENDIAN && size > 1) swapBytes(raw, size);
+  return out;
+}
+
+/**
+ * Decodes `bytes` of any sample type into float32 (float64 and int32 are rounded to nearest).
+ *
+ * @param bytes The encoded values.
+ * @param type The element type.
+ * @param littleEndian Byte order of `bytes`.
+ * @returns The values as float32.
+ */
+export function decodeToFloat32(
+  bytes: Uint8Array,
+  type: SampleType,
+  littleEndian: boolean,
+): Float32Array {
+  const samples = decodeSamples(bytes, type, littleEndian);
+  if (samples instanceof Float32Array) return samples;
+  const out = new Float32Array(samples.length);
+  out.set(samples);
+  return out;
+}
+
+/**
+ * Encodes a typed array as little-endian bytes (a copy).
+ *
+ * @param data The values.
+ * @returns Their little-endian bytes.
+ */
+export function encodeLittleEndian(data: SampleArray): Uint8Array {
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (!HOST_LITTLE_ENDIAN && data.BYTES_PER_ELEMENT > 1) swapBytes(raw, data.BYTES_PER_ELEMENT);
+  return raw;
+}
+
+function swapBytes(raw: Uint8Array, size: number): void {
+  for (let i = 0; i < raw.length; i += size) {
+    for (let a = i, b = i + size - 1; a < b; a++, b--) {
+      const t = raw[a];
+      raw[a] = raw[b];
+      raw[b] = t;
+    }
+  }
+}
+
+/**
+ * Reads exactly `length` bytes at `position` of an open file.
+ *
+ * @param file The open file.
+ * @param position Byte offset from the start.
+ * @param length Bytes wanted.
+ * @param name The file's name for messages.
+ * @returns The bytes.
+ * @throws {InvalidDataError} When the file ends first.
+ */
+export async function readExactly(
+  file: Deno.FsFile,
+  position: number,
+  length: number,
+  name: string,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await file.seek(position, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(out.subarray(got));
+    if (n === null) {
+      throw new InvalidDataError(
+        `${name} is truncated: too few bytes at offset ${position}: expected ${length} got ${got}; ` +
+          `the file was cut short, write it again`,
+      );
+    }
+    got += n;
+  }
+  return out;
+}
+
+/**
+ * Runs async tasks one after another even when they are started together, because a file's
+ * seek-then-read pair must not interleave with another.
+ *
+ * @returns A function that queues a task and resolves with its result.
+ */
+export function serialQueue(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
+ * Checks a slice `[start, start + count)` along an axis of `rows` entries.
+ *
+ * @param start First row.
+ * @param count Rows wanted.
+ * @param rows Rows available.
+ * @throws {TypeError} When either is not a whole number.
+ * @throws {RangeError} When the slice leaves `[0, rows]`.
+ */
+export function checkRowRange(start: number, count: number, rows: number): void {
+  checkInteger("start", start, 0, rows);
+  checkInteger("count", count, 0, rows - start);
+}

@@ -1,0 +1,361 @@
+/**
+ * ENVI raster files: a text header (`.hdr`) beside a raw binary data file, in band-sequential
+ * (bsq), band-interleaved-by-line (bil) or band-interleaved-by-pixel (bip) order. Read whole or
+ * streamed by image lines, always returned as BIP float32.
+ *
+ * Supported data types: 2 (int16), 4 (float32), 5 (float64), 12 (uint16).
+ *
+ * @module
+ */
+
+import type { Cube } from "../core/types.ts";
+import { InvalidDataError } from "../core/errors.ts";
+import {
+  checkRowRange,
+  decodeToFloat32,
+  readExactly,
+  SAMPLE_BYTES,
+  type SampleType,
+  serialQueue,
+} from "./_binary.ts";
+
+/** What an ENVI header says, with the data file it points to. */
+export interface EnviHeader {
+  /** Pixels per line (image width). */
+  samples: number;
+  /** Lines (image height). */
+  lines: number;
+  /** Spectral bands. */
+  bands: number;
+  /** Bytes to skip at the start of the data file. */
+  headerOffset: number;
+  /** ENVI's data type code (2, 4, 5 or 12). */
+  dataType: number;
+  /** The element type of the data file. */
+  sampleType: SampleType;
+  /** How bands are interleaved in the data file. */
+  interleave: "bsq" | "bil" | "bip";
+  /** 0 little-endian, 1 big-endian. */
+  byteOrder: 0 | 1;
+  /** Band centre wavelengths, when the header lists them. */
+  wavelengths?: number[];
+  /** The data file's path. */
+  dataFile: string;
+  /** Every header field as text, keys lower-cased with single spaces. */
+  fields: Record<string, string>;
+}
+
+/** An open ENVI image whose lines are read on demand. */
+export interface EnviReader {
+  /** Image lines. */
+  readonly height: number;
+  /** Pixels per line. */
+  readonly width: number;
+  /** Spectral bands. */
+  readonly bands: number;
+  /** The parsed header. */
+  readonly header: EnviHeader;
+  /**
+   * Reads `lineCount` image lines from `lineStart` as BIP float32
+   * (`lineCount * width * bands` values). Calls may overlap; they run one after another.
+   */
+  readRows(lineStart: number, lineCount: number): Promise<Float32Array>;
+  /** Closes the data file. */
+  close(): void;
+  /** Closes the data file (`using reader = await openEnvi(...)`). */
+  [Symbol.dispose](): void;
+}
+
+const DATA_TYPES: Readonly<Record<number, SampleType>> = { 2: "i2", 4: "f4", 5: "f8", 12: "u2" };
+const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
+
+/**
+ * Parses an ENVI header and finds its data file: the `data file` field if present, else the
+ * header's stem with no extension or with `.img .dat .raw .bsq .bil .bip` (either case).
+ *
+ * @param hdrPath The `.hdr` file.
+ * @returns The header.
+ * @throws {InvalidDataError} When the first line is not `ENVI`, a required field
+ * (samples, lines, bands, data type) is missing or malformed, the data type is unsupported (the
+ * message lists the supported ones), the interleave or byte order is unknown, or the wavelength
+ * list does not have one value per band.
+ * @throws {Deno.errors.NotFound} When the header or its data file does not exist (the message
+ * lists the names tried).
+ * @example
+ * ```ts
+ * import { readEnviHeader } from "./envi.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.hdr`, "ENVI\nsamples = 2\nlines = 1\nbands = 3\n" +
+ *   "data type = 4\ninterleave = bip\nbyte order = 0\nwavelength = {400, 500,\n 600}\n");
+ * await Deno.writeFile(`${dir}/a.img`, new Uint8Array(24));
+ * const h = await readEnviHeader(`${dir}/a.hdr`);
+ * console.assert(h.bands === 3 && h.wavelengths?.[2] === 600 && h.dataFile.endsWith("a.img"));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
+  if (typeof hdrPath !== "string") throw new TypeError("hdrPath must be a string");
+  const text = await Deno.readTextFile(hdrPath);
+  const fields = parseFields(text, hdrPath);
+  const bad = (what: string) => new InvalidDataError(`ENVI header ${hdrPath}: ${what}`);
+  const whole = (key: string, fallback?: number): number => {
+    const raw = fields[key];
+    if (raw === undefined) {
+      if (fallback !== undefined) return fallback;
+      throw bad(`the required field '${key}' is missing; add '${key} = <value>'`);
+    }
+    if (!/^\d+$/.test(raw)) throw bad(`'${key}' must be a whole number >= 0, got '${raw}'`);
+    return Number.parseInt(raw, 10);
+  };
+  const samples = whole("samples");
+  const lines = whole("lines");
+  const bands = whole("bands");
+  const headerOffset = whole("header offset", 0);
+  const dataType = whole("data type");
+  const sampleType = DATA_TYPES[dataType];
+  if (sampleType === undefined) {
+    throw new InvalidDataError(
+      `ENVI header ${hdrPath}: data type ${dataType} is not supported; supported are ` +
+        `2 (int16), 4 (float32), 5 (float64), 12 (uint16). Convert the image to one of them`,
+    );
+  }
+  const interleave = (fields["interleave"] ?? "bsq").toLowerCase();
+  if (interleave !== "bsq" && interleave !== "bil" && interleave !== "bip") {
+    throw bad(`interleave '${interleave}' is unknown; use bsq, bil or bip`);
+  }
+  const byteOrder = whole("byte order", 0);
+  if (byteOrder !== 0 && byteOrder !== 1) {
+    throw bad(`byte order ${byteOrder} is unknown; use 0 (little-endian) or 1 (big-endian)`);
+  }
+  let wavelengths: number[] | undefined;
+  if (fields["wavelength"] !== undefined) {
+    wavelengths = listValues(fields["wavelength"]).map(Number);
+    if (wavelengths.length !== bands || wavelengths.some((w) => !Number.isFinite(w))) {
+      throw bad(
+        `'wavelength' must list ${bands} numbers (one per band), got ` +
+          `${JSON.stringify(fields["wavelength"]).slice(0, 120)}`,
+      );
+    }
+  }
+  const dataFile = await findDataFile(hdrPath, fields["data file"]);
+  return {
+    samples,
+    lines,
+    bands,
+    headerOffset,
+    dataType,
+    sampleType,
+    interleave,
+    byteOrder,
+    ...(wavelengths === undefined ? {} : { wavelengths }),
+    dataFile,
+    fields,
+  };
+}
+
+/**
+ * Opens an ENVI image for reading lines on demand, so cubes larger than memory stream. Only the
+ * header is read here; the data file's size is checked against it.
+ *
+ * @param hdrPath The `.hdr` file.
+ * @returns A reader; close it when done.
+ * @throws {InvalidDataError} On a bad header (see {@linkcode readEnviHeader}) or a data file
+ * smaller than the header promises (the message gives expected and actual bytes).
+ * @throws {Deno.errors.NotFound} When the header or data file does not exist.
+ * @example
+ * ```ts
+ * import { openEnvi } from "./envi.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.hdr`,
+ *   "ENVI\nsamples = 2\nlines = 2\nbands = 1\ndata type = 4\ninterleave = bsq\n");
+ * await Deno.writeFile(`${dir}/a.img`, new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer));
+ * const reader = await openEnvi(`${dir}/a.hdr`);
+ * const line1 = await reader.readRows(1, 1);
+ * reader.close();
+ * console.assert(line1[0] === 3 && line1[1] === 4);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openEnvi(hdrPath: string): Promise<EnviReader> {
+  const header = await readEnviHeader(hdrPath);
+  const { samples: width, lines: height, bands, sampleType, interleave } = header;
+  const size = SAMPLE_BYTES[sampleType];
+  const file = await Deno.open(header.dataFile, { read: true });
+  try {
+    const actual = (await file.stat()).size;
+    const expected = header.headerOffset + height * width * bands * size;
+    if (actual < expected) {
+      throw new InvalidDataError(
+        `ENVI data file ${header.dataFile} is truncated: the header promises ${height} lines x ` +
+          `${width} samples x ${bands} bands of ${size}-byte values after a ${header.headerOffset}` +
+          `-byte offset: expected ${expected} bytes, got ${actual}`,
+      );
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  const little = header.byteOrder === 0;
+  const queue = serialQueue();
+  let closed = false;
+  const close = () => {
+    if (!closed) file.close();
+    closed = true;
+  };
+  const lineBytes = width * bands * size;
+  const read = (offset: number, length: number) =>
+    readExactly(file, header.headerOffset + offset, length, header.dataFile);
+
+  const readRows = (lineStart: number, lineCount: number): Promise<Float32Array> => {
+    checkRowRange(lineStart, lineCount, height);
+    if (closed) return Promise.reject(new TypeError(`ENVI reader for ${hdrPath} is closed`));
+    return queue(async () => {
+      if (interleave === "bip") {
+        return decodeToFloat32(
+          await read(lineStart * lineBytes, lineCount * lineBytes),
+          sampleType,
+          little,
+        );
+      }
+      const out = new Float32Array(lineCount * width * bands);
+      if (interleave === "bil") {
+        // Each line holds band 0's samples, then band 1's, ...
+        const v = decodeToFloat32(
+          await read(lineStart * lineBytes, lineCount * lineBytes),
+          sampleType,
+          little,
+        );
+        for (let l = 0; l < lineCount; l++) {
+          for (let b = 0; b < bands; b++) {
+            const src = (l * bands + b) * width;
+            const dst = l * width * bands + b;
+            for (let x = 0; x < width; x++) out[dst + x * bands] = v[src + x];
+          }
+        }
+        return out;
+      }
+      // bsq: one contiguous run of the wanted lines per band.
+      const bandBytes = height * width * size;
+      for (let b = 0; b < bands; b++) {
+        const v = decodeToFloat32(
+          await read(b * bandBytes + lineStart * width * size, lineCount * width * size),
+          sampleType,
+          little,
+        );
+        for (let p = 0; p < v.length; p++) out[p * bands + b] = v[p];
+      }
+      return out;
+    });
+  };
+  return { height, width, bands, header, readRows, close, [Symbol.dispose]: close };
+}
+
+/**
+ * Reads a whole ENVI image as a BIP float32 cube.
+ *
+ * @param hdrPath The `.hdr` file.
+ * @returns The cube (`data[(y * width + x) * bands + b]`).
+ * @throws {InvalidDataError} On a bad header or a truncated data file.
+ * @throws {Deno.errors.NotFound} When the header or data file does not exist.
+ * @example
+ * ```ts
+ * import { readEnvi } from "./envi.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.hdr`,
+ *   "ENVI\nsamples = 1\nlines = 1\nbands = 2\ndata type = 2\ninterleave = bil\nbyte order = 1\n");
+ * await Deno.writeFile(`${dir}/a`, new Uint8Array([0, 7, 255, 254]));
+ * const cube = await readEnvi(`${dir}/a.hdr`);
+ * console.assert(cube.data[0] === 7 && cube.data[1] === -2);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readEnvi(hdrPath: string): Promise<Cube> {
+  using reader = await openEnvi(hdrPath);
+  const data = await reader.readRows(0, reader.height);
+  return { data, height: reader.height, width: reader.width, bands: reader.bands };
+}
+
+/** Splits the header into `key = value` fields; `{...}` values may span lines. */
+function parseFields(text: string, hdrPath: string): Record<string, string> {
+  const body = text.replace(/^\uFEFF/, "");
+  const firstBreak = body.search(/\r?\n|$/);
+  if (body.slice(0, firstBreak).trim() !== "ENVI") {
+    throw new InvalidDataError(
+      `${hdrPath} is not an ENVI header: its first line must be 'ENVI', got ` +
+        `${JSON.stringify(body.slice(0, Math.min(firstBreak, 40)))}`,
+    );
+  }
+  const fields: Record<string, string> = {};
+  const rest = body.slice(firstBreak);
+  let i = 0;
+  let line = 1;
+  while (i < rest.length) {
+    const eol = rest.indexOf("\n", i);
+    const end = eol < 0 ? rest.length : eol;
+    const raw = rest.slice(i, end);
+    i = end + 1;
+    line++;
+    const eq = raw.indexOf("=");
+    if (eq < 0) {
+      if (raw.trim() === "" || raw.trim().startsWith(";")) continue;
+      throw new InvalidDataError(
+        `ENVI header ${hdrPath}, line ${line}: expected 'key = value', got ` +
+          `${JSON.stringify(raw.trim().slice(0, 80))}`,
+        { position: { line } },
+      );
+    }
+    const key = raw.slice(0, eq).trim().toLowerCase().replace(/\s+/g, " ");
+    let value = raw.slice(eq + 1).trim();
+    if (value.startsWith("{")) {
+      const startLine = line;
+      while (!value.includes("}")) {
+        if (i >= rest.length) {
+          throw new InvalidDataError(
+            `ENVI header ${hdrPath}: the '{' of '${key}' on line ${startLine} is never closed`,
+            { position: { line: startLine } },
+          );
+        }
+        const next = rest.indexOf("\n", i);
+        const stop = next < 0 ? rest.length : next;
+        value += "\n" + rest.slice(i, stop).trim();
+        i = stop + 1;
+        line++;
+      }
+      value = value.slice(0, value.lastIndexOf("}") + 1);
+    }
+    fields[key] = value;
+  }
+  return fields;
+}
+
+/** The comma-separated items of a `{...}` value. */
+function listValues(value: string): string[] {
+  return value.replace(/^\{|\}$/g, "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+async function findDataFile(hdrPath: string, named: string | undefined): Promise<string> {
+  const slash = Math.max(hdrPath.lastIndexOf("/"), hdrPath.lastIndexOf("\\"));
+  const folder = hdrPath.slice(0, slash + 1);
+  let tried: string[];
+  if (named !== undefined && named.trim() !== "") {
+    const n = named.trim();
+    tried = [n.startsWith("/") || /^[A-Za-z]:[\\/]/.test(n) ? n : folder + n];
+  } else {
+    const stem = hdrPath.replace(/\.hdr$/i, "");
+    tried = DATA_EXTENSIONS.flatMap((
+      e,
+    ) => (e === "" ? [stem] : [stem + e, stem + e.toUpperCase()]));
+    if (stem === hdrPath) tried = tried.filter((p) => p !== hdrPath);
+  }
+  for (const candidate of tried) {
+    try {
+      if ((await Deno.stat(candidate)).isFile) return candidate;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  throw new Deno.errors.NotFound(
+    `The data file of ENVI header ${hdrPath} was not found; tried ${tried.join(", ")}. ` +
+      `Put it beside the header or name it with 'data file = <path>'`,
+  );
+}

@@ -1,0 +1,390 @@
+/**
+ * numpy's `.npy` format, versions 1.0, 2.0 and 3.0: read whole arrays (C or Fortran order, either
+ * byte order), stream row slices of C-order files larger than memory, and write atomically.
+ *
+ * Supported element types: float32, float64, int16, uint16, int32, uint8 (`f4 f8 i2 u2 i4 u1`).
+ *
+ * @module
+ */
+
+import { InvalidDataError } from "../core/errors.ts";
+import {
+  checkRowRange,
+  decodeSamples,
+  decodeToFloat32,
+  encodeLittleEndian,
+  readExactly,
+  SAMPLE_BYTES,
+  SAMPLE_NAMES,
+  type SampleArray,
+  type SampleType,
+  sampleTypeOf,
+  serialQueue,
+} from "./_binary.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+/** An array read from a `.npy` file, always in C (row-major) order. */
+export interface NpyArray {
+  /** The values, C order, in the file's element type. */
+  data: Float32Array | Float64Array | Int16Array | Uint16Array | Int32Array | Uint8Array;
+  /** The extent of each axis (`[]` for a scalar). */
+  shape: number[];
+  /** numpy's name of the element type: `float32`, `float64`, `int16`, `uint16`, `int32`, `uint8`. */
+  dtype: string;
+}
+
+/** An open `.npy` file whose rows (slices along the first axis) are read on demand. */
+export interface NpyReader {
+  /** The extent of each axis. */
+  readonly shape: readonly number[];
+  /** numpy's name of the element type. */
+  readonly dtype: string;
+  /** Rows along the first axis (1 for a scalar). */
+  readonly rows: number;
+  /** Values per row: the product of the other axes. */
+  readonly rowLength: number;
+  /**
+   * Reads `count` rows from `start` as float32 (other types converted; float64 and int32 are
+   * rounded to nearest). Calls may overlap; they run one after another.
+   */
+  readRows(start: number, count: number): Promise<Float32Array>;
+  /** Closes the file. */
+  close(): void;
+  /** Closes the file (`using reader = await openNpy(...)`). */
+  [Symbol.dispose](): void;
+}
+
+/** What a parsed header says. */
+interface NpyHeader {
+  type: SampleType;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  dataOffset: number;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const SUPPORTED = "float32, float64, int16, uint16, int32, uint8 (<f4 <f8 <i2 <u2 <i4 |u1, or >)";
+
+/**
+ * Reads a whole `.npy` array. Fortran-order files are transposed to C order; big-endian files are
+ * converted to the host's order.
+ *
+ * @param source A file path or the file's bytes.
+ * @returns The array in C order.
+ * @throws {InvalidDataError} When the bytes are not a supported `.npy` (bad magic, bad header,
+ * unsupported dtype, too few bytes: the message names the file and what is wrong).
+ * @throws {Deno.errors.NotFound} When the file does not exist.
+ * @example
+ * ```ts
+ * import { encodeNpy, readNpy } from "./npy.ts";
+ * const bytes = encodeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * const a = await readNpy(bytes);
+ * console.assert(a.dtype === "float32" && a.shape[1] === 3 && a.data[5] === 6);
+ * ```
+ */
+export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
+  let bytes: Uint8Array;
+  let name: string;
+  if (typeof source === "string") {
+    bytes = await Deno.readFile(source);
+    name = source;
+  } else if (source instanceof Uint8Array) {
+    bytes = source;
+    name = "the .npy bytes";
+  } else {
+    throw new TypeError("source must be a file path or a Uint8Array of .npy bytes");
+  }
+  const header = parseHeader(bytes, name);
+  const count = product(header.shape);
+  const expected = count * SAMPLE_BYTES[header.type];
+  const got = bytes.length - header.dataOffset;
+  if (got < expected) {
+    throw new InvalidDataError(
+      `${name} is truncated: too few bytes of data for shape (${header.shape.join(", ")}) ` +
+        `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${got}; write the file again`,
+    );
+  }
+  const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
+  let data = decodeSamples(raw, header.type, header.littleEndian);
+  if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
+  return { data, shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
+}
+
+/**
+ * Opens a C-order `.npy` file for reading rows on demand, without loading it: for files larger
+ * than memory. Only the header is read here.
+ *
+ * @param path The file.
+ * @returns A reader; close it when done.
+ * @throws {InvalidDataError} On a bad header, an unsupported dtype, Fortran order (convert the
+ * file with `np.ascontiguousarray` or load it whole with {@linkcode readNpy}), or a file shorter
+ * than its header promises.
+ * @throws {Deno.errors.NotFound} When the file does not exist.
+ * @example
+ * ```ts
+ * import { openNpy, writeNpy } from "./npy.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeNpy(`${dir}/a.npy`, new Int16Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+ * const reader = await openNpy(`${dir}/a.npy`);
+ * const rows = await reader.readRows(1, 2);
+ * reader.close();
+ * console.assert(rows.length === 4 && rows[0] === 3);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openNpy(path: string): Promise<NpyReader> {
+  if (typeof path !== "string") throw new TypeError("path must be a string");
+  const file = await Deno.open(path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    const prefix = await readPrefix(file, path, size);
+    const header = parseHeader(prefix, path);
+    if (header.fortranOrder && header.shape.length > 1) {
+      throw new InvalidDataError(
+        `${path} is stored in Fortran order, so its rows are not contiguous and cannot be ` +
+          `streamed; convert it (np.save(path, np.ascontiguousarray(a))) or load it whole ` +
+          `with readNpy()`,
+      );
+    }
+    const rows = header.shape.length === 0 ? 1 : header.shape[0];
+    const rowLength = product(header.shape.slice(1));
+    const itemSize = SAMPLE_BYTES[header.type];
+    const expected = rows * rowLength * itemSize;
+    if (size - header.dataOffset < expected) {
+      throw new InvalidDataError(
+        `${path} is truncated: too few bytes of data for shape (${header.shape.join(", ")}) ` +
+          `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${size - header.dataOffset}`,
+      );
+    }
+    const queue = serialQueue();
+    let closed = false;
+    const close = () => {
+      if (!closed) file.close();
+      closed = true;
+    };
+    return {
+      shape: header.shape,
+      dtype: SAMPLE_NAMES[header.type],
+      rows,
+      rowLength,
+      readRows(start: number, count: number): Promise<Float32Array> {
+        checkRowRange(start, count, rows);
+        if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
+        return queue(async () => {
+          const bytes = await readExactly(
+            file,
+            header.dataOffset + start * rowLength * itemSize,
+            count * rowLength * itemSize,
+            path,
+          );
+          return decodeToFloat32(bytes, header.type, header.littleEndian);
+        });
+      },
+      close,
+      [Symbol.dispose]: close,
+    };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/**
+ * Encodes an array as `.npy` bytes (version 1.0, or 2.0 when the header needs it), C order,
+ * little-endian.
+ *
+ * @param data The values, C order.
+ * @param shape The extent of each axis; its product must equal `data.length`.
+ * @returns The file's bytes.
+ * @throws {TypeError} When `data` is not a supported typed array or `shape` does not match it.
+ * @example
+ * ```ts
+ * import { encodeNpy } from "./npy.ts";
+ * const bytes = encodeNpy(new Float64Array([1, 2]), [2]);
+ * console.assert(bytes[0] === 0x93 && bytes.length % 64 === 16);
+ * ```
+ */
+export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Array {
+  const type = sampleTypeOf(data);
+  if (type === undefined) {
+    throw new TypeError(
+      `data must be a Float32Array, Float64Array, Int16Array, Uint16Array, Int32Array or ` +
+        `Uint8Array, got ${(data as object)?.constructor?.name ?? typeof data}`,
+    );
+  }
+  checkShape(shape, data.length);
+  const descr = type === "u1" ? "|u1" : `<${type}`;
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
+  // Version 1.0 stores the header length in 2 bytes; longer headers (very many axes) need 2.0.
+  const version = dict.length + 11 > 0xffff ? 2 : 1;
+  const prefixLength = version === 1 ? 10 : 12;
+  // numpy pads with spaces and a final newline so the data starts on a 64-byte boundary.
+  const headerLength = Math.ceil((prefixLength + dict.length + 1) / 64) * 64 - prefixLength;
+  const header = dict.padEnd(headerLength - 1, " ") + "\n";
+  const body = encodeLittleEndian(data);
+  const out = new Uint8Array(prefixLength + headerLength + body.length);
+  out.set(MAGIC, 0);
+  out[6] = version;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, headerLength, true);
+  else view.setUint32(8, headerLength, true);
+  out.set(new TextEncoder().encode(header), prefixLength);
+  out.set(body, prefixLength + headerLength);
+  return out;
+}
+
+/**
+ * Writes an array to a `.npy` file atomically (see {@linkcode encodeNpy} for the format).
+ *
+ * @param path The file to create or replace.
+ * @param data The values, C order.
+ * @param shape The extent of each axis.
+ * @returns Resolves once the file is in place.
+ * @throws {TypeError} When `data` is not a supported typed array or `shape` does not match it.
+ * @throws {Deno.errors.NotFound} When the folder does not exist.
+ * @example
+ * ```ts
+ * import { readNpy, writeNpy } from "./npy.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeNpy(`${dir}/x.npy`, new Float32Array([0.5, 1.5]), [2, 1]);
+ * console.assert((await readNpy(`${dir}/x.npy`)).data[1] === 1.5);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeNpy(
+  path: string,
+  data: SampleArray,
+  shape: readonly number[],
+): Promise<void> {
+  await writeFileAtomic(path, encodeNpy(data, shape));
+}
+
+/** Reads the magic, version and header bytes of an open file (no more than the header needs). */
+async function readPrefix(file: Deno.FsFile, name: string, size: number): Promise<Uint8Array> {
+  if (size < 12) {
+    throw new InvalidDataError(
+      `${name} is not a .npy file: too few bytes for the header: expected at least 12 got ${size}`,
+    );
+  }
+  const start = await readExactly(file, 0, 12, name);
+  checkMagic(start, name);
+  const view = new DataView(start.buffer);
+  const headerLength = start[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const prefixLength = start[6] === 1 ? 10 : 12;
+  if (size < prefixLength + headerLength) {
+    throw new InvalidDataError(
+      `${name} is truncated inside its header: expected ${prefixLength + headerLength} ` +
+        `bytes got ${size}`,
+    );
+  }
+  return await readExactly(file, 0, prefixLength + headerLength, name);
+}
+
+function checkMagic(bytes: Uint8Array, name: string): void {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new InvalidDataError(
+      `${name} is not a .npy file: bad magic (the file must start with \\x93NUMPY); ` +
+        `save it with numpy.save()`,
+    );
+  }
+  if (bytes[6] < 1 || bytes[6] > 3) {
+    throw new InvalidDataError(
+      `${name} has .npy format version ${bytes[6]}.${bytes[7]}; supported are 1.0, 2.0, 3.0`,
+    );
+  }
+}
+
+function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
+  checkMagic(bytes, name);
+  const major = bytes[6];
+  const prefixLength = major === 1 ? 10 : 12;
+  if (bytes.length < prefixLength) {
+    throw new InvalidDataError(`${name} is truncated inside its header`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (bytes.length < prefixLength + headerLength) {
+    throw new InvalidDataError(
+      `${name} is truncated inside its header: too few bytes: expected ` +
+        `${prefixLength + headerLength} got ${bytes.length}`,
+    );
+  }
+  // Version 3.0 allows UTF-8 in the header (field names); 1.0 and 2.0 are latin-1.
+  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
+    bytes.subarray(prefixLength, prefixLength + headerLength),
+  );
+  const bad = (what: string) =>
+    new InvalidDataError(
+      `${name} has a bad .npy header (${what}): ${JSON.stringify(text.trim().slice(0, 200))}`,
+    );
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined) throw bad("no 'descr'");
+  if (fortran === undefined) throw bad("no 'fortran_order'");
+  if (shapeText === undefined) throw bad("no 'shape'");
+  const dims = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (!dims.every((d) => /^\d+L?$/.test(d))) throw bad("shape is not a tuple of whole numbers");
+  const shape = dims.map((d) => Number.parseInt(d, 10));
+  const m = /^([<>|=]?)([fiu])(\d+)$/.exec(descr);
+  const type = m ? `${m[2]}${m[3]}` : "";
+  if (m === null || !(type in SAMPLE_BYTES)) {
+    throw new InvalidDataError(
+      `${name} holds dtype '${descr}', which prism does not read; supported: ${SUPPORTED}. ` +
+        `Convert it with a.astype(np.float32)`,
+    );
+  }
+  // '=' (native) never appears in files numpy writes; read it as little-endian like every host.
+  const littleEndian = m[1] !== ">";
+  return {
+    type: type as SampleType,
+    littleEndian,
+    fortranOrder: fortran === "True",
+    shape,
+    dataOffset: prefixLength + headerLength,
+  };
+}
+
+/** Reorders Fortran-order (first axis fastest) values into C order (last axis fastest). */
+function fortranToC(data: SampleArray, shape: readonly number[]): SampleArray {
+  const out = new (data.constructor as new (n: number) => SampleArray)(data.length);
+  const ndim = shape.length;
+  const index = new Array<number>(ndim).fill(0);
+  // C strides of the output, walked while the index counts in Fortran order (axis 0 fastest).
+  const cStride = new Array<number>(ndim);
+  let s = 1;
+  for (let a = ndim - 1; a >= 0; a--) {
+    cStride[a] = s;
+    s *= shape[a];
+  }
+  let c = 0;
+  for (let f = 0; f < data.length; f++) {
+    out[c] = data[f];
+    for (let a = 0; a < ndim; a++) {
+      index[a]++;
+      c += cStride[a];
+      if (index[a] < shape[a]) break;
+      c -= cStride[a] * shape[a];
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function checkShape(shape: readonly number[], length: number): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new TypeError(`shape must be an array of whole numbers >= 0, got ${String(shape)}`);
+  }
+  if (product(shape) !== length) {
+    throw new TypeError(
+      `shape (${shape.join(", ")}) holds ${product(shape)} values but data has ${length}`,
+    );
+  }
+}

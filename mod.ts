@@ -1,0 +1,8 @@
+/**
+ * prism: native-speed numeric kernels for Deno.
+ *
+ * @module
+ */
+
+export * from "./core/errors.ts";
+export type * from "./core/types.ts";

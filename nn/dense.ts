@@ -1,0 +1,196 @@
+/**
+ * A fully connected layer, `Y = act(X·W + b)`, whose weights, gradients and activations live in
+ * WASM memory and whose products run on `prism_sgemm`.
+ *
+ * @module
+ */
+
+import type { Matrix } from "../core/types.ts";
+import { checkInteger } from "../core/validate.ts";
+import type { Kernels } from "../wasm/loader.ts";
+import { F32Buffer } from "./buffer.ts";
+import { Gemm } from "./_gemm.ts";
+import { Random } from "./_random.ts";
+
+/** Shape and options of a {@linkcode Dense} layer. */
+export interface DenseOptions {
+  /** Input features (rows of W). */
+  inputs: number;
+  /** Output features (columns of W). */
+  outputs: number;
+  /** Rows of every input batch. */
+  batch: number;
+  /** Apply ReLU after the affine map (default false). */
+  relu?: boolean;
+  /** Seed of the He-normal weight initialisation (default 0). Biases start at zero. */
+  seed?: number;
+  /** Compute `dX` in `backward` (default true; the first layer of a network needs none). */
+  gradInput?: boolean;
+}
+
+/**
+ * A dense layer on WASM-resident buffers. `forward` keeps its input and output, so `backward`
+ * and observers (a dimensionality tracker) can read them until the next `forward`.
+ *
+ * Backward, with `dZ = dY ⊙ [Y > 0]` (ReLU) or `dZ = dY`:
+ * `dW = Xᵀ·dZ`, `db = Σ_rows dZ`, `dX = dZ·Wᵀ`; the transposes are GEMM flags, never copies.
+ *
+ * @example
+ * ```ts
+ * import { Dense } from "./dense.ts";
+ * import { loadKernels } from "../wasm/loader.ts";
+ * const layer = new Dense(await loadKernels(), { inputs: 3, outputs: 2, batch: 1 });
+ * layer.weights.view().set([1, 0, 0, 1, 1, 1]); // W = [[1, 0], [0, 1], [1, 1]]
+ * layer.input.view().set([1, 2, 3]);
+ * const y = layer.forward().view();
+ * console.assert(y[0] === 4 && y[1] === 5);
+ * layer.dispose();
+ * ```
+ */
+export class Dense {
+  /** Input features. */
+  readonly inputs: number;
+  /** Output features. */
+  readonly outputs: number;
+  /** Rows per batch. */
+  readonly batch: number;
+  /** Whether ReLU follows the affine map. */
+  readonly relu: boolean;
+  /** W, `inputs x outputs`, row-major. */
+  readonly weights: F32Buffer;
+  /** b, `outputs`. */
+  readonly bias: F32Buffer;
+  /** dL/dW after `backward`. */
+  readonly gradWeights: F32Buffer;
+  /** dL/db after `backward`. */
+  readonly gradBias: F32Buffer;
+  /** X, `batch x inputs`: write the batch here (or chain a previous layer's `output`). */
+  readonly input: F32Buffer;
+  /** Y after `forward`, `batch x outputs` (after ReLU when `relu`). */
+  readonly output: F32Buffer;
+  /** dL/dX after `backward`, `batch x inputs`; absent when `gradInput` is false. */
+  readonly gradInput: F32Buffer | undefined;
+  readonly #gemm: Gemm;
+  readonly #ownsInput: boolean;
+
+  /**
+   * @param kernels The loaded kernel module (`loadKernels()`).
+   * @param options Shape, activation and seed.
+   * @param input A buffer of `batch x inputs` to read X from instead of a new one (a previous
+   *   layer's `output`); the layer does not free it.
+   * @throws {TypeError} When a size is not a whole number.
+   * @throws {RangeError} When a size is below 1.
+   * @throws {OutOfMemoryError} When WASM memory cannot hold the buffers.
+   */
+  constructor(kernels: Kernels, options: DenseOptions, input?: F32Buffer) {
+    this.inputs = checkInteger("inputs", options.inputs, 1);
+    this.outputs = checkInteger("outputs", options.outputs, 1);
+    this.batch = checkInteger("batch", options.batch, 1);
+    this.relu = options.relu ?? false;
+    if (input !== undefined && input.length !== this.batch * this.inputs) {
+      throw new TypeError(
+        `input buffer has ${input.length} values, need batch * inputs = ${
+          this.batch * this.inputs
+        }`,
+      );
+    }
+    this.#gemm = new Gemm(kernels);
+    this.#ownsInput = input === undefined;
+    this.input = input ?? new F32Buffer(kernels, this.batch * this.inputs);
+    this.weights = new F32Buffer(kernels, this.inputs * this.outputs);
+    this.bias = new F32Buffer(kernels, this.outputs);
+    this.gradWeights = new F32Buffer(kernels, this.inputs * this.outputs);
+    this.gradBias = new F32Buffer(kernels, this.outputs);
+    this.output = new F32Buffer(kernels, this.batch * this.outputs);
+    this.gradInput = (options.gradInput ?? true)
+      ? new F32Buffer(kernels, this.batch * this.inputs)
+      : undefined;
+    this.reset(options.seed ?? 0);
+  }
+
+  /**
+   * Re-initialises W with He-normal values (std `sqrt(2 / inputs)`) from `seed`, b with zeros.
+   *
+   * @param seed The seed; equal seeds give equal weights.
+   */
+  reset(seed: number): void {
+    const rng = new Random(seed);
+    const w = this.weights.view();
+    const std = Math.sqrt(2 / this.inputs);
+    for (let i = 0; i < w.length; i++) w[i] = std * rng.normal();
+    this.bias.view().fill(0);
+  }
+
+  /**
+   * Computes `output = act(input · W + b)`.
+   *
+   * @returns The output buffer.
+   * @throws {KernelError} When the GEMM kernel fails (a bug).
+   */
+  forward(): F32Buffer {
+    const y = this.output.view();
+    const b = this.bias.view();
+    // Preload each row with b so the GEMM adds X·W to it (beta = 1): no separate bias pass.
+    for (let r = 0; r < this.batch; r++) y.set(b, r * this.outputs);
+    const shape = { transA: false, transB: false, m: this.batch, n: this.outputs, k: this.inputs };
+    this.#gemm.run(shape, this.input, this.weights, this.output, 1, 1);
+    if (this.relu) {
+      const v = this.output.view();
+      // `< 0` rather than `!(> 0)`: a NaN must reach the loss, not turn into a quiet zero.
+      for (let i = 0; i < v.length; i++) if (v[i] < 0) v[i] = 0;
+    }
+    return this.output;
+  }
+
+  /**
+   * Back-propagates `gradOutput` (dL/dY, `batch x outputs`) through the last `forward`: fills
+   * `gradWeights`, `gradBias` and `gradInput`. With ReLU, `gradOutput` is masked in place.
+   *
+   * @param gradOutput dL/dY; overwritten with dL/dZ.
+   * @throws {TypeError} When `gradOutput` has the wrong length.
+   * @throws {KernelError} When the GEMM kernel fails (a bug).
+   */
+  backward(gradOutput: F32Buffer): void {
+    if (gradOutput.length !== this.batch * this.outputs) {
+      throw new TypeError(
+        `gradOutput has ${gradOutput.length} values, need batch * outputs = ${
+          this.batch * this.outputs
+        }`,
+      );
+    }
+    if (this.relu) {
+      const g = gradOutput.view();
+      const y = this.output.view();
+      for (let i = 0; i < g.length; i++) if (y[i] <= 0) g[i] = 0;
+    }
+    const { batch, inputs, outputs } = this;
+    const dW = { transA: true, transB: false, m: inputs, n: outputs, k: batch };
+    this.#gemm.run(dW, this.input, gradOutput, this.gradWeights);
+    const g = gradOutput.view();
+    const db = this.gradBias.view();
+    for (let j = 0; j < outputs; j++) {
+      let s = 0;
+      for (let r = 0; r < batch; r++) s += g[r * outputs + j];
+      db[j] = s;
+    }
+    if (this.gradInput !== undefined) {
+      const dX = { transA: false, transB: true, m: batch, n: inputs, k: outputs };
+      this.#gemm.run(dX, gradOutput, this.weights, this.gradInput);
+    }
+  }
+
+  /** @returns The last output as a `batch x outputs` matrix viewing WASM memory (no copy). */
+  outputMatrix(): Matrix {
+    return { data: this.output.view(), rows: this.batch, cols: this.outputs };
+  }
+
+  /** Frees every buffer the layer allocated. The layer is unusable afterwards. */
+  dispose(): void {
+    for (const b of [this.weights, this.bias, this.gradWeights, this.gradBias, this.output]) {
+      b.free();
+    }
+    this.gradInput?.free();
+    if (this.#ownsInput) this.input.free();
+    this.#gemm.dispose();
+  }
+}

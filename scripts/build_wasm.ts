@@ -1,0 +1,148 @@
+/**
+ * Builds `wasm/prism.wasm` from `kernels/src` with Debian's rustc and wasm-ld; installs nothing.
+ *
+ * ```sh
+ * deno task build:wasm            # rebuild and write wasm/prism.wasm atomically
+ * deno run --allow-read --allow-write --allow-run scripts/build_wasm.ts --check
+ *                                 # rebuild into a temp file; exit 1 if the committed one differs
+ * ```
+ *
+ * The output is byte-identical from any checkout folder (`--remap-path-prefix`), and carries a
+ * `prism.source_hash` custom section (see `scripts/_source_hash.ts`) that tests compare with the
+ * sources.
+ *
+ * @module
+ */
+
+import { appendCustomSection, readCustomSection } from "./_custom_section.ts";
+import { BUILD_FLAGS, SOURCE_SECTION, sourceHash, type SourceRecord } from "./_source_hash.ts";
+
+const RUSTC = "/usr/bin/rustc";
+const LINKER = "wasm-ld-14";
+const INSTALL = "apt-get install -y rustc libstd-rust-dev-wasm32 lld-14";
+const ROOT = new URL("../", import.meta.url);
+const SOURCES = new URL("kernels/src/", ROOT);
+const TARGET = new URL("wasm/prism.wasm", ROOT);
+
+async function run(cmd: string, args: string[], cwd?: URL): Promise<Deno.CommandOutput> {
+  return await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Says what is missing from the toolchain; an empty list means the build can run. */
+async function missingTools(): Promise<string[]> {
+  if (!(await exists(RUSTC))) return [`${RUSTC} (Debian's rustc)`, `${LINKER} on PATH`];
+  const missing: string[] = [];
+  const libdir = await run(RUSTC, [
+    "--print",
+    "target-libdir",
+    "--target",
+    "wasm32-unknown-unknown",
+  ]);
+  const dir = new TextDecoder().decode(libdir.stdout).trim();
+  let hasCore = false;
+  if (libdir.success && dir !== "") {
+    try {
+      for await (const e of Deno.readDir(dir)) hasCore ||= /^libcore-.*\.rlib$/.test(e.name);
+    } catch { /* a missing folder is reported below */ }
+  }
+  if (!hasCore) {
+    missing.push(`the wasm32 standard library for ${RUSTC} (no libcore-*.rlib in ${dir || "?"})`);
+  }
+  // Running the linker finds it the way rustc will, through PATH, without env permission.
+  const linker = await run(LINKER, ["--version"]).catch(() => undefined);
+  if (linker === undefined || !linker.success) missing.push(`${LINKER} on PATH`);
+  return missing;
+}
+
+/** Compiles the kernels and returns the module bytes with the source record appended. */
+async function build(): Promise<Uint8Array> {
+  const version = await run(RUSTC, ["--version"]);
+  const rustc = new TextDecoder().decode(version.stdout).trim();
+  const tmp = await Deno.makeTempDir({ prefix: "prism-wasm-" });
+  try {
+    const out = `${tmp}/prism.wasm`;
+    const root = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+    const args = [
+      ...BUILD_FLAGS,
+      `--remap-path-prefix=${root}=prism`,
+      `--remap-path-prefix=${tmp}=build`,
+      "kernels/src/lib.rs",
+      "-o",
+      out,
+    ];
+    const result = await run(RUSTC, args, ROOT);
+    if (!result.success) {
+      const stderr = new TextDecoder().decode(result.stderr);
+      throw new Error(`rustc failed (exit ${result.code}):\n${stderr}`);
+    }
+    const record: SourceRecord = { hash: await sourceHash(SOURCES, rustc), rustc };
+    const payload = new TextEncoder().encode(JSON.stringify(record));
+    return appendCustomSection(await Deno.readFile(out), SOURCE_SECTION, payload);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/** Writes beside the target and renames, so a failed build never leaves half a file. */
+async function writeAtomic(target: URL, bytes: Uint8Array): Promise<void> {
+  const tmp = new URL(`${target.pathname}.${crypto.randomUUID()}.tmp`, target);
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, target);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+function describe(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) return "missing";
+  const section = readCustomSection(bytes, SOURCE_SECTION);
+  if (section === undefined) return `${bytes.length} bytes, no ${SOURCE_SECTION} section`;
+  const record = JSON.parse(new TextDecoder().decode(section)) as SourceRecord;
+  return `${bytes.length} bytes, source hash ${record.hash.slice(0, 12)}…, ${record.rustc}`;
+}
+
+async function main(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== "--check");
+  if (unknown.length > 0) {
+    console.error(`Unknown argument ${unknown.join(" ")}; the only option is --check.`);
+    return 2;
+  }
+  const missing = await missingTools();
+  if (missing.length > 0) {
+    console.error(`Cannot build wasm/prism.wasm; missing:\n  - ${missing.join("\n  - ")}`);
+    console.error(`Install them with:\n${INSTALL}`);
+    return 1;
+  }
+  const bytes = await build();
+  if (args.includes("--check")) {
+    const committed = await Deno.readFile(TARGET).catch(() => undefined);
+    const same = committed !== undefined && committed.length === bytes.length &&
+      committed.every((b, i) => b === bytes[i]);
+    if (!same) {
+      console.error(
+        `wasm/prism.wasm is stale: it does not match a fresh build of kernels/src.\n` +
+          `  committed: ${describe(committed)}\n  fresh:     ${describe(bytes)}\n` +
+          `Run \`deno task build:wasm\` and commit wasm/prism.wasm with its sources.`,
+      );
+      return 1;
+    }
+    console.log(`wasm/prism.wasm is up to date (${describe(bytes)}).`);
+    return 0;
+  }
+  await writeAtomic(TARGET, bytes);
+  console.log(`Wrote wasm/prism.wasm (${describe(bytes)}).`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,199 @@
+import { deepEqual, ok, rejects } from "node:assert/strict";
+import { AbortedError } from "../core/errors.ts";
+import type { Matrix } from "../core/types.ts";
+import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
+import {
+  COLUMN_SUMS_PROGRAM,
+  columnSumsOverrides,
+  gpuColumnSums,
+} from "../gpu/programs/column_sums.ts";
+
+// Checked once: every GPU test below is skipped, with this reason printed, when there is no adapter.
+const status = await gpuStatus();
+await releaseGpu();
+const available = status.available;
+if (!status.available) console.log(`GPU tests skipped: ${status.reason}`);
+
+/** Seeded uniform numbers in [0, 1) (mulberry32), so failures reproduce. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function matrix(rows: number, cols: number, value: (r: number, c: number) => number): Matrix {
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = value(r, c);
+  return { data, rows, cols };
+}
+
+/** Float64 column sums and sums of absolute values, straight from the f32 data. */
+function reference(m: Matrix): { sums: Float64Array; magnitudes: Float64Array } {
+  const sums = new Float64Array(m.cols);
+  const magnitudes = new Float64Array(m.cols);
+  for (let r = 0; r < m.rows; r++) {
+    for (let c = 0; c < m.cols; c++) {
+      sums[c] += m.data[r * m.cols + c];
+      magnitudes[c] += Math.abs(m.data[r * m.cols + c]);
+    }
+  }
+  return { sums, magnitudes };
+}
+
+/** |gpu - ref| <= 1e-5 * sum |x| per column: relative error, robust to cancellation. */
+function assertClose(actual: Float64Array, m: Matrix, what: string): void {
+  const { sums, magnitudes } = reference(m);
+  deepEqual(actual.length, m.cols, what);
+  for (let c = 0; c < m.cols; c++) {
+    const error = Math.abs(actual[c] - sums[c]);
+    ok(
+      error <= 1e-5 * magnitudes[c],
+      `${what}: column ${c} is ${actual[c]}, float64 reference ${sums[c]} (error ${error})`,
+    );
+  }
+}
+
+Deno.test("gpuColumnSums() matches float64 reference at sizes 0, 1, 7 and 257", {
+  ignore: !available,
+}, async () => {
+  try {
+    const next = random(1);
+    for (const rows of [0, 1, 7, 257]) {
+      for (const cols of [0, 1, 7, 257]) {
+        const m = matrix(rows, cols, () => next() * 2 - 1);
+        assertClose(await gpuColumnSums(m), m, `${rows}x${cols}`);
+      }
+    }
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() keeps 1e-5 relative accuracy on data offset by 1000", {
+  ignore: !available,
+}, async () => {
+  try {
+    const next = random(2);
+    // 5003 rows span several row blocks for every tile shape; 1 and 64 columns take the narrowest
+    // and the widest workgroup, 67 a partial second column tile.
+    for (const cols of [1, 13, 64, 67]) {
+      const m = matrix(5003, cols, () => 1000 + next());
+      assertClose(await gpuColumnSums(m), m, `5003x${cols} offset 1000`);
+    }
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() sums each column separately on column-dependent data", {
+  ignore: !available,
+}, async () => {
+  try {
+    // Column c holds r * (c + 1) - c: any mix-up of columns or rows changes a sum.
+    const m = matrix(1031, 70, (r, c) => r * (c + 1) - c);
+    assertClose(await gpuColumnSums(m), m, "1031x70 ramp");
+    // Large values of alternating sign: the sums cancel to almost nothing.
+    const next = random(3);
+    const cancel = matrix(2000, 5, (r) => (r % 2 === 0 ? 1 : -1) * (1e6 + next()));
+    assertClose(await gpuColumnSums(cancel), cancel, "2000x5 cancellation");
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() in forced row chunks equals the one-chunk result", {
+  ignore: !available,
+}, async () => {
+  try {
+    const next = random(4);
+    const cols = 7;
+    const m = matrix(2000, cols, () => 1000 + next() * 2 - 1);
+    const whole = await gpuColumnSums(m);
+    // Chunks that are whole row blocks produce the very same f32 partials, so the f64 totals
+    // match bit for bit.
+    const { WG_Y, ROWS_PER_LANE } = columnSumsOverrides(cols);
+    const blockRows = WG_Y * ROWS_PER_LANE;
+    const progress: number[] = [];
+    const aligned = await gpuColumnSums(m, {
+      chunkRows: blockRows,
+      onProgress: (p) => progress.push(p.done),
+    });
+    deepEqual(aligned, whole);
+    deepEqual(progress, [512, 1024, 1536, 2000]);
+    // Chunks that cut row blocks still agree with the reference.
+    assertClose(await gpuColumnSums(m, { chunkRows: 97 }), m, "chunkRows 97");
+    assertClose(await gpuColumnSums(m, { chunkRows: 1999 }), m, "chunkRows 1999");
+    const { pool } = await getGpu();
+    deepEqual(pool.stats().inUseBytes, 0);
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() splits an input larger than one storage binding", {
+  // 1.25 bindings of f32 data; skipped where a binding is so large the test would take GiBs.
+  ignore: !available || !status.available || status.limits.maxStorageBufferBindingSize > 2 ** 28,
+}, async () => {
+  try {
+    const binding = status.available ? status.limits.maxStorageBufferBindingSize : 0;
+    const cols = 64;
+    const rows = Math.ceil((binding * 1.25) / 4 / cols);
+    const m = matrix(rows, cols, (r, c) => ((r * 7 + c) % 13) - 6 + 0.25);
+    let chunks = 0;
+    assertClose(await gpuColumnSums(m, { onProgress: () => chunks++ }), m, `${rows}x${cols}`);
+    deepEqual(chunks, 2);
+    const { pool } = await getGpu();
+    // Each upload fits one binding: the pool never held more than a binding plus the partials.
+    ok(pool.stats().peakBytes < binding * 1.2, `peak ${pool.stats().peakBytes} B`);
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() propagates NaN to its own column only", {
+  ignore: !available,
+}, async () => {
+  try {
+    const m = matrix(300, 3, (r, c) => (r === 150 && c === 1 ? NaN : 1));
+    const sums = await gpuColumnSums(m);
+    deepEqual([sums[0], sums[2]], [300, 300]);
+    ok(Number.isNaN(sums[1]));
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("gpuColumnSums() rejects malformed input and stops when aborted", async () => {
+  try {
+    const good = matrix(4, 2, () => 1);
+    await rejects(
+      () =>
+        gpuColumnSums({ data: new Float64Array(8) as unknown as Float32Array, rows: 4, cols: 2 }),
+      TypeError,
+    );
+    await rejects(() => gpuColumnSums({ data: new Float32Array(7), rows: 4, cols: 2 }), TypeError);
+    await rejects(() => gpuColumnSums(good, { chunkRows: 0 }), RangeError);
+    await rejects(() => gpuColumnSums(good, { chunkRows: 2.5 }), TypeError);
+    if (available) {
+      const controller = new AbortController();
+      controller.abort(new Error("user stop"));
+      await rejects(() => gpuColumnSums(good, { signal: controller.signal }), AbortedError);
+      deepEqual((await getGpu()).pool.stats().inUseBytes, 0);
+    }
+  } finally {
+    await releaseGpu();
+  }
+});
+
+Deno.test("COLUMN_SUMS_PROGRAM declares exactly the overrides its WGSL uses", () => {
+  // Override values live only in TypeScript: the WGSL declares them without defaults.
+  const declared = [...COLUMN_SUMS_PROGRAM.wgsl.matchAll(/^\s*override\s+(\w+)\s*:\s*u32\s*;/gm)]
+    .map((m) => m[1]).sort();
+  deepEqual(declared, [...COLUMN_SUMS_PROGRAM.overrides].sort());
+  deepEqual(Object.keys(columnSumsOverrides(5)).sort(), declared);
+  ok(!/override\s+\w+\s*:\s*u32\s*=/.test(COLUMN_SUMS_PROGRAM.wgsl));
+});

@@ -1,0 +1,386 @@
+/**
+ * Tests of the float64 eigen kernels in `kernels/src/eigen*`: `prism_eigh_f64` (symmetric
+ * eigenvalues and eigenvectors) and `prism_svd_jacobi_f64` (one-sided Jacobi singular values),
+ * against matrices with known spectra built here in float64 and against numpy.
+ *
+ * Set `PRISM_WASM` to a freshly built module to test kernels before `deno task build:wasm`.
+ */
+
+import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert";
+import { InvalidDataError, KernelError } from "../core/errors.ts";
+import { type Kernels, loadKernels } from "../wasm/loader.ts";
+import { STATUS } from "../wasm/_status.ts";
+
+/** The exports under test; `wasm/kernels.ts`'s `KernelExports` does not list them yet. */
+interface EigenExports {
+  prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
+  prism_eigh_f64_scratch_len(n: number): number;
+  prism_svd_jacobi_f64(
+    a: number,
+    rows: number,
+    cols: number,
+    values: number,
+    scratch: number,
+  ): number;
+  prism_svd_jacobi_f64_scratch_len(rows: number, cols: number): number;
+}
+
+async function load(): Promise<{ kernels: Kernels; ex: EigenExports }> {
+  const url = Deno.env.get("PRISM_WASM");
+  const kernels = await loadKernels(url === undefined ? {} : { url });
+  const ex = kernels.exports as unknown as EigenExports;
+  if (typeof ex.prism_eigh_f64 !== "function") {
+    throw new Error(`${kernels.file} has no prism_eigh_f64: rebuild it with deno task build:wasm`);
+  }
+  return { kernels, ex };
+}
+
+/** Seeded uniform [-1, 1) numbers (mulberry32), so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+/** An n×n orthogonal matrix, the product of three Householder reflections (row-major). */
+function orthogonal(n: number, seed: number): Float64Array {
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  const next = rng(seed);
+  for (let h = 0; h < 3; h++) {
+    const v = Float64Array.from({ length: n }, next);
+    const vv = v.reduce((s, x) => s + x * x, 0);
+    if (vv === 0) continue;
+    // Q ← Q·(I − 2vvᵀ/vᵀv)
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += q[i * n + j] * v[j];
+      const f = (2 * s) / vv;
+      for (let j = 0; j < n; j++) q[i * n + j] -= f * v[j];
+    }
+  }
+  return q;
+}
+
+/** Q·diag(λ)·Qᵀ in float64. */
+function withSpectrum(lambda: ArrayLike<number>, seed: number): Float64Array {
+  const n = lambda.length;
+  const q = orthogonal(n, seed);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += q[i * n + k] * lambda[k] * q[j * n + k];
+      a[i * n + j] = s;
+      a[j * n + i] = s;
+    }
+  }
+  return a;
+}
+
+interface Eigh {
+  status: number;
+  values: Float64Array;
+  vectors: Float64Array | null;
+}
+
+/** Runs `prism_eigh_f64` on a copy of `a`; frees everything it allocated. */
+function eigh(
+  { kernels, ex }: { kernels: Kernels; ex: EigenExports },
+  a: Float64Array,
+  n: number,
+  vectors: boolean,
+): Eigh {
+  const ptrs: number[] = [];
+  const alloc = (count: number) => {
+    const p = kernels.alloc(count * 8);
+    ptrs.push(p);
+    return p;
+  };
+  try {
+    const pa = alloc(n * n);
+    kernels.f64(pa, n * n).set(a);
+    const pv = alloc(n);
+    const pz = vectors ? alloc(n * n) : 0;
+    const ps = alloc(ex.prism_eigh_f64_scratch_len(n));
+    const status = ex.prism_eigh_f64(pa, n, pv, pz, ps);
+    return {
+      status,
+      values: kernels.f64(pv, n).slice(),
+      vectors: vectors ? kernels.f64(pz, n * n).slice() : null,
+    };
+  } finally {
+    for (const p of ptrs) kernels.free(p);
+  }
+}
+
+/** Runs `prism_svd_jacobi_f64` on a copy of `a`. */
+function jacobi(
+  { kernels, ex }: { kernels: Kernels; ex: EigenExports },
+  a: Float64Array,
+  rows: number,
+  cols: number,
+): { status: number; values: Float64Array } {
+  const k = Math.min(rows, cols);
+  const pa = kernels.alloc(rows * cols * 8);
+  const pv = kernels.alloc(k * 8);
+  const ps = kernels.alloc(ex.prism_svd_jacobi_f64_scratch_len(rows, cols) * 8);
+  try {
+    kernels.f64(pa, rows * cols).set(a);
+    const status = ex.prism_svd_jacobi_f64(pa, rows, cols, pv, ps);
+    return { status, values: kernels.f64(pv, k).slice() };
+  } finally {
+    kernels.free(pa);
+    kernels.free(pv);
+    kernels.free(ps);
+  }
+}
+
+const descending = (x: ArrayLike<number>) => Float64Array.from(x).sort().reverse();
+
+/** Checks values against `expected` and, when present, orthonormality and A·v = λ·v. */
+function checkEigh(a: Float64Array, n: number, got: Eigh, expected: ArrayLike<number> | null) {
+  assertEquals(got.status, STATUS.OK);
+  const lmax = Math.max(1e-300, ...Array.from(got.values, Math.abs));
+  const tol = 1e-12 * Math.max(n, 1) * lmax;
+  for (let k = 1; k < n; k++) assert(got.values[k - 1] >= got.values[k], "values not descending");
+  if (expected !== null) {
+    const want = descending(expected);
+    for (let k = 0; k < n; k++) {
+      const err = Math.abs(got.values[k] - want[k]);
+      assert(err <= tol, `λ[${k}] = ${got.values[k]}, want ${want[k]} (error ${err} > ${tol})`);
+    }
+  }
+  const z = got.vectors;
+  if (z === null) return;
+  for (let p = 0; p < n; p++) {
+    for (let q = p; q < n; q++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += z[i * n + p] * z[i * n + q];
+      const err = Math.abs(s - (p === q ? 1 : 0));
+      assert(err <= 1e-12 * Math.max(n, 1), `vᵀv at (${p}, ${q}) off by ${err}`);
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += a[i * n + j] * z[j * n + k];
+      const err = Math.abs(s - got.values[k] * z[i * n + k]);
+      assert(err <= tol, `(A·v − λ·v)[${i}] for λ[${k}] is ${err} > ${tol}`);
+    }
+  }
+}
+
+function spectrum(n: number, seed: number): Float64Array {
+  const next = rng(seed);
+  return Float64Array.from({ length: n }, () => 10 * next());
+}
+
+for (const n of [1, 2, 3, 17, 101, 257]) {
+  Deno.test(`prism_eigh_f64() recovers a known spectrum and its vectors at n = ${n}`, async () => {
+    const k = await load();
+    const lambda = spectrum(n, n);
+    const a = withSpectrum(lambda, 1000 + n);
+    checkEigh(a, n, eigh(k, a, n, true), lambda);
+    checkEigh(a, n, eigh(k, a, n, false), lambda);
+  });
+}
+
+Deno.test("prism_eigh_f64() gives orthonormal eigenpairs of a random symmetric 200x200", async () => {
+  const k = await load();
+  const n = 200;
+  const next = rng(99);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = next();
+  checkEigh(a, n, eigh(k, a, n, true), null);
+});
+
+Deno.test("prism_eigh_f64() with n = 0 succeeds and writes nothing", async () => {
+  const { ex } = await load();
+  assertEquals(ex.prism_eigh_f64_scratch_len(0), 0);
+  assertEquals(ex.prism_eigh_f64(0, 0, 0, 0, 0), STATUS.OK);
+});
+
+Deno.test("prism_eigh_f64() reads only the upper triangle (NaN below the diagonal)", async () => {
+  const k = await load();
+  const n = 23;
+  const lambda = spectrum(n, 7);
+  const a = withSpectrum(lambda, 8);
+  const upper = a.slice();
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) upper[i * n + j] = NaN;
+  checkEigh(a, n, eigh(k, upper, n, true), lambda);
+});
+
+Deno.test("prism_eigh_f64() handles identity, zero, diagonal and 2x2 exactly", async () => {
+  const k = await load();
+  const n = 9;
+  const id = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) id[i * n + i] = 1;
+  checkEigh(id, n, eigh(k, id, n, true), new Float64Array(n).fill(1));
+  const zero = new Float64Array(n * n);
+  checkEigh(zero, n, eigh(k, zero, n, true), new Float64Array(n));
+  const d = [3, -1, 4, 1, -5, 9, 2, 6, 5];
+  const diag = new Float64Array(n * n);
+  d.forEach((x, i) => (diag[i * n + i] = x));
+  const got = eigh(k, diag, n, true);
+  checkEigh(diag, n, got, d);
+  assertEquals(Array.from(got.values), Array.from(descending(d)));
+  // [[2, 1], [1, 2]] has eigenvalues 3 and 1, vectors (1, ±1)/√2.
+  const two = new Float64Array([2, 1, 1, 2]);
+  checkEigh(two, 2, eigh(k, two, 2, true), [3, 1]);
+  const one = eigh(k, new Float64Array([-4.5]), 1, true);
+  assertEquals([one.values[0], one.vectors?.[0]], [-4.5, 1]);
+});
+
+Deno.test("prism_eigh_f64() resolves repeated eigenvalues with orthogonal vectors", async () => {
+  const k = await load();
+  const n = 40;
+  const lambda = Float64Array.from({ length: n }, (_, i) => (i < 20 ? 2 : i < 35 ? -1 : 7));
+  const a = withSpectrum(lambda, 3);
+  checkEigh(a, n, eigh(k, a, n, true), lambda);
+});
+
+Deno.test("prism_eigh_f64() finds 59 zero eigenvalues of a rank-5 64x64 Gram matrix", async () => {
+  const k = await load();
+  const n = 64;
+  const next = rng(11);
+  const b = Float64Array.from({ length: 5 * n }, next); // 5 × n
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < 5; r++) s += b[r * n + i] * b[r * n + j];
+      a[i * n + j] = s;
+    }
+  }
+  const got = eigh(k, a, n, true);
+  checkEigh(a, n, got, null);
+  const tol = 1e-12 * n * got.values[0];
+  for (let i = 5; i < n; i++) assert(Math.abs(got.values[i]) <= tol, `λ[${i}] = ${got.values[i]}`);
+  assert(got.values[4] > 1e-3, `λ[4] = ${got.values[4]} should be clearly positive`);
+});
+
+Deno.test("prism_eigh_f64() keeps relative accuracy at 1e+200 and 1e-200 scales", async () => {
+  const k = await load();
+  const n = 12;
+  const lambda = spectrum(n, 5);
+  for (const scale of [1e200, 1e-200]) {
+    const scaled = Float64Array.from(lambda, (x) => x * scale);
+    const a = withSpectrum(scaled, 6);
+    checkEigh(a, n, eigh(k, a, n, false), scaled);
+  }
+});
+
+Deno.test("prism_eigh_f64() returns NON_FINITE for NaN or Infinity in the upper triangle", async () => {
+  const k = await load();
+  const n = 5;
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const a = withSpectrum(spectrum(n, 1), 2);
+    a[1 * n + 3] = bad;
+    const got = eigh(k, a, n, true);
+    assertEquals(got.status, STATUS.NON_FINITE);
+    assertThrows(() => k.kernels.check("prism_eigh_f64", got.status), InvalidDataError);
+  }
+});
+
+Deno.test("prism_eigh_f64() reports no leaks: every buffer is caller-owned", async () => {
+  const k = await load();
+  const before = k.kernels.memory().inUseBytes;
+  eigh(k, withSpectrum(spectrum(31, 2), 3), 31, true);
+  assertEquals(k.kernels.memory().inUseBytes, before);
+  assertThrows(() => k.kernels.check("prism_eigh_f64", STATUS.NO_CONVERGENCE), KernelError);
+});
+
+/** numpy's singular values of each matrix, through a python3 subprocess. */
+async function numpySvd(mats: { rows: number; cols: number; data: number[] }[]) {
+  const dir = await Deno.makeTempDir({ prefix: "prism-eigen-test-" });
+  try {
+    const input = `${dir}/in.json`;
+    await Deno.writeTextFile(input, JSON.stringify(mats));
+    const script = [
+      "import json, sys, numpy as np",
+      "mats = json.load(open(sys.argv[1]))",
+      "out = [np.linalg.svd(np.array(m['data'], dtype=np.float64).reshape(m['rows'], m['cols']),",
+      "  compute_uv=False).tolist() for m in mats]",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const result = await new Deno.Command("python3", {
+      args: ["-c", script, input],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!result.success) throw new Error(new TextDecoder().decode(result.stderr));
+    return JSON.parse(new TextDecoder().decode(result.stdout)) as number[][];
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A rows×cols matrix U·diag(s)·Vᵀ with orthogonal U, V from Householder products. */
+function withSingularValues(rows: number, cols: number, s: number[], seed: number) {
+  const u = orthogonal(rows, seed);
+  const v = orthogonal(cols, seed + 1);
+  const a = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let t = 0;
+      for (let k = 0; k < s.length; k++) t += u[i * rows + k] * s[k] * v[j * cols + k];
+      a[i * cols + j] = t;
+    }
+  }
+  return a;
+}
+
+Deno.test("prism_svd_jacobi_f64() matches numpy on tall, wide, square and rank-deficient input", async () => {
+  const k = await load();
+  const next = rng(21);
+  const random = (rows: number, cols: number) => Float64Array.from({ length: rows * cols }, next);
+  const rankDeficient = withSingularValues(30, 20, [5, 3, 2, 1], 4);
+  const cases = [
+    { rows: 40, cols: 7, data: random(40, 7) },
+    { rows: 9, cols: 31, data: random(9, 31) },
+    { rows: 17, cols: 17, data: random(17, 17) },
+    { rows: 30, cols: 20, data: rankDeficient },
+    { rows: 1, cols: 13, data: random(1, 13) },
+    { rows: 6, cols: 1, data: random(6, 1) },
+  ];
+  const want = await numpySvd(cases.map((c) => ({ ...c, data: Array.from(c.data) })));
+  cases.forEach((c, i) => {
+    const got = jacobi(k, c.data, c.rows, c.cols);
+    assertEquals(got.status, STATUS.OK);
+    assertEquals(got.values.length, Math.min(c.rows, c.cols));
+    const tol = 1e-12 * Math.max(c.rows, c.cols) * want[i][0];
+    got.values.forEach((s, j) => {
+      const err = Math.abs(s - want[i][j]);
+      assert(err <= tol, `${c.rows}x${c.cols}: s[${j}] = ${s}, numpy ${want[i][j]} (error ${err})`);
+    });
+  });
+});
+
+Deno.test("prism_svd_jacobi_f64() keeps singular values down to 1e-12 relatively accurate", async () => {
+  const k = await load();
+  const s = Array.from({ length: 8 }, (_, i) => 10 ** -(12 * i / 7));
+  for (const [rows, cols] of [[25, 8], [8, 25]]) {
+    const got = jacobi(k, withSingularValues(rows, cols, s, 9), rows, cols);
+    assertEquals(got.status, STATUS.OK);
+    s.forEach((want, j) => {
+      const rel = Math.abs(got.values[j] - want) / want;
+      // Building A in float64 perturbs s_j by ~n·ε·s₁, so the smallest keep ~1e-4 relative.
+      assert(rel <= 1e-15 * rows * cols / want, `s[${j}] = ${got.values[j]}, want ${want}`);
+    });
+  }
+});
+
+Deno.test("prism_svd_jacobi_f64() handles empty, zero and non-finite input", async () => {
+  const k = await load();
+  assertEquals(k.ex.prism_svd_jacobi_f64(0, 0, 5, 0, 0), STATUS.OK);
+  const zero = jacobi(k, new Float64Array(12), 4, 3);
+  assertEquals(Array.from(zero.values), [0, 0, 0]);
+  const bad = Float64Array.from({ length: 12 }, (_, i) => (i === 7 ? NaN : i));
+  assertEquals(jacobi(k, bad, 3, 4).status, STATUS.NON_FINITE);
+});

@@ -1,0 +1,314 @@
+/**
+ * The reference dimensionality-tracking experiment (EXPERIMENTS.md §3): train a 784-256-128-10
+ * MLP on a seeded synthetic task untracked and tracked at several sampling frequencies, and
+ * report what tracking costs: time overhead, measurements, memory, jumps, export sizes.
+ *
+ * @module
+ */
+
+import type { Matrix, Progress } from "../core/types.ts";
+import { AbortedError } from "../core/errors.ts";
+import { checkInteger } from "../core/validate.ts";
+import { type Kernels, loadKernels } from "../wasm/loader.ts";
+import { Mlp } from "../nn/mlp.ts";
+import { SyntheticClassification } from "../nn/synthetic.ts";
+import { DimensionalityTracker, type MeasureFunction } from "./tracker.ts";
+
+/** The part of a tracker the experiment uses; `DimensionalityTracker` has it. */
+export interface ExperimentTracker {
+  /** Measures (or skips) one layer at one step. */
+  observe(
+    step: number,
+    layer: string,
+    activations: Matrix,
+    extras: { loss: number; gradNorm: number },
+  ): Promise<boolean>;
+  /** Every stored measurement. */
+  rows(): readonly unknown[];
+  /** The flagged jumps. */
+  jumps(): readonly unknown[];
+  /** Bytes the stored measurements take. */
+  memoryBytes(): number;
+  /** Writes the measurements to a `.csv`, `.json` or `.h5` file. */
+  export(path: string): Promise<void>;
+}
+
+/** Makes a tracker for one run. */
+export type TrackerFactory = (
+  options: { samplingFrequency: number; measure: MeasureFunction },
+) => ExperimentTracker;
+
+/** Options of {@linkcode runTrackingExperiment}. */
+export interface ExperimentOptions {
+  /** Training steps per run (default 8000, as the reference). */
+  steps?: number;
+  /** Batch size (default 64). */
+  batch?: number;
+  /** One tracked run per value (default `[1, 5, 10, 20, 50, 100]`). */
+  samplingFrequencies?: readonly number[];
+  /** Seed of the data and the weights (default 0); every run uses it. */
+  seed?: number;
+  /** Called every 100 steps and at the end of each run with the steps done over all runs. */
+  onProgress?: (progress: Progress) => void;
+  /** Cancels between steps; the promise then rejects with `AbortedError`. */
+  signal?: AbortSignal;
+  /** Makes each run's tracker (default: a `DimensionalityTracker` from `./tracker.ts`). */
+  tracker?: TrackerFactory;
+  /** The singular-value solver (default: `singularValues` from `ops/spectrum.ts`). */
+  measure?: MeasureFunction;
+  /** The frequency whose tracker is exported to CSV, JSON and HDF5 (default 5 when listed,
+   * else the first); `null` skips the exports. */
+  exportFrequency?: number | null;
+  /** The kernel module (default `loadKernels()`). */
+  kernels?: Kernels;
+}
+
+/** Size and write time of one export. */
+export interface ExportMeasurement {
+  /** `csv`, `json` or `hdf5`. */
+  readonly format: "csv" | "json" | "hdf5";
+  /** File size in bytes. */
+  readonly bytes: number;
+  /** Seconds `export()` took. */
+  readonly seconds: number;
+}
+
+/** The outcome of one tracked run. */
+export interface FrequencyResult {
+  /** Every `samplingFrequency`-th step was measured. */
+  readonly samplingFrequency: number;
+  /** Wall time of the tracked run, seconds. */
+  readonly seconds: number;
+  /** Mean wall time of the two untracked runs either side of it, seconds. */
+  readonly baselineSeconds: number;
+  /** `100 · (seconds − baselineSeconds) / baselineSeconds`; noisy on a shared machine. */
+  readonly overheadPercent: number;
+  /** Seconds spent inside `observe()` (all layers), timed directly. */
+  readonly observeSeconds: number;
+  /** `100 · observeSeconds / baselineSeconds`: the overhead without run-to-run noise. */
+  readonly observeOverheadPercent: number;
+  /** Rows the tracker stored (layers x measured steps). */
+  readonly measurements: number;
+  /** `tracker.memoryBytes()` at the end. */
+  readonly memoryBytes: number;
+  /** Jumps the tracker flagged (all layers, default series). */
+  readonly jumps: number;
+  /** Export sizes and times, for the export frequency only. */
+  readonly exports?: readonly ExportMeasurement[];
+}
+
+/** The outcome of {@linkcode runTrackingExperiment}. */
+export interface ExperimentResult {
+  /** Steps per run. */
+  readonly steps: number;
+  /** Batch size. */
+  readonly batch: number;
+  /** The seed. */
+  readonly seed: number;
+  /** Wall time of each untracked run, in run order (one more than tracked runs). */
+  readonly baselineSeconds: readonly number[];
+  /** Mean untracked milliseconds per training step. */
+  readonly stepMs: number;
+  /** Loss of the first and last step (same in every run when `identicalTraining`). */
+  readonly loss: { readonly first: number; readonly last: number };
+  /** Whether every run, tracked or not, produced bit-identical losses at every step. */
+  readonly identicalTraining: boolean;
+  /** One entry per sampling frequency, in the order given. */
+  readonly frequencies: readonly FrequencyResult[];
+}
+
+/**
+ * Runs the reference experiment: a 784-256-128-10 ReLU MLP (Adam, lr 1e-3) on
+ * `SyntheticClassification` (10 Gaussian classes in 784-d), `steps` steps of batch `batch`,
+ * once untracked and once per sampling frequency with a tracker observing `hidden1`
+ * (batch x 256), `hidden2` (batch x 128) and `logits` (batch x 10) after every step, with that
+ * step's loss and gradient norm.
+ *
+ * Fair timing:
+ * - Every run starts from the same seed and data, and the tracker only reads activations, so
+ *   tracked and untracked runs do identical arithmetic; `identicalTraining` checks it by
+ *   comparing every step's loss bit for bit.
+ * - A short untracked warm-up run comes first so the JIT has compiled the step before any clock
+ *   starts.
+ * - Untracked runs are interleaved with the tracked ones (U T₁ U T₂ … Tₙ U), and each tracked
+ *   run is compared with the mean of the untracked runs just before and after it, which cancels
+ *   slow drift in machine load. `observeSeconds` times the `observe()` calls directly as well;
+ *   on a shared machine it is the steadier figure.
+ *
+ * Cost: `(2n + 1) · steps` training steps for `n` frequencies. One step takes about 5.5 ms on
+ * one core of the 2-core reference machine, so the full default experiment (13 runs of 8000
+ * steps) takes about 10 minutes plus tracking; pass a smaller `steps` for CI and demos.
+ *
+ * @param options Steps, batch, frequencies, seed, and injected tracker / solver.
+ * @returns Per-frequency overheads, measurements, memory, jumps and export figures.
+ * @throws {TypeError} When `steps`, `batch` or a frequency is not a whole number.
+ * @throws {RangeError} When one is below 1 or the frequency list is empty.
+ * @throws {AbortedError} When `signal` aborts.
+ * @throws {Error} When ops/spectrum.ts is absent and no `measure` was passed.
+ * @example
+ * ```ts
+ * import { runTrackingExperiment } from "./experiment.ts";
+ * // A toy solver keeps the example fast: the largest column norms stand in for the
+ * // singular values (pass ops/spectrum.ts's singularValues, the default, for real ones).
+ * const measure = (m: { data: Float32Array; rows: number; cols: number }) => {
+ *   const s = new Float64Array(m.cols);
+ *   for (let i = 0; i < m.data.length; i++) s[i % m.cols] += m.data[i] ** 2;
+ *   const top = s.map(Math.sqrt).sort().reverse().slice(0, Math.min(m.rows, m.cols));
+ *   return Promise.resolve(top);
+ * };
+ * const result = await runTrackingExperiment({
+ *   steps: 4,
+ *   samplingFrequencies: [2],
+ *   measure,
+ *   exportFrequency: null,
+ * });
+ * console.assert(result.frequencies[0].measurements === 2 * 3);
+ * console.assert(result.identicalTraining);
+ * ```
+ */
+export async function runTrackingExperiment(
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult> {
+  const steps = checkInteger("steps", options.steps ?? 8000, 1);
+  const batch = checkInteger("batch", options.batch ?? 64, 1);
+  const seed = checkInteger("seed", options.seed ?? 0, 0);
+  const frequencies = options.samplingFrequencies ?? [1, 5, 10, 20, 50, 100];
+  if (frequencies.length === 0) {
+    throw new RangeError("samplingFrequencies is empty; give at least one, e.g. [5]");
+  }
+  frequencies.forEach((f, i) => checkInteger(`samplingFrequencies[${i}]`, f, 1));
+  const exportFrequency = options.exportFrequency === undefined
+    ? (frequencies.includes(5) ? 5 : frequencies[0])
+    : options.exportFrequency;
+  const makeTracker = options.tracker ??
+    ((o: { samplingFrequency: number; measure: MeasureFunction }) => new DimensionalityTracker(o));
+  const measure = options.measure ?? await defaultMeasure();
+  const kernels = options.kernels ?? await loadKernels();
+
+  const task = new SyntheticClassification({ seed });
+  const net = new Mlp(kernels, { batch, seed });
+  const x = new Float32Array(batch * task.features);
+  const labels = new Int32Array(batch);
+  const totalSteps = (2 * frequencies.length + 1) * steps;
+  let done = 0;
+
+  /** One run from the seed; returns wall seconds, observe seconds and the loss series. */
+  const train = async (tracker: ExperimentTracker | undefined, counted: boolean, n: number) => {
+    net.reset(seed);
+    const losses = new Float64Array(n);
+    let observeMs = 0;
+    const start = performance.now();
+    for (let step = 0; step < n; step++) {
+      if (options.signal?.aborted) {
+        throw new AbortedError("runTrackingExperiment", { cause: options.signal.reason });
+      }
+      task.batch(step, x, labels);
+      const { loss, gradNorm } = net.trainStep(x, labels);
+      losses[step] = loss;
+      if (tracker !== undefined) {
+        const t0 = performance.now();
+        // The next step overwrites the activations: every layer's measurement must settle first.
+        await Promise.all(
+          net.activations().map((a) =>
+            tracker.observe(step, a.layer, a.activations, { loss, gradNorm })
+          ),
+        );
+        observeMs += performance.now() - t0;
+      }
+      if (counted && (++done % 100 === 0 || step + 1 === n)) {
+        options.onProgress?.({ done, total: totalSteps, unit: "steps" });
+      }
+    }
+    return { seconds: (performance.now() - start) / 1000, observeMs, losses };
+  };
+
+  try {
+    await train(undefined, false, Math.min(steps, 50));
+    const baselines: number[] = [];
+    const first = await train(undefined, true, steps);
+    baselines.push(first.seconds);
+    let identical = true;
+    const results: FrequencyResult[] = [];
+    for (const samplingFrequency of frequencies) {
+      const tracker = makeTracker({ samplingFrequency, measure });
+      const run = await train(tracker, true, steps);
+      const after = await train(undefined, true, steps);
+      baselines.push(after.seconds);
+      identical &&= sameBits(run.losses, first.losses) && sameBits(after.losses, first.losses);
+      const baselineSeconds = (baselines[baselines.length - 2] + after.seconds) / 2;
+      const observeSeconds = run.observeMs / 1000;
+      results.push({
+        samplingFrequency,
+        seconds: run.seconds,
+        baselineSeconds,
+        overheadPercent: 100 * (run.seconds - baselineSeconds) / baselineSeconds,
+        observeSeconds,
+        observeOverheadPercent: 100 * observeSeconds / baselineSeconds,
+        measurements: tracker.rows().length,
+        memoryBytes: tracker.memoryBytes(),
+        jumps: tracker.jumps().length,
+        exports: samplingFrequency === exportFrequency ? await measureExports(tracker) : undefined,
+      });
+    }
+    const mean = baselines.reduce((a, b) => a + b, 0) / baselines.length;
+    return {
+      steps,
+      batch,
+      seed,
+      baselineSeconds: baselines,
+      stepMs: 1000 * mean / steps,
+      loss: { first: first.losses[0], last: first.losses[steps - 1] },
+      identicalTraining: identical,
+      frequencies: results,
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Exports a tracker to each format in a temporary folder; returns sizes and write times. */
+async function measureExports(tracker: ExperimentTracker): Promise<ExportMeasurement[]> {
+  const dir = await Deno.makeTempDir({ prefix: "prism-experiment-" });
+  try {
+    const out: ExportMeasurement[] = [];
+    for (const [format, ext] of [["csv", "csv"], ["json", "json"], ["hdf5", "h5"]] as const) {
+      const path = `${dir}/track.${ext}`;
+      const t0 = performance.now();
+      await tracker.export(path);
+      const seconds = (performance.now() - t0) / 1000;
+      out.push({ format, bytes: (await Deno.stat(path)).size, seconds });
+    }
+    return out;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * `singularValues` from `ops/spectrum.ts`, loaded on first use so this module type-checks and
+ * runs with an injected solver while that file is still being written.
+ */
+async function defaultMeasure(): Promise<MeasureFunction> {
+  const url = new URL("../ops/spectrum.ts", import.meta.url).href;
+  let mod: { singularValues?: (m: Matrix) => ArrayLike<number> | Promise<ArrayLike<number>> };
+  try {
+    mod = await import(url);
+  } catch (e) {
+    throw new Error(
+      `the default singular-value solver (ops/spectrum.ts) could not be loaded; ` +
+        `pass options.measure`,
+      { cause: e },
+    );
+  }
+  const singularValues = mod.singularValues;
+  if (typeof singularValues !== "function") {
+    throw new Error("ops/spectrum.ts exports no singularValues(); pass options.measure");
+  }
+  return async (m) => Float64Array.from(await singularValues(m));
+}

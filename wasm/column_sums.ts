@@ -1,0 +1,46 @@
+/**
+ * Column sums of a matrix through `prism_column_sums_f32`: the typed call, with buffers managed.
+ *
+ * @module
+ */
+
+import type { Matrix } from "../core/types.ts";
+import { checkMatrix } from "../core/validate.ts";
+import type { Kernels } from "./kernels.ts";
+
+/**
+ * Sums each column of `matrix` in the kernel module: float32 within blocks of 256 rows, float64
+ * across them.
+ *
+ * @param kernels A loaded module instance (`loadKernels()`, or the one a worker job receives).
+ * @param matrix The row-major input.
+ * @returns `cols` float64 sums.
+ * @throws {TypeError} When `matrix` is not a well-formed `{ data, rows, cols }`.
+ * @throws {OutOfMemoryError} When the module cannot hold a copy of the input.
+ * @throws {KernelError} When the kernel rejects the sizes.
+ * @example
+ * ```ts
+ * import { loadKernels } from "./loader.ts";
+ * import { columnSums } from "./column_sums.ts";
+ * const kernels = await loadKernels();
+ * const sums = columnSums(kernels, { data: new Float32Array([1, 2, 3, 4, 5, 6]), rows: 3, cols: 2 });
+ * console.assert(sums[0] === 9 && sums[1] === 12);
+ * ```
+ */
+export function columnSums(kernels: Kernels, matrix: Matrix): Float64Array<ArrayBuffer> {
+  const { data, rows, cols } = checkMatrix(matrix);
+  const x = kernels.copyIn(data);
+  let out = 0;
+  try {
+    out = kernels.alloc(cols * 8);
+    kernels.f64(out, cols).fill(0);
+    kernels.check(
+      "prism_column_sums_f32",
+      kernels.exports.prism_column_sums_f32(x, rows, cols, out),
+    );
+    return kernels.f64(out, cols).slice();
+  } finally {
+    kernels.free(x);
+    kernels.free(out);
+  }
+}

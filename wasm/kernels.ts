@@ -1,0 +1,345 @@
+/**
+ * One instance of `wasm/prism.wasm` with typed exports and safe memory helpers.
+ *
+ * The main thread gets one through `loadKernels()` (`./loader.ts`); each pool worker makes its
+ * own from the same compiled module.
+ *
+ * @module
+ */
+
+import { OutOfMemoryError, WasmLoadError } from "../core/errors.ts";
+import { checkInteger } from "../core/validate.ts";
+import { statusError } from "./_status.ts";
+import { type MemoryImport, memoryImport } from "./_memory_import.ts";
+
+/** The ABI version this loader speaks; `prism_abi_version()` must return it. */
+export const ABI_VERSION = 1;
+
+/**
+ * The exports of `wasm/prism.wasm`. Pointers and sizes are wasm32 addresses, passed as numbers;
+ * a kernel family adds its exports here when it adds them to `kernels/src`.
+ */
+export interface KernelExports {
+  /** The linear memory, shared by every instance of one runtime; its buffer is replaced when it grows. */
+  readonly memory: WebAssembly.Memory;
+  /** The ABI version the module was built with. */
+  prism_abi_version(): number;
+  /** Allocates `bytes` 16-byte-aligned bytes; 0 when memory cannot grow. */
+  prism_alloc(bytes: number): number;
+  /** Frees a pointer from `prism_alloc` (0 is ignored; a double free traps). */
+  prism_free(ptr: number): void;
+  /** Bytes allocated now, as requested. */
+  prism_heap_in_use(): number;
+  /** Most bytes allocated at once since the start or the last reset. */
+  prism_heap_peak(): number;
+  /** Starts a new peak measurement from the bytes in use now. */
+  prism_heap_reset_peak(): void;
+  /** Adds the column sums of a row-major `rows × cols` f32 block at `x` to `cols` f64 at `out`. */
+  prism_column_sums_f32(x: number, rows: number, cols: number, out: number): number;
+  /** f32 scratch elements `prism_syrk_shifted_f32` needs for `cols` columns. */
+  prism_syrk_scratch_len(cols: number): number;
+  /**
+   * Adds Σ(x - shift) into `sum` (f64) and the upper triangle of Σ(x - shift)ᵀ(x - shift) into
+   * `gram` (f64, `cols × cols` row-major) for a row-major f32 block (kernels/src/syrk.rs).
+   */
+  prism_syrk_shifted_f32(
+    x: number,
+    rows: number,
+    cols: number,
+    shift: number,
+    sum: number,
+    gram: number,
+    scratch: number,
+  ): number;
+  /** f32 scratch elements `prism_gram_rows_f32` needs for `rows` rows. */
+  prism_gram_rows_scratch_len(rows: number): number;
+  /** Adds the upper triangle of A·Aᵀ (f64, `rows × rows`) for a wide row-major f32 block. */
+  prism_gram_rows_f32(a: number, rows: number, cols: number, gram: number, scratch: number): number;
+  /** f64 scratch elements `prism_eigh_f64` needs for an `n × n` matrix. */
+  prism_eigh_f64_scratch_len(n: number): number;
+  /**
+   * Eigenvalues (descending) and optionally eigenvectors (column k of the row-major `vectors`,
+   * or 0 for none) of a symmetric f64 matrix whose upper triangle is read; `a` is destroyed.
+   */
+  prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
+  /** f64 scratch elements `prism_svd_jacobi_f64` needs. */
+  prism_svd_jacobi_f64_scratch_len(rows: number, cols: number): number;
+  /** Singular values (descending) of a row-major f64 matrix by one-sided Jacobi; `a` destroyed. */
+  prism_svd_jacobi_f64(a: number, rows: number, cols: number, values: number, scratch: number): number;
+  /** f32 scratch elements `prism_sgemm` needs. */
+  prism_sgemm_scratch_len(m: number, n: number, k: number): number;
+  /** Row-major C = alpha·op(A)·op(B) + beta·C (kernels/src/gemm.rs); flags 0 or 1 transpose. */
+  prism_sgemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    scratch: number,
+  ): number;
+}
+
+/** Memory figures of one module instance, in bytes. */
+export interface KernelMemory {
+  /** Size of the linear memory (it only grows). */
+  readonly heapBytes: number;
+  /** Bytes allocated and not yet freed. */
+  readonly inUseBytes: number;
+  /** Most bytes allocated at once since load or the last `resetPeak()`. */
+  readonly peakBytes: number;
+}
+
+/** A module instance: its exports plus helpers that keep pointers and views safe. */
+export interface Kernels {
+  /** The raw, typed exports. */
+  readonly exports: KernelExports;
+  /** The file or URL the module came from, for messages. */
+  readonly file: string;
+  /** The compiled module, for workers that instantiate it over the same memory. */
+  readonly module: WebAssembly.Module;
+  /**
+   * Allocates `bytes` bytes (16-byte aligned) in the module's memory.
+   * @throws {RangeError} When `bytes` is negative or beyond 4 GiB.
+   * @throws {OutOfMemoryError} When the memory cannot grow.
+   */
+  alloc(bytes: number): number;
+  /** Frees a pointer from `alloc` (0 is ignored). */
+  free(ptr: number): void;
+  /** A fresh `Float32Array` view; take a new one after anything that may grow memory. */
+  f32(ptr: number, length: number): Float32Array;
+  /** A fresh `Float64Array` view; take a new one after anything that may grow memory. */
+  f64(ptr: number, length: number): Float64Array;
+  /** Allocates room for `data` and copies it in; returns the pointer (free it when done). */
+  copyIn(data: Float32Array): number;
+  /**
+   * Throws the error a kernel's status code stands for; returns when it is 0.
+   * @throws {InvalidDataError} For `NON_FINITE`.
+   * @throws {OutOfMemoryError} For `OUT_OF_MEMORY`.
+   * @throws {KernelError} For every other non-zero status, naming `kernel`.
+   */
+  check(kernel: string, status: number): void;
+  /** The module's memory figures now. */
+  memory(): KernelMemory;
+  /** Starts a new peak measurement from the bytes in use now. */
+  resetPeak(): void;
+}
+
+/** The largest allocation wasm32 can address. */
+const MAX_BYTES = 2 ** 32 - 1;
+
+/** Where a new instance lives: the memory it shares, and for a worker, its own stack. */
+export interface InstanceOptions {
+  /**
+   * The shared memory to instantiate over. Every instance of one runtime (the main thread's and
+   * each pool worker's) gets the same memory; the main thread makes it with
+   * {@linkcode createKernelMemory}. Default: a new memory of its own.
+   */
+  memory?: WebAssembly.Memory;
+  /**
+   * The top of this instance's own stack (from `alloc`, 16-byte aligned). Instances that share
+   * a memory must not share a stack; the first instance on a memory keeps the linker's.
+   */
+  stackTop?: number;
+}
+
+/** What a module needs to be given as `env.memory`, recorded when the loader compiled it. */
+const memoryImports = new WeakMap<WebAssembly.Module, MemoryImport | undefined>();
+
+/**
+ * Compiles module bytes and records the memory they import, for {@linkcode createKernelMemory}.
+ *
+ * @param bytes The module's bytes.
+ * @returns The compiled module.
+ * @throws {WebAssembly.CompileError} When the bytes are not a valid module.
+ * @throws {TypeError} When the bytes are not a well-formed module.
+ * @example
+ * ```ts
+ * import { compileKernels } from "./kernels.ts";
+ * import { assert } from "node:assert";
+ * const module = await compileKernels(await Deno.readFile(new URL("./prism.wasm", import.meta.url)));
+ * assert(WebAssembly.Module.exports(module).some((e) => e.name === "prism_alloc"));
+ * ```
+ */
+export async function compileKernels(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
+  const module = await WebAssembly.compile(bytes);
+  memoryImports.set(module, memoryImport(bytes));
+  return module;
+}
+
+/**
+ * Makes the memory a compiled kernel module imports: shared, growable to 4 GiB.
+ *
+ * @param module A module compiled by {@linkcode compileKernels}.
+ * @param file Where it came from, for messages.
+ * @returns The memory, or `undefined` when the module defines its own.
+ * @throws {WasmLoadError} When the module was compiled elsewhere (its needs are unknown) or the
+ *   engine cannot make a shared memory (a browser page that is not cross-origin isolated).
+ * @example
+ * ```ts
+ * import { compileKernels, createKernelMemory } from "./kernels.ts";
+ * import { assert } from "node:assert";
+ * const module = await compileKernels(await Deno.readFile(new URL("./prism.wasm", import.meta.url)));
+ * assert(createKernelMemory(module, "prism.wasm")?.buffer instanceof SharedArrayBuffer);
+ * ```
+ */
+export function createKernelMemory(
+  module: WebAssembly.Module,
+  file: string,
+): WebAssembly.Memory | undefined {
+  if (!memoryImports.has(module)) {
+    if (!WebAssembly.Module.imports(module).some((i) => i.kind === "memory")) return undefined;
+    throw new WasmLoadError(file, "it was not compiled by compileKernels(), so its memory is unknown");
+  }
+  const needs = memoryImports.get(module);
+  if (needs === undefined) return undefined;
+  try {
+    return new WebAssembly.Memory({
+      initial: needs.initial,
+      maximum: needs.maximum ?? 65536,
+      shared: needs.shared,
+    } as WebAssembly.MemoryDescriptor);
+  } catch (e) {
+    throw new WasmLoadError(
+      file,
+      `cannot create its ${needs.shared ? "shared " : ""}memory (${String(e)}); in a browser, ` +
+        `serve the page cross-origin isolated (COOP/COEP headers) so shared memory is allowed`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Instantiates a compiled `prism.wasm` and checks its ABI version.
+ *
+ * @param module The compiled module (from {@linkcode compileKernels}).
+ * @param file Where it came from, for error messages.
+ * @param options The shared memory and this instance's stack; default a memory of its own.
+ * @returns The instance with its helpers.
+ * @throws {WasmLoadError} When instantiation fails, `prism_abi_version` is missing, or it returns
+ *   another version than {@linkcode ABI_VERSION}.
+ * @example
+ * ```ts
+ * import { compileKernels, instantiateKernels } from "./kernels.ts";
+ * import { assert } from "node:assert";
+ * const bytes = await Deno.readFile(new URL("./prism.wasm", import.meta.url));
+ * const kernels = await instantiateKernels(await compileKernels(bytes), "prism.wasm");
+ * const ptr = kernels.copyIn(new Float32Array([1, 2, 3]));
+ * assert(kernels.f32(ptr, 3)[2] === 3);
+ * kernels.free(ptr);
+ * ```
+ */
+export async function instantiateKernels(
+  module: WebAssembly.Module,
+  file: string,
+  options: InstanceOptions = {},
+): Promise<Kernels> {
+  const memory = options.memory ?? createKernelMemory(module, file);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, memory ? { env: { memory } } : {});
+  } catch (e) {
+    throw new WasmLoadError(
+      file,
+      `instantiation failed (${String(e)}); rebuild it with \`deno task build:wasm\``,
+      { cause: e },
+    );
+  }
+  const raw = instance.exports as Record<string, unknown>;
+  if (options.stackTop !== undefined) {
+    // Before any call: this instance must not run on the stack of the memory's first instance.
+    (raw.__stack_pointer as WebAssembly.Global).value = options.stackTop;
+  }
+  if (typeof raw.prism_abi_version !== "function") {
+    throw new WasmLoadError(
+      file,
+      `it has no prism_abi_version export, so it is not a prism kernel module ` +
+        `(this loader expects ABI version ${ABI_VERSION})`,
+    );
+  }
+  const version = (raw.prism_abi_version as () => number)() >>> 0;
+  if (version !== ABI_VERSION) {
+    throw new WasmLoadError(
+      file,
+      `it has ABI version ${version} but this loader expects ABI version ${ABI_VERSION}; ` +
+        `rebuild it with \`deno task build:wasm\` or use the loader of the same prism version`,
+    );
+  }
+  const exports = { ...raw, memory: memory ?? raw.memory } as unknown as KernelExports;
+  return wrap(exports, file, module);
+}
+
+/**
+ * The memory's buffer, refreshed when it is shorter than `end`: after another thread grew a
+ * shared memory, this thread's `memory.buffer` may still be the old, shorter one until
+ * `grow(0)` refreshes it (the JS API's way to pick up a growth made elsewhere).
+ */
+function bufferReaching(memory: WebAssembly.Memory, end: number): ArrayBufferLike {
+  const buffer = memory.buffer;
+  if (end <= buffer.byteLength) return buffer;
+  memory.grow(0);
+  return memory.buffer;
+}
+
+function wrap(exports: KernelExports, file: string, module: WebAssembly.Module): Kernels {
+  // grow(0) returns the current size in pages, also after another thread grew the memory.
+  const heapBytes = () => exports.memory.grow(0) * 65536;
+  const kernels: Kernels = {
+    exports,
+    file,
+    module,
+    alloc(bytes) {
+      checkInteger("bytes", bytes, 0, MAX_BYTES);
+      // Pointers come back as i32: `>>> 0` reads addresses above 2 GiB correctly.
+      const ptr = exports.prism_alloc(bytes) >>> 0;
+      if (ptr === 0) {
+        throw new OutOfMemoryError(
+          `allocating ${bytes} bytes in WebAssembly memory failed (memory is ${heapBytes()} ` +
+            `bytes, ${kernels.memory().inUseBytes} in use, limit 4 GiB); ` +
+            `process the input in smaller chunks`,
+        );
+      }
+      return ptr;
+    },
+    free(ptr) {
+      exports.prism_free(ptr);
+    },
+    f32(ptr, length) {
+      return new Float32Array(bufferReaching(exports.memory, ptr + length * 4), ptr, length);
+    },
+    f64(ptr, length) {
+      return new Float64Array(bufferReaching(exports.memory, ptr + length * 8), ptr, length);
+    },
+    copyIn(data) {
+      if (!(data instanceof Float32Array)) {
+        throw new TypeError(
+          `copyIn() takes a Float32Array, got ${Object.prototype.toString.call(data)}`,
+        );
+      }
+      const ptr = kernels.alloc(data.byteLength);
+      kernels.f32(ptr, data.length).set(data);
+      return ptr;
+    },
+    check(kernel, status) {
+      if (status !== 0) throw statusError(kernel, status, heapBytes());
+    },
+    memory() {
+      return {
+        heapBytes: heapBytes(),
+        inUseBytes: exports.prism_heap_in_use() >>> 0,
+        peakBytes: exports.prism_heap_peak() >>> 0,
+      };
+    },
+    resetPeak() {
+      exports.prism_heap_reset_peak();
+    },
+  };
+  return kernels;
+}

@@ -1,0 +1,190 @@
+/**
+ * Loads `wasm/prism.wasm` once and hands out its typed {@linkcode Kernels}.
+ *
+ * @example
+ * ```ts
+ * import { loadKernels } from "./loader.ts";
+ * const kernels = await loadKernels();
+ * console.assert(kernels.exports.prism_abi_version() === 1);
+ * ```
+ *
+ * @module
+ */
+
+import { WasmLoadError } from "../core/errors.ts";
+import { compileKernels, instantiateKernels, type Kernels } from "./kernels.ts";
+
+export { ABI_VERSION } from "./kernels.ts";
+export type { KernelExports, KernelMemory, Kernels } from "./kernels.ts";
+
+/** Where to load the module from. */
+export interface LoadOptions {
+  /** The module's URL or file path; default `wasm/prism.wasm` beside this loader. */
+  url?: string | URL;
+}
+
+const DEFAULT_URL = new URL("./prism.wasm", import.meta.url);
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+const instances = new Map<string, Promise<Kernels>>();
+
+/** A module with one function `() -> v128` returning `v128.const 0`: valid only with SIMD. */
+const SIMD_PROBE = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version
+  0x01,
+  0x05,
+  0x01,
+  0x60,
+  0x00,
+  0x01,
+  0x7b, // type section: () -> v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x0a,
+  0x16,
+  0x01,
+  0x14,
+  0x00,
+  0xfd,
+  0x0c, // code: no locals, v128.const
+  ...new Array(16).fill(0), // the 16 constant bytes
+  0x0b, // end
+]);
+
+/**
+ * Says whether this engine runs WebAssembly SIMD (`simd128`), which `prism.wasm` needs.
+ *
+ * @returns `true` when a tiny SIMD module validates.
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { wasmSimdSupported } from "./loader.ts";
+ * console.assert(typeof wasmSimdSupported() === "boolean");
+ * ```
+ */
+export function wasmSimdSupported(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
+function resolve(url: string | URL | undefined): URL {
+  if (url === undefined) return DEFAULT_URL;
+  if (url instanceof URL) return url;
+  if (typeof url !== "string") {
+    throw new TypeError(`options.url must be a string or URL, got ${typeof url}`);
+  }
+  if (/^[a-z][a-z0-9+.-]+:/i.test(url)) return new URL(url);
+  // A plain path: relative to the working directory, like every other path a user passes.
+  return new URL(url, `file://${Deno.cwd()}/`);
+}
+
+function nameOf(url: URL): string {
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
+}
+
+/** Caches `make(key)` per key; a rejected promise is dropped so the next call tries again. */
+function cached<T>(
+  cache: Map<string, Promise<T>>,
+  key: string,
+  make: () => Promise<T>,
+): Promise<T> {
+  let promise = cache.get(key);
+  if (promise === undefined) {
+    promise = make();
+    cache.set(key, promise);
+    promise.catch(() => {
+      if (cache.get(key) === promise) cache.delete(key);
+    });
+  }
+  return promise;
+}
+
+async function readBytes(url: URL, file: string): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    if (url.protocol === "file:") return await Deno.readFile(url);
+    const response = await fetch(url);
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw new WasmLoadError(
+      file,
+      `cannot read it (${String(e)}); build it with \`deno task build:wasm\` or pass the ` +
+        `right options.url`,
+      { cause: e },
+    );
+  }
+}
+
+async function compile(url: URL): Promise<WebAssembly.Module> {
+  const file = nameOf(url);
+  const bytes = await readBytes(url, file);
+  try {
+    return await compileKernels(bytes);
+  } catch (e) {
+    const why = wasmSimdSupported()
+      ? "the file may be truncated or corrupt; rebuild it with `deno task build:wasm`"
+      : "this engine does not support WebAssembly SIMD, which prism's kernels need";
+    throw new WasmLoadError(file, `it is not a valid WebAssembly module (${String(e)}); ${why}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Compiles the kernel module once per URL, for workers that instantiate it themselves.
+ *
+ * @param options Where the module is (default: `prism.wasm` beside this file).
+ * @returns The compiled module, shared by every caller with the same URL.
+ * @throws {WasmLoadError} When the file cannot be read or is not a valid module.
+ * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @example
+ * ```ts
+ * import { loadModule } from "./loader.ts";
+ * const module = await loadModule();
+ * console.assert(WebAssembly.Module.exports(module).some((e) => e.name === "prism_alloc"));
+ * ```
+ */
+export async function loadModule(options: LoadOptions = {}): Promise<WebAssembly.Module> {
+  const url = resolve(options.url);
+  return await cached(modules, url.href, () => compile(url));
+}
+
+/**
+ * Loads the kernel module (once per URL) and returns its instance on this thread.
+ *
+ * @param options Where the module is (default: `prism.wasm` beside this file).
+ * @returns The shared {@linkcode Kernels} instance for that URL.
+ * @throws {WasmLoadError} When the file cannot be read, is corrupt, or has another ABI version;
+ *   the message names the file and, for a version mismatch, both versions.
+ * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @example
+ * ```ts
+ * import { loadKernels } from "./loader.ts";
+ * const kernels = await loadKernels();
+ * const x = kernels.copyIn(new Float32Array([1, 2, 3, 4]));
+ * const out = kernels.alloc(2 * 8);
+ * kernels.f64(out, 2).fill(0);
+ * kernels.check("prism_column_sums_f32", kernels.exports.prism_column_sums_f32(x, 2, 2, out));
+ * console.assert(kernels.f64(out, 2)[1] === 6);
+ * kernels.free(x);
+ * kernels.free(out);
+ * ```
+ */
+export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
+  const url = resolve(options.url);
+  return await cached(
+    instances,
+    url.href,
+    async () => instantiateKernels(await loadModule({ url }), nameOf(url)),
+  );
+}

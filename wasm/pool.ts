@@ -1,0 +1,298 @@
+/**
+ * A pool of module workers, each with its own instance of the kernel module, running named jobs
+ * (`./jobs.ts`).
+ *
+ * Every worker's instance runs over the one shared memory of the main thread's runtime
+ * (`loadKernels()`), so a job can be handed pointers to data that already lives there and the
+ * workers compute on it in place, on all cores, without a copy. Jobs may also take plain arrays,
+ * handed over by transfer.
+ *
+ * @module
+ */
+
+import { AbortedError, BackendUnavailableError, KernelError } from "../core/errors.ts";
+import { checkInteger } from "../core/validate.ts";
+import { type Kernels, loadKernels } from "./loader.ts";
+import type { FromWorker, ToWorker } from "./_protocol.ts";
+import { fromWire } from "./_wire.ts";
+
+/** How a {@linkcode WorkerPool} is set up. */
+export interface PoolOptions {
+  /** Number of workers; default `navigator.hardwareConcurrency`. */
+  size?: number;
+  /**
+   * Milliseconds a fully idle pool waits before terminating its workers (they are started again
+   * on the next call); default 250. The timer does not keep the process alive, so a program that
+   * never calls `close()` still exits.
+   */
+  idleMs?: number;
+  /** The kernel module; default `prism.wasm` beside the loader. */
+  wasmUrl?: string | URL;
+  /** The worker script; default `./worker.ts`. A custom one imports it and registers more jobs. */
+  workerUrl?: string | URL;
+}
+
+interface Task {
+  readonly job: string;
+  readonly payload: unknown;
+  readonly transfer: Transferable[];
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  /** The base of this worker's stack in the shared memory. */
+  readonly stack: number;
+  task?: Task;
+}
+
+/**
+ * Stack bytes per worker, matching the linker's `-zstack-size` for the first instance. Kernels
+ * keep their work in caller-provided buffers, so they need little stack.
+ */
+const WORKER_STACK_BYTES = 1 << 20;
+
+let workerCount = 0;
+
+/**
+ * Runs jobs on a fixed number of module workers. Workers start on demand, are replaced when one
+ * traps or dies, and are terminated after a short idle delay.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "./pool.ts";
+ * const pool = new WorkerPool({ size: 1 });
+ * const data = new Float32Array([1, 2, 3, 4]);
+ * const sums = await pool.run<Float64Array>(
+ *   "column_sums",
+ *   { data, rows: 2, cols: 2 },
+ *   [data.buffer],
+ * );
+ * console.assert(sums[0] === 4 && sums[1] === 6);
+ * pool.close();
+ * ```
+ */
+export class WorkerPool {
+  /** The most workers this pool runs at once. */
+  readonly size: number;
+  readonly #idleMs: number;
+  readonly #wasmUrl?: string | URL;
+  readonly #workerUrl: URL;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Task[] = [];
+  #runtime?: Promise<Kernels>;
+  /** Stacks for workers inside the shared memory, reused when a worker is replaced. */
+  readonly #freeStacks: number[] = [];
+  #idleTimer?: ReturnType<typeof setTimeout>;
+  #closed = false;
+  #nextId = 1;
+
+  /**
+   * @param options Size, idle delay, module and worker script.
+   * @throws {TypeError} When `size` or `idleMs` is not a whole number.
+   * @throws {RangeError} When `size` is below 1 or above 1024, or `idleMs` is negative.
+   */
+  constructor(options: PoolOptions = {}) {
+    this.size = checkInteger("size", options.size ?? navigator.hardwareConcurrency ?? 1, 1, 1024);
+    this.#idleMs = checkInteger("idleMs", options.idleMs ?? 250, 0);
+    this.#wasmUrl = options.wasmUrl;
+    this.#workerUrl = new URL(options.workerUrl ?? "./worker.ts", import.meta.url);
+  }
+
+  /** Whether `close()` was called; a closed pool rejects every call. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs `job` on a free worker (queued while all are busy).
+   *
+   * @param job The job's name, as registered in `./jobs.ts`.
+   * @param payload Its input; structured-cloned, except the buffers in `transfer`.
+   * @param transfer Buffers to move to the worker instead of copying (unusable here afterwards).
+   * @returns The job's result.
+   * @throws {TypeError} When `job` is not a string.
+   * @throws {BackendUnavailableError} When the pool was closed.
+   * @throws {WasmLoadError} When the kernel module cannot be loaded.
+   * @throws {KernelError} When a kernel trapped or the worker died (`status` -1), or a kernel
+   *   failed; errors the job throws (`TypeError`, `RangeError`, prism's named errors) arrive as
+   *   the same class.
+   * @throws {AbortedError} When the pool is closed while the job waits or runs.
+   */
+  async run<T>(job: string, payload: unknown, transfer: Transferable[] = []): Promise<T> {
+    if (typeof job !== "string") {
+      throw new TypeError(`job must be a job name string, got ${typeof job}`);
+    }
+    if (this.#closed) {
+      throw new BackendUnavailableError(
+        "wasm",
+        "this WorkerPool was closed; create a new one or use defaultPool()",
+      );
+    }
+    this.#runtime ??= loadKernels({ url: this.#wasmUrl });
+    this.#runtime.catch(() => this.#runtime = undefined); // retry the load on the next call
+    this.#cancelIdle();
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.#queue.push({ job, payload, transfer, resolve, reject });
+    });
+    try {
+      this.#dispatch(await this.#runtime);
+    } catch (e) {
+      this.#failQueued(e as Error);
+      this.#scheduleIdle();
+    }
+    return await result as T;
+  }
+
+  /**
+   * Terminates every worker. Jobs still queued or running reject with `AbortedError`.
+   *
+   * @throws Never.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#cancelIdle();
+    this.#terminateAll(true);
+    this.#failQueued(new AbortedError("a job on the closed WorkerPool"));
+  }
+
+  #dispatch(runtime: Kernels): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      let slot = this.#slots.find((s) => s.task === undefined);
+      if (slot === undefined) {
+        if (this.#slots.length >= this.size) return;
+        slot = this.#spawn(runtime);
+      }
+      const task = this.#queue.shift()!;
+      slot.task = task;
+      const message: ToWorker = {
+        type: "run",
+        id: this.#nextId++,
+        job: task.job,
+        payload: task.payload,
+      };
+      try {
+        slot.worker.postMessage(message, task.transfer);
+      } catch (e) {
+        // The payload could not be cloned: the caller's fault, the worker is fine.
+        slot.task = undefined;
+        task.reject(e as Error);
+      }
+    }
+  }
+
+  #spawn(runtime: Kernels): Slot {
+    const worker = new Worker(this.#workerUrl, {
+      type: "module",
+      name: `prism-pool-${++workerCount}`,
+    });
+    const stack = this.#freeStacks.pop() ?? runtime.alloc(WORKER_STACK_BYTES);
+    const slot: Slot = { worker, stack };
+    worker.postMessage(
+      {
+        type: "init",
+        module: runtime.module,
+        file: runtime.file,
+        memory: runtime.exports.memory,
+        stackTop: stack + WORKER_STACK_BYTES,
+      } satisfies ToWorker,
+    );
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const task = slot.task;
+      slot.task = undefined;
+      const reply = event.data;
+      if (reply.ok) task?.resolve(reply.result);
+      else {
+        task?.reject(fromWire(reply.error));
+        if (reply.fatal) this.#remove(slot);
+      }
+      this.#afterTask(runtime);
+    };
+    const died = (detail: string) => {
+      slot.task?.reject(
+        new KernelError(
+          slot.task.job,
+          -1,
+          `the pool worker running it died (${detail}); the pool starts a new worker for the ` +
+            `next call`,
+        ),
+      );
+      slot.task = undefined;
+      this.#remove(slot);
+      this.#afterTask(runtime);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault(); // handled here; without this the error would end the process
+      died(event.message);
+    };
+    worker.onmessageerror = () => died("its reply could not be deserialised");
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #afterTask(runtime: Kernels): void {
+    this.#dispatch(runtime);
+    this.#scheduleIdle();
+  }
+
+  #remove(slot: Slot): void {
+    slot.worker.terminate();
+    this.#freeStacks.push(slot.stack);
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots.splice(i, 1);
+  }
+
+  #terminateAll(rejectRunning: boolean): void {
+    for (const slot of this.#slots.splice(0)) {
+      slot.worker.terminate();
+      this.#freeStacks.push(slot.stack);
+      if (rejectRunning && slot.task !== undefined) {
+        slot.task.reject(new AbortedError(`job "${slot.task.job}" on the closed WorkerPool`));
+      }
+    }
+  }
+
+  #failQueued(error: Error): void {
+    for (const task of this.#queue.splice(0)) task.reject(error);
+  }
+
+  #scheduleIdle(): void {
+    if (this.#closed || this.#idleTimer !== undefined || this.#slots.length === 0) return;
+    if (this.#queue.length > 0 || this.#slots.some((s) => s.task !== undefined)) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#queue.length === 0 && this.#slots.every((s) => s.task === undefined)) {
+        this.#terminateAll(false);
+      }
+    }, this.#idleMs);
+    // Idle workers would keep the process alive; this timer must not, so that it can end them.
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  #cancelIdle(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
+
+let shared: WorkerPool | undefined;
+
+/**
+ * The pool operations share, sized to the machine. Created on first use; if someone closed it,
+ * the next call makes a new one.
+ *
+ * @returns The shared pool.
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { defaultPool } from "./pool.ts";
+ * const pool = defaultPool();
+ * console.assert(pool === defaultPool() && pool.size >= 1);
+ * ```
+ */
+export function defaultPool(): WorkerPool {
+  if (shared === undefined || shared.closed) shared = new WorkerPool();
+  return shared;
+}
