@@ -55,8 +55,15 @@ export async function main(args: string[]): Promise<number> {
       console.error(`prism ${name}: ${error.message}\n\n${command.usage}`);
       return 2;
     }
-    if (error instanceof PrismError || error instanceof TypeError || error instanceof RangeError) {
-      console.error(`prism ${name}: ${error.name}: ${error.message}`);
+    // Named prism errors, shape and range errors, and file-system errors (a missing input, an
+    // unwritable output) are the user's to fix: one clear line, no stack trace.
+    const fileError = Object.values(Deno.errors).some((kind) => error instanceof kind);
+    if (
+      error instanceof PrismError || error instanceof TypeError || error instanceof RangeError ||
+      fileError
+    ) {
+      const { name: kind, message } = error as Error;
+      console.error(`prism ${name}: ${kind}: ${message}`);
       return 1;
     }
     throw error;

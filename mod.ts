@@ -1,8 +1,116 @@
 /**
- * prism: native-speed numeric kernels for Deno.
+ * prism: native-speed numeric kernels for Deno, on WebAssembly SIMD (every core, one shared
+ * memory) and WebGPU, for hyperspectral covariance and RX anomaly detection and for
+ * singular-value metrics of neural-network activations tracked over training.
+ *
+ * ```ts
+ * import { covariance, RxDetector, releaseGpu, synthCube } from "./mod.ts";
+ * import assert from "node:assert";
+ *
+ * const { cube } = synthCube({ height: 32, width: 32, bands: 8, seed: 1 });
+ * const stats = await covariance(cube); // mean and covariance in float64
+ * assert(stats.count === 1024 && stats.covariance.length === 64);
+ *
+ * const rx = await new RxDetector().fit(cube); // streaming statistics, pseudo-inverse
+ * const scores = await rx.score(cube); // squared Mahalanobis distance per pixel
+ * assert(scores.length === 1024 && scores.every(Number.isFinite));
+ * await releaseGpu();
+ * ```
  *
  * @module
  */
 
+// Data shapes and errors.
 export * from "./core/errors.ts";
-export type * from "./core/types.ts";
+export type { Backend, Cube, Matrix, Progress, RunOptions, Tensor } from "./core/types.ts";
+
+// What the machine offers, and backends.
+export { type Capabilities, capabilities, type WasmCapabilities } from "./ops/capabilities.ts";
+export type { OperationFamily, Route } from "./ops/route.ts";
+export { getGpu, gpuStatus, releaseGpu } from "./gpu/device.ts";
+export type { GpuAdapterSummary, GpuAvailable, GpuStatus, GpuUnavailable } from "./gpu/types.ts";
+export { type PoolOptions, WorkerPool } from "./wasm/pool.ts";
+export { allocMatrix, type KernelMatrix } from "./ops/kernel_matrix.ts";
+
+// Reductions, Gram matrices, covariance.
+export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
+export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";
+export { covariance, type CovarianceOptions } from "./ops/covariance.ts";
+export {
+  CovarianceAccumulator,
+  type CovarianceAccumulatorJson,
+  type CovarianceAccumulatorOptions,
+  type CovarianceResult,
+} from "./ops/covariance_accumulator.ts";
+
+// RX anomaly detection.
+export {
+  RxDetector,
+  type RxFitOptions,
+  type RxJson,
+  type RxScoreOptions,
+  type RxStatistics,
+  type RxStats,
+} from "./ops/rx.ts";
+export { rxLocal, type RxLocalOptions } from "./ops/rx_local.ts";
+
+// Singular values, spectrum metrics, dimensionality tracking.
+export {
+  type SingularValueOptions,
+  singularValues,
+  type Spectrum,
+  spectrumOf,
+} from "./ops/spectrum.ts";
+export {
+  SPECTRUM_EPS,
+  type SpectrumMetrics,
+  spectrumMetrics,
+  type SpectrumMetricsOptions,
+} from "./track/metrics.ts";
+export { detectJumps, type Jump, type JumpOptions } from "./track/jumps.ts";
+export {
+  convAsMatrix,
+  type FlatActivations,
+  flattenActivations,
+  sequenceAsMatrix,
+} from "./track/flatten.ts";
+export {
+  DimensionalityTracker,
+  type JumpMetric,
+  type LayerRow,
+  type MeasureFunction,
+  type ObserveExtras,
+  type TrackerOptions,
+  type TrackJump,
+  type TrackRow,
+} from "./track/tracker.ts";
+export {
+  type ExperimentOptions,
+  type ExperimentResult,
+  runTrackingExperiment,
+} from "./track/experiment.ts";
+
+// Synthetic data.
+export { synthCube, type SynthCubeOptions, type SynthSample } from "./synth/cube.ts";
+export {
+  datasetRows,
+  type ScaleName,
+  SCALES,
+  synthDataset,
+  type SynthDatasetOptions,
+} from "./synth/datasets.ts";
+
+// Files: cubes in, results out.
+export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
+export { encodeNpy, type NpyArray, type NpyReader, openNpy, readNpy, writeNpy } from "./io/npy.ts";
+export { type EnviHeader, type EnviReader, openEnvi, readEnvi, readEnviHeader } from "./io/envi.ts";
+export {
+  type Hdf5Content,
+  type Hdf5DatasetReader,
+  type Hdf5Tree,
+  openHdf5Dataset,
+  readHdf5Dataset,
+  readHdf5Tree,
+  writeHdf5,
+} from "./io/hdf5.ts";
+export { formatCsv, parseCsv } from "./io/csv.ts";

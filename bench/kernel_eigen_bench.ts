@@ -3,26 +3,20 @@
  * only and with eigenvectors, against a plain scalar TypeScript Householder + QL (`baseline`).
  * numpy's `np.linalg.eigvalsh` is timed once at start-up through python3 (when present) and
  * printed, since a subprocess cannot be timed fairly inside `Deno.bench`.
- *
- * Set `PRISM_WASM` to benchmark a freshly built module before `deno task build:wasm`.
  */
 
 import { loadKernels } from "../wasm/loader.ts";
+import { uniform } from "../tests/_helpers.ts";
+import { QUICK } from "./_config.ts";
+import { printNumpyTiming } from "./_numpy.ts";
 
-interface EigenExports {
-  prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
-  prism_eigh_f64_scratch_len(n: number): number;
-}
-
-const SIZES = [128, 256, 512, 1024];
-const url = Deno.env.get("PRISM_WASM");
-const kernels = await loadKernels(url === undefined ? {} : { url });
-const ex = kernels.exports as unknown as EigenExports;
+const SIZES = QUICK ? [32, 64] : [128, 256, 512, 1024];
+const kernels = await loadKernels();
+const ex = kernels.exports;
 
 /** A seeded random symmetric matrix (full storage). */
 function symmetric(n: number): Float64Array {
-  let s = 12345;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const next = uniform(12345, -0.5, 0.5);
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = next();
   return a;
@@ -118,13 +112,7 @@ function numpyEigvalsh(): void {
     "    t = time.perf_counter(); np.linalg.eigvalsh(a); ts.append(time.perf_counter() - t)",
     "  print(f'numpy eigvalsh n={n}: median {1e3 * sorted(ts)[3]:.2f} ms')",
   ].join("\n");
-  try {
-    const out = new Deno.Command("python3", { args: ["-c", script] }).outputSync();
-    const text = new TextDecoder().decode(out.success ? out.stdout : out.stderr).trim();
-    console.log(out.success ? text : `numpy baseline skipped: ${text.split("\n").at(-1)}`);
-  } catch (e) {
-    console.log(`numpy baseline skipped: python3 not runnable (${String(e)})`);
-  }
+  printNumpyTiming(script);
 }
 numpyEigvalsh();
 

@@ -7,12 +7,11 @@
  */
 
 import { loadKernels } from "../wasm/loader.ts";
+import { randomF32 } from "../tests/_helpers.ts";
+import { size } from "./_config.ts";
 
 const kernels = await loadKernels();
-const gemm = kernels.exports as unknown as {
-  prism_sgemm(...args: number[]): number;
-  prism_sgemm_scratch_len(m: number, n: number, k: number): number;
-};
+const gemm = kernels.exports;
 
 interface Shape {
   name: string;
@@ -23,6 +22,8 @@ interface Shape {
   k: number;
 }
 
+const SQUARE = size(512, 128);
+
 const SHAPES: Shape[] = [
   { name: "fc1 forward 64x784·784x256", ta: false, tb: false, m: 64, n: 256, k: 784 },
   { name: "fc1 dW 784x64·64x256 (Xᵀ·dY)", ta: true, tb: false, m: 784, n: 256, k: 64 },
@@ -32,16 +33,8 @@ const SHAPES: Shape[] = [
   { name: "fc3 forward 64x128·128x10", ta: false, tb: false, m: 64, n: 10, k: 128 },
   { name: "fc3 dW 128x64·64x10 (Xᵀ·dY)", ta: true, tb: false, m: 128, n: 10, k: 64 },
   { name: "fc3 dX 64x10·10x128 (dY·Wᵀ)", ta: false, tb: true, m: 64, n: 128, k: 10 },
-  { name: "square 512", ta: false, tb: false, m: 512, n: 512, k: 512 },
+  { name: `square ${SQUARE}`, ta: false, tb: false, m: SQUARE, n: SQUARE, k: SQUARE },
 ];
-
-function random(n: number): Float32Array {
-  let s = 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  });
-}
 
 /** The baseline: the textbook triple loop on the same float32 arrays, no blocking, no SIMD. */
 function naive(s: Shape, a: Float32Array, b: Float32Array, c: Float32Array): void {
@@ -71,7 +64,8 @@ function gflops(s: Shape, run: () => void): string {
 }
 
 for (const s of SHAPES) {
-  const a = random(s.m * s.k), b = random(s.k * s.n), c = new Float32Array(s.m * s.n);
+  const a = randomF32(s.m * s.k, 1, -0.5, 0.5), b = randomF32(s.k * s.n, 2, -0.5, 0.5);
+  const c = new Float32Array(s.m * s.n);
   const pa = kernels.copyIn(a), pb = kernels.copyIn(b), pc = kernels.copyIn(c);
   const ps = kernels.alloc(4 * gemm.prism_sgemm_scratch_len(s.m, s.n, s.k));
   const wasm = () =>

@@ -9,69 +9,21 @@
  *
  * FLOP convention for reading the numbers: `2 · k · n(n+1)/2` for an `n x n` upper triangle
  * summed over `k` terms.
- *
- * Set `PRISM_WASM` to benchmark a freshly built module before `deno task build:wasm`.
  */
 
 import { loadKernels } from "../wasm/loader.ts";
+import { fillUniform, gramColumns64, gramRows64 } from "../tests/_helpers.ts";
 import { size } from "./_config.ts";
+import { printNumpyTiming } from "./_numpy.ts";
 
-interface SyrkExports {
-  prism_syrk_shifted_f32(
-    x: number,
-    rows: number,
-    cols: number,
-    shift: number,
-    sum: number,
-    gram: number,
-    scratch: number,
-  ): number;
-  prism_syrk_scratch_len(cols: number): number;
-  prism_gram_rows_f32(a: number, rows: number, cols: number, gram: number, scratch: number): number;
-  prism_gram_rows_scratch_len(rows: number): number;
-}
+const kernels = await loadKernels();
+const ex = kernels.exports;
 
-const url = Deno.env.get("PRISM_WASM");
-const kernels = await loadKernels(url === undefined ? {} : { url });
-const ex = kernels.exports as unknown as SyrkExports;
-
-/** Allocates and fills a seeded `rows x cols` float32 matrix in wasm memory. */
+/** Allocates and fills a seeded `rows x cols` float32 matrix in wasm memory, in place. */
 function randomIn(rows: number, cols: number): number {
   const ptr = kernels.alloc(rows * cols * 4);
-  const x = kernels.f32(ptr, rows * cols);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
+  fillUniform(kernels.f32(ptr, rows * cols), 12345, -0.5, 0.5);
   return ptr;
-}
-
-/** Scalar float64 upper triangle of Σ dᵀd with d = x[r] - shift (the baseline). */
-function scalarSyrk(x: Float32Array, rows: number, cols: number, shift: Float32Array) {
-  const gram = new Float64Array(cols * cols);
-  const d = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) d[c] = x[r * cols + c] - shift[c];
-    for (let i = 0; i < cols; i++) {
-      const di = d[i];
-      for (let j = i; j < cols; j++) gram[i * cols + j] += di * d[j];
-    }
-  }
-  return gram;
-}
-
-/** Scalar float64 upper triangle of A·Aᵀ (the baseline). */
-function scalarGramRows(a: Float32Array, rows: number, cols: number) {
-  const gram = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = i; j < rows; j++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += a[i * cols + c] * a[j * cols + c];
-      gram[i * rows + j] = s;
-    }
-  }
-  return gram;
 }
 
 function numpyCovariance(rows: number, cols: number): void {
@@ -84,13 +36,7 @@ function numpyCovariance(rows: number, cols: number): void {
     "  ts.append(time.perf_counter() - t)",
     `print(f'numpy float32 covariance ${rows}x${cols}: median {1e3 * sorted(ts)[2]:.1f} ms')`,
   ].join("\n");
-  try {
-    const out = new Deno.Command("python3", { args: ["-c", script] }).outputSync();
-    const text = new TextDecoder().decode(out.success ? out.stdout : out.stderr).trim();
-    console.log(out.success ? text : `numpy baseline skipped: ${text.split("\n").at(-1)}`);
-  } catch (e) {
-    console.log(`numpy baseline skipped: python3 not runnable (${String(e)})`);
-  }
+  printNumpyTiming(script);
 }
 
 const PIXELS = size(1_638_400, 16_384);
@@ -118,7 +64,7 @@ for (const [rows, cols] of SYRK_SHAPES) {
     `scalar TypeScript syrk ${rows}x${cols}`,
     { group, baseline: true, n: big ? 2 : 10 },
     () => {
-      scalarSyrk(kernels.f32(px, rows * cols), rows, cols, kernels.f32(pshift, cols));
+      gramColumns64(kernels.f32(px, rows * cols), rows, cols, kernels.f32(pshift, cols));
     },
   );
   Deno.bench(`wasm prism_syrk_shifted_f32 ${rows}x${cols}`, { group, n: big ? 10 : 50 }, () => {
@@ -139,7 +85,7 @@ for (const [rows, cols] of [[128, 512], [512, 768], [256, 3072]]) {
     `scalar TypeScript gram_rows ${rows}x${cols}`,
     { group, baseline: true, n: 10 },
     () => {
-      scalarGramRows(kernels.f32(pa, rows * cols), rows, cols);
+      gramRows64(kernels.f32(pa, rows * cols), rows, cols);
     },
   );
   Deno.bench(`wasm prism_gram_rows_f32 ${rows}x${cols}`, { group }, () => {

@@ -5,6 +5,23 @@
  */
 
 import type { Command } from "./_command.ts";
+import { spectrumCommand } from "./spectrum.ts";
+import { trackDemoCommand } from "./track_demo.ts";
+import { infoCommand } from "./info.ts";
+import { tourCommand } from "./tour.ts";
+import { benchCommand } from "./bench.ts";
+import { covCommand } from "./cov.ts";
+import { rxCommand } from "./rx.ts";
+import { synthCommand } from "./synth.ts";
 
 /** The commands `cli.ts` dispatches to. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [
+  tourCommand,
+  infoCommand,
+  benchCommand,
+  spectrumCommand,
+  trackDemoCommand,
+  covCommand,
+  rxCommand,
+  synthCommand,
+];

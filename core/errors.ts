@@ -14,8 +14,9 @@
  * @example
  * ```ts
  * import { PrismError, BackendUnavailableError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new BackendUnavailableError("webgpu", "no adapter was found");
- * console.assert(e instanceof PrismError);
+ * assert(e instanceof PrismError);
  * ```
  */
 export class PrismError extends Error {
@@ -35,9 +36,10 @@ export class PrismError extends Error {
  * @example
  * ```ts
  * import { BackendUnavailableError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new BackendUnavailableError("webgpu", "navigator.gpu is undefined");
- * console.assert(e.backend === "webgpu");
- * console.assert(e.message.includes("navigator.gpu"));
+ * assert(e.backend === "webgpu");
+ * assert(e.message.includes("navigator.gpu"));
  * ```
  */
 export class BackendUnavailableError extends PrismError {
@@ -64,8 +66,9 @@ export class BackendUnavailableError extends PrismError {
  * @example
  * ```ts
  * import { WasmLoadError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new WasmLoadError("wasm/prism.wasm", "ABI version 2, loader expects 1");
- * console.assert(e.file === "wasm/prism.wasm");
+ * assert(e.file === "wasm/prism.wasm");
  * ```
  */
 export class WasmLoadError extends PrismError {
@@ -88,8 +91,9 @@ export class WasmLoadError extends PrismError {
  * @example
  * ```ts
  * import { OutOfMemoryError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new OutOfMemoryError("allocating 8 GiB in WASM memory (limit 4 GiB); stream the input in chunks");
- * console.assert(e.message.startsWith("Out of memory"));
+ * assert(e.message.startsWith("Out of memory"));
  * ```
  */
 export class OutOfMemoryError extends PrismError {
@@ -108,8 +112,9 @@ export class OutOfMemoryError extends PrismError {
  * @example
  * ```ts
  * import { SingularMatrixError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new SingularMatrixError("covariance has rank 3 of 10; pass eps > 0");
- * console.assert(e.message.includes("rank 3"));
+ * assert(e.message.includes("rank 3"));
  * ```
  */
 export class SingularMatrixError extends PrismError {
@@ -129,8 +134,9 @@ export class SingularMatrixError extends PrismError {
  * @example
  * ```ts
  * import { InvalidDataError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new InvalidDataError("NaN at pixel 12, band 3", { position: { row: 12, col: 3 } });
- * console.assert(e.position?.row === 12);
+ * assert(e.position?.row === 12);
  * ```
  */
 export class InvalidDataError extends PrismError {
@@ -155,8 +161,9 @@ export class InvalidDataError extends PrismError {
  * @example
  * ```ts
  * import { KernelError } from "./errors.ts";
+ * import assert from "node:assert";
  * const e = new KernelError("prism_syrk_f32", 1, "invalid argument");
- * console.assert(e.status === 1 && e.kernel === "prism_syrk_f32");
+ * assert(e.status === 1 && e.kernel === "prism_syrk_f32");
  * ```
  */
 export class KernelError extends PrismError {
@@ -183,7 +190,8 @@ export class KernelError extends PrismError {
  * @example
  * ```ts
  * import { AbortedError } from "./errors.ts";
- * console.assert(new AbortedError("covariance").message.includes("covariance"));
+ * import assert from "node:assert";
+ * assert(new AbortedError("covariance").message.includes("covariance"));
  * ```
  */
 export class AbortedError extends PrismError {

@@ -20,7 +20,8 @@ import { InvalidDataError } from "./errors.ts";
  * @example
  * ```ts
  * import { checkInteger } from "./validate.ts";
- * console.assert(checkInteger("bands", 50, 1) === 50);
+ * import assert from "node:assert";
+ * assert(checkInteger("bands", 50, 1) === 50);
  * ```
  */
 export function checkInteger(
@@ -48,8 +49,9 @@ export function checkInteger(
  * @example
  * ```ts
  * import { checkMatrix } from "./validate.ts";
+ * import assert from "node:assert";
  * const m = checkMatrix({ data: new Float32Array(6), rows: 2, cols: 3 });
- * console.assert(m.cols === 3);
+ * assert(m.cols === 3);
  * ```
  */
 export function checkMatrix(m: Matrix, what = "matrix"): Matrix {
@@ -58,7 +60,9 @@ export function checkMatrix(m: Matrix, what = "matrix"): Matrix {
   }
   if (!(m.data instanceof Float32Array)) {
     throw new TypeError(
-      `${what}.data must be a Float32Array, got ${describe(m.data)}; convert with Float32Array.from()`,
+      `${what}.data must be a Float32Array, got ${
+        describe(m.data)
+      }; convert with Float32Array.from()`,
     );
   }
   checkInteger(`${what}.rows`, m.rows);
@@ -84,8 +88,9 @@ export function checkMatrix(m: Matrix, what = "matrix"): Matrix {
  * @example
  * ```ts
  * import { cubeAsMatrix } from "./validate.ts";
+ * import assert from "node:assert";
  * const m = cubeAsMatrix({ data: new Float32Array(24), height: 2, width: 3, bands: 4 });
- * console.assert(m.rows === 6 && m.cols === 4);
+ * assert(m.rows === 6 && m.cols === 4);
  * ```
  */
 export function cubeAsMatrix(c: Cube, what = "cube"): Matrix {
@@ -107,8 +112,9 @@ export function cubeAsMatrix(c: Cube, what = "cube"): Matrix {
  * @example
  * ```ts
  * import { firstNonFinite } from "./validate.ts";
+ * import assert from "node:assert";
  * const bad = firstNonFinite(new Float32Array([1, 2, NaN, 4]), 2);
- * console.assert(bad?.row === 1 && bad?.col === 0);
+ * assert(bad?.row === 1 && bad?.col === 0);
  * ```
  */
 export function firstNonFinite(

@@ -33,12 +33,13 @@ const STEPS_PER_OCTAVE = 8;
  * @example
  * ```ts
  * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+ * import assert from "node:assert";
  * if ((await gpuStatus()).available) {
  *   const { pool } = await getGpu();
  *   const a = pool.acquire(1000, GPUBufferUsage.STORAGE, "example");
  *   pool.release(a);
  *   const b = pool.acquire(900, GPUBufferUsage.STORAGE, "example");
- *   console.assert(a === b && b.size === 1024);
+ *   assert(a === b && b.size === 1024);
  *   pool.release(b);
  * }
  * await releaseGpu();
@@ -73,10 +74,11 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
-   *   console.assert(pool.bucketSize(1) === 256 && pool.bucketSize(1025) === 2048);
-   *   console.assert(pool.bucketSize(3 * 2 ** 20 + 1) === 3.25 * 2 ** 20);
+   *   assert(pool.bucketSize(1) === 256 && pool.bucketSize(1025) === 2048);
+   *   assert(pool.bucketSize(3 * 2 ** 20 + 1) === 3.25 * 2 ** 20);
    * }
    * await releaseGpu();
    * ```
@@ -113,10 +115,11 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
    *   const buffer = pool.acquire(64, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, "params");
-   *   console.assert(pool.stats().inUseBytes === 256);
+   *   assert(pool.stats().inUseBytes === 256);
    *   pool.release(buffer);
    * }
    * await releaseGpu();
@@ -149,10 +152,11 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
    *   pool.release(pool.acquire(16, GPUBufferUsage.STORAGE, "scratch"));
-   *   console.assert(pool.stats().inUseBytes === 0 && pool.stats().buffers >= 1);
+   *   assert(pool.stats().inUseBytes === 0 && pool.stats().buffers >= 1);
    * }
    * await releaseGpu();
    * ```
@@ -183,9 +187,10 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { allocatedBytes, inUseBytes } = (await getGpu()).pool.stats();
-   *   console.assert(inUseBytes <= allocatedBytes);
+   *   assert(inUseBytes <= allocatedBytes);
    * }
    * await releaseGpu();
    * ```
@@ -205,11 +210,12 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
    *   pool.release(pool.acquire(16, GPUBufferUsage.STORAGE, "scratch"));
    *   pool.trim();
-   *   console.assert(pool.stats().allocatedBytes === pool.stats().inUseBytes);
+   *   assert(pool.stats().allocatedBytes === pool.stats().inUseBytes);
    * }
    * await releaseGpu();
    * ```
@@ -226,12 +232,13 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
    *   const buffer = pool.acquire(16, GPUBufferUsage.STORAGE, "scratch");
    *   pool.purge();
    *   pool.release(buffer);
-   *   console.assert(pool.stats().allocatedBytes === 0);
+   *   assert(pool.stats().allocatedBytes === 0);
    * }
    * await releaseGpu();
    * ```
@@ -247,11 +254,12 @@ export class BufferPool {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { pool } = await getGpu();
    *   pool.acquire(16, GPUBufferUsage.STORAGE, "scratch");
    *   pool.destroy();
-   *   console.assert(pool.stats().buffers === 0);
+   *   assert(pool.stats().buffers === 0);
    * }
    * await releaseGpu();
    * ```

@@ -20,9 +20,10 @@ import { withErrorScopes } from "./_error_scope.ts";
  * @example
  * ```ts
  * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+ * import assert from "node:assert";
  * if ((await gpuStatus()).available) {
  *   const gpu = await getGpu();
- *   console.assert(gpu.limits.maxStorageBufferBindingSize === gpu.status.limits.maxStorageBufferBindingSize);
+ *   assert(gpu.limits.maxStorageBufferBindingSize === gpu.status.limits.maxStorageBufferBindingSize);
  * }
  * await releaseGpu();
  * ```
@@ -76,12 +77,13 @@ export class GpuContext {
    * ```ts
    * import { KernelError } from "../core/errors.ts";
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const gpu = await getGpu();
    *   const error = await gpu.scoped("example", () => {
    *     gpu.device.createBuffer({ size: 6, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
    *   }).catch((e) => e);
-   *   console.assert(error instanceof KernelError && error.kernel === "example");
+   *   assert(error instanceof KernelError && error.kernel === "example");
    * }
    * await releaseGpu();
    * ```
@@ -107,11 +109,12 @@ export class GpuContext {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const gpu = await getGpu();
    *   const buffer = gpu.pool.acquire(8, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "x");
    *   gpu.device.queue.writeBuffer(buffer, 0, new Uint32Array([7, 9]));
-   *   console.assert(new Uint32Array(await gpu.readBack(buffer, 4, 4))[0] === 9);
+   *   assert(new Uint32Array(await gpu.readBack(buffer, 4, 4))[0] === 9);
    *   gpu.pool.release(buffer);
    * }
    * await releaseGpu();
@@ -131,9 +134,10 @@ export class GpuContext {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const { x, y } = (await getGpu()).dispatchSize(10);
-   *   console.assert(x === 10 && y === 1);
+   *   assert(x === 10 && y === 1);
    * }
    * await releaseGpu();
    * ```
@@ -148,11 +152,12 @@ export class GpuContext {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
    *   const gpu = await getGpu();
    *   gpu.destroy();
    *   await gpu.device.lost;
-   *   console.assert(gpu.lost?.reason === "destroyed");
+   *   assert(gpu.lost?.reason === "destroyed");
    * }
    * await releaseGpu();
    * ```

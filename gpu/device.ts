@@ -77,9 +77,10 @@ export async function gpuStatus(): Promise<GpuStatus> {
  * ```ts
  * import { BackendUnavailableError } from "../core/errors.ts";
  * import { getGpu, releaseGpu } from "./device.ts";
+ * import assert from "node:assert";
  * try {
  *   const gpu = await getGpu();
- *   console.assert(gpu === await getGpu());
+ *   assert(gpu === await getGpu());
  * } catch (e) {
  *   if (!(e instanceof BackendUnavailableError)) throw e;
  * }

@@ -28,9 +28,10 @@ export interface DispatchSize {
  * @example
  * ```ts
  * import { dispatchSize } from "./dispatch.ts";
- * console.assert(dispatchSize(100, 65535).x === 100);
+ * import assert from "node:assert";
+ * assert(dispatchSize(100, 65535).x === 100);
  * const { x, y } = dispatchSize(70000, 65535);
- * console.assert(y === 2 && x === 35000);
+ * assert(y === 2 && x === 35000);
  * ```
  */
 export function dispatchSize(workgroups: number, maxPerDimension: number): DispatchSize {

@@ -24,6 +24,7 @@ export interface PipelineCacheStats {
  * @example
  * ```ts
  * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+ * import assert from "node:assert";
  * const program = {
  *   name: "example_fill",
  *   entryPoint: "main",
@@ -37,8 +38,8 @@ export interface PipelineCacheStats {
  * if ((await gpuStatus()).available) {
  *   const { pipelines } = await getGpu();
  *   const first = await pipelines.get(program, { WG: 64 });
- *   console.assert(first === await pipelines.get(program, { WG: 64 }));
- *   console.assert(pipelines.stats().hits === 1);
+ *   assert(first === await pipelines.get(program, { WG: 64 }));
+ *   assert(pipelines.stats().hits === 1);
  * }
  * await releaseGpu();
  * ```
@@ -71,6 +72,7 @@ export class PipelineCache {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * const program = {
    *   name: "example_noop",
    *   entryPoint: "main",
@@ -79,7 +81,7 @@ export class PipelineCache {
    * };
    * if ((await gpuStatus()).available) {
    *   const pipeline = await (await getGpu()).pipelines.get(program, { WG: 32 });
-   *   console.assert(pipeline.label === "example_noop{WG=32}");
+   *   assert(pipeline.label === "example_noop{WG=32}");
    * }
    * await releaseGpu();
    * ```
@@ -107,8 +109,9 @@ export class PipelineCache {
    * @example
    * ```ts
    * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
    * if ((await gpuStatus()).available) {
-   *   console.assert((await getGpu()).pipelines.stats().pipelines >= 0);
+   *   assert((await getGpu()).pipelines.stats().pipelines >= 0);
    * }
    * await releaseGpu();
    * ```

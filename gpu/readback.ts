@@ -31,13 +31,14 @@ export interface ReadRange {
  * ```ts
  * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
  * import { readBack } from "./readback.ts";
+ * import assert from "node:assert";
  * if ((await gpuStatus()).available) {
  *   const { device, pool } = await getGpu();
  *   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
  *   const buffer = pool.acquire(16, usage, "example");
  *   device.queue.writeBuffer(buffer, 0, new Float32Array([1, 2, 3, 4]));
  *   const values = new Float32Array(await readBack(pool, { buffer, byteOffset: 4, bytes: 8 }));
- *   console.assert(values[0] === 2 && values[1] === 3);
+ *   assert(values[0] === 2 && values[1] === 3);
  *   pool.release(buffer);
  * }
  * await releaseGpu();

@@ -22,9 +22,10 @@
  * @example
  * ```ts
  * import { withAtomicPath } from "./atomic.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await withAtomicPath(`${dir}/out.txt`, (tmp) => Deno.writeTextFile(tmp, "done"));
- * console.assert((await Deno.readTextFile(`${dir}/out.txt`)) === "done");
+ * assert((await Deno.readTextFile(`${dir}/out.txt`)) === "done");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -66,9 +67,10 @@ export async function withAtomicPath(
  * @example
  * ```ts
  * import { writeFileAtomic } from "./atomic.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeFileAtomic(`${dir}/a.bin`, new Uint8Array([1, 2, 3]));
- * console.assert((await Deno.readFile(`${dir}/a.bin`)).length === 3);
+ * assert((await Deno.readFile(`${dir}/a.bin`)).length === 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

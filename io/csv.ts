@@ -27,8 +27,9 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * @example
  * ```ts
  * import { formatCsv } from "./csv.ts";
+ * import assert from "node:assert";
  * const text = formatCsv(["step", "note"], [[1, 'say "hi", then go'], [2, null]]);
- * console.assert(text === 'step,note\r\n1,"say ""hi"", then go"\r\n2,\r\n');
+ * assert(text === 'step,note\r\n1,"say ""hi"", then go"\r\n2,\r\n');
  * ```
  */
 export function formatCsv(
@@ -91,8 +92,9 @@ function formatField(value: CsvValue, where: string): string {
  * @example
  * ```ts
  * import { parseCsv } from "./csv.ts";
+ * import assert from "node:assert";
  * const rows = parseCsv('a,b\r\n1,"x\r\ny"\r\n');
- * console.assert(rows.length === 2 && rows[1][1] === "x\r\ny");
+ * assert(rows.length === 2 && rows[1][1] === "x\r\ny");
  * ```
  */
 export function parseCsv(text: string): string[][] {

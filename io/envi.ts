@@ -84,12 +84,13 @@ const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
  * @example
  * ```ts
  * import { readEnviHeader } from "./envi.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.hdr`, "ENVI\nsamples = 2\nlines = 1\nbands = 3\n" +
  *   "data type = 4\ninterleave = bip\nbyte order = 0\nwavelength = {400, 500,\n 600}\n");
  * await Deno.writeFile(`${dir}/a.img`, new Uint8Array(24));
  * const h = await readEnviHeader(`${dir}/a.hdr`);
- * console.assert(h.bands === 3 && h.wavelengths?.[2] === 600 && h.dataFile.endsWith("a.img"));
+ * assert(h.bands === 3 && h.wavelengths?.[2] === 600 && h.dataFile.endsWith("a.img"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -165,6 +166,7 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
  * @example
  * ```ts
  * import { openEnvi } from "./envi.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.hdr`,
  *   "ENVI\nsamples = 2\nlines = 2\nbands = 1\ndata type = 4\ninterleave = bsq\n");
@@ -172,7 +174,7 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
  * const reader = await openEnvi(`${dir}/a.hdr`);
  * const line1 = await reader.readRows(1, 1);
  * reader.close();
- * console.assert(line1[0] === 3 && line1[1] === 4);
+ * assert(line1[0] === 3 && line1[1] === 4);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -260,12 +262,13 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
  * @example
  * ```ts
  * import { readEnvi } from "./envi.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.hdr`,
  *   "ENVI\nsamples = 1\nlines = 1\nbands = 2\ndata type = 2\ninterleave = bil\nbyte order = 1\n");
  * await Deno.writeFile(`${dir}/a`, new Uint8Array([0, 7, 255, 254]));
  * const cube = await readEnvi(`${dir}/a.hdr`);
- * console.assert(cube.data[0] === 7 && cube.data[1] === -2);
+ * assert(cube.data[0] === 7 && cube.data[1] === -2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

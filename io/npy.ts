@@ -78,9 +78,10 @@ const SUPPORTED = "float32, float64, int16, uint16, int32, uint8 (<f4 <f8 <i2 <u
  * @example
  * ```ts
  * import { encodeNpy, readNpy } from "./npy.ts";
+ * import assert from "node:assert";
  * const bytes = encodeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * const a = await readNpy(bytes);
- * console.assert(a.dtype === "float32" && a.shape[1] === 3 && a.data[5] === 6);
+ * assert(a.dtype === "float32" && a.shape[1] === 3 && a.data[5] === 6);
  * ```
  */
 export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
@@ -124,12 +125,13 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * @example
  * ```ts
  * import { openNpy, writeNpy } from "./npy.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeNpy(`${dir}/a.npy`, new Int16Array([1, 2, 3, 4, 5, 6]), [3, 2]);
  * const reader = await openNpy(`${dir}/a.npy`);
  * const rows = await reader.readRows(1, 2);
  * reader.close();
- * console.assert(rows.length === 4 && rows[0] === 3);
+ * assert(rows.length === 4 && rows[0] === 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -201,8 +203,9 @@ export async function openNpy(path: string): Promise<NpyReader> {
  * @example
  * ```ts
  * import { encodeNpy } from "./npy.ts";
+ * import assert from "node:assert";
  * const bytes = encodeNpy(new Float64Array([1, 2]), [2]);
- * console.assert(bytes[0] === 0x93 && bytes.length % 64 === 16);
+ * assert(bytes[0] === 0x93 && bytes.length % 64 === 16);
  * ```
  */
 export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Array {
@@ -248,9 +251,10 @@ export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Arr
  * @example
  * ```ts
  * import { readNpy, writeNpy } from "./npy.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeNpy(`${dir}/x.npy`, new Float32Array([0.5, 1.5]), [2, 1]);
- * console.assert((await readNpy(`${dir}/x.npy`)).data[1] === 1.5);
+ * assert((await readNpy(`${dir}/x.npy`)).data[1] === 1.5);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -8,27 +8,6 @@
 import type { Kernels } from "../wasm/loader.ts";
 import { F32Buffer } from "./buffer.ts";
 
-/** The GEMM exports of `kernels/src/gemm.rs` (not yet listed in `wasm/kernels.ts`). */
-interface GemmExports {
-  prism_sgemm(
-    transA: number,
-    transB: number,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: number,
-    lda: number,
-    b: number,
-    ldb: number,
-    beta: number,
-    c: number,
-    ldc: number,
-    scratch: number,
-  ): number;
-  prism_sgemm_scratch_len(m: number, n: number, k: number): number;
-}
-
 /** One shape of product: `op(A)` is `m x k`, `op(B)` is `k x n`. */
 export interface GemmShape {
   /** Use Aᵀ (A stored `k x m`). */
@@ -46,22 +25,20 @@ export interface GemmShape {
 /** Runs `C = alpha · op(A) · op(B) + beta · C` on densely stored buffers. */
 export class Gemm {
   readonly #kernels: Kernels;
-  readonly #exports: GemmExports;
   #scratch: F32Buffer | undefined;
 
   constructor(kernels: Kernels) {
     this.#kernels = kernels;
-    this.#exports = kernels.exports as unknown as GemmExports;
   }
 
   /** Leading dimensions are the stored column counts; the kernel's status becomes an error. */
   run(s: GemmShape, a: F32Buffer, b: F32Buffer, c: F32Buffer, alpha = 1, beta = 0): void {
-    const need = this.#exports.prism_sgemm_scratch_len(s.m, s.n, s.k);
+    const need = this.#kernels.exports.prism_sgemm_scratch_len(s.m, s.n, s.k);
     if (this.#scratch === undefined || this.#scratch.length < need) {
       this.#scratch?.free();
       this.#scratch = new F32Buffer(this.#kernels, need);
     }
-    const status = this.#exports.prism_sgemm(
+    const status = this.#kernels.exports.prism_sgemm(
       s.transA ? 1 : 0,
       s.transB ? 1 : 0,
       s.m,

@@ -36,11 +36,12 @@ export interface AdamOptions {
  * import { Adam } from "./adam.ts";
  * import { F32Buffer } from "./buffer.ts";
  * import { loadKernels } from "../wasm/loader.ts";
+ * import assert from "node:assert";
  * const k = await loadKernels();
  * const value = new F32Buffer(k, 1), grad = new F32Buffer(k, 1);
  * grad.view()[0] = 5;
  * new Adam([{ value, grad }], { lr: 0.1 }).step();
- * console.assert(Math.abs(value.view()[0] + 0.1) < 1e-6); // the first step is lr · sign(g)
+ * assert(Math.abs(value.view()[0] + 0.1) < 1e-6); // the first step is lr · sign(g)
  * value.free();
  * grad.free();
  * ```

@@ -16,9 +16,10 @@ import { checkInteger } from "../core/validate.ts";
  * ```ts
  * import { F32Buffer } from "./buffer.ts";
  * import { loadKernels } from "../wasm/loader.ts";
+ * import assert from "node:assert";
  * const b = new F32Buffer(await loadKernels(), 3);
  * b.view().set([1, 2, 3]);
- * console.assert(b.view()[2] === 3);
+ * assert(b.view()[2] === 3);
  * b.free();
  * ```
  */

@@ -8,9 +8,9 @@
 import type { Matrix } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import type { Kernels } from "../wasm/loader.ts";
+import { Rng } from "../synth/rng.ts";
 import { F32Buffer } from "./buffer.ts";
 import { Gemm } from "./_gemm.ts";
-import { Random } from "./_random.ts";
 
 /** Shape and options of a {@linkcode Dense} layer. */
 export interface DenseOptions {
@@ -22,7 +22,10 @@ export interface DenseOptions {
   batch: number;
   /** Apply ReLU after the affine map (default false). */
   relu?: boolean;
-  /** Seed of the He-normal weight initialisation (default 0). Biases start at zero. */
+  /**
+   * Seed of the He-normal weight initialisation, a whole number in `[0, 2^53)` (default 0).
+   * Biases start at zero.
+   */
   seed?: number;
   /** Compute `dX` in `backward` (default true; the first layer of a network needs none). */
   gradInput?: boolean;
@@ -39,11 +42,12 @@ export interface DenseOptions {
  * ```ts
  * import { Dense } from "./dense.ts";
  * import { loadKernels } from "../wasm/loader.ts";
+ * import assert from "node:assert";
  * const layer = new Dense(await loadKernels(), { inputs: 3, outputs: 2, batch: 1 });
  * layer.weights.view().set([1, 0, 0, 1, 1, 1]); // W = [[1, 0], [0, 1], [1, 1]]
  * layer.input.view().set([1, 2, 3]);
  * const y = layer.forward().view();
- * console.assert(y[0] === 4 && y[1] === 5);
+ * assert(y[0] === 4 && y[1] === 5);
  * layer.dispose();
  * ```
  */
@@ -78,14 +82,16 @@ export class Dense {
    * @param options Shape, activation and seed.
    * @param input A buffer of `batch x inputs` to read X from instead of a new one (a previous
    *   layer's `output`); the layer does not free it.
-   * @throws {TypeError} When a size is not a whole number.
-   * @throws {RangeError} When a size is below 1.
+   * @throws {TypeError} When a size or the seed is not a whole number.
+   * @throws {RangeError} When a size is below 1 or the seed is negative or not a safe integer.
    * @throws {OutOfMemoryError} When WASM memory cannot hold the buffers.
    */
   constructor(kernels: Kernels, options: DenseOptions, input?: F32Buffer) {
     this.inputs = checkInteger("inputs", options.inputs, 1);
     this.outputs = checkInteger("outputs", options.outputs, 1);
     this.batch = checkInteger("batch", options.batch, 1);
+    // Checked before any buffer is allocated, so a bad seed leaks nothing.
+    const seed = checkInteger("seed", options.seed ?? 0, 0);
     this.relu = options.relu ?? false;
     if (input !== undefined && input.length !== this.batch * this.inputs) {
       throw new TypeError(
@@ -105,16 +111,18 @@ export class Dense {
     this.gradInput = (options.gradInput ?? true)
       ? new F32Buffer(kernels, this.batch * this.inputs)
       : undefined;
-    this.reset(options.seed ?? 0);
+    this.reset(seed);
   }
 
   /**
    * Re-initialises W with He-normal values (std `sqrt(2 / inputs)`) from `seed`, b with zeros.
    *
-   * @param seed The seed; equal seeds give equal weights.
+   * @param seed A whole number in `[0, 2^53)`; equal seeds give equal weights.
+   * @throws {TypeError} When the seed is not a whole number.
+   * @throws {RangeError} When the seed is negative or not a safe integer.
    */
   reset(seed: number): void {
-    const rng = new Random(seed);
+    const rng = new Rng(seed);
     const w = this.weights.view();
     const std = Math.sqrt(2 / this.inputs);
     for (let i = 0; i < w.length; i++) w[i] = std * rng.normal();

@@ -27,8 +27,9 @@ export interface SoftmaxCrossEntropyOptions {
  * @example
  * ```ts
  * import { softmaxCrossEntropy } from "./loss.ts";
+ * import assert from "node:assert";
  * const loss = softmaxCrossEntropy({ data: new Float32Array([0, 0]), rows: 1, cols: 2 }, [1]);
- * console.assert(Math.abs(loss - Math.LN2) < 1e-12);
+ * assert(Math.abs(loss - Math.LN2) < 1e-12);
  * ```
  */
 export function softmaxCrossEntropy(

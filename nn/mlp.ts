@@ -53,11 +53,12 @@ export interface LayerActivations {
  * ```ts
  * import { Mlp } from "./mlp.ts";
  * import { loadKernels } from "../wasm/loader.ts";
+ * import assert from "node:assert";
  * const net = new Mlp(await loadKernels(), { sizes: [4, 8, 3], batch: 2 });
  * const x = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]);
  * const { loss } = net.trainStep(x, new Int32Array([0, 2]));
- * console.assert(loss > 0);
- * console.assert(net.activations()[0].layer === "hidden1");
+ * assert(loss > 0);
+ * assert(net.activations()[0].layer === "hidden1");
  * net.dispose();
  * ```
  */
@@ -74,9 +75,10 @@ export class Mlp {
   /**
    * @param kernels The loaded kernel module (`loadKernels()`).
    * @param options Widths, batch size, seed and learning rate.
-   * @throws {TypeError} When a size is not a whole number.
+   * @throws {TypeError} When a size or the seed is not a whole number.
    * @throws {RangeError} When there are fewer than 2 widths, a width or the batch is below 1,
-   *   or `lr` is not positive.
+   *   `lr` is not positive, or the seed is negative or so large that `seed * 1000 + i` is not a
+   *   safe integer.
    * @throws {OutOfMemoryError} When WASM memory cannot hold the network.
    */
   constructor(kernels: Kernels, options: MlpOptions = {}) {
@@ -87,7 +89,13 @@ export class Mlp {
     sizes.forEach((s, i) => checkInteger(`sizes[${i}]`, s, 1));
     this.sizes = [...sizes];
     this.batch = checkInteger("batch", options.batch ?? 64, 1);
-    const seed = options.seed ?? 0;
+    // Checked before any layer is allocated: layer i is seeded with seed * 1000 + i.
+    const seed = checkInteger(
+      "seed",
+      options.seed ?? 0,
+      0,
+      Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 1,
+    );
     const layers: Dense[] = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       layers.push(

@@ -5,7 +5,7 @@
  */
 
 import { checkInteger } from "../core/validate.ts";
-import { Random } from "./_random.ts";
+import { Rng } from "../synth/rng.ts";
 
 /** Options of {@linkcode SyntheticClassification}. */
 export interface SyntheticClassificationOptions {
@@ -21,7 +21,7 @@ export interface SyntheticClassificationOptions {
   noise?: number;
   /** Dimension of the subspace the centres span (default 16, at most `features`). */
   latentDims?: number;
-  /** Seed; equal seeds give identical data (default 0). */
+  /** Seed, a whole number in `[0, 2^53)`; equal seeds give identical data (default 0). */
   seed?: number;
 }
 
@@ -42,10 +42,11 @@ export interface SyntheticClassificationOptions {
  * @example
  * ```ts
  * import { SyntheticClassification } from "./synthetic.ts";
+ * import assert from "node:assert";
  * const task = new SyntheticClassification({ samples: 100, features: 20, seed: 1 });
  * const x = new Float32Array(8 * 20), y = new Int32Array(8);
  * task.batch(0, x, y);
- * console.assert(y.every((label) => label >= 0 && label < 10));
+ * assert(y.every((label) => label >= 0 && label < 10));
  * ```
  */
 export class SyntheticClassification {
@@ -64,9 +65,9 @@ export class SyntheticClassification {
    * Draws the data set.
    *
    * @param options Sizes, separation, noise and seed.
-   * @throws {TypeError} When a size is not a whole number.
-   * @throws {RangeError} When a size is below 1 (classes below 2), or `separation` / `noise` is
-   *   negative or not finite.
+   * @throws {TypeError} When a size or the seed is not a whole number.
+   * @throws {RangeError} When a size is below 1 (classes below 2), `separation` / `noise` is
+   *   negative or not finite, or the seed is negative or not a safe integer.
    */
   constructor(options: SyntheticClassificationOptions = {}) {
     const features = checkInteger("features", options.features ?? 784, 1);
@@ -83,7 +84,7 @@ export class SyntheticClassification {
     this.features = features;
     this.classes = classes;
     this.samples = samples;
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Rng(options.seed ?? 0);
     // A random latent subspace: `latent` Gaussian directions (nearly orthogonal in high
     // dimensions, exactly orthogonal is not needed).
     const basis = new Float64Array(latent * features);
@@ -103,7 +104,7 @@ export class SyntheticClassification {
     this.x = new Float32Array(samples * features);
     this.labels = new Int32Array(samples);
     for (let s = 0; s < samples; s++) {
-      const label = rng.below(classes);
+      const label = rng.int(0, classes - 1);
       this.labels[s] = label;
       for (let f = 0; f < features; f++) {
         this.x[s * features + f] = centres[label * features + f] + noise * rng.normal();

@@ -12,12 +12,28 @@
 
 import type { Backend } from "../core/types.ts";
 import { BackendUnavailableError } from "../core/errors.ts";
-import { type GpuStatus, gpuStatus } from "../gpu/device.ts";
+import { gpuStatus } from "../gpu/device.ts";
+import type { GpuStatus } from "../gpu/types.ts";
 
 /** The operation families that route independently, with the work size from which a GPU pays. */
 export const OPERATION_FAMILIES = {
   /** Per-column sums and means of a matrix: memory-bound, a GPU pays only on large inputs. */
   reduce: { gpuFromWork: 64 * 1024 * 1024, unit: "values" },
+  /**
+   * Streaming covariance: `rows · bands² / 2` multiply-adds (the upper triangle); a GPU pays once
+   * the product is about a billion multiply-adds and the upload is amortised.
+   */
+  covariance: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
+  /** The Gram engine alone (`AᵀA` or `AAᵀ`): `k · n² / 2` multiply-adds, as for covariance. */
+  gram: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
+  /**
+   * Singular values through the smaller Gram matrix: the Gram product (`rows · cols ·
+   * min(rows, cols)` multiply-adds) runs on the chosen backend, the float64 eigensolver always on
+   * the CPU; a GPU pays once the product is about a billion multiply-adds.
+   */
+  spectrum: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
+  /** RX scoring: `pixels · bands · rank` multiply-adds; a GPU pays only on large cubes. */
+  rx: { gpuFromWork: 4 * 1024 * 1024 * 1024, unit: "multiply-adds" },
 } as const;
 
 /** The name of an operation family, e.g. `"reduce"`. */
@@ -49,8 +65,9 @@ const announced = new Set<string>();
  * @example
  * ```ts
  * import { chooseBackend } from "./route.ts";
+ * import assert from "node:assert";
  * const route = await chooseBackend("reduce", "wasm", 10);
- * console.assert(route.backend === "wasm");
+ * assert(route.backend === "wasm");
  * ```
  */
 export async function chooseBackend(
@@ -85,8 +102,9 @@ export async function chooseBackend(
  * @example
  * ```ts
  * import { autoRoute } from "./route.ts";
+ * import assert from "node:assert";
  * const r = autoRoute("reduce", 1e9, { available: false, reason: "navigator.gpu is undefined" });
- * console.assert(r.backend === "wasm" && r.reason.includes("navigator.gpu"));
+ * assert(r.backend === "wasm" && r.reason.includes("navigator.gpu"));
  * ```
  */
 export function autoRoute(family: OperationFamily, work: number, gpu: GpuStatus): Route {
@@ -100,8 +118,8 @@ export function autoRoute(family: OperationFamily, work: number, gpu: GpuStatus)
     const name = gpu.adapter.description || gpu.adapter.vendor || "unnamed";
     return {
       backend: "wasm",
-      reason: `the only WebGPU adapter is a software rasterizer (${name}: ` +
-        `${gpu.adapter.softwareReason ?? "software"}), slower than WASM SIMD on the same cores`,
+      reason: `the only WebGPU adapter, ${name}, is a software rasterizer: ` +
+        `slower than WASM SIMD on the same cores`,
       fallback: wantsGpu,
     };
   }

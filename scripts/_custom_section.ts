@@ -48,10 +48,11 @@ function checkHeader(module: Uint8Array): void {
  * @example
  * ```ts
  * import { appendCustomSection, readCustomSection } from "./_custom_section.ts";
+ * import assert from "node:assert";
  * const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
  * const out = appendCustomSection(empty, "note", new TextEncoder().encode("hi"));
- * console.assert(WebAssembly.validate(out));
- * console.assert(new TextDecoder().decode(readCustomSection(out, "note")) === "hi");
+ * assert(WebAssembly.validate(out));
+ * assert(new TextDecoder().decode(readCustomSection(out, "note")) === "hi");
  * ```
  */
 export function appendCustomSection(
@@ -84,8 +85,9 @@ export function appendCustomSection(
  * @example
  * ```ts
  * import { readCustomSection } from "./_custom_section.ts";
+ * import assert from "node:assert";
  * const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
- * console.assert(readCustomSection(empty, "note") === undefined);
+ * assert(readCustomSection(empty, "note") === undefined);
  * ```
  */
 export function readCustomSection(module: Uint8Array, name: string): Uint8Array | undefined {

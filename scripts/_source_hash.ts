@@ -53,8 +53,9 @@ export interface SourceRecord {
  * @example
  * ```ts
  * import { listSources } from "./_source_hash.ts";
+ * import assert from "node:assert";
  * const files = await listSources(new URL("../kernels/src/", import.meta.url));
- * console.assert(files.includes("lib.rs"));
+ * assert(files.includes("lib.rs"));
  * ```
  */
 export async function listSources(dir: URL): Promise<string[]> {
@@ -83,8 +84,9 @@ export async function listSources(dir: URL): Promise<string[]> {
  * @example
  * ```ts
  * import { sourceHash } from "./_source_hash.ts";
+ * import assert from "node:assert";
  * const hash = await sourceHash(new URL("../kernels/src/", import.meta.url), "rustc 1.63.0");
- * console.assert(/^[0-9a-f]{64}$/.test(hash));
+ * assert(/^[0-9a-f]{64}$/.test(hash));
  * ```
  */
 export async function sourceHash(dir: URL, rustc: string): Promise<string> {

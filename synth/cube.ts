@@ -68,8 +68,9 @@ export interface SynthSample {
  * @example
  * ```ts
  * import { synthCube } from "./cube.ts";
+ * import assert from "node:assert";
  * const { cube, mask } = synthCube({ height: 16, width: 16, bands: 5, seed: 1 });
- * console.assert(cube.data.length === 16 * 16 * 5 && mask.some((m) => m === 1));
+ * assert(cube.data.length === 16 * 16 * 5 && mask.some((m) => m === 1));
  * ```
  */
 export function synthCube(options: SynthCubeOptions): SynthSample {
@@ -94,7 +95,8 @@ export function synthCube(options: SynthCubeOptions): SynthSample {
  * @example
  * ```ts
  * import { checkSynthOptions } from "./cube.ts";
- * console.assert(checkSynthOptions({ height: 2, width: 2, bands: 1 }).noiseStd === 0.1);
+ * import assert from "node:assert";
+ * assert(checkSynthOptions({ height: 2, width: 2, bands: 1 }).noiseStd === 0.1);
  * ```
  */
 export function checkSynthOptions(options: SynthCubeOptions): SampleParams {

@@ -49,7 +49,8 @@ const scale = (samples: number, side: number, bands: number): ScaleInfo =>
  * @example
  * ```ts
  * import { SCALES } from "./datasets.ts";
- * console.assert(SCALES.medium.rawBytes === 327_680_000);
+ * import assert from "node:assert";
+ * assert(SCALES.medium.rawBytes === 327_680_000);
  * ```
  */
 export const SCALES: Readonly<Record<ScaleName, Readonly<ScaleInfo>>> = Object.freeze({
@@ -96,11 +97,12 @@ export interface IndexedSample extends SynthSample {
  * @example
  * ```ts
  * import { synthDataset } from "./datasets.ts";
+ * import assert from "node:assert";
  * let n = 0;
  * for await (const s of synthDataset({ samples: 3, height: 8, width: 8, bands: 4 }, { seed: 1 })) {
- *   console.assert(s.index === n++ && s.cube.data.length === 256);
+ *   assert(s.index === n++ && s.cube.data.length === 256);
  * }
- * console.assert(n === 3);
+ * assert(n === 3);
  * ```
  */
 export async function* synthDataset(
@@ -131,12 +133,13 @@ export async function* synthDataset(
  * @example
  * ```ts
  * import { datasetRows } from "./datasets.ts";
+ * import assert from "node:assert";
  * let pixels = 0;
  * for await (const m of datasetRows({ samples: 2, height: 5, width: 4, bands: 3 }, { maxRows: 8 })) {
- *   console.assert(m.cols === 3 && (m.rows === 8 || m.rows === 4));
+ *   assert(m.cols === 3 && (m.rows === 8 || m.rows === 4));
  *   pixels += m.rows;
  * }
- * console.assert(pixels === 40);
+ * assert(pixels === 40);
  * ```
  */
 export async function* datasetRows(

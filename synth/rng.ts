@@ -29,7 +29,8 @@ const GOLDEN = 0x9e3779b9; // 2^32 / golden ratio: splitmix32's increment
  * @example
  * ```ts
  * import { mix32 } from "./rng.ts";
- * console.assert(mix32(0) === 0 && mix32(1) === 1364076727);
+ * import assert from "node:assert";
+ * assert(mix32(0) === 0 && mix32(1) === 1364076727);
  * ```
  */
 export function mix32(x: number): number {
@@ -55,7 +56,8 @@ export function mix32(x: number): number {
  * @example
  * ```ts
  * import { streamKey } from "./rng.ts";
- * console.assert(streamKey(0, 0) !== streamKey(0, 1));
+ * import assert from "node:assert";
+ * assert(streamKey(0, 0) !== streamKey(0, 1));
  * ```
  */
 export function streamKey(seed: number, stream: number): number {
@@ -76,8 +78,9 @@ export function streamKey(seed: number, stream: number): number {
  * @example
  * ```ts
  * import { Rng } from "./rng.ts";
+ * import assert from "node:assert";
  * const a = new Rng(42, 3), b = new Rng(42, 3);
- * console.assert(a.uniform() === b.uniform() && a.normal() === b.normal());
+ * assert(a.uniform() === b.uniform() && a.normal() === b.normal());
  * ```
  */
 export class Rng {
@@ -113,8 +116,9 @@ export class Rng {
    * @example
    * ```ts
    * import { Rng } from "./rng.ts";
+   * import assert from "node:assert";
    * const v = new Rng(1).nextUint32();
-   * console.assert(Number.isInteger(v) && v >= 0 && v < 2 ** 32);
+   * assert(Number.isInteger(v) && v >= 0 && v < 2 ** 32);
    * ```
    */
   nextUint32(): number {
@@ -138,8 +142,9 @@ export class Rng {
    * @example
    * ```ts
    * import { Rng } from "./rng.ts";
+   * import assert from "node:assert";
    * const u = new Rng(7).uniform();
-   * console.assert(u >= 0 && u < 1);
+   * assert(u >= 0 && u < 1);
    * ```
    */
   uniform(): number {
@@ -159,8 +164,9 @@ export class Rng {
    * @example
    * ```ts
    * import { Rng } from "./rng.ts";
+   * import assert from "node:assert";
    * const r = new Rng(0).int(2, 5);
-   * console.assert(r >= 2 && r <= 5);
+   * assert(r >= 2 && r <= 5);
    * ```
    */
   int(lo: number, hi: number): number {
@@ -183,10 +189,11 @@ export class Rng {
    * @example
    * ```ts
    * import { Rng } from "./rng.ts";
+   * import assert from "node:assert";
    * const rng = new Rng(5);
    * let sum = 0;
    * for (let i = 0; i < 1000; i++) sum += rng.normal();
-   * console.assert(Math.abs(sum / 1000) < 0.2);
+   * assert(Math.abs(sum / 1000) < 0.2);
    * ```
    */
   normal(): number {

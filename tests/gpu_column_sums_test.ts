@@ -7,6 +7,7 @@ import {
   columnSumsOverrides,
   gpuColumnSums,
 } from "../gpu/programs/column_sums.ts";
+import { assertColumnSums, uniform } from "./_helpers.ts";
 
 // Checked once: every GPU test below is skipped, with this reason printed, when there is no adapter.
 const status = await gpuStatus();
@@ -14,54 +15,22 @@ await releaseGpu();
 const available = status.available;
 if (!status.available) console.log(`GPU tests skipped: ${status.reason}`);
 
-/** Seeded uniform numbers in [0, 1) (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function matrix(rows: number, cols: number, value: (r: number, c: number) => number): Matrix {
   const data = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = value(r, c);
   return { data, rows, cols };
 }
 
-/** Float64 column sums and sums of absolute values, straight from the f32 data. */
-function reference(m: Matrix): { sums: Float64Array; magnitudes: Float64Array } {
-  const sums = new Float64Array(m.cols);
-  const magnitudes = new Float64Array(m.cols);
-  for (let r = 0; r < m.rows; r++) {
-    for (let c = 0; c < m.cols; c++) {
-      sums[c] += m.data[r * m.cols + c];
-      magnitudes[c] += Math.abs(m.data[r * m.cols + c]);
-    }
-  }
-  return { sums, magnitudes };
-}
-
 /** |gpu - ref| <= 1e-5 * sum |x| per column: relative error, robust to cancellation. */
 function assertClose(actual: Float64Array, m: Matrix, what: string): void {
-  const { sums, magnitudes } = reference(m);
-  deepEqual(actual.length, m.cols, what);
-  for (let c = 0; c < m.cols; c++) {
-    const error = Math.abs(actual[c] - sums[c]);
-    ok(
-      error <= 1e-5 * magnitudes[c],
-      `${what}: column ${c} is ${actual[c]}, float64 reference ${sums[c]} (error ${error})`,
-    );
-  }
+  assertColumnSums(actual, m.data, m.cols, 1e-5, what);
 }
 
 Deno.test("gpuColumnSums() matches float64 reference at sizes 0, 1, 7 and 257", {
   ignore: !available,
 }, async () => {
   try {
-    const next = random(1);
+    const next = uniform(1, 0, 1);
     for (const rows of [0, 1, 7, 257]) {
       for (const cols of [0, 1, 7, 257]) {
         const m = matrix(rows, cols, () => next() * 2 - 1);
@@ -77,7 +46,7 @@ Deno.test("gpuColumnSums() keeps 1e-5 relative accuracy on data offset by 1000",
   ignore: !available,
 }, async () => {
   try {
-    const next = random(2);
+    const next = uniform(2, 0, 1);
     // 5003 rows span several row blocks for every tile shape; 1 and 64 columns take the narrowest
     // and the widest workgroup, 67 a partial second column tile.
     for (const cols of [1, 13, 64, 67]) {
@@ -97,7 +66,7 @@ Deno.test("gpuColumnSums() sums each column separately on column-dependent data"
     const m = matrix(1031, 70, (r, c) => r * (c + 1) - c);
     assertClose(await gpuColumnSums(m), m, "1031x70 ramp");
     // Large values of alternating sign: the sums cancel to almost nothing.
-    const next = random(3);
+    const next = uniform(3, 0, 1);
     const cancel = matrix(2000, 5, (r) => (r % 2 === 0 ? 1 : -1) * (1e6 + next()));
     assertClose(await gpuColumnSums(cancel), cancel, "2000x5 cancellation");
   } finally {
@@ -109,7 +78,7 @@ Deno.test("gpuColumnSums() in forced row chunks equals the one-chunk result", {
   ignore: !available,
 }, async () => {
   try {
-    const next = random(4);
+    const next = uniform(4, 0, 1);
     const cols = 7;
     const m = matrix(2000, cols, () => 1000 + next() * 2 - 1);
     const whole = await gpuColumnSums(m);

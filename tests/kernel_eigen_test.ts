@@ -2,56 +2,23 @@
  * Tests of the float64 eigen kernels in `kernels/src/eigen*`: `prism_eigh_f64` (symmetric
  * eigenvalues and eigenvectors) and `prism_svd_jacobi_f64` (one-sided Jacobi singular values),
  * against matrices with known spectra built here in float64 and against numpy.
- *
- * Set `PRISM_WASM` to a freshly built module to test kernels before `deno task build:wasm`.
  */
 
 import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert";
 import { InvalidDataError, KernelError } from "../core/errors.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { STATUS } from "../wasm/_status.ts";
+import { gramColumns64, randomF64, uniform } from "./_helpers.ts";
+import { hasNumpy, python } from "./_io_helpers.ts";
 
-/** The exports under test; `wasm/kernels.ts`'s `KernelExports` does not list them yet. */
-interface EigenExports {
-  prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
-  prism_eigh_f64_scratch_len(n: number): number;
-  prism_svd_jacobi_f64(
-    a: number,
-    rows: number,
-    cols: number,
-    values: number,
-    scratch: number,
-  ): number;
-  prism_svd_jacobi_f64_scratch_len(rows: number, cols: number): number;
-}
-
-async function load(): Promise<{ kernels: Kernels; ex: EigenExports }> {
-  const url = Deno.env.get("PRISM_WASM");
-  const kernels = await loadKernels(url === undefined ? {} : { url });
-  const ex = kernels.exports as unknown as EigenExports;
-  if (typeof ex.prism_eigh_f64 !== "function") {
-    throw new Error(`${kernels.file} has no prism_eigh_f64: rebuild it with deno task build:wasm`);
-  }
-  return { kernels, ex };
-}
-
-/** Seeded uniform [-1, 1) numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
+const kernels: Kernels = await loadKernels();
+const ex = kernels.exports;
 
 /** An n×n orthogonal matrix, the product of three Householder reflections (row-major). */
 function orthogonal(n: number, seed: number): Float64Array {
   const q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  const next = rng(seed);
+  const next = uniform(seed);
   for (let h = 0; h < 3; h++) {
     const v = Float64Array.from({ length: n }, next);
     const vv = v.reduce((s, x) => s + x * x, 0);
@@ -90,12 +57,7 @@ interface Eigh {
 }
 
 /** Runs `prism_eigh_f64` on a copy of `a`; frees everything it allocated. */
-function eigh(
-  { kernels, ex }: { kernels: Kernels; ex: EigenExports },
-  a: Float64Array,
-  n: number,
-  vectors: boolean,
-): Eigh {
+function eigh(a: Float64Array, n: number, vectors: boolean): Eigh {
   const ptrs: number[] = [];
   const alloc = (count: number) => {
     const p = kernels.alloc(count * 8);
@@ -121,7 +83,6 @@ function eigh(
 
 /** Runs `prism_svd_jacobi_f64` on a copy of `a`. */
 function jacobi(
-  { kernels, ex }: { kernels: Kernels; ex: EigenExports },
   a: Float64Array,
   rows: number,
   cols: number,
@@ -177,148 +138,117 @@ function checkEigh(a: Float64Array, n: number, got: Eigh, expected: ArrayLike<nu
 }
 
 function spectrum(n: number, seed: number): Float64Array {
-  const next = rng(seed);
-  return Float64Array.from({ length: n }, () => 10 * next());
+  return randomF64(n, seed, -10, 10);
 }
 
 for (const n of [1, 2, 3, 17, 101, 257]) {
-  Deno.test(`prism_eigh_f64() recovers a known spectrum and its vectors at n = ${n}`, async () => {
-    const k = await load();
+  Deno.test(`prism_eigh_f64() recovers a known spectrum and its vectors at n = ${n}`, () => {
     const lambda = spectrum(n, n);
     const a = withSpectrum(lambda, 1000 + n);
-    checkEigh(a, n, eigh(k, a, n, true), lambda);
-    checkEigh(a, n, eigh(k, a, n, false), lambda);
+    checkEigh(a, n, eigh(a, n, true), lambda);
+    checkEigh(a, n, eigh(a, n, false), lambda);
   });
 }
 
-Deno.test("prism_eigh_f64() gives orthonormal eigenpairs of a random symmetric 200x200", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() gives orthonormal eigenpairs of a random symmetric 200x200", () => {
   const n = 200;
-  const next = rng(99);
+  const next = uniform(99);
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = next();
-  checkEigh(a, n, eigh(k, a, n, true), null);
+  checkEigh(a, n, eigh(a, n, true), null);
 });
 
-Deno.test("prism_eigh_f64() with n = 0 succeeds and writes nothing", async () => {
-  const { ex } = await load();
+Deno.test("prism_eigh_f64() with n = 0 succeeds and writes nothing", () => {
   assertEquals(ex.prism_eigh_f64_scratch_len(0), 0);
   assertEquals(ex.prism_eigh_f64(0, 0, 0, 0, 0), STATUS.OK);
 });
 
-Deno.test("prism_eigh_f64() reads only the upper triangle (NaN below the diagonal)", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() reads only the upper triangle (NaN below the diagonal)", () => {
   const n = 23;
   const lambda = spectrum(n, 7);
   const a = withSpectrum(lambda, 8);
   const upper = a.slice();
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) upper[i * n + j] = NaN;
-  checkEigh(a, n, eigh(k, upper, n, true), lambda);
+  checkEigh(a, n, eigh(upper, n, true), lambda);
 });
 
-Deno.test("prism_eigh_f64() handles identity, zero, diagonal and 2x2 exactly", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() handles identity, zero, diagonal and 2x2 exactly", () => {
   const n = 9;
   const id = new Float64Array(n * n);
   for (let i = 0; i < n; i++) id[i * n + i] = 1;
-  checkEigh(id, n, eigh(k, id, n, true), new Float64Array(n).fill(1));
+  checkEigh(id, n, eigh(id, n, true), new Float64Array(n).fill(1));
   const zero = new Float64Array(n * n);
-  checkEigh(zero, n, eigh(k, zero, n, true), new Float64Array(n));
+  checkEigh(zero, n, eigh(zero, n, true), new Float64Array(n));
   const d = [3, -1, 4, 1, -5, 9, 2, 6, 5];
   const diag = new Float64Array(n * n);
   d.forEach((x, i) => (diag[i * n + i] = x));
-  const got = eigh(k, diag, n, true);
+  const got = eigh(diag, n, true);
   checkEigh(diag, n, got, d);
   assertEquals(Array.from(got.values), Array.from(descending(d)));
   // [[2, 1], [1, 2]] has eigenvalues 3 and 1, vectors (1, ±1)/√2.
   const two = new Float64Array([2, 1, 1, 2]);
-  checkEigh(two, 2, eigh(k, two, 2, true), [3, 1]);
-  const one = eigh(k, new Float64Array([-4.5]), 1, true);
+  checkEigh(two, 2, eigh(two, 2, true), [3, 1]);
+  const one = eigh(new Float64Array([-4.5]), 1, true);
   assertEquals([one.values[0], one.vectors?.[0]], [-4.5, 1]);
 });
 
-Deno.test("prism_eigh_f64() resolves repeated eigenvalues with orthogonal vectors", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() resolves repeated eigenvalues with orthogonal vectors", () => {
   const n = 40;
   const lambda = Float64Array.from({ length: n }, (_, i) => (i < 20 ? 2 : i < 35 ? -1 : 7));
   const a = withSpectrum(lambda, 3);
-  checkEigh(a, n, eigh(k, a, n, true), lambda);
+  checkEigh(a, n, eigh(a, n, true), lambda);
 });
 
-Deno.test("prism_eigh_f64() finds 59 zero eigenvalues of a rank-5 64x64 Gram matrix", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() finds 59 zero eigenvalues of a rank-5 64x64 Gram matrix", () => {
   const n = 64;
-  const next = rng(11);
-  const b = Float64Array.from({ length: 5 * n }, next); // 5 × n
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let r = 0; r < 5; r++) s += b[r * n + i] * b[r * n + j];
-      a[i * n + j] = s;
-    }
-  }
-  const got = eigh(k, a, n, true);
+  // BᵀB of a random 5 × n B has rank 5; mirror its upper triangle into the full matrix.
+  const a = gramColumns64(randomF64(5 * n, 11), 5, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
+  const got = eigh(a, n, true);
   checkEigh(a, n, got, null);
   const tol = 1e-12 * n * got.values[0];
   for (let i = 5; i < n; i++) assert(Math.abs(got.values[i]) <= tol, `λ[${i}] = ${got.values[i]}`);
   assert(got.values[4] > 1e-3, `λ[4] = ${got.values[4]} should be clearly positive`);
 });
 
-Deno.test("prism_eigh_f64() keeps relative accuracy at 1e+200 and 1e-200 scales", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() keeps relative accuracy at 1e+200 and 1e-200 scales", () => {
   const n = 12;
   const lambda = spectrum(n, 5);
   for (const scale of [1e200, 1e-200]) {
     const scaled = Float64Array.from(lambda, (x) => x * scale);
     const a = withSpectrum(scaled, 6);
-    checkEigh(a, n, eigh(k, a, n, false), scaled);
+    checkEigh(a, n, eigh(a, n, false), scaled);
   }
 });
 
-Deno.test("prism_eigh_f64() returns NON_FINITE for NaN or Infinity in the upper triangle", async () => {
-  const k = await load();
+Deno.test("prism_eigh_f64() returns NON_FINITE for NaN or Infinity in the upper triangle", () => {
   const n = 5;
   for (const bad of [NaN, Infinity, -Infinity]) {
     const a = withSpectrum(spectrum(n, 1), 2);
     a[1 * n + 3] = bad;
-    const got = eigh(k, a, n, true);
+    const got = eigh(a, n, true);
     assertEquals(got.status, STATUS.NON_FINITE);
-    assertThrows(() => k.kernels.check("prism_eigh_f64", got.status), InvalidDataError);
+    assertThrows(() => kernels.check("prism_eigh_f64", got.status), InvalidDataError);
   }
 });
 
-Deno.test("prism_eigh_f64() reports no leaks: every buffer is caller-owned", async () => {
-  const k = await load();
-  const before = k.kernels.memory().inUseBytes;
-  eigh(k, withSpectrum(spectrum(31, 2), 3), 31, true);
-  assertEquals(k.kernels.memory().inUseBytes, before);
-  assertThrows(() => k.kernels.check("prism_eigh_f64", STATUS.NO_CONVERGENCE), KernelError);
+Deno.test("prism_eigh_f64() reports no leaks: every buffer is caller-owned", () => {
+  const before = kernels.memory().inUseBytes;
+  eigh(withSpectrum(spectrum(31, 2), 3), 31, true);
+  assertEquals(kernels.memory().inUseBytes, before);
+  assertThrows(() => kernels.check("prism_eigh_f64", STATUS.NO_CONVERGENCE), KernelError);
 });
 
 /** numpy's singular values of each matrix, through a python3 subprocess. */
 async function numpySvd(mats: { rows: number; cols: number; data: number[] }[]) {
-  const dir = await Deno.makeTempDir({ prefix: "prism-eigen-test-" });
-  try {
-    const input = `${dir}/in.json`;
-    await Deno.writeTextFile(input, JSON.stringify(mats));
-    const script = [
-      "import json, sys, numpy as np",
-      "mats = json.load(open(sys.argv[1]))",
-      "out = [np.linalg.svd(np.array(m['data'], dtype=np.float64).reshape(m['rows'], m['cols']),",
-      "  compute_uv=False).tolist() for m in mats]",
-      "print(json.dumps(out))",
-    ].join("\n");
-    const result = await new Deno.Command("python3", {
-      args: ["-c", script, input],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!result.success) throw new Error(new TextDecoder().decode(result.stderr));
-    return JSON.parse(new TextDecoder().decode(result.stdout)) as number[][];
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const script = [
+    "import json, sys, numpy as np",
+    "mats = json.loads(sys.argv[1])",
+    "out = [np.linalg.svd(np.array(m['data'], dtype=np.float64).reshape(m['rows'], m['cols']),",
+    "  compute_uv=False).tolist() for m in mats]",
+    "print(json.dumps(out))",
+  ].join("\n");
+  return JSON.parse(await python(script, JSON.stringify(mats))) as number[][];
 }
 
 /** A rows×cols matrix U·diag(s)·Vᵀ with orthogonal U, V from Householder products. */
@@ -336,9 +266,11 @@ function withSingularValues(rows: number, cols: number, s: number[], seed: numbe
   return a;
 }
 
-Deno.test("prism_svd_jacobi_f64() matches numpy on tall, wide, square and rank-deficient input", async () => {
-  const k = await load();
-  const next = rng(21);
+Deno.test({
+  name: "prism_svd_jacobi_f64() matches numpy on tall, wide, square and rank-deficient input",
+  ignore: !hasNumpy,
+}, async () => {
+  const next = uniform(21);
   const random = (rows: number, cols: number) => Float64Array.from({ length: rows * cols }, next);
   const rankDeficient = withSingularValues(30, 20, [5, 3, 2, 1], 4);
   const cases = [
@@ -351,7 +283,7 @@ Deno.test("prism_svd_jacobi_f64() matches numpy on tall, wide, square and rank-d
   ];
   const want = await numpySvd(cases.map((c) => ({ ...c, data: Array.from(c.data) })));
   cases.forEach((c, i) => {
-    const got = jacobi(k, c.data, c.rows, c.cols);
+    const got = jacobi(c.data, c.rows, c.cols);
     assertEquals(got.status, STATUS.OK);
     assertEquals(got.values.length, Math.min(c.rows, c.cols));
     const tol = 1e-12 * Math.max(c.rows, c.cols) * want[i][0];
@@ -362,11 +294,10 @@ Deno.test("prism_svd_jacobi_f64() matches numpy on tall, wide, square and rank-d
   });
 });
 
-Deno.test("prism_svd_jacobi_f64() keeps singular values down to 1e-12 relatively accurate", async () => {
-  const k = await load();
+Deno.test("prism_svd_jacobi_f64() keeps singular values down to 1e-12 relatively accurate", () => {
   const s = Array.from({ length: 8 }, (_, i) => 10 ** -(12 * i / 7));
   for (const [rows, cols] of [[25, 8], [8, 25]]) {
-    const got = jacobi(k, withSingularValues(rows, cols, s, 9), rows, cols);
+    const got = jacobi(withSingularValues(rows, cols, s, 9), rows, cols);
     assertEquals(got.status, STATUS.OK);
     s.forEach((want, j) => {
       const rel = Math.abs(got.values[j] - want) / want;
@@ -376,11 +307,10 @@ Deno.test("prism_svd_jacobi_f64() keeps singular values down to 1e-12 relatively
   }
 });
 
-Deno.test("prism_svd_jacobi_f64() handles empty, zero and non-finite input", async () => {
-  const k = await load();
-  assertEquals(k.ex.prism_svd_jacobi_f64(0, 0, 5, 0, 0), STATUS.OK);
-  const zero = jacobi(k, new Float64Array(12), 4, 3);
+Deno.test("prism_svd_jacobi_f64() handles empty, zero and non-finite input", () => {
+  assertEquals(ex.prism_svd_jacobi_f64(0, 0, 5, 0, 0), STATUS.OK);
+  const zero = jacobi(new Float64Array(12), 4, 3);
   assertEquals(Array.from(zero.values), [0, 0, 0]);
   const bad = Float64Array.from({ length: 12 }, (_, i) => (i === 7 ? NaN : i));
-  assertEquals(jacobi(k, bad, 3, 4).status, STATUS.NON_FINITE);
+  assertEquals(jacobi(bad, 3, 4).status, STATUS.NON_FINITE);
 });

@@ -1,12 +1,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
+import { uniform } from "./_helpers.ts";
 
 const kernels = await loadKernels();
-// prism_sgemm is not yet listed in wasm/kernels.ts's KernelExports.
-const gemm = kernels.exports as unknown as {
-  prism_sgemm(...args: number[]): number;
-  prism_sgemm_scratch_len(m: number, n: number, k: number): number;
-};
+const gemm = kernels.exports;
 
 interface Case {
   ta: boolean;
@@ -24,11 +21,7 @@ interface Case {
   c?: Float32Array;
 }
 
-let seed = 12345;
-function rand(): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 2 ** 32 - 0.5;
-}
+const rand = uniform(12345, -0.5, 0.5);
 function fill(n: number): Float32Array {
   return Float32Array.from({ length: n }, rand);
 }

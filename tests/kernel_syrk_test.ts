@@ -1,62 +1,16 @@
 /**
  * Tests of the Gram/covariance kernels in `kernels/src/syrk.rs`: `prism_syrk_shifted_f32`
  * (column sums and upper-triangular `DᵀD` of a shifted row-major block) and
- * `prism_gram_rows_f32` (upper-triangular `AAᵀ`), against float64 references computed here.
- *
- * Set `PRISM_WASM` to a freshly built module to test the kernels before `deno task build:wasm`.
+ * `prism_gram_rows_f32` (upper-triangular `AAᵀ`), against float64 references from `_helpers.ts`.
  */
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { STATUS } from "../wasm/_status.ts";
+import { columnSums64, covariance64, gramColumns64, gramRows64, randomF32 } from "./_helpers.ts";
 
-/** The exports under test; `wasm/kernels.ts`'s `KernelExports` does not list them yet. */
-interface SyrkExports {
-  prism_syrk_shifted_f32(
-    x: number,
-    rows: number,
-    cols: number,
-    shift: number,
-    sum: number,
-    gram: number,
-    scratch: number,
-  ): number;
-  prism_syrk_scratch_len(cols: number): number;
-  prism_gram_rows_f32(a: number, rows: number, cols: number, gram: number, scratch: number): number;
-  prism_gram_rows_scratch_len(rows: number): number;
-}
-
-interface Loaded {
-  kernels: Kernels;
-  ex: SyrkExports;
-}
-
-async function load(): Promise<Loaded> {
-  const url = Deno.env.get("PRISM_WASM");
-  const kernels = await loadKernels(url === undefined ? {} : { url });
-  const ex = kernels.exports as unknown as SyrkExports;
-  if (typeof ex.prism_syrk_shifted_f32 !== "function") {
-    throw new Error(`${kernels.file} has no prism_syrk_shifted_f32: rebuild it (build:wasm)`);
-  }
-  return { kernels, ex };
-}
-
-/** Seeded uniform [-1, 1) numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-function randomMatrix(rows: number, cols: number, seed: number, offset = 0): Float32Array {
-  const next = rng(seed);
-  return Float32Array.from({ length: rows * cols }, () => offset + next());
-}
+const kernels: Kernels = await loadKernels();
+const ex = kernels.exports;
 
 /** Value the outputs start at, so the tests see that kernels add rather than overwrite. */
 const PRIOR = 0.25;
@@ -72,7 +26,6 @@ interface SyrkResult {
  * starting at `PRIOR`; frees everything it allocated.
  */
 function syrk(
-  { kernels, ex }: Loaded,
   x: Float32Array,
   cols: number,
   shift: Float32Array,
@@ -120,7 +73,7 @@ function syrk(
 }
 
 /** Runs `prism_gram_rows_f32` on `a`, with the output starting at `PRIOR`. */
-function gramRows({ kernels, ex }: Loaded, a: Float32Array, rows: number): SyrkResult {
+function gramRows(a: Float32Array, rows: number): SyrkResult {
   const cols = rows === 0 ? 0 : a.length / rows;
   const pa = kernels.alloc(a.byteLength);
   const pgram = kernels.alloc(rows * rows * 8);
@@ -140,23 +93,13 @@ function gramRows({ kernels, ex }: Loaded, a: Float32Array, rows: number): SyrkR
 /** Float64 reference: Σ d, Σ dᵀd and Σ |d|ᵀ|d| (the error scale) with d = x - shift. */
 function referenceSyrk(x: Float32Array, cols: number, shift: Float32Array) {
   const rows = x.length / cols;
-  const sum = new Float64Array(cols);
-  const gram = new Float64Array(cols * cols);
-  const scale = new Float64Array(cols * cols);
-  const d = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      d[c] = x[r * cols + c] - shift[c];
-      sum[c] += d[c];
-    }
-    for (let i = 0; i < cols; i++) {
-      for (let j = i; j < cols; j++) {
-        gram[i * cols + j] += d[i] * d[j];
-        scale[i * cols + j] += Math.abs(d[i] * d[j]);
-      }
-    }
-  }
-  return { sum, gram, scale };
+  const d = Float64Array.from(x, (v, i) => v - shift[i % cols]);
+  return {
+    sum: columnSums64(d, cols).sums,
+    gram: gramColumns64(x, rows, cols, shift),
+    // |dᵢdⱼ| = |dᵢ||dⱼ| exactly, so the scale is the Gram matrix of |d|.
+    scale: gramColumns64(d.map(Math.abs), rows, cols),
+  };
 }
 
 /**
@@ -188,12 +131,11 @@ function checkUpper(
 const REL = 1e-5;
 
 for (const rows of [0, 1, 2, 3, 7, 257, 1000]) {
-  Deno.test(`prism_syrk_shifted_f32() matches float64 reference on ${rows} rows`, async () => {
-    const k = await load();
+  Deno.test(`prism_syrk_shifted_f32() matches float64 reference on ${rows} rows`, () => {
     for (const cols of [1, 2, 3, 5, 7, 13, 50, 64, 67]) {
-      const x = randomMatrix(rows, cols, rows * 100 + cols);
-      const shift = Float32Array.from(randomMatrix(1, cols, 7 + cols), (v) => v / 4);
-      const got = syrk(k, x, cols, shift);
+      const x = randomF32(rows * cols, rows * 100 + cols);
+      const shift = randomF32(cols, 7 + cols, -0.25, 0.25);
+      const got = syrk(x, cols, shift);
       assertEquals(got.status, STATUS.OK, `status at ${rows}x${cols}`);
       const want = referenceSyrk(x, cols, shift);
       for (let c = 0; c < cols; c++) {
@@ -206,25 +148,21 @@ for (const rows of [0, 1, 2, 3, 7, 257, 1000]) {
   });
 }
 
-Deno.test("prism_syrk_shifted_f32() with a first-row shift keeps the covariance of data at 1000", async () => {
-  const k = await load();
+Deno.test("prism_syrk_shifted_f32() with a first-row shift keeps the covariance of data at 1000", () => {
   for (const [rows, cols] of [[1000, 50], [1000, 13], [3001, 67]]) {
     // Values near 1000 with spread 1: unshifted float32 sums would lose the covariance entirely.
-    const x = randomMatrix(rows, cols, 4242 + cols, 1000);
+    const x = randomF32(rows * cols, 4242 + cols, 999, 1001);
     const shift = x.slice(0, cols);
-    const got = syrk(k, x, cols, shift);
+    const got = syrk(x, cols, shift);
     assertEquals(got.status, STATUS.OK);
     const mean = new Float64Array(cols);
     for (let c = 0; c < cols; c++) mean[c] = (got.sum[c] - PRIOR) / rows;
     // Two-pass float64 covariance straight from the data, independent of the shift.
-    const mu = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mu[c] += x[r * cols + c] / rows;
+    const reference = covariance64(x, rows, cols);
     let num = 0, den = 0;
     for (let i = 0; i < cols; i++) {
       for (let j = i; j < cols; j++) {
-        let s = 0;
-        for (let r = 0; r < rows; r++) s += (x[r * cols + i] - mu[i]) * (x[r * cols + j] - mu[j]);
-        const want = s / (rows - 1);
+        const want = reference[i * cols + j];
         const g = got.gram[i * cols + j] - PRIOR;
         const cov = (g - rows * mean[i] * mean[j]) / (rows - 1);
         const w = i === j ? 1 : 2;
@@ -237,38 +175,35 @@ Deno.test("prism_syrk_shifted_f32() with a first-row shift keeps the covariance 
   }
 });
 
-Deno.test("prism_syrk_shifted_f32() gives exact zeros for constant columns minus their value", async () => {
-  const k = await load();
+Deno.test("prism_syrk_shifted_f32() gives exact zeros for constant columns minus their value", () => {
   const rows = 600, cols = 11;
   const x = Float32Array.from({ length: rows * cols }, (_, i) => 1000.5 + (i % cols));
-  const got = syrk(k, x, cols, x.slice(0, cols));
+  const got = syrk(x, cols, x.slice(0, cols));
   assertEquals(got.status, STATUS.OK);
   for (const v of got.sum) assertEquals(v, PRIOR);
   for (const v of got.gram) assertEquals(v, PRIOR);
 });
 
-Deno.test("prism_syrk_shifted_f32() accumulates across calls like one call", async () => {
-  const k = await load();
+Deno.test("prism_syrk_shifted_f32() accumulates across calls like one call", () => {
   const rows = 1000, cols = 37;
-  const x = randomMatrix(rows, cols, 31);
+  const x = randomF32(rows * cols, 31);
   const shift = new Float32Array(cols);
-  const once = syrk(k, x, cols, shift);
+  const once = syrk(x, cols, shift);
   // Splitting on a block boundary (128) sums the same blocks in the same order: bit-identical.
-  const twice = syrk(k, x, cols, shift, [384]);
+  const twice = syrk(x, cols, shift, [384]);
   assertEquals(twice.sum, once.sum);
   assertEquals(twice.gram, once.gram);
   // Any other split regroups the float32 blocks: equal within the float32 bound.
-  const thrice = syrk(k, x, cols, shift, [389, 390]);
+  const thrice = syrk(x, cols, shift, [389, 390]);
   const want = referenceSyrk(x, cols, shift);
   checkUpper(thrice.gram, once.gram.map((v) => v - PRIOR), want.scale, cols, 2 * REL);
 });
 
-Deno.test("prism_syrk_shifted_f32() with a zero shift is the plain Gram at 257x200", async () => {
-  const k = await load();
+Deno.test("prism_syrk_shifted_f32() with a zero shift is the plain Gram at 257x200", () => {
   const rows = 257, cols = 200;
-  const x = randomMatrix(rows, cols, 257);
+  const x = randomF32(rows * cols, 257);
   const shift = new Float32Array(cols);
-  const got = syrk(k, x, cols, shift);
+  const got = syrk(x, cols, shift);
   assertEquals(got.status, STATUS.OK);
   const want = referenceSyrk(x, cols, shift);
   checkUpper(got.gram, want.gram, want.scale, cols, REL);
@@ -276,54 +211,36 @@ Deno.test("prism_syrk_shifted_f32() with a zero shift is the plain Gram at 257x2
 
 /** Float64 reference of the upper triangle of A·Aᵀ and its error scale Σ|aᵢₖaⱼₖ|. */
 function referenceGramRows(a: Float32Array, rows: number, cols: number) {
-  const gram = new Float64Array(rows * rows);
-  const scale = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = i; j < rows; j++) {
-      let s = 0, t = 0;
-      for (let c = 0; c < cols; c++) {
-        const p = a[i * cols + c] * a[j * cols + c];
-        s += p;
-        t += Math.abs(p);
-      }
-      gram[i * rows + j] = s;
-      scale[i * rows + j] = t;
-    }
-  }
-  return { gram, scale };
+  return { gram: gramRows64(a, rows, cols), scale: gramRows64(a.map(Math.abs), rows, cols) };
 }
 
 for (const [rows, cols] of [[1, 1], [1, 300], [2, 3], [3, 7], [7, 13], [13, 257], [50, 600]]) {
-  Deno.test(`prism_gram_rows_f32() matches float64 reference on ${rows}x${cols}`, async () => {
-    const k = await load();
-    const a = randomMatrix(rows, cols, rows * 1000 + cols, 0.1);
-    const got = gramRows(k, a, rows);
+  Deno.test(`prism_gram_rows_f32() matches float64 reference on ${rows}x${cols}`, () => {
+    const a = randomF32(rows * cols, rows * 1000 + cols, -0.9, 1.1);
+    const got = gramRows(a, rows);
     assertEquals(got.status, STATUS.OK);
     const want = referenceGramRows(a, rows, cols);
     checkUpper(got.gram, want.gram, want.scale, rows, REL);
   });
 }
 
-Deno.test("prism_gram_rows_f32() matches float64 reference on a wide 67x1031 block", async () => {
-  const k = await load();
+Deno.test("prism_gram_rows_f32() matches float64 reference on a wide 67x1031 block", () => {
   const rows = 67, cols = 1031;
-  const a = randomMatrix(rows, cols, 67);
-  const got = gramRows(k, a, rows);
+  const a = randomF32(rows * cols, 67);
+  const got = gramRows(a, rows);
   assertEquals(got.status, STATUS.OK);
   const want = referenceGramRows(a, rows, cols);
   checkUpper(got.gram, want.gram, want.scale, rows, REL);
 });
 
-Deno.test("prism_gram_rows_f32() leaves the output alone for 0 rows or 0 columns", async () => {
-  const k = await load();
-  assertEquals(gramRows(k, new Float32Array(0), 0).status, STATUS.OK);
-  const got = gramRows(k, new Float32Array(0), 3);
+Deno.test("prism_gram_rows_f32() leaves the output alone for 0 rows or 0 columns", () => {
+  assertEquals(gramRows(new Float32Array(0), 0).status, STATUS.OK);
+  const got = gramRows(new Float32Array(0), 3);
   assertEquals(got.status, STATUS.OK);
   for (const v of got.gram) assertEquals(v, PRIOR);
 });
 
-Deno.test("syrk kernels report scratch sizes and reject sizes beyond the address space", async () => {
-  const { ex } = await load();
+Deno.test("syrk kernels report scratch sizes and reject sizes beyond the address space", () => {
   assertEquals(ex.prism_syrk_scratch_len(0), 0);
   assertEquals(ex.prism_syrk_scratch_len(50), 56 * 128);
   assertEquals(ex.prism_gram_rows_scratch_len(3), 8 * 128);

@@ -2,14 +2,11 @@ import { ok as assert, throws } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
 import { Dense } from "../nn/dense.ts";
 import { F32Buffer } from "../nn/buffer.ts";
+import { uniform } from "./_helpers.ts";
 
 const kernels = await loadKernels();
 
-let seed = 99;
-function rand(): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 2 ** 32 - 0.5;
-}
+const rand = uniform(99, -0.5, 0.5);
 
 /** float64 forward: relu?(X·W + b). */
 function reference(

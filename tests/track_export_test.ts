@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DimensionalityTracker } from "../track/tracker.ts";
+import { python } from "./_io_helpers.ts";
 
 /** A tracker with awkward layer names, a zero spectrum, missing extras and large steps. */
 async function sampleTracker(): Promise<DimensionalityTracker> {
@@ -30,13 +31,6 @@ async function sampleTracker(): Promise<DimensionalityTracker> {
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "prism_track_" });
-}
-
-async function python(script: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("python3", { args: ["-c", script, ...args] }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return text;
 }
 
 for (const ext of ["csv", "json", "h5", "hdf5", "CSV"]) {

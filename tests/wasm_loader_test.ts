@@ -9,6 +9,7 @@ import {
   wasmSimdSupported,
 } from "../wasm/loader.ts";
 import { STATUS } from "../wasm/_status.ts";
+import { Rng } from "../synth/rng.ts";
 
 const WASM = new URL("../wasm/prism.wasm", import.meta.url);
 
@@ -193,15 +194,14 @@ Deno.test("repeated alloc/free of streaming-sized buffers does not grow the heap
 
 Deno.test("random alloc/free keeps the heap within a small multiple of the live bytes", async () => {
   const k = await freshKernels();
-  let seed = 12345;
-  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const rng = new Rng(12345);
   const live: number[] = [];
   let maxLive = 0;
   for (let i = 0; i < 20_000; i++) {
-    if (live.length < 16 && (live.length === 0 || next() % 2 === 0)) {
-      live.push(k.alloc(next() % (256 * 1024)));
+    if (live.length < 16 && (live.length === 0 || rng.int(0, 1) === 0)) {
+      live.push(k.alloc(rng.int(0, 256 * 1024 - 1)));
     } else {
-      k.free(live.splice(next() % live.length, 1)[0]);
+      k.free(live.splice(rng.int(0, live.length - 1), 1)[0]);
     }
     maxLive = Math.max(maxLive, k.memory().inUseBytes);
   }

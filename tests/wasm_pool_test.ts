@@ -1,31 +1,16 @@
 import assert from "node:assert/strict";
 import { InvalidDataError, KernelError } from "../core/errors.ts";
 import { defaultPool, WorkerPool } from "../wasm/pool.ts";
+import { columnSums64, randomF32 } from "./_helpers.ts";
 
 const TEST_WORKER = new URL("./_wasm_test_worker.ts", import.meta.url);
-
-function reference(data: Float32Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c] += data[r * cols + c];
-  return out;
-}
-
-function seeded(n: number, seed: number): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 Deno.test("WorkerPool.run('column_sums') matches float64 reference and transfers the input", async () => {
   const pool = new WorkerPool({ size: 2 });
   try {
     const rows = 257, cols = 13;
-    const data = seeded(rows * cols, 7);
-    const expected = reference(data, rows, cols);
+    const data = randomF32(rows * cols, 7, -0.5, 0.5);
+    const expected = columnSums64(data, cols).sums;
     const sums = await pool.run<Float64Array>("column_sums", { data, rows, cols }, [data.buffer]);
     assert.equal(data.length, 0, "the input buffer was transferred, not copied");
     assert.ok(sums instanceof Float64Array);

@@ -2,34 +2,7 @@ import assert from "node:assert/strict";
 import { KernelError } from "../core/errors.ts";
 import { columnSums } from "../wasm/column_sums.ts";
 import { loadKernels } from "../wasm/loader.ts";
-
-/** Float64 column sums, written independently of the kernel's blocking. */
-function reference(data: Float32Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(cols);
-  for (let i = 0; i < rows * cols; i++) out[i % cols] += data[i];
-  return out;
-}
-
-function seeded(n: number, seed: number, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
-
-function assertClose(got: Float64Array, want: Float64Array, data: Float32Array, relTol: number) {
-  assert.equal(got.length, want.length);
-  const cols = want.length;
-  const scale = new Float64Array(cols);
-  for (let i = 0; i < data.length; i++) scale[i % cols] += Math.abs(data[i]);
-  for (let c = 0; c < cols; c++) {
-    const err = Math.abs(got[c] - want[c]);
-    assert.ok(err <= relTol * scale[c] + 1e-30, `column ${c}: got ${got[c]}, want ${want[c]}`);
-  }
-}
+import { assertColumnSums, columnSums64, randomF32 } from "./_helpers.ts";
 
 const SIZES = [0, 1, 7, 257];
 
@@ -37,9 +10,9 @@ Deno.test("columnSums() matches float64 reference for rows and cols in 0, 1, 7, 
   const kernels = await loadKernels();
   for (const rows of SIZES) {
     for (const cols of [...SIZES, 4, 32, 37]) {
-      const data = seeded(rows * cols, rows * 1000 + cols);
+      const data = randomF32(rows * cols, rows * 1000 + cols);
       const got = columnSums(kernels, { data, rows, cols });
-      assertClose(got, reference(data, rows, cols), data, 1e-6);
+      assertColumnSums(got, data, cols, 1e-6, `${rows}x${cols}`, 1e-30);
     }
   }
   assert.equal(kernels.memory().inUseBytes, 0, "columnSums() must free its buffers");
@@ -48,8 +21,8 @@ Deno.test("columnSums() matches float64 reference for rows and cols in 0, 1, 7, 
 Deno.test("columnSums() keeps precision on 1000003 rows offset by 1000", async () => {
   const kernels = await loadKernels();
   const rows = 1_000_003, cols = 3;
-  const data = seeded(rows * cols, 99, 1000);
-  const want = reference(data, rows, cols);
+  const data = randomF32(rows * cols, 99, 999, 1001);
+  const want = columnSums64(data, cols).sums;
   const got = columnSums(kernels, { data, rows, cols });
   // A plain float32 running sum is off by about 1e-2 relative here; 256-row blocks stay near
   // float32 rounding of the block sums (about 1e-8 measured).

@@ -32,7 +32,7 @@ import {
   type Hdf5DatasetSpec,
   type Hdf5ReadData,
   type Hdf5Tree,
-  readHdf5Dataset,
+  readHdf5Datasets,
   readHdf5Tree,
   writeHdf5,
 } from "../io/hdf5.ts";
@@ -120,7 +120,7 @@ export async function readTrackHdf5(path: string, run: number | undefined): Prom
       g.path.startsWith(`${prefix}/`) && !g.path.slice(prefix.length + 1).includes("/")
     )
     .sort((a, b) => Number(a.attrs.index) - Number(b.attrs.index));
-  const layers: TrackLayer[] = [];
+  const pending: { group: Hdf5Tree["groups"][number]; name: string; n: number }[] = [];
   for (const group of layerGroups) {
     const name = group.attrs.layer;
     const n = group.attrs.rows;
@@ -130,7 +130,6 @@ export async function readTrackHdf5(path: string, run: number | undefined): Prom
         { position: { group: group.path } },
       );
     }
-    const values = new Map<string, Hdf5ReadData>();
     for (const column of STORED_COLUMNS) {
       const dataset = `${group.path}/${column}`;
       const info = tree.datasets.find((d) => d.path === dataset);
@@ -140,8 +139,20 @@ export async function readTrackHdf5(path: string, run: number | undefined): Prom
           { position: { dataset } },
         );
       }
-      values.set(column, (await readHdf5Dataset(path, dataset)).data);
     }
+    pending.push({ group, name, n });
+  }
+  // One open of the file for every column of every layer.
+  const read = await readHdf5Datasets(
+    path,
+    pending.flatMap(({ group }) => STORED_COLUMNS.map((column) => `${group.path}/${column}`)),
+  );
+  const layers: TrackLayer[] = [];
+  for (const [l, { group, name, n }] of pending.entries()) {
+    const values = new Map<string, Hdf5ReadData>();
+    STORED_COLUMNS.forEach((column, c) =>
+      values.set(column, read[l * STORED_COLUMNS.length + c].data)
+    );
     const rows: TrackRow[] = new Array(n);
     for (let i = 0; i < n; i++) {
       rows[i] = rowFrom((column) => {

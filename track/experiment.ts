@@ -13,6 +13,7 @@ import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
 import { SyntheticClassification } from "../nn/synthetic.ts";
 import { DimensionalityTracker, type MeasureFunction } from "./tracker.ts";
+import { singularValues } from "../ops/spectrum.ts";
 
 /** The part of a tracker the experiment uses; `DimensionalityTracker` has it. */
 export interface ExperimentTracker {
@@ -144,7 +145,6 @@ export interface ExperimentResult {
  * @throws {TypeError} When `steps`, `batch` or a frequency is not a whole number.
  * @throws {RangeError} When one is below 1 or the frequency list is empty.
  * @throws {AbortedError} When `signal` aborts.
- * @throws {Error} When ops/spectrum.ts is absent and no `measure` was passed.
  * @example
  * ```ts
  * import { runTrackingExperiment } from "./experiment.ts";
@@ -182,7 +182,7 @@ export async function runTrackingExperiment(
     : options.exportFrequency;
   const makeTracker = options.tracker ??
     ((o: { samplingFrequency: number; measure: MeasureFunction }) => new DimensionalityTracker(o));
-  const measure = options.measure ?? await defaultMeasure();
+  const measure = options.measure ?? ((m: Matrix) => singularValues(m));
   const kernels = options.kernels ?? await loadKernels();
 
   const task = new SyntheticClassification({ seed });
@@ -288,27 +288,4 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
-}
-
-/**
- * `singularValues` from `ops/spectrum.ts`, loaded on first use so this module type-checks and
- * runs with an injected solver while that file is still being written.
- */
-async function defaultMeasure(): Promise<MeasureFunction> {
-  const url = new URL("../ops/spectrum.ts", import.meta.url).href;
-  let mod: { singularValues?: (m: Matrix) => ArrayLike<number> | Promise<ArrayLike<number>> };
-  try {
-    mod = await import(url);
-  } catch (e) {
-    throw new Error(
-      `the default singular-value solver (ops/spectrum.ts) could not be loaded; ` +
-        `pass options.measure`,
-      { cause: e },
-    );
-  }
-  const singularValues = mod.singularValues;
-  if (typeof singularValues !== "function") {
-    throw new Error("ops/spectrum.ts exports no singularValues(); pass options.measure");
-  }
-  return async (m) => Float64Array.from(await singularValues(m));
 }

@@ -78,6 +78,7 @@ type Format = "csv" | "json" | "hdf5";
  * @example
  * ```ts
  * import { readTrack, writeTrack } from "./export.ts";
+ * import assert from "node:assert";
  * const row = {
  *   step: 0, loss: null, grad_norm: null, stable_rank: 1, participation_ratio: 1,
  *   cumulative_90: 1, nuclear_norm_ratio: 1, spectral_entropy: 0, effective_rank: 1,
@@ -86,7 +87,7 @@ type Format = "csv" | "json" | "hdf5";
  * const dir = await Deno.makeTempDir();
  * const data = { samplingFrequency: 1, metadata: {}, layers: [{ name: "fc", rows: [row] }] };
  * await writeTrack(`${dir}/t.csv`, data);
- * console.assert((await readTrack(`${dir}/t.csv`)).layers[0].rows[0].step === 0);
+ * assert((await readTrack(`${dir}/t.csv`)).layers[0].rows[0].step === 0);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -132,9 +133,10 @@ export async function writeTrack(
  * @example
  * ```ts
  * import { readTrack } from "./export.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/t.json`, "{}");
- * console.assert((await readTrack(`${dir}/t.json`)).layers.length === 0);
+ * assert((await readTrack(`${dir}/t.json`)).layers.length === 0);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -32,8 +32,9 @@ const EXPECTED =
  * @example
  * ```ts
  * import { convAsMatrix } from "./flatten.ts";
+ * import assert from "node:assert";
  * const m = convAsMatrix({ data: new Float32Array(2 * 3 * 4 * 5), shape: [2, 3, 4, 5] });
- * console.assert(m.rows === 2 && m.cols === 60);
+ * assert(m.rows === 2 && m.cols === 60);
  * ```
  */
 export function convAsMatrix(t: Tensor): Matrix {
@@ -51,8 +52,9 @@ export function convAsMatrix(t: Tensor): Matrix {
  * @example
  * ```ts
  * import { sequenceAsMatrix } from "./flatten.ts";
+ * import assert from "node:assert";
  * const m = sequenceAsMatrix({ data: new Float32Array(2 * 7 * 16), shape: [2, 7, 16] });
- * console.assert(m.rows === 14 && m.cols === 16);
+ * assert(m.rows === 14 && m.cols === 16);
  * ```
  */
 export function sequenceAsMatrix(t: Tensor): Matrix {
@@ -71,12 +73,13 @@ export function sequenceAsMatrix(t: Tensor): Matrix {
  * @example
  * ```ts
  * import { flattenActivations } from "./flatten.ts";
+ * import assert from "node:assert";
  * const { matrix, featureShape } = flattenActivations({
  *   data: new Float32Array(4 * 2 * 2 * 3),
  *   shape: [4, 2, 2, 3],
  * });
- * console.assert(matrix.rows === 4 && matrix.cols === 12);
- * console.assert(featureShape.join("x") === "2x2x3");
+ * assert(matrix.rows === 4 && matrix.cols === 12);
+ * assert(featureShape.join("x") === "2x2x3");
  * ```
  */
 export function flattenActivations(activations: Matrix | Tensor): FlatActivations {

@@ -49,9 +49,10 @@ export const MIN_JUMP_STD = 1e-10;
  * @example
  * ```ts
  * import { detectJumps } from "./jumps.ts";
+ * import assert from "node:assert";
  * const series = Array.from({ length: 40 }, (_, i) => (i < 30 ? 1 + 0.01 * (i % 2) : 5));
  * const jumps = detectJumps(series);
- * console.assert(jumps[0].index === 30 && jumps[0].z > 3);
+ * assert(jumps[0].index === 30 && jumps[0].z > 3);
  * ```
  */
 export function detectJumps(values: ArrayLike<number>, options: JumpOptions = {}): Jump[] {
@@ -100,7 +101,8 @@ export function detectJumps(values: ArrayLike<number>, options: JumpOptions = {}
  * @example
  * ```ts
  * import { resolveJumpOptions } from "./jumps.ts";
- * console.assert(resolveJumpOptions({}).window === 50);
+ * import assert from "node:assert";
+ * assert(resolveJumpOptions({}).window === 50);
  * ```
  */
 export function resolveJumpOptions(options: JumpOptions): Required<JumpOptions> {

@@ -83,10 +83,11 @@ export interface SpectrumMetricsOptions {
  * @example
  * ```ts
  * import { spectrumMetrics } from "./metrics.ts";
+ * import assert from "node:assert";
  * const m = spectrumMetrics([2, 2, 2, 2]);
- * console.assert(Math.abs(m.stable_rank - 4) < 1e-9);
- * console.assert(Math.abs(m.participation_ratio - 4) < 1e-6); // eps moves it by ~2e-9
- * console.assert(m.cumulative_90 === 4 && m.numerical_rank === 4);
+ * assert(Math.abs(m.stable_rank - 4) < 1e-9);
+ * assert(Math.abs(m.participation_ratio - 4) < 1e-6); // eps moves it by ~2e-9
+ * assert(m.cumulative_90 === 4 && m.numerical_rank === 4);
  * ```
  */
 export function spectrumMetrics(

@@ -14,6 +14,7 @@ import { spectrumMetrics } from "./metrics.ts";
 import { JUMP_METRICS, type JumpMetric, type LayerRow, type TrackRow } from "./row.ts";
 import { BYTES_PER_ROW, LayerStore } from "./_store.ts";
 import { type ExportOptions, type LoadOptions, readTrack, writeTrack } from "./export.ts";
+import { singularValues } from "../ops/spectrum.ts";
 
 /** Computes the singular values of a matrix, largest first. */
 export type MeasureFunction = (matrix: Matrix) => Promise<Float64Array>;
@@ -24,7 +25,10 @@ export interface TrackerOptions {
   samplingFrequency?: number;
   /** Jump detection settings used by `jumps()`; `metric` defaults to `"stable_rank"`. */
   jump?: JumpOptions & { metric?: JumpMetric };
-  /** The singular-value solver. Required to `observe`; a loaded tracker may do without. */
+  /**
+   * The singular-value solver (default: `singularValues` from `ops/spectrum.ts`, the Gram route
+   * with backend `"auto"`).
+   */
   measure?: MeasureFunction;
   /** Run metadata (model, seed, …), written to HDF5 exports as attributes. */
   metadata?: Record<string, string | number>;
@@ -79,6 +83,7 @@ interface LayerState {
 }
 
 const SKIPPED: Promise<boolean> = Promise.resolve(false);
+const defaultMeasure: MeasureFunction = (matrix) => singularValues(matrix);
 const MAX_STEP = 0xffffffff;
 
 /**
@@ -118,7 +123,7 @@ export class DimensionalityTracker {
   /** Run metadata, as given. */
   readonly metadata: Readonly<Record<string, string | number>>;
   readonly #jump: Required<JumpOptions> & { metric: JumpMetric };
-  readonly #measure: MeasureFunction | undefined;
+  readonly #measure: MeasureFunction;
   readonly #layers = new Map<string, LayerState>();
 
   /**
@@ -149,7 +154,7 @@ export class DimensionalityTracker {
         `measure must be a function (matrix) => Promise<Float64Array>, got ${typeof measure}`,
       );
     }
-    this.#measure = measure;
+    this.#measure = measure ?? defaultMeasure;
     this.metadata = Object.freeze({ ...checkMetadata(metadata) });
   }
 
@@ -225,12 +230,6 @@ export class DimensionalityTracker {
     checkInteger("step", step, 0, MAX_STEP);
     checkLayerName(layer);
     const measure = this.#measure;
-    if (measure === undefined) {
-      throw new TypeError(
-        "this tracker has no measure function; pass options.measure (a singular-value solver) " +
-          "to the constructor or to DimensionalityTracker.load()",
-      );
-    }
     const { matrix, featureShape } = flattenActivations(activations);
     const state = this.#state(layer);
     checkStep(layer, step, state.reservedStep);

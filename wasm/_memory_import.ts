@@ -30,7 +30,7 @@ const IMPORT_SECTION = 2;
  * @example
  * ```ts
  * import { memoryImport } from "./_memory_import.ts";
- * import { assert } from "node:assert";
+ * import assert from "node:assert";
  * const bytes = await Deno.readFile(new URL("./prism.wasm", import.meta.url));
  * const memory = memoryImport(bytes);
  * assert(memory !== undefined && memory.shared);

@@ -27,8 +27,9 @@ export const STATUS = {
  * @example
  * ```ts
  * import { STATUS, statusError } from "./_status.ts";
+ * import assert from "node:assert";
  * const e = statusError("prism_column_sums_f32", STATUS.INVALID_ARGUMENT, 65536);
- * console.assert(e.message.includes("prism_column_sums_f32"));
+ * assert(e.message.includes("prism_column_sums_f32"));
  * ```
  */
 export function statusError(kernel: string, status: number, heapBytes: number): Error {

@@ -55,8 +55,9 @@ const FIELDS = ["kernel", "status", "file", "backend", "position"];
  * @example
  * ```ts
  * import { fromWire, toWire } from "./_wire.ts";
+ * import assert from "node:assert";
  * const back = fromWire(toWire(new RangeError("k must be positive"), "demo"));
- * console.assert(back instanceof RangeError && back.message === "k must be positive");
+ * assert(back instanceof RangeError && back.message === "k must be positive");
  * ```
  */
 export function toWire(error: unknown, job: string): WireError {
@@ -92,8 +93,9 @@ export function toWire(error: unknown, job: string): WireError {
  * ```ts
  * import { KernelError } from "../core/errors.ts";
  * import { fromWire, toWire } from "./_wire.ts";
+ * import assert from "node:assert";
  * const back = fromWire(toWire(new Error("odd"), "demo_job"));
- * console.assert(back instanceof KernelError && back.kernel === "demo_job");
+ * assert(back instanceof KernelError && back.kernel === "demo_job");
  * ```
  */
 export function fromWire(wire: WireError): Error {

@@ -22,9 +22,10 @@ import type { Kernels } from "./kernels.ts";
  * ```ts
  * import { loadKernels } from "./loader.ts";
  * import { columnSums } from "./column_sums.ts";
+ * import assert from "node:assert";
  * const kernels = await loadKernels();
  * const sums = columnSums(kernels, { data: new Float32Array([1, 2, 3, 4, 5, 6]), rows: 3, cols: 2 });
- * console.assert(sums[0] === 9 && sums[1] === 12);
+ * assert(sums[0] === 9 && sums[1] === 12);
  * ```
  */
 export function columnSums(kernels: Kernels, matrix: Matrix): Float64Array<ArrayBuffer> {

@@ -31,8 +31,9 @@ const registry = new Map<string, Job>();
  * @example
  * ```ts
  * import { findJob, registerJobs } from "./job_registry.ts";
+ * import assert from "node:assert";
  * registerJobs({ doc_example_echo: (_kernels, payload) => ({ result: payload }) });
- * console.assert(findJob("doc_example_echo") !== undefined);
+ * assert(findJob("doc_example_echo") !== undefined);
  * ```
  */
 export function registerJobs(jobs: Readonly<Record<string, Job>>): void {
@@ -56,7 +57,8 @@ export function registerJobs(jobs: Readonly<Record<string, Job>>): void {
  * @example
  * ```ts
  * import { findJob } from "./job_registry.ts";
- * console.assert(findJob("no_such_job") === undefined);
+ * import assert from "node:assert";
+ * assert(findJob("no_such_job") === undefined);
  * ```
  */
 export function findJob(name: string): Job | undefined {
@@ -71,7 +73,8 @@ export function findJob(name: string): Job | undefined {
  * @example
  * ```ts
  * import { jobNames } from "./job_registry.ts";
- * console.assert(Array.isArray(jobNames()));
+ * import assert from "node:assert";
+ * assert(Array.isArray(jobNames()));
  * ```
  */
 export function jobNames(): string[] {

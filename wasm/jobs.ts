@@ -5,12 +5,15 @@
  * @example
  * ```ts
  * import { jobNames } from "./jobs.ts";
- * console.assert(jobNames().includes("column_sums"));
+ * import assert from "node:assert";
+ * assert(jobNames().includes("column_sums"));
  * ```
  *
  * @module
  */
 
 import "./column_sums_job.ts";
+import "./gram_jobs.ts";
+import "./rx_jobs.ts";
 
 export { findJob, jobNames } from "./job_registry.ts";

@@ -65,7 +65,28 @@ export interface KernelExports {
   /** f64 scratch elements `prism_svd_jacobi_f64` needs. */
   prism_svd_jacobi_f64_scratch_len(rows: number, cols: number): number;
   /** Singular values (descending) of a row-major f64 matrix by one-sided Jacobi; `a` destroyed. */
-  prism_svd_jacobi_f64(a: number, rows: number, cols: number, values: number, scratch: number): number;
+  prism_svd_jacobi_f64(
+    a: number,
+    rows: number,
+    cols: number,
+    values: number,
+    scratch: number,
+  ): number;
+  /** f32 scratch elements `prism_mahalanobis_f32` needs for `cols` columns. */
+  prism_mahalanobis_scratch_len(cols: number): number;
+  /** f32 elements of the packed `cols × k` whitening matrix (kernels/src/mahalanobis.rs). */
+  prism_mahalanobis_packed_len(cols: number, k: number): number;
+  /** Writes ‖(x_r − mu)·W‖² per row of a row-major f32 block (W packed, `k` columns). */
+  prism_mahalanobis_f32(
+    x: number,
+    rows: number,
+    cols: number,
+    mu: number,
+    wp: number,
+    k: number,
+    out: number,
+    scratch: number,
+  ): number;
   /** f32 scratch elements `prism_sgemm` needs. */
   prism_sgemm_scratch_len(m: number, n: number, k: number): number;
   /** Row-major C = alpha·op(A)·op(B) + beta·C (kernels/src/gemm.rs); flags 0 or 1 transpose. */
@@ -163,7 +184,7 @@ const memoryImports = new WeakMap<WebAssembly.Module, MemoryImport | undefined>(
  * @example
  * ```ts
  * import { compileKernels } from "./kernels.ts";
- * import { assert } from "node:assert";
+ * import assert from "node:assert";
  * const module = await compileKernels(await Deno.readFile(new URL("./prism.wasm", import.meta.url)));
  * assert(WebAssembly.Module.exports(module).some((e) => e.name === "prism_alloc"));
  * ```
@@ -185,7 +206,7 @@ export async function compileKernels(bytes: Uint8Array<ArrayBuffer>): Promise<We
  * @example
  * ```ts
  * import { compileKernels, createKernelMemory } from "./kernels.ts";
- * import { assert } from "node:assert";
+ * import assert from "node:assert";
  * const module = await compileKernels(await Deno.readFile(new URL("./prism.wasm", import.meta.url)));
  * assert(createKernelMemory(module, "prism.wasm")?.buffer instanceof SharedArrayBuffer);
  * ```
@@ -196,7 +217,10 @@ export function createKernelMemory(
 ): WebAssembly.Memory | undefined {
   if (!memoryImports.has(module)) {
     if (!WebAssembly.Module.imports(module).some((i) => i.kind === "memory")) return undefined;
-    throw new WasmLoadError(file, "it was not compiled by compileKernels(), so its memory is unknown");
+    throw new WasmLoadError(
+      file,
+      "it was not compiled by compileKernels(), so its memory is unknown",
+    );
   }
   const needs = memoryImports.get(module);
   if (needs === undefined) return undefined;
@@ -228,7 +252,7 @@ export function createKernelMemory(
  * @example
  * ```ts
  * import { compileKernels, instantiateKernels } from "./kernels.ts";
- * import { assert } from "node:assert";
+ * import assert from "node:assert";
  * const bytes = await Deno.readFile(new URL("./prism.wasm", import.meta.url));
  * const kernels = await instantiateKernels(await compileKernels(bytes), "prism.wasm");
  * const ptr = kernels.copyIn(new Float32Array([1, 2, 3]));

@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { loadKernels } from "./loader.ts";
+ * import assert from "node:assert";
  * const kernels = await loadKernels();
- * console.assert(kernels.exports.prism_abi_version() === 1);
+ * assert(kernels.exports.prism_abi_version() === 1);
  * ```
  *
  * @module
@@ -67,7 +68,8 @@ const SIMD_PROBE = new Uint8Array([
  * @example
  * ```ts
  * import { wasmSimdSupported } from "./loader.ts";
- * console.assert(typeof wasmSimdSupported() === "boolean");
+ * import assert from "node:assert";
+ * assert(typeof wasmSimdSupported() === "boolean");
  * ```
  */
 export function wasmSimdSupported(): boolean {
@@ -150,8 +152,9 @@ async function compile(url: URL): Promise<WebAssembly.Module> {
  * @example
  * ```ts
  * import { loadModule } from "./loader.ts";
+ * import assert from "node:assert";
  * const module = await loadModule();
- * console.assert(WebAssembly.Module.exports(module).some((e) => e.name === "prism_alloc"));
+ * assert(WebAssembly.Module.exports(module).some((e) => e.name === "prism_alloc"));
  * ```
  */
 export async function loadModule(options: LoadOptions = {}): Promise<WebAssembly.Module> {
@@ -170,12 +173,13 @@ export async function loadModule(options: LoadOptions = {}): Promise<WebAssembly
  * @example
  * ```ts
  * import { loadKernels } from "./loader.ts";
+ * import assert from "node:assert";
  * const kernels = await loadKernels();
  * const x = kernels.copyIn(new Float32Array([1, 2, 3, 4]));
  * const out = kernels.alloc(2 * 8);
  * kernels.f64(out, 2).fill(0);
  * kernels.check("prism_column_sums_f32", kernels.exports.prism_column_sums_f32(x, 2, 2, out));
- * console.assert(kernels.f64(out, 2)[1] === 6);
+ * assert(kernels.f64(out, 2)[1] === 6);
  * kernels.free(x);
  * kernels.free(out);
  * ```

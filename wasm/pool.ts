@@ -62,6 +62,7 @@ let workerCount = 0;
  * @example
  * ```ts
  * import { WorkerPool } from "./pool.ts";
+ * import assert from "node:assert";
  * const pool = new WorkerPool({ size: 1 });
  * const data = new Float32Array([1, 2, 3, 4]);
  * const sums = await pool.run<Float64Array>(
@@ -69,7 +70,7 @@ let workerCount = 0;
  *   { data, rows: 2, cols: 2 },
  *   [data.buffer],
  * );
- * console.assert(sums[0] === 4 && sums[1] === 6);
+ * assert(sums[0] === 4 && sums[1] === 6);
  * pool.close();
  * ```
  */
@@ -288,8 +289,9 @@ let shared: WorkerPool | undefined;
  * @example
  * ```ts
  * import { defaultPool } from "./pool.ts";
+ * import assert from "node:assert";
  * const pool = defaultPool();
- * console.assert(pool === defaultPool() && pool.size >= 1);
+ * assert(pool === defaultPool() && pool.size >= 1);
  * ```
  */
 export function defaultPool(): WorkerPool {

@@ -106,8 +106,9 @@ const ROWS_PER_LANE = 16;
  * @example
  * ```ts
  * import { columnSumsOverrides } from "./column_sums.ts";
- * console.assert(columnSumsOverrides(1).WG_Y === 256);
- * console.assert(columnSumsOverrides(1000).WG_X === 64);
+ * import assert from "node:assert";
+ * assert(columnSumsOverrides(1).WG_Y === 256);
+ * assert(columnSumsOverrides(1000).WG_X === 64);
  * ```
  */
 export function columnSumsOverrides(cols: number): OverrideValues {
@@ -145,9 +146,10 @@ export interface ColumnSumsOptions extends Pick<RunOptions, "signal" | "onProgre
  * ```ts
  * import { gpuStatus, releaseGpu } from "../device.ts";
  * import { gpuColumnSums } from "./column_sums.ts";
+ * import assert from "node:assert";
  * if ((await gpuStatus()).available) {
  *   const sums = await gpuColumnSums({ data: new Float32Array([1, 2, 3, 4, 5, 6]), rows: 3, cols: 2 });
- *   console.assert(sums[0] === 9 && sums[1] === 12);
+ *   assert(sums[0] === 9 && sums[1] === 12);
  * }
  * await releaseGpu();
  * ```

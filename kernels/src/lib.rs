@@ -14,6 +14,7 @@ pub mod status;
 mod alloc;
 mod eigen;
 mod gemm;
+mod mahalanobis;
 mod reduce;
 mod syrk;
 

@@ -1,0 +1,83 @@
+/**
+ * `deno run -A cli.ts cov --input X --out stats.(json|h5|npy)`: streams the mean and covariance
+ * of every pixel of a `.npy`, HDF5 or ENVI file.
+ *
+ * @module
+ */
+
+import { type Command, UsageError } from "./_command.ts";
+import { parseCommandArgs } from "./_args.ts";
+import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { openCubeSource } from "../io/cube_source.ts";
+import { covariance } from "../ops/covariance.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { writeNpy } from "../io/npy.ts";
+import { writeHdf5 } from "../io/hdf5.ts";
+
+const USAGE = `usage: deno run -A cli.ts cov --input FILE --out OUT [options]
+
+Streams the mean and covariance (ddof 1) of every pixel of FILE.
+
+  --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
+                   --dataset) or an ENVI .hdr
+  --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
+  --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
+  --backend B      auto | wasm | webgpu (default auto)
+  --skip-invalid   skip pixels with NaN or infinity instead of failing`;
+
+/** Rows read per chunk from disk. */
+const CHUNK_ROWS = 65536;
+
+/** The `cov` command. */
+export const covCommand: Command = {
+  name: "cov",
+  summary: "mean and covariance of a cube file (.npy, .h5, ENVI), streamed",
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseCommandArgs(args, {
+      input: { type: "string" },
+      dataset: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "skip-invalid": { type: "boolean", default: false },
+    });
+    if (!values.input) throw new UsageError("--input is required");
+    if (!values.out) throw new UsageError("--out is required");
+    const format = outputFormat(values.out, ["json", "h5", "npy"], (m) => new UsageError(m));
+    const backend = checkBackend(values.backend);
+    const source = await openCubeSource(values.input, { dataset: values.dataset });
+    const t0 = performance.now();
+    const progress = progressLine("cov");
+    let result;
+    try {
+      result = await covariance(source.chunks(CHUNK_ROWS), {
+        backend,
+        skipInvalid: values["skip-invalid"],
+        onProgress: (p) => progress(p.done, source.rows, p.unit),
+      });
+    } finally {
+      source.close();
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const { count, bands, mean, covariance: cov, skipped } = result;
+    if (format === "npy") await writeNpy(values.out, cov, [bands, bands]);
+    else if (format === "json") {
+      const json = { count, bands, skipped, mean: [...mean], covariance: [...cov] };
+      await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));
+    } else {
+      await writeHdf5(values.out, {
+        attrs: { count, bands, skipped },
+        datasets: [
+          { path: "mean", data: mean, shape: [bands] },
+          { path: "covariance", data: cov, shape: [bands, bands] },
+        ],
+      });
+    }
+    console.log(
+      `cov: ${count} pixels x ${bands} bands${skipped ? ` (${skipped} skipped)` : ""} in ` +
+        `${secs.toFixed(2)} s (${(count / secs / 1e6).toFixed(2)} Mpixel/s, ` +
+        `${(count * bands * 4 / secs / 1e9).toFixed(2)} GB/s) -> ${values.out}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,133 @@
+/**
+ * `deno run -A cli.ts rx --input cube --out scores.(npy|h5)`: global RX (streamed fit, then
+ * scoring chunk by chunk) or, with `--window inner,outer`, local RX.
+ *
+ * @module
+ */
+
+import { type Command, UsageError } from "./_command.ts";
+import { numberOption, parseCommandArgs } from "./_args.ts";
+import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { openCubeSource } from "../io/cube_source.ts";
+import { writeNpy } from "../io/npy.ts";
+import { writeHdf5 } from "../io/hdf5.ts";
+import { RxDetector } from "../ops/rx.ts";
+import { rxLocal } from "../ops/rx_local.ts";
+import { releaseGpu } from "../gpu/device.ts";
+
+const USAGE = `usage: deno run -A cli.ts rx --input FILE --out OUT [options]
+
+Scores every pixel of FILE by RX (squared Mahalanobis distance to the background).
+
+  --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
+  --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
+  --out OUT          .npy or .h5 (dataset /scores, chunked, gzip); H x W for cubes
+  --backend B        auto | wasm | webgpu (default auto)
+  --eps E            diagonal regularisation of the covariance (default 1e-6)
+  --window I,O       local RX with inner and outer odd window sizes, e.g. 3,9
+  --skip-invalid     fit without pixels holding NaN or infinity (they still fail at scoring)`;
+
+const CHUNK_ROWS = 65536;
+
+/** The `rx` command. */
+export const rxCommand: Command = {
+  name: "rx",
+  summary: "RX anomaly scores of a cube file (global, or local with --window)",
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseCommandArgs(args, {
+      input: { type: "string" },
+      dataset: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      eps: { type: "string" },
+      window: { type: "string" },
+      "skip-invalid": { type: "boolean", default: false },
+    });
+    if (!values.input) throw new UsageError("--input is required");
+    if (!values.out) throw new UsageError("--out is required");
+    const format = outputFormat(values.out, ["npy", "h5"], (m) => new UsageError(m));
+    const backend = checkBackend(values.backend);
+    const eps = numberOption("eps", values.eps, 1e-6);
+    if (eps < 0) throw new UsageError(`--eps must be ≥ 0, got ${eps}`);
+    const window = values.window === undefined ? undefined : parseWindow(values.window);
+    const source = await openCubeSource(values.input, { dataset: values.dataset });
+    const t0 = performance.now();
+    let scores: Float32Array;
+    try {
+      if (window) {
+        if (source.height === undefined || source.width === undefined) {
+          throw new UsageError(
+            `--window needs an image (H x W x C), ${values.input} is a pixel list`,
+          );
+        }
+        const all = await source.readAll();
+        const progress = progressLine("rx local");
+        scores = await rxLocal(
+          { data: all.data, height: source.height, width: source.width, bands: source.bands },
+          {
+            inner: window[0],
+            outer: window[1],
+            eps,
+            onProgress: (p) => progress(p.done, p.total, p.unit),
+          },
+        );
+        console.log(
+          `rx local (${window.join(", ")}): ${source.rows} pixels x ${source.bands} bands`,
+        );
+      } else {
+        const fitProgress = progressLine("rx fit");
+        const rx = await new RxDetector().fit(source.chunks(CHUNK_ROWS), {
+          eps,
+          backend,
+          skipInvalid: values["skip-invalid"],
+          onProgress: (p) => fitProgress(p.done, source.rows, p.unit),
+        });
+        const scoreProgress = progressLine("rx score");
+        scores = new Float32Array(source.rows);
+        let done = 0;
+        for await (const chunk of source.chunks(CHUNK_ROWS)) {
+          scores.set(await rx.score(chunk, { backend }), done);
+          done += chunk.rows;
+          scoreProgress(done, source.rows, "pixels");
+        }
+        const s = rx.stats;
+        console.log(
+          `rx: ${s.count} pixels x ${s.bands} bands${
+            s.skipped ? ` (${s.skipped} skipped)` : ""
+          }, ` +
+            `rank ${s.rank}, condition number ${s.conditionNumber.toExponential(3)}, eps ${s.eps}`,
+        );
+      }
+    } finally {
+      source.close();
+      await releaseGpu();
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const shape = [...source.pixelShape];
+    if (format === "npy") await writeNpy(values.out, scores, shape);
+    else {
+      const chunks = shape.map((n, i) => i === 0 ? Math.min(n, 256) : n);
+      await writeHdf5(values.out, {
+        datasets: [{ path: "scores", data: scores, shape, chunks, gzip: 4 }],
+      });
+    }
+    console.log(
+      `time ${secs.toFixed(2)} s, ${(source.rows / secs / 1e6).toFixed(2)} Mpixel/s, ` +
+        `${(source.rows * source.bands * 4 / secs / 1e9).toFixed(3)} GB/s -> ${values.out} ` +
+        `[${shape.join(" x ")}]`,
+    );
+    return 0;
+  },
+};
+
+function parseWindow(text: string): [number, number] {
+  const parts = text.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n >= 1 && n % 2 === 1)) {
+    throw new UsageError(`--window must be two odd sizes "inner,outer", e.g. 3,9; got "${text}"`);
+  }
+  if (parts[0] >= parts[1]) {
+    throw new UsageError(`--window inner must be smaller than outer, got "${text}"`);
+  }
+  return [parts[0], parts[1]];
+}

@@ -1,0 +1,178 @@
+/**
+ * `cli.ts spectrum`: singular values and dimensionality metrics of an activation file.
+ *
+ * @module
+ */
+
+import { extname } from "node:path";
+import type { Backend, Matrix, Tensor } from "../core/types.ts";
+import { type Command, UsageError } from "./_command.ts";
+import { parseCommandArgs } from "./_args.ts";
+import { readNpy } from "../io/npy.ts";
+import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { formatCsv } from "../io/csv.ts";
+import { flattenActivations } from "../track/flatten.ts";
+import { spectrumOf } from "../ops/spectrum.ts";
+
+const USAGE = `usage: deno run -A cli.ts spectrum --input FILE [options]
+
+Singular values and dimensionality metrics of an activation matrix.
+
+  --input FILE     a .npy or .h5/.hdf5 file: 2-D batch x features as is, 3-D (B, T, D) as
+                   (B*T) x D, 4-D NHWC (N, H, W, C) as N x (H*W*C)
+  --dataset PATH   the dataset inside an HDF5 input (default: its only dataset)
+  --out FILE       also write the results: .csv (one row: shape, count, s1, s_min, metrics),
+                   .json ({ input, shape, backend, singular_values, metrics }) or .h5
+                   (/singular_values, the metrics as root attributes); written atomically
+  --backend NAME   auto (default), wasm or webgpu: where the Gram product runs
+  --exact          one-sided Jacobi on the matrix itself (slow; keeps tiny singular values)`;
+
+/** The `spectrum` command. */
+export const spectrumCommand: Command = {
+  name: "spectrum",
+  summary: "singular values and dimensionality metrics of an activation file (.npy, .h5)",
+  usage: USAGE,
+  async run(args: string[]): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      input: { type: "string" },
+      dataset: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      exact: { type: "boolean", default: false },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.input === undefined) throw new UsageError("--input is required");
+    const backend = values.backend as Backend;
+    if (!["auto", "wasm", "webgpu"].includes(backend)) {
+      throw new UsageError(`--backend must be auto, wasm or webgpu, got "${backend}"`);
+    }
+    const outFormat = values.out === undefined ? undefined : formatOf(values.out);
+    const tensor = await readInput(values.input, values.dataset);
+    const { matrix } = flattenActivations(tensor);
+    const t0 = performance.now();
+    const { singularValues: s, metrics } = await spectrumOf(matrix, {
+      backend,
+      exact: values.exact,
+    });
+    const ms = performance.now() - t0;
+    const shape = `[${tensor.shape.join(", ")}]`;
+    console.log(
+      `input                ${values.input}${values.dataset ? ` ${values.dataset}` : ""}`,
+    );
+    console.log(`shape                ${shape} -> ${matrix.rows} x ${matrix.cols}`);
+    console.log(
+      `method               ${values.exact ? "exact (one-sided Jacobi)" : "Gram + eigh"}`,
+    );
+    console.log(`time                 ${ms.toFixed(1)} ms`);
+    console.log(`count                ${s.length}`);
+    console.log(`s1                   ${s[0]}`);
+    console.log(`s_min                ${s[s.length - 1]}`);
+    for (const [name, value] of Object.entries(metrics)) console.log(`${name.padEnd(20)} ${value}`);
+    if (values.out !== undefined) {
+      try {
+        await writeResults(values.out, outFormat!, {
+          input: values.input,
+          shape: tensor.shape,
+          matrix,
+          s,
+          metrics: metrics as unknown as Record<string, number>,
+          method: values.exact ? "exact" : "gram",
+        });
+      } catch (error) {
+        // File-system errors (missing folder, no permission) are the user's to fix: say so
+        // plainly; the atomic writers leave nothing behind.
+        if (!(error instanceof Error) || !("code" in error || error.name in Deno.errors)) {
+          throw error;
+        }
+        console.error(`prism spectrum: cannot write ${values.out}: ${error.message}`);
+        return 1;
+      }
+      console.log(`written              ${values.out}`);
+    }
+    return 0;
+  },
+};
+
+function formatOf(path: string): "csv" | "json" | "h5" {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".csv") return "csv";
+  if (ext === ".json") return "json";
+  if (ext === ".h5" || ext === ".hdf5") return "h5";
+  throw new UsageError(`--out must end in .csv, .json, .h5 or .hdf5, got "${path}"`);
+}
+
+async function readInput(path: string, dataset: string | undefined): Promise<Tensor> {
+  const ext = extname(path).toLowerCase();
+  let data: ArrayLike<number | bigint>;
+  let shape: number[];
+  if (ext === ".npy") {
+    if (dataset !== undefined) throw new UsageError("--dataset applies to HDF5 input only");
+    ({ data, shape } = await readNpy(path));
+  } else if (ext === ".h5" || ext === ".hdf5") {
+    let name = dataset;
+    if (name === undefined) {
+      const all = (await readHdf5Tree(path)).datasets;
+      if (all.length !== 1) {
+        throw new UsageError(
+          `${path} holds ${all.length} datasets; choose one with --dataset (` +
+            all.slice(0, 10).map((d) => `${d.path} [${d.shape.join(", ")}]`).join(", ") + ")",
+        );
+      }
+      name = all[0].path;
+    }
+    ({ data, shape } = await readHdf5Dataset(path, name));
+  } else {
+    throw new UsageError(`--input must be a .npy, .h5 or .hdf5 file, got "${path}"`);
+  }
+  if (shape.length < 2 || shape.length > 4) {
+    throw new TypeError(
+      `${path}${dataset ? ` ${dataset}` : ""} has shape [${shape.join(", ")}]; need 2-D ` +
+        `(batch, features), 3-D (B, T, D) or 4-D NHWC (N, H, W, C)`,
+    );
+  }
+  const f32 = data instanceof Float32Array ? data : Float32Array.from(data, Number);
+  return { data: f32, shape };
+}
+
+interface Results {
+  input: string;
+  shape: readonly number[];
+  matrix: Matrix;
+  s: Float64Array;
+  metrics: Record<string, number>;
+  method: string;
+}
+
+async function writeResults(path: string, format: "csv" | "json" | "h5", r: Results) {
+  const summary: Record<string, number> = {
+    rows: r.matrix.rows,
+    cols: r.matrix.cols,
+    count: r.s.length,
+    s1: r.s[0],
+    s_min: r.s[r.s.length - 1],
+    ...r.metrics,
+  };
+  if (format === "csv") {
+    const header = Object.keys(summary);
+    await writeFileAtomic(
+      path,
+      new TextEncoder().encode(formatCsv(header, [header.map((k) => summary[k])])),
+    );
+  } else if (format === "json") {
+    const json = {
+      input: r.input,
+      shape: r.shape,
+      method: r.method,
+      ...summary,
+      singular_values: Array.from(r.s),
+      metrics: r.metrics,
+    };
+    await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
+  } else {
+    await writeHdf5(path, {
+      attrs: { input: r.input, shape: [...r.shape], method: r.method, ...summary },
+      datasets: [{ path: "singular_values", data: r.s, shape: [r.s.length] }],
+    });
+  }
+}

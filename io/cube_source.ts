@@ -1,0 +1,160 @@
+/**
+ * A uniform, streaming view of pixel data on disk: `.npy`, HDF5 datasets and ENVI images become
+ * sources of pixel-row matrices (row = pixel, column = band), read a slice at a time.
+ *
+ * Layouts (the last axis is always the bands):
+ * - 2-D `pixels × bands`: no image shape;
+ * - 3-D `H × W × C`: an image;
+ * - 4-D `N × H × W × C` (a stack, e.g. `cli.ts synth` output): `N·H` lines of `W` pixels.
+ *
+ * @module
+ */
+
+import type { Matrix } from "../core/types.ts";
+import { checkInteger } from "../core/validate.ts";
+import { openEnvi } from "./envi.ts";
+import { openHdf5Dataset } from "./hdf5.ts";
+import { openNpy } from "./npy.ts";
+
+/** An open source of pixels. */
+export interface CubeSource {
+  /** Image lines (`N·H` for a 4-D stack), absent for a 2-D pixel list. */
+  readonly height?: number;
+  /** Pixels per line, absent for a 2-D pixel list. */
+  readonly width?: number;
+  /** The shape of one score per pixel: `[H, W]`, `[N, H, W]` or `[pixels]`. */
+  readonly pixelShape: readonly number[];
+  /** Pixels in all. */
+  readonly rows: number;
+  /** Bands per pixel. */
+  readonly bands: number;
+  /**
+   * Streams the pixels in order, `maxRows` (≥ 1) or fewer at a time, in whole lines (3-D) or whole
+   * samples (4-D), so a chunk holds at least one line or sample.
+   */
+  chunks(maxRows?: number): AsyncIterable<Matrix>;
+  /** Reads every pixel into one matrix. */
+  readAll(): Promise<Matrix>;
+  /** Closes the file. */
+  close(): void;
+}
+
+/** Options of {@linkcode openCubeSource}. */
+export interface CubeSourceOptions {
+  /** The dataset path inside an HDF5 file (required for `.h5`/`.hdf5`). */
+  dataset?: string;
+}
+
+/** Reads `count` slices along the first axis from `start`. */
+type SliceReader = (start: number, count: number) => Promise<Float32Array>;
+
+/**
+ * Opens `.npy`, `.h5`/`.hdf5` (with `dataset`) or ENVI (`.hdr`) pixel data for streaming.
+ *
+ * @param path The file (for ENVI, the `.hdr` header).
+ * @param options `dataset` for HDF5.
+ * @returns The source; close it when done.
+ * @throws {TypeError} On an unknown extension, a missing `dataset` for HDF5, or an array with
+ *   fewer than 2 or more than 4 axes.
+ * @throws {Deno.errors.NotFound} When the file (or dataset) does not exist.
+ * @throws {InvalidDataError} When the file is corrupt, truncated or of an unsupported type.
+ * @example
+ * ```ts
+ * import { openCubeSource } from "./cube_source.ts";
+ * import { writeNpy } from "./npy.ts";
+ * import assert from "node:assert";
+ * const dir = await Deno.makeTempDir();
+ * await writeNpy(`${dir}/c.npy`, new Float32Array(2 * 3 * 4).map((_, i) => i), [2, 3, 4]);
+ * const src = await openCubeSource(`${dir}/c.npy`);
+ * let rows = 0;
+ * for await (const m of src.chunks(4)) rows += m.rows; // 3-pixel lines, one per chunk
+ * src.close();
+ * assert(rows === 6 && src.bands === 4 && src.height === 2);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openCubeSource(
+  path: string,
+  options: CubeSourceOptions = {},
+): Promise<CubeSource> {
+  if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".npy")) {
+    const r = await openNpy(path);
+    return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
+  }
+  if (lower.endsWith(".h5") || lower.endsWith(".hdf5")) {
+    if (typeof options.dataset !== "string" || options.dataset === "") {
+      throw new TypeError(`${path} is HDF5: name the dataset to read (e.g. --dataset /cube)`);
+    }
+    const r = await openHdf5Dataset(path, options.dataset);
+    return fromSlices(
+      path,
+      r.shape,
+      (s, n) => Promise.resolve(r.readRows(s, n)),
+      () => r.close(),
+    );
+  }
+  if (lower.endsWith(".hdr")) {
+    const r = await openEnvi(path);
+    return fromSlices(
+      path,
+      [r.height, r.width, r.bands],
+      (s, n) => r.readRows(s, n),
+      () => r.close(),
+    );
+  }
+  throw new TypeError(`cannot tell the format of ${path}: use .npy, .h5/.hdf5 or an ENVI .hdr`);
+}
+
+function fromSlices(
+  path: string,
+  shape: readonly number[],
+  read: SliceReader,
+  close: () => void,
+): CubeSource {
+  if (shape.length < 2 || shape.length > 4) {
+    close();
+    throw new TypeError(
+      `${path} holds an array of shape [${shape.join(", ")}]; expected pixels × bands, ` +
+        `H × W × C or N × H × W × C`,
+    );
+  }
+  const bands = shape[shape.length - 1];
+  const slices = shape[0];
+  const pixelsPerSlice = shape.slice(1, -1).reduce((a, b) => a * b, 1);
+  const rows = slices * pixelsPerSlice;
+  const image = shape.length >= 3;
+  // Lines of a 4-D stack are N·H slices of the flattened [N·H, W, C] view.
+  const width = image ? shape[shape.length - 2] : undefined;
+  const linesPerSlice = shape.length === 4 ? shape[1] : 1;
+  const readLines = async (line: number, count: number): Promise<Float32Array> => {
+    if (shape.length < 4) return await read(line, count);
+    // 4-D: whole slices only; chunks() asks for multiples of linesPerSlice.
+    return await read(line / linesPerSlice, count / linesPerSlice);
+  };
+  const unitRows = shape.length === 4 ? linesPerSlice * (width ?? 1) : pixelsPerSlice;
+  return {
+    height: image ? slices * linesPerSlice : undefined,
+    width,
+    pixelShape: shape.slice(0, -1),
+    rows,
+    bands,
+    async *chunks(maxRows = 65536) {
+      checkInteger("maxRows", maxRows, 1);
+      const units = Math.max(1, Math.floor(maxRows / Math.max(1, unitRows)));
+      const step = shape.length === 4 ? units * linesPerSlice : units;
+      const total = shape.length === 4 ? slices * linesPerSlice : slices;
+      for (let s = 0; s < total; s += step) {
+        const n = Math.min(step, total - s);
+        const data = await readLines(s, n);
+        yield { data, rows: data.length / Math.max(1, bands), cols: bands };
+      }
+    },
+    async readAll() {
+      const data = await read(0, slices);
+      return { data, rows, cols: bands };
+    },
+    close,
+  };
+}

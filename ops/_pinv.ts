@@ -1,0 +1,139 @@
+/**
+ * The regularised pseudo-inverse of a covariance matrix, as a whitening factor: RX scores are
+ * `‖(x − μ)·W‖²` with `S⁺ = W·Wᵀ`, which needs no `C × C` product per pixel and is never NaN.
+ *
+ * Method: `A = S + eps·I` (float64), symmetric eigendecomposition `A = V·diag(λ)·Vᵀ` with
+ * `prism_eigh_f64`, then `W = V_k · diag(1/√λ_k)` over the kept eigenvalues.
+ *
+ * Tolerance: an eigenvalue is kept when `λ > λmax · rtol`, with `rtol = C · 2⁻²³` by default
+ * (numpy's `pinv(A, hermitian=True, rtol=...)` rule, at float32 rather than float64 machine
+ * epsilon): covariances in prism are accumulated from float32 data, so their entries carry
+ * relative errors near 1e-7–1e-6 of the largest eigenvalue, and directions below that level are
+ * rounding noise, not signal — inverting them would turn noise into huge scores. Smaller
+ * eigenvalues, including tiny negatives, count as zero and their directions get weight 0.
+ * A matrix with `λmax ≤ 0` (all zero) has rank 0 and `W` has no columns: every score is 0.
+ * With `eps = 0` and a singular `S` the result is still the pseudo-inverse, unless the caller
+ * asks `singular: "throw"`.
+ *
+ * @module
+ */
+
+import { SingularMatrixError } from "../core/errors.ts";
+import { checkInteger } from "../core/validate.ts";
+import { loadKernels } from "../wasm/loader.ts";
+
+/** A whitening factor of a symmetric positive semi-definite matrix. */
+export interface Whitening {
+  /** `bands × rank`, row-major float64: `S⁺ = W·Wᵀ`. */
+  readonly w: Float64Array;
+  /** Rows of `w` (the matrix order C). */
+  readonly bands: number;
+  /** Kept eigenvalues: the columns of `w`. */
+  readonly rank: number;
+  /** `λmax / λmin` over the kept eigenvalues of `S + eps·I`; `Infinity` when rank is 0. */
+  readonly conditionNumber: number;
+}
+
+/** Options of {@linkcode whitening}. */
+export interface WhiteningOptions {
+  /** Added to the diagonal before inverting; default 1e-6. */
+  eps?: number;
+  /** Relative eigenvalue tolerance; default `C · 2⁻²³` (see the module docs). */
+  rtol?: number;
+  /** `"pinv"` (default): drop null directions. `"throw"`: throw when rank < C. */
+  singular?: "pinv" | "throw";
+}
+
+/**
+ * Computes `W` with `(S + eps·I)⁺ = W·Wᵀ` (see the module docs for the tolerance).
+ *
+ * @param covariance `bands × bands` symmetric, row-major float64 (only the upper triangle is read).
+ * @param bands The matrix order C.
+ * @param options `eps` (≥ 0, default 1e-6), `rtol` (≥ 0, default `C · 2⁻²³`) and `singular`
+ *   (`"pinv"` or `"throw"`).
+ * @returns The factor, its rank and condition number.
+ * @throws {TypeError} When the length is not `bands²` or an option has the wrong type.
+ * @throws {RangeError} When `eps` or `rtol` is negative or not finite.
+ * @throws {SingularMatrixError} With `singular: "throw"`, when rank < C.
+ * @throws {InvalidDataError} When the matrix holds NaN or infinity.
+ * @example
+ * ```ts
+ * import { whitening } from "./_pinv.ts";
+ * import assert from "node:assert";
+ * const r = await whitening(new Float64Array([4, 0, 0, 0]), 2, { eps: 0 });
+ * assert(r.rank === 1 && Math.abs(r.w[0] ** 2 - 0.25) < 1e-15);
+ * ```
+ */
+export async function whitening(
+  covariance: Float64Array,
+  bands: number,
+  options: WhiteningOptions = {},
+): Promise<Whitening> {
+  checkInteger("bands", bands, 1);
+  if (!(covariance instanceof Float64Array) || covariance.length !== bands * bands) {
+    throw new TypeError(
+      `covariance must be a Float64Array of bands² = ${bands * bands} values, got ${
+        covariance?.length ?? typeof covariance
+      }`,
+    );
+  }
+  const eps = options.eps ?? 1e-6;
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
+    throw new RangeError(`eps must be a finite number ≥ 0, got ${String(eps)}`);
+  }
+  const rtol = options.rtol ?? bands * 2 ** -23;
+  if (typeof rtol !== "number" || !Number.isFinite(rtol) || rtol < 0) {
+    throw new RangeError(`rtol must be a finite number ≥ 0, got ${String(rtol)}`);
+  }
+  const singular = options.singular ?? "pinv";
+  if (singular !== "pinv" && singular !== "throw") {
+    throw new TypeError(`singular must be "pinv" or "throw", got ${String(singular)}`);
+  }
+  const { values, vectors } = await eigh(covariance, bands, eps);
+  const lmax = values[0];
+  const tol = Math.max(lmax, 0) * rtol;
+  let rank = 0;
+  while (rank < bands && values[rank] > tol && lmax > 0) rank++;
+  if (singular === "throw" && rank < bands) {
+    throw new SingularMatrixError(
+      `covariance (+ eps·I, eps = ${eps}) has rank ${rank} of ${bands}; pass eps > 0 or ` +
+        `singular: "pinv" to use the pseudo-inverse`,
+    );
+  }
+  const w = new Float64Array(bands * rank);
+  for (let j = 0; j < rank; j++) {
+    const s = 1 / Math.sqrt(values[j]);
+    for (let i = 0; i < bands; i++) w[i * rank + j] = vectors[i * bands + j] * s;
+  }
+  const conditionNumber = rank === 0 ? Infinity : lmax / values[rank - 1];
+  return { w, bands, rank, conditionNumber };
+}
+
+/** Eigen-decomposes `S + eps·I` in the kernel module; values descending, vectors as columns. */
+async function eigh(
+  covariance: Float64Array,
+  n: number,
+  eps: number,
+): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  const kernels = await loadKernels();
+  const ex = kernels.exports;
+  const ptrs: number[] = [];
+  const alloc = (count: number) => {
+    const p = kernels.alloc(count * 8);
+    ptrs.push(p);
+    return p;
+  };
+  try {
+    const a = alloc(n * n);
+    const values = alloc(n);
+    const vectors = alloc(n * n);
+    const scratch = alloc(Math.max(1, ex.prism_eigh_f64_scratch_len(n)));
+    const view = kernels.f64(a, n * n);
+    view.set(covariance);
+    for (let i = 0; i < n; i++) view[i * n + i] += eps;
+    kernels.check("prism_eigh_f64", ex.prism_eigh_f64(a, n, values, vectors, scratch));
+    return { values: kernels.f64(values, n).slice(), vectors: kernels.f64(vectors, n * n).slice() };
+  } finally {
+    for (const p of ptrs) kernels.free(p);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Reading and writing fitted RX models (`ops/rx.ts`) as JSON or HDF5, atomically.
+ *
+ * @module
+ */
+
+import { InvalidDataError } from "../core/errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
+import type { RxJson } from "./rx.ts";
+
+function formatOf(path: string): "json" | "h5" {
+  if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".json")) return "json";
+  if (lower.endsWith(".h5") || lower.endsWith(".hdf5")) return "h5";
+  throw new TypeError(`cannot tell the format of ${path}: use a .json, .h5 or .hdf5 file name`);
+}
+
+/** Writes `json` to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file. */
+export async function writeRxFile(path: string, json: RxJson, rank: number): Promise<void> {
+  if (formatOf(path) === "json") {
+    await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json)));
+    return;
+  }
+  await writeHdf5(path, {
+    attrs: {
+      format: json.format,
+      version: json.version,
+      eps: json.eps,
+      count: json.count,
+      bands: json.bands,
+      rank,
+      skipped: json.skipped,
+    },
+    datasets: [
+      { path: "mean", data: Float64Array.from(json.mean), shape: [json.bands] },
+      {
+        path: "covariance",
+        data: Float64Array.from(json.covariance),
+        shape: [json.bands, json.bands],
+      },
+    ],
+  });
+}
+
+/** Reads a model written by {@linkcode writeRxFile}; corrupt files give InvalidDataError. */
+export async function readRxFile(path: string): Promise<RxJson> {
+  if (formatOf(path) === "json") {
+    const text = await Deno.readTextFile(path);
+    try {
+      return JSON.parse(text) as RxJson;
+    } catch (e) {
+      throw new InvalidDataError(`${path} is not valid JSON (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+  }
+  const tree = await readHdf5Tree(path);
+  const a = tree.attrs;
+  if (a.format !== "prism.rx") {
+    throw new InvalidDataError(`${path} is not a prism RX model (no format="prism.rx" attribute)`);
+  }
+  const mean = await readHdf5Dataset(path, "mean");
+  const cov = await readHdf5Dataset(path, "covariance");
+  return {
+    format: "prism.rx",
+    version: a.version as 1,
+    count: Number(a.count),
+    bands: Number(a.bands),
+    eps: Number(a.eps),
+    skipped: Number(a.skipped ?? 0),
+    mean: Array.from(mean.data as Float64Array, Number),
+    covariance: Array.from(cov.data as Float64Array, Number),
+  };
+}

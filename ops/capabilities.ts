@@ -1,0 +1,105 @@
+/**
+ * What this machine offers prism: the runtime, the WASM kernels and their worker pool, the WebGPU
+ * adapter, and where `backend: "auto"` sends each operation family, and why.
+ *
+ * @module
+ */
+
+import { gpuStatus } from "../gpu/device.ts";
+import type { GpuStatus } from "../gpu/types.ts";
+import { ABI_VERSION, loadKernels, wasmSimdSupported } from "../wasm/loader.ts";
+import { defaultPool } from "../wasm/pool.ts";
+import { autoRoute, OPERATION_FAMILIES, type OperationFamily, type Route } from "./route.ts";
+import meta from "../deno.json" with { type: "json" };
+
+/** The WASM side of {@linkcode Capabilities}. */
+export interface WasmCapabilities {
+  /** Whether the engine runs WebAssembly SIMD (`simd128`), which the kernels need. */
+  readonly simd: boolean;
+  /** The kernel module's file or URL. */
+  readonly file: string;
+  /** The ABI version the module and this loader speak. */
+  readonly abiVersion: number;
+  /** SHA-256 of the Rust sources the module was built from, and the compiler. */
+  readonly source?: { readonly hash: string; readonly rustc: string };
+  /** Whether every worker shares the main thread's memory (kernels read data in place). */
+  readonly sharedMemory: boolean;
+  /** Workers in the default pool (one per logical CPU unless overridden). */
+  readonly workers: number;
+  /** Size of the kernel memory now, in bytes. */
+  readonly heapBytes: number;
+}
+
+/** What {@linkcode capabilities} reports. */
+export interface Capabilities {
+  /** prism's own version. */
+  readonly version: string;
+  /** The JavaScript runtime. */
+  readonly runtime: {
+    readonly deno: string;
+    readonly v8: string;
+    readonly typescript: string;
+    readonly os: string;
+    readonly arch: string;
+    readonly cpus: number;
+  };
+  /** The CPU backend. */
+  readonly wasm: WasmCapabilities;
+  /** The GPU backend: the adapter, its features and limits, or why there is none. */
+  readonly gpu: GpuStatus;
+  /** Where `backend: "auto"` runs a large problem of each operation family, and why. */
+  readonly routes: Readonly<Record<OperationFamily, Route>>;
+}
+
+/**
+ * Reports what this machine offers prism and which backend `auto` picks for each operation
+ * family. Never throws for a missing GPU: that is reported in `gpu` and in the routes.
+ *
+ * @returns The report. It opens the GPU device if there is one; `releaseGpu()` closes it.
+ * @throws {WasmLoadError} When the kernel module cannot be loaded.
+ * @example
+ * ```ts
+ * import { capabilities } from "./capabilities.ts";
+ * import { releaseGpu } from "../gpu/device.ts";
+ * import assert from "node:assert";
+ * const caps = await capabilities();
+ * assert(caps.wasm.simd && caps.wasm.workers >= 1);
+ * assert(["wasm", "webgpu"].includes(caps.routes.reduce.backend));
+ * await releaseGpu();
+ * ```
+ */
+export async function capabilities(): Promise<Capabilities> {
+  const [kernels, gpu] = await Promise.all([loadKernels(), gpuStatus()]);
+  const section = WebAssembly.Module.customSections(kernels.module, "prism.source_hash")[0];
+  const source = section === undefined
+    ? undefined
+    : JSON.parse(new TextDecoder().decode(section)) as { hash: string; rustc: string };
+  const routes = Object.fromEntries(
+    (Object.keys(OPERATION_FAMILIES) as OperationFamily[]).map((family) => {
+      const { backend, reason } = autoRoute(family, Infinity, gpu);
+      return [family, { backend, reason }];
+    }),
+  ) as Record<OperationFamily, Route>;
+  return {
+    version: meta.version,
+    runtime: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      typescript: Deno.version.typescript,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cpus: navigator.hardwareConcurrency,
+    },
+    wasm: {
+      simd: wasmSimdSupported(),
+      file: kernels.file,
+      abiVersion: ABI_VERSION,
+      source,
+      sharedMemory: kernels.exports.memory.buffer instanceof SharedArrayBuffer,
+      workers: defaultPool().size,
+      heapBytes: kernels.memory().heapBytes,
+    },
+    gpu,
+    routes,
+  };
+}

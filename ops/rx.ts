@@ -1,0 +1,407 @@
+/**
+ * Global RX anomaly detection (Reed–Xiaoli): fit the mean and covariance of every pixel in one
+ * streaming pass, then score each pixel by its squared Mahalanobis distance
+ * `(x − μ)ᵀ (S + eps·I)⁺ (x − μ)` (no square root).
+ *
+ * The inverse is a float64 eigendecomposition pseudo-inverse (`./_pinv.ts` states the
+ * tolerance), kept as a whitening factor `W` with `S⁺ = W·Wᵀ`, so a singular or near-singular
+ * covariance (a constant band, rank-deficient data) gives finite scores: never NaN.
+ *
+ * @module
+ */
+
+import { InvalidDataError } from "../core/errors.ts";
+import type { Backend, Cube, Matrix, RunOptions } from "../core/types.ts";
+import { checkMatrix, cubeAsMatrix } from "../core/validate.ts";
+import { covariance } from "./covariance.ts";
+import { chooseBackend } from "./route.ts";
+import { type Whitening, whitening } from "./_pinv.ts";
+import { scoreWasm } from "./_rx_score_wasm.ts";
+import { gpuMahalanobis } from "../gpu/programs/mahalanobis.ts";
+import { readRxFile, writeRxFile } from "./_rx_file.ts";
+
+/** What a fitted {@linkcode RxDetector} knows. */
+export interface RxStats {
+  /** Pixels the statistics came from (bad pixels skipped not included). */
+  readonly count: number;
+  /** Bands C. */
+  readonly bands: number;
+  /** `C` float64 mean. */
+  readonly mean: Float64Array;
+  /** `C × C` float64 unbiased covariance (ddof 1), row-major, without `eps`. */
+  readonly covariance: Float64Array;
+  /** The diagonal regularisation used for the inverse. */
+  readonly eps: number;
+  /** Rank of `S + eps·I` at the pseudo-inverse tolerance. */
+  readonly rank: number;
+  /** `λmax / λmin` over the kept eigenvalues of `S + eps·I`. */
+  readonly conditionNumber: number;
+  /** Pixels skipped for NaN or infinity (with `skipInvalid`). */
+  readonly skipped: number;
+}
+
+/** Options of {@linkcode RxDetector.fit}. */
+export interface RxFitOptions extends RunOptions {
+  /** Added to the covariance diagonal before inverting; default 1e-6. */
+  eps?: number;
+  /** Skip pixels holding NaN or infinity (counted in `stats.skipped`) instead of throwing. */
+  skipInvalid?: boolean;
+}
+
+/** Options of {@linkcode RxDetector.score}. */
+export interface RxScoreOptions {
+  /** The engine; default `"auto"`. */
+  backend?: Backend;
+  /** Cancels the scoring. */
+  signal?: AbortSignal;
+}
+
+/** The JSON form of a fitted detector ({@linkcode RxDetector.toJSON}). */
+export interface RxJson {
+  /** Always `"prism.rx"`. */
+  format: "prism.rx";
+  /** Format version, 1. */
+  version: 1;
+  count: number;
+  bands: number;
+  eps: number;
+  skipped: number;
+  mean: number[];
+  /** Row-major `bands × bands`. */
+  covariance: number[];
+}
+
+/** The statistics a detector is built from, e.g. a merged `CovarianceAccumulator` result. */
+export interface RxStatistics {
+  readonly count: number;
+  readonly bands: number;
+  readonly mean: Float64Array;
+  readonly covariance: Float64Array;
+  readonly skipped?: number;
+}
+
+function isCube(data: unknown): data is Cube {
+  return typeof data === "object" && data !== null && "height" in data && "bands" in data;
+}
+
+/**
+ * A global RX anomaly detector.
+ *
+ * @example
+ * ```ts
+ * import { RxDetector } from "./rx.ts";
+ * import assert from "node:assert";
+ * const data = new Float32Array([0, 0, 1, 0, 0, 1, 1, 1, 10, 10]);
+ * const rx = await new RxDetector().fit({ data, rows: 5, cols: 2 });
+ * const scores = await rx.score({ data, rows: 5, cols: 2 });
+ * assert(scores[4] > scores[0]);
+ * ```
+ */
+export class RxDetector {
+  #stats?: RxStats;
+  #white?: Whitening;
+
+  /**
+   * Streams the mean and covariance of `data` (every pixel, one pass) and inverts them.
+   *
+   * @param data Pixels as a matrix (row = pixel), a BIP cube, or an async iterable of matrices.
+   * @param options `eps` (default 1e-6), `backend`, `signal`, `onProgress`, `skipInvalid`.
+   * @returns This detector, fitted.
+   * @throws {TypeError} When the data is malformed or chunks disagree on the band count.
+   * @throws {RangeError} When fewer than 2 (valid) pixels remain, or `eps` is negative.
+   * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band),
+   *   unless `skipInvalid`.
+   * @throws {AbortedError} When `signal` aborts.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await new RxDetector().fit({ data: new Float32Array([1, 2, 3, 5, 0, 4]), rows: 3, cols: 2 });
+   * assert(rx.stats.count === 3 && rx.stats.rank === 2);
+   * ```
+   */
+  async fit(
+    data: Matrix | Cube | AsyncIterable<Matrix>,
+    options: RxFitOptions = {},
+  ): Promise<this> {
+    const eps = options.eps ?? 1e-6;
+    checkEps(eps);
+    const result = await covariance(data, {
+      backend: options.backend,
+      ddof: 1,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      skipInvalid: options.skipInvalid,
+    });
+    await this.#setStatistics(result, eps);
+    return this;
+  }
+
+  /**
+   * Builds a detector from statistics computed elsewhere (a merged `CovarianceAccumulator`,
+   * another process), with no pass over pixels.
+   *
+   * @param statistics `count`, `bands`, `mean`, `covariance` (ddof 1) and optional `skipped`.
+   * @param options `eps` (default 1e-6).
+   * @returns The fitted detector.
+   * @throws {TypeError} When the lengths do not match `bands`.
+   * @throws {RangeError} When `count < 2` or `eps` is negative.
+   * @throws {InvalidDataError} When the statistics hold NaN or infinity.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await RxDetector.fromStatistics({
+   *   count: 10, bands: 1, mean: new Float64Array([0]), covariance: new Float64Array([4]),
+   * }, { eps: 0 });
+   * const s = await rx.score({ data: new Float32Array([2]), rows: 1, cols: 1 });
+   * assert(Math.abs(s[0] - 1) < 1e-6);
+   * ```
+   */
+  static async fromStatistics(
+    statistics: RxStatistics,
+    options: { eps?: number } = {},
+  ): Promise<RxDetector> {
+    const eps = options.eps ?? 1e-6;
+    checkEps(eps);
+    const rx = new RxDetector();
+    await rx.#setStatistics(statistics, eps);
+    return rx;
+  }
+
+  async #setStatistics(s: RxStatistics, eps: number): Promise<void> {
+    const { count, bands } = s;
+    if (!Number.isInteger(bands) || bands < 1) {
+      throw new TypeError(`bands must be a whole number ≥ 1, got ${String(bands)}`);
+    }
+    if (!(s.mean instanceof Float64Array) || s.mean.length !== bands) {
+      throw new TypeError(`mean must be a Float64Array of ${bands} values`);
+    }
+    if (!(s.covariance instanceof Float64Array) || s.covariance.length !== bands * bands) {
+      throw new TypeError(`covariance must be a Float64Array of ${bands}² values`);
+    }
+    if (!Number.isInteger(count) || count < 2) {
+      throw new RangeError(
+        `RX needs at least 2 pixels for a covariance, got ${String(count)}` +
+          ((s.skipped ?? 0) > 0 ? ` (${s.skipped} skipped as invalid)` : ""),
+      );
+    }
+    for (const [name, v] of [["mean", s.mean], ["covariance", s.covariance]] as const) {
+      const i = v.findIndex((x) => !Number.isFinite(x));
+      if (i >= 0) throw new InvalidDataError(`${name}[${i}] is ${v[i]}; refit from finite data`);
+    }
+    const white = await whitening(s.covariance, bands, { eps });
+    this.#white = white;
+    this.#stats = {
+      count,
+      bands,
+      mean: s.mean,
+      covariance: s.covariance,
+      eps,
+      rank: white.rank,
+      conditionNumber: white.conditionNumber,
+      skipped: s.skipped ?? 0,
+    };
+  }
+
+  /**
+   * The fitted statistics.
+   *
+   * @returns `{ count, bands, mean, covariance, eps, rank, conditionNumber, skipped }`.
+   * @throws {TypeError} When the detector is not fitted.
+   */
+  get stats(): RxStats {
+    return this.#fitted().stats;
+  }
+
+  /** Whether `fit`, `fromStatistics`, `fromJSON` or `load` has run. */
+  get fitted(): boolean {
+    return this.#stats !== undefined;
+  }
+
+  #fitted(): { stats: RxStats; white: Whitening } {
+    if (this.#stats === undefined || this.#white === undefined) {
+      throw new TypeError(
+        "this RxDetector is not fitted: call fit(), or make one with RxDetector.load() or fromJSON()",
+      );
+    }
+    return { stats: this.#stats, white: this.#white };
+  }
+
+  /**
+   * Squared Mahalanobis distance of every pixel (float32, no square root).
+   *
+   * @param data A matrix (row = pixel) or a BIP cube (gives an H×W map, row-major).
+   * @param options `backend` (`auto`, `wasm`, `webgpu`), `signal`.
+   * @returns One score per pixel, all finite.
+   * @throws {TypeError} When unfitted, malformed, or the band count differs from the fit.
+   * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
+   * @throws {BackendUnavailableError} When `webgpu` is asked for and unavailable.
+   * @throws {AbortedError} When `signal` aborts.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const cube = { data: new Float32Array([0, 1, 1, 0, 1, 1, 5, 5]), height: 2, width: 2, bands: 2 };
+   * const rx = await new RxDetector().fit(cube, { eps: 0.1 });
+   * const map = await rx.score(cube);
+   * assert(map.length === 4 && map.every(Number.isFinite));
+   * ```
+   */
+  async score(data: Matrix | Cube, options: RxScoreOptions = {}): Promise<Float32Array> {
+    const { stats, white } = this.#fitted();
+    const m = isCube(data) ? cubeAsMatrix(data) : checkMatrix(data as Matrix);
+    const label = isCube(data) ? "pixel" : "row";
+    if (m.cols !== stats.bands) {
+      throw new TypeError(
+        `the data has ${m.cols} bands but this detector was fitted on ${stats.bands}; ` +
+          `score data with the bands it was fitted on`,
+      );
+    }
+    const route = await chooseBackend("rx", options.backend, m.rows * m.cols * white.rank);
+    const scores = route.backend === "webgpu"
+      ? await gpuMahalanobis(m, stats.mean, white.w, white.rank, { signal: options.signal })
+      : await scoreWasm(m, stats.mean, white.w, white.rank, options.signal);
+    checkScores(scores, m, label);
+    return scores;
+  }
+
+  /**
+   * The detector's statistics as plain JSON (the inverse is recomputed on load).
+   *
+   * @returns `{ format: "prism.rx", version: 1, count, bands, eps, skipped, mean, covariance }`.
+   * @throws {TypeError} When the detector is not fitted.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await new RxDetector().fit({ data: new Float32Array([1, 2, 3, 5, 0, 4]), rows: 3, cols: 2 });
+   * const copy = await RxDetector.fromJSON(JSON.parse(JSON.stringify(rx)));
+   * assert(copy.stats.covariance[3] === rx.stats.covariance[3]);
+   * ```
+   */
+  toJSON(): RxJson {
+    const { stats } = this.#fitted();
+    return {
+      format: "prism.rx",
+      version: 1,
+      count: stats.count,
+      bands: stats.bands,
+      eps: stats.eps,
+      skipped: stats.skipped,
+      mean: [...stats.mean],
+      covariance: [...stats.covariance],
+    };
+  }
+
+  /**
+   * Rebuilds a detector from {@linkcode RxDetector.toJSON} output.
+   *
+   * @param json The parsed JSON.
+   * @returns The fitted detector.
+   * @throws {InvalidDataError} When `json` is not a prism RX model of a known version.
+   * @throws {TypeError} When its arrays do not match `bands`.
+   * @throws {RangeError} When `count < 2` or `eps` is negative.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await RxDetector.fromJSON({
+   *   format: "prism.rx", version: 1, count: 3, bands: 1, eps: 0, skipped: 0,
+   *   mean: [1], covariance: [2],
+   * });
+   * assert(rx.stats.rank === 1);
+   * ```
+   */
+  static async fromJSON(json: RxJson): Promise<RxDetector> {
+    if (json === null || typeof json !== "object" || json.format !== "prism.rx") {
+      throw new InvalidDataError(`not a prism RX model: expected { format: "prism.rx", ... }`);
+    }
+    if (json.version !== 1) {
+      throw new InvalidDataError(
+        `prism RX model version ${String(json.version)} is not supported (this prism reads 1)`,
+      );
+    }
+    if (!Array.isArray(json.mean) || !Array.isArray(json.covariance)) {
+      throw new InvalidDataError("prism RX model lacks its mean or covariance arrays");
+    }
+    return await RxDetector.fromStatistics({
+      count: json.count,
+      bands: json.bands,
+      mean: Float64Array.from(json.mean),
+      covariance: Float64Array.from(json.covariance),
+      skipped: json.skipped ?? 0,
+    }, { eps: json.eps });
+  }
+
+  /**
+   * Saves the fitted statistics atomically to `.json` or `.h5`/`.hdf5` (datasets `mean`,
+   * `covariance`; root attributes `format`, `version`, `eps`, `count`, `rank`, `bands`,
+   * `skipped`).
+   *
+   * @param path The file; its extension picks the format.
+   * @throws {TypeError} When unfitted or the extension is neither JSON nor HDF5.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await new RxDetector().fit({ data: new Float32Array([1, 2, 3, 5, 0, 4]), rows: 3, cols: 2 });
+   * const dir = await Deno.makeTempDir();
+   * await rx.save(`${dir}/rx.json`);
+   * assert((await RxDetector.load(`${dir}/rx.json`)).stats.count === 3);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async save(path: string): Promise<void> {
+    await writeRxFile(path, this.toJSON(), this.#fitted().stats.rank);
+  }
+
+  /**
+   * Loads a detector saved by {@linkcode RxDetector.save}.
+   *
+   * @param path A `.json` or `.h5`/`.hdf5` file.
+   * @returns The fitted detector.
+   * @throws {TypeError} When the extension is neither JSON nor HDF5.
+   * @throws {Deno.errors.NotFound} When the file does not exist.
+   * @throws {InvalidDataError} When the file is corrupt or not a prism RX model.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const rx = await new RxDetector().fit({ data: new Float32Array([1, 2, 3, 5, 0, 4]), rows: 3, cols: 2 });
+   * const dir = await Deno.makeTempDir();
+   * await rx.save(`${dir}/rx.h5`);
+   * assert((await RxDetector.load(`${dir}/rx.h5`)).stats.rank === 2);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static async load(path: string): Promise<RxDetector> {
+    return await RxDetector.fromJSON(await readRxFile(path));
+  }
+}
+
+function checkEps(eps: number): void {
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
+    throw new RangeError(`eps must be a finite number ≥ 0, got ${String(eps)}`);
+  }
+}
+
+/** Turns a non-finite score into an error naming the pixel and band (or the overflow). */
+function checkScores(scores: Float32Array, m: Matrix, label: string): void {
+  for (let r = 0; r < scores.length; r++) {
+    const v = scores[r];
+    if (v - v === 0) continue;
+    const row = m.data.subarray(r * m.cols, (r + 1) * m.cols);
+    const b = row.findIndex((x) => !Number.isFinite(x));
+    if (b >= 0) {
+      throw new InvalidDataError(
+        `${row[b]} at ${label} ${r}, band ${b}; clean or mask the data before scoring`,
+        { position: { [label]: r, band: b } },
+      );
+    }
+    throw new InvalidDataError(
+      `the RX score of ${label} ${r} overflows float32; rescale the data (e.g. min-max normalise)`,
+      { position: { [label]: r } },
+    );
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Tests of the Gram engine `gram()` (ops/gram.ts) on WASM: both sides, shifts, kernel-memory
+ * input, worker splits, against float64 references (tests/_covariance_helpers.ts).
+ */
+
+import { deepStrictEqual, ok, rejects } from "node:assert";
+import { AbortedError } from "../core/errors.ts";
+import { gram } from "../ops/gram.ts";
+import { allocMatrix, kernelAddress } from "../ops/kernel_matrix.ts";
+import { loadKernels } from "../wasm/loader.ts";
+import { WorkerPool } from "../wasm/pool.ts";
+import { wasmGramRows, wasmSyrk } from "../ops/_gram_wasm.ts";
+import { matrix, random, referenceGram, relError, transpose } from "./_covariance_helpers.ts";
+
+const wasm = { backend: "wasm" } as const;
+
+Deno.test("gram() side columns matches float64 AᵀA with and without a shift", async () => {
+  const next = random(11);
+  for (const [rows, cols] of [[0, 3], [1, 1], [7, 13], [257, 67], [30_011, 50]]) {
+    const m = matrix(rows, cols, () => next() * 2 - 1 + 3);
+    const shift = Float32Array.from({ length: cols }, () => 3 + next() * 0.1);
+    for (const s of [undefined, shift]) {
+      const g = await gram(m, { ...wasm, shift: s });
+      deepStrictEqual([g.n, g.count, g.backend], [cols, rows, "wasm"]);
+      ok(relError(g.gram, referenceGram(m, s)) < 1e-6, `${rows}x${cols}`);
+      const sum = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) sum[c] += m.data[r * cols + c] - (s?.[c] ?? 0);
+      }
+      ok(relError(g.sum!, sum) < 1e-6);
+      // Full symmetric.
+      for (let i = 0; i < cols; i++) {
+        for (let j = 0; j < i; j++) deepStrictEqual(g.gram[i * cols + j], g.gram[j * cols + i]);
+      }
+    }
+  }
+});
+
+Deno.test("gram() side rows matches float64 AAᵀ for wide matrices", async () => {
+  const next = random(12);
+  for (const [rows, cols] of [[1, 5], [3, 1], [13, 129], [37, 3001], [130, 20_000]]) {
+    const m = matrix(rows, cols, () => next() * 2 - 1);
+    const g = await gram(m, { ...wasm, side: "rows" });
+    deepStrictEqual([g.n, g.count, g.sum], [rows, cols, undefined]);
+    ok(relError(g.gram, referenceGram(transpose(m))) < 1e-6, `${rows}x${cols}`);
+  }
+});
+
+Deno.test("gram() splits across workers in cuts that give the single-thread blocks", async () => {
+  const next = random(13);
+  const m = matrix(50_000, 40, () => next() - 0.5);
+  const shift = new Float32Array(40);
+  const pool = new WorkerPool({ size: 3 });
+  try {
+    const single = await wasmSyrk(m, shift, { pool: new WorkerPool({ size: 1 }) });
+    const split = await wasmSyrk(m, shift, { pool });
+    ok(relError(split.gram, single.gram) < 1e-13);
+    const w = matrix(40, 9_000, () => next() - 0.5);
+    const rows1 = await wasmGramRows(w, { pool: new WorkerPool({ size: 1 }) });
+    const rows3 = await wasmGramRows(w, { pool });
+    ok(relError(rows3.gram, rows1.gram) < 1e-13);
+    ok(
+      relError(
+        rows3.gram.map((v, k) => (k % 40 >= Math.floor(k / 40) ? v : 0)),
+        referenceGram(transpose(w)).map((v, k) => (k % 40 >= Math.floor(k / 40) ? v : 0)),
+      ) < 1e-6,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("gram() reads kernel-memory matrices in place, also after the memory grew", async () => {
+  const next = random(14);
+  const kernels = await loadKernels();
+  using km = await allocMatrix(20_000, 30);
+  for (let i = 0; i < km.data.length; i++) km.data[i] = next();
+  const plain = { data: km.data.slice(), rows: km.rows, cols: km.cols };
+  deepStrictEqual(kernelAddress(kernels, km.data), km.ptr);
+  deepStrictEqual(kernelAddress(kernels, plain.data), undefined);
+  // Grow the memory: the shared buffer is not detached, the old view still sees the data.
+  const grow = kernels.alloc(64 * 2 ** 20);
+  try {
+    ok(km.data.buffer !== kernels.exports.memory.buffer);
+    deepStrictEqual(kernelAddress(kernels, km.data), km.ptr);
+    const inPlace = await gram(km, wasm);
+    const copied = await gram(plain, wasm);
+    deepStrictEqual(inPlace.gram, copied.gram);
+    ok(relError(inPlace.gram, referenceGram(plain)) < 1e-6);
+  } finally {
+    kernels.free(grow);
+  }
+  const inUse = kernels.memory().inUseBytes;
+  await gram(plain, wasm);
+  deepStrictEqual(kernels.memory().inUseBytes, inUse, "gram() leaks kernel memory");
+});
+
+Deno.test("gram() rejects malformed input and aborts", async () => {
+  const m = matrix(4, 3, () => 1);
+  await rejects(() => gram({ data: new Float32Array(5), rows: 2, cols: 3 }), TypeError);
+  await rejects(() => gram(m, { ...wasm, shift: new Float32Array(2) }), TypeError);
+  await rejects(() => gram(m, { ...wasm, side: "rows", shift: new Float32Array(3) }), TypeError);
+  await rejects(() => gram(m, { ...wasm, side: "diagonal" as "rows" }), TypeError);
+  await rejects(() => gram(m, { backend: "cuda" as "wasm" }), RangeError);
+  const controller = new AbortController();
+  controller.abort();
+  await rejects(() => gram(m, { ...wasm, signal: controller.signal }), AbortedError);
+  await rejects(() => allocMatrix(-1, 2), RangeError);
+  await rejects(() => allocMatrix(2 ** 16, 2 ** 15), RangeError);
+});
