@@ -53,6 +53,7 @@ export {
   type RxStats,
 } from "./ops/rx.ts";
 export { rxLocal, type RxLocalOptions } from "./ops/rx_local.ts";
+export { rocAuc } from "./ops/roc_auc.ts";
 
 // Singular values, spectrum metrics, dimensionality tracking.
 export {

@@ -16,6 +16,10 @@ import { covariance } from "../ops/covariance.ts";
 import { RxDetector } from "../ops/rx.ts";
 import { rxLocal } from "../ops/rx_local.ts";
 import { rocAuc } from "../ops/roc_auc.ts";
+import { spectrumOf } from "../ops/spectrum.ts";
+import { DimensionalityTracker } from "../track/tracker.ts";
+import { runTrackingExperiment } from "../track/experiment.ts";
+import { Rng } from "../synth/rng.ts";
 
 /** What every step gets. */
 export interface TourContext {
@@ -166,6 +170,85 @@ const rxLocalStep: TourStep = async (ctx) => {
   }];
 };
 
+/**
+ * An activation-like matrix: `rank` random directions plus a little noise, so its spectrum has
+ * a clear knee at `rank`.
+ */
+function activations(rows: number, cols: number, rank: number, seed: number): Matrix {
+  const rng = new Rng(seed);
+  const u = Float32Array.from({ length: rows * rank }, () => rng.normal());
+  const v = Float32Array.from({ length: rank * cols }, () => rng.normal());
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rank; k++) {
+      const a = u[r * rank + k];
+      for (let c = 0; c < cols; c++) data[r * cols + c] += a * v[k * cols + c];
+    }
+    for (let c = 0; c < cols; c++) data[r * cols + c] += 0.01 * rng.normal();
+  }
+  return { data, rows, cols };
+}
+
+const spectrumStep: TourStep = async (ctx) => {
+  const a = activations(512, 768, 20, 3);
+  const lines: TourLine[] = [];
+  for (const backend of ctx.backends) {
+    const [{ singularValues: s, metrics }, ms] = await timed(() => spectrumOf(a, { backend }));
+    const file = `${ctx.outDir}/singular_values_${backend}.npy`;
+    await writeNpy(file, s, [s.length]);
+    lines.push({
+      title: `singularValues 512 × 768 (rank 20)`,
+      backend,
+      ms,
+      detail: `s₁ ${s[0].toFixed(1)}, stable rank ${metrics.stable_rank.toFixed(2)}, ` +
+        `cumulative_90 ${metrics.cumulative_90}, numerical rank ${metrics.numerical_rank}`,
+      files: [file],
+    });
+  }
+  return lines;
+};
+
+/** A tracker over a run whose activations lose rank half-way: a jump, found and exported. */
+const trackerStep: TourStep = async (ctx) => {
+  const tracker = new DimensionalityTracker({ samplingFrequency: 2 });
+  const [, ms] = await timed(async () => {
+    for (let step = 0; step < 120; step++) {
+      const rank = step < 80 ? 24 : 4;
+      await tracker.observe(step, "hidden", activations(64, 128, rank, step), {
+        loss: 1 / (1 + step),
+      });
+    }
+  });
+  const files = ["csv", "json", "h5"].map((ext) => `${ctx.outDir}/tracking.${ext}`);
+  for (const file of files) await tracker.export(file);
+  const jump = tracker.jumps()[0];
+  return [{
+    title: "DimensionalityTracker 120 steps",
+    backend: "wasm",
+    ms,
+    detail: `${tracker.rows().length} measurements, ${tracker.memoryBytes()} bytes; ` +
+      (jump ? `jump at step ${jump.step} (z ${jump.z.toFixed(1)})` : "no jump"),
+    files,
+  }];
+};
+
+/** The reference tracking experiment, shortened: overhead of tracking at sampling 10. */
+const experimentStep: TourStep = async () => {
+  const steps = 200;
+  const [result, ms] = await timed(() =>
+    runTrackingExperiment({ steps, samplingFrequencies: [10], exportFrequency: null })
+  );
+  const f = result.frequencies[0];
+  return [{
+    title: `MLP 784-256-128-10, ${steps} steps ×3`,
+    backend: "wasm",
+    ms,
+    detail: `${result.stepMs.toFixed(1)} ms/step; tracking at sampling 10 costs ` +
+      `${f.observeOverheadPercent.toFixed(1)} % (time in observe); ` +
+      "`cli.ts track-demo` runs the full table",
+  }];
+};
+
 /** The tour, in order. */
 export const tourSteps: readonly TourStep[] = [
   machine,
@@ -174,4 +257,7 @@ export const tourSteps: readonly TourStep[] = [
   covarianceStep,
   rxStep,
   rxLocalStep,
+  spectrumStep,
+  trackerStep,
+  experimentStep,
 ];

@@ -1,6 +1,6 @@
 /**
  * `deno run -A cli.ts synth --scale small --out cubes.(h5|npy)`: writes a synthetic dataset of
- * EXPERIMENTS.md §1 sample by sample, never holding more than one sample.
+ * the RX stress suite's reference generator sample by sample, never holding more than one sample.
  *
  * HDF5 output holds datasets `cube` (N × H × W × C float32), `labels` (N × H × W int32) and
  * `mask` (N × H × W uint8), chunked one sample per chunk. `.npy` output holds the cube only.
@@ -17,7 +17,7 @@ import { loadH5wasm } from "../io/_h5wasm.ts";
 
 const USAGE = `usage: deno run -A cli.ts synth --scale NAME --out OUT [options]
 
-Writes a seeded synthetic hyperspectral dataset (EXPERIMENTS.md §1), one sample at a time.
+Writes a seeded synthetic hyperspectral dataset (the RX stress suite's reference generator), one sample at a time.
 
   --scale NAME    small (10 x 64x64x10), medium (100 x 128x128x50),
                   large (1000 x 256x256x100), extra-large (10000 x 512x512x200)

@@ -1,5 +1,5 @@
 /**
- * `cli.ts track-demo`: the reference dimensionality-tracking experiment (EXPERIMENTS.md §3)
+ * `cli.ts track-demo`: the reference dimensionality-tracking experiment
  * with the real singular-value solver, printed like the reference's tables.
  *
  * @module

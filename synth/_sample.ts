@@ -1,5 +1,5 @@
 /**
- * The synthetic hyperspectral sample of EXPERIMENTS.md §1, generated image line by image line so
+ * The synthetic hyperspectral sample of the RX stress suite, generated image line by image line so
  * a sample never has to be held whole (the dataset streams of `datasets.ts` rely on this).
  *
  * Draw order from the sample's stream (fixed, so a sample is reproducible): first every cluster

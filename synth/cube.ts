@@ -1,5 +1,5 @@
 /**
- * The seeded synthetic hyperspectral cube of the RX stress suite (EXPERIMENTS.md §1): a smooth
+ * The seeded synthetic hyperspectral cube of the RX stress suite (the RX stress suite's reference generator): a smooth
  * background with a spatial modulation and Gaussian noise, and disc-shaped anomaly clusters.
  *
  * @module
@@ -48,7 +48,7 @@ export interface SynthSample {
 }
 
 /**
- * Generates one synthetic cube following EXPERIMENTS.md §1: `w = linspace(0, 1, C)`; background
+ * Generates one synthetic cube following the RX stress suite's reference generator: `w = linspace(0, 1, C)`; background
  * signature `100 exp(-(w-0.5)^2/0.1)`; pixel (i, j) is that times `(1 + 0.2 sin(2 pi i/H)) *
  * (1 + 0.2 cos(2 pi j/W))` plus Gaussian noise of std `noiseStd * 100`; then
  * `max(1, floor(H W ratio) // 20)` discs with centre uniform over the pixels and whole radius

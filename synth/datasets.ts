@@ -1,5 +1,5 @@
 /**
- * The synthetic datasets of the RX stress suite (EXPERIMENTS.md §1) at its four scales, generated
+ * The synthetic datasets of the RX stress suite (the RX stress suite's reference generator) at its four scales, generated
  * one sample at a time (never held whole), each sample from its own random stream.
  *
  * @module

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkSynthOptions, synthCube } from "../synth/cube.ts";
 import { throwsWith } from "./_io_helpers.ts";
 
-/** The EXPERIMENTS.md §1 formulas, written out again in float64. */
+/** The reference generator's formulas, written out again in float64. */
 function background(i: number, j: number, k: number, h: number, w: number, c: number): number {
   const wk = c === 1 ? 0 : k / (c - 1);
   const sig = 100 * Math.exp(-((wk - 0.5) ** 2) / 0.1);

@@ -1,5 +1,5 @@
 /**
- * The reference dimensionality-tracking experiment (EXPERIMENTS.md §3): train a 784-256-128-10
+ * The reference dimensionality-tracking experiment: train a 784-256-128-10
  * MLP on a seeded synthetic task untracked and tracked at several sampling frequencies, and
  * report what tracking costs: time overhead, measurements, memory, jumps, export sizes.
  *
