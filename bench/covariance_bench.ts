@@ -8,7 +8,7 @@
 
 import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../ops/kernel_matrix.ts";
-import { size } from "./_config.ts";
+import { GPU_BENCH, size } from "./_config.ts";
 import { tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 
 await tfjsReady();
@@ -47,4 +47,11 @@ for (const [sweep, rows, cols] of SHAPES) {
   Deno.bench(`prism wasm (kernel memory) ${rows}x${cols}`, { group, n }, async () => {
     await covariance(km, { backend: "wasm" });
   });
+  Deno.bench(
+    `prism webgpu ${rows}x${cols}`,
+    { group, n: Math.min(n, 5), ignore: !GPU_BENCH },
+    async () => {
+      await covariance({ data, rows, cols }, { backend: "webgpu" });
+    },
+  );
 }

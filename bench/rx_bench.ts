@@ -8,7 +8,7 @@
 import { RxDetector } from "../ops/rx.ts";
 import { rxLocal } from "../ops/rx_local.ts";
 import { synthCube } from "../synth/cube.ts";
-import { size } from "./_config.ts";
+import { GPU_BENCH, size } from "./_config.ts";
 
 const side = size(256, 32);
 const { cube } = synthCube({ height: side, width: side, bands: 50, seed: 1 });
@@ -69,6 +69,15 @@ Deno.bench({
   group: "rx score",
   fn: async () => {
     await rx.score(cube, { backend: "wasm" });
+  },
+});
+
+Deno.bench({
+  name: `RxDetector.score webgpu ${side}x${side}x50`,
+  group: "rx score",
+  ignore: !GPU_BENCH,
+  fn: async () => {
+    await rx.score(cube, { backend: "webgpu" });
   },
 });
 

@@ -8,6 +8,7 @@
 import { Matrix as MlMatrix, SVD } from "ml-matrix";
 import { spectrumOf } from "../ops/spectrum.ts";
 import { benchMatrix, SHAPES } from "./_spectrum_shapes.ts";
+import { GPU_BENCH } from "./_config.ts";
 
 for (const { rows, cols } of SHAPES) {
   const group = `spectrum ${rows}x${cols}`;
@@ -33,6 +34,15 @@ for (const { rows, cols } of SHAPES) {
     group,
     fn: async () => {
       await spectrumOf(m, { backend: "wasm" });
+    },
+  });
+  Deno.bench({
+    name: `prism spectrumOf webgpu ${rows}x${cols}`,
+    group,
+    n: 3,
+    ignore: !GPU_BENCH,
+    fn: async () => {
+      await spectrumOf(m, { backend: "webgpu" });
     },
   });
 }
