@@ -3,8 +3,9 @@ import type { Matrix } from "../core/types.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
 
 /**
- * Singular values in float64 from the cyclic Jacobi eigen-solver on the smaller Gram side
- * (ops/spectrum.ts, the default solver, does not exist yet).
+ * Singular values in float64 from a cyclic Jacobi eigen-solver on the smaller Gram side: an
+ * independent solver, so these tests check the experiment runner apart from ops/spectrum.ts
+ * (the default, tested in tests/spectrum_test.ts).
  */
 function singularValues(m: Matrix): Promise<Float64Array> {
   const { data, rows, cols } = m;
