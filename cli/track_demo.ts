@@ -13,7 +13,7 @@ import {
   runTrackingExperiment,
   type TrackerFactory,
 } from "../track/experiment.ts";
-import { DimensionalityTracker } from "../track/tracker.ts";
+import { DimensionalityTracker, TRACKER_BYTES_PER_MEASUREMENT } from "../track/tracker.ts";
 
 const DEFAULT_STEPS = 800;
 const REFERENCE_STEPS = 8000;
@@ -89,7 +89,7 @@ export const trackDemoCommand: Command = {
     );
     console.log("");
     console.log(
-      "sampling  overhead %  in observe %  measurements  memory bytes  bytes/meas  jumps",
+      "sampling  overhead %  in observe %  measurements  stored bytes  allocated  jumps",
     );
     for (const f of result.frequencies) {
       console.log(
@@ -98,12 +98,16 @@ export const trackDemoCommand: Command = {
           f.overheadPercent.toFixed(2).padStart(10),
           f.observeOverheadPercent.toFixed(2).padStart(12),
           String(f.measurements).padStart(13),
-          String(f.memoryBytes).padStart(13),
-          (f.memoryBytes / Math.max(1, f.measurements)).toFixed(1).padStart(11),
+          String(f.measurements * TRACKER_BYTES_PER_MEASUREMENT).padStart(13),
+          String(f.memoryBytes).padStart(10),
           String(f.jumps).padStart(6),
         ].join(" "),
       );
     }
+    console.log(
+      `\nEach measurement stores ${TRACKER_BYTES_PER_MEASUREMENT} bytes; storage is allocated in ` +
+        "blocks of rows per layer, so small runs allocate more than they store.",
+    );
     const exported = result.frequencies.find((f) => f.exports !== undefined);
     if (exported?.exports !== undefined) {
       console.log("");
