@@ -147,6 +147,50 @@ export class GpuContext {
   }
 
   /**
+   * Binds `bindings` to slots 0, 1, … of group 0, dispatches `workgroups` (laid out within the
+   * device's per-dimension limit) and submits: the encode step every program shares. The
+   * caller reads results back afterwards (`readBack` waits for the queue).
+   *
+   * @param pipeline The compute pipeline (from `pipelines.get`).
+   * @param label The label of the bind group, encoder and pass.
+   * @param bindings The buffers (with their bound sizes), in binding order.
+   * @param workgroups The workgroups needed.
+   * @throws {RangeError} When even two dimensions cannot hold the workgroups.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import { COLUMN_SUMS_PROGRAM, columnSumsOverrides } from "./programs/column_sums.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   const pipeline = await gpu.pipelines.get(COLUMN_SUMS_PROGRAM, columnSumsOverrides(1));
+   *   assert(typeof gpu.dispatch === "function" && pipeline !== undefined);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  dispatch(
+    pipeline: GPUComputePipeline,
+    label: string,
+    bindings: readonly GPUBufferBinding[],
+    workgroups: number,
+  ): void {
+    const bindGroup = this.device.createBindGroup({
+      label: `${label} bind group`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: bindings.map((resource, binding) => ({ binding, resource })),
+    });
+    const { x, y } = this.dispatchSize(workgroups);
+    const encoder = this.device.createCommandEncoder({ label: `${label} encoder` });
+    const pass = encoder.beginComputePass({ label: `${label} pass` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
    * Destroys the pool's buffers and the device. `releaseGpu()` does this for the shared context.
    *
    * @example

@@ -16,6 +16,7 @@ import type { Matrix, Progress } from "../core/types.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { defaultPool, type WorkerPool } from "../wasm/pool.ts";
 import { kernelAddress } from "./kernel_matrix.ts";
+import { runSyrk } from "../wasm/_syrk_call.ts";
 
 /** Rows (or columns) per float32 block of the SYRK kernels (`kernels/src/syrk.rs`). */
 const KERNEL_BLOCK = 128;
@@ -132,19 +133,7 @@ export async function wasmSyrk(
     if (!parallel) {
       const x = address ?? arena.bytes(rows * cols * 4);
       if (address === undefined) kernels.f32(x, rows * cols).set(m.data);
-      const p = syrk(x, 0, rows, 0);
-      kernels.check(
-        "prism_syrk_shifted_f32",
-        kernels.exports.prism_syrk_shifted_f32(
-          p.x,
-          p.rows,
-          p.cols,
-          p.shift,
-          p.sum,
-          p.gram,
-          p.scratch,
-        ),
-      );
+      runSyrk(kernels, syrk(x, 0, rows, 0));
     } else if (address !== undefined) {
       // Already in kernel memory: one job per worker, in place.
       for (const [r0, r1] of split(rows, parts, KERNEL_BLOCK)) {

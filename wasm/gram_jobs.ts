@@ -15,6 +15,7 @@
 
 import { checkInteger } from "../core/validate.ts";
 import { registerJobs } from "./job_registry.ts";
+import { runSyrk } from "./_syrk_call.ts";
 
 /** Reads whole, non-negative numbers from a payload; the message names the job and field. */
 function fields<K extends string>(job: string, payload: unknown, keys: readonly K[]) {
@@ -39,18 +40,7 @@ registerJobs({
       "gram",
       "scratch",
     ]);
-    kernels.check(
-      "prism_syrk_shifted_f32",
-      kernels.exports.prism_syrk_shifted_f32(
-        p.x,
-        p.rows,
-        p.cols,
-        p.shift,
-        p.sum,
-        p.gram,
-        p.scratch,
-      ),
-    );
+    runSyrk(kernels, p);
     return { result: null };
   },
   gram_rows_range(kernels, payload) {

@@ -202,23 +202,11 @@ export async function gpuColumnSums(
         // The types reject SharedArrayBuffer-backed views; the runtime copies them all the same.
         const view = data as Float32Array<ArrayBuffer>;
         device.queue.writeBuffer(input, 0, view, start * cols, n * cols);
-        const bindGroup = device.createBindGroup({
-          label: `${label} bind group (rows ${start}..${start + n})`,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: input, size: n * cols * 4 } },
-            { binding: 1, resource: { buffer: partials, size: blocks * cols * 4 } },
-            { binding: 2, resource: { buffer: params, size: 16 } },
-          ],
-        });
-        const { x, y } = gpu.dispatchSize(workgroups);
-        const encoder = device.createCommandEncoder({ label: `${label} encoder` });
-        const pass = encoder.beginComputePass({ label: `${label} pass` });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(x, y);
-        pass.end();
-        device.queue.submit([encoder.finish()]);
+        gpu.dispatch(pipeline, label, [
+          { buffer: input, size: n * cols * 4 },
+          { buffer: partials, size: blocks * cols * 4 },
+          { buffer: params, size: 16 },
+        ], workgroups);
 
         const blockSums = new Float32Array(await gpu.readBack(partials, 0, blocks * cols * 4));
         for (let b = 0; b < blocks; b++) {

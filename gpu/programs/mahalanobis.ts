@@ -201,25 +201,13 @@ export async function gpuMahalanobis(
           start * cols,
           n * cols,
         );
-        const bindGroup = device.createBindGroup({
-          label: `${label} bind group`,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: input, size: n * cols * 4 } },
-            { binding: 1, resource: { buffer: muBuf, size: cols * 4 } },
-            { binding: 2, resource: { buffer: wBuf, size: cols * k * 4 } },
-            { binding: 3, resource: { buffer: outBuf, size: n * 4 } },
-            { binding: 4, resource: { buffer: params, size: 16 } },
-          ],
-        });
-        const { x, y } = gpu.dispatchSize(groups);
-        const encoder = device.createCommandEncoder({ label: `${label} encoder` });
-        const pass = encoder.beginComputePass({ label: `${label} pass` });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(x, y);
-        pass.end();
-        device.queue.submit([encoder.finish()]);
+        gpu.dispatch(pipeline, label, [
+          { buffer: input, size: n * cols * 4 },
+          { buffer: muBuf, size: cols * 4 },
+          { buffer: wBuf, size: cols * k * 4 },
+          { buffer: outBuf, size: n * 4 },
+          { buffer: params, size: 16 },
+        ], groups);
         out.set(new Float32Array(await gpu.readBack(outBuf, 0, n * 4)), start);
       }
       return out;

@@ -247,25 +247,13 @@ export async function gpuSyrk(
           start * cols,
           n * cols,
         );
-        const bindGroup = device.createBindGroup({
-          label: `${label} bind group (rows ${start}..${start + n})`,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: input, size: n * cols * 4 } },
-            { binding: 1, resource: { buffer: shiftBuf, size: cols * 4 } },
-            { binding: 2, resource: { buffer: partials, size: workgroups * TILE * TILE * 4 } },
-            { binding: 3, resource: { buffer: sums, size: nGroups * cols * 4 } },
-            { binding: 4, resource: { buffer: params, size: 32 } },
-          ],
-        });
-        const { x, y } = gpu.dispatchSize(workgroups);
-        const encoder = device.createCommandEncoder({ label: `${label} encoder` });
-        const pass = encoder.beginComputePass({ label: `${label} pass` });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(x, y);
-        pass.end();
-        device.queue.submit([encoder.finish()]);
+        gpu.dispatch(pipeline, label, [
+          { buffer: input, size: n * cols * 4 },
+          { buffer: shiftBuf, size: cols * 4 },
+          { buffer: partials, size: workgroups * TILE * TILE * 4 },
+          { buffer: sums, size: nGroups * cols * 4 },
+          { buffer: params, size: 32 },
+        ], workgroups);
 
         const part = new Float32Array(
           await gpu.readBack(partials, 0, workgroups * TILE * TILE * 4),
