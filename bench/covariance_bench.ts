@@ -10,17 +10,9 @@ import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../ops/kernel_matrix.ts";
 import { GPU_BENCH, size } from "./_config.ts";
 import { tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
+import { fillUniform } from "../tests/_helpers.ts";
 
 await tfjsReady();
-
-function fill(data: Float32Array): Float32Array {
-  let s = 12345;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = 100 + s / 2 ** 32;
-  }
-  return data;
-}
 
 const SHAPES: [string, number, number][] = [
   ["medium", size(1_638_400, 16_384), 50],
@@ -34,7 +26,7 @@ const SHAPES: [string, number, number][] = [
 
 for (const [sweep, rows, cols] of SHAPES) {
   const group = `${sweep} ${rows}x${cols}`;
-  const data = fill(new Float32Array(rows * cols));
+  const data = fillUniform(new Float32Array(rows * cols), 12345, 100, 101);
   const km = await allocMatrix(rows, cols);
   km.data.set(data);
   const n = rows * cols > 1e7 ? 5 : 30;

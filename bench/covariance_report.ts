@@ -12,6 +12,7 @@ import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../ops/kernel_matrix.ts";
 import { writeNpy } from "../io/npy.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
+import { fillUniform } from "../tests/_helpers.ts";
 
 const quick = Deno.args.includes("--quick");
 const shrink = quick ? 16 : 1;
@@ -26,15 +27,6 @@ async function medianMs(fn: () => unknown | Promise<unknown>, n: number): Promis
     ts.push(performance.now() - t);
   }
   return ts.sort((a, b) => a - b)[Math.floor(n / 2)];
-}
-
-function fill(data: Float32Array): Float32Array {
-  let s = 12345;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = 100 + s / 2 ** 32;
-  }
-  return data;
 }
 
 await tfjsReady();
@@ -56,7 +48,7 @@ const lines = [
 const notes = new Set<string>();
 try {
   for (const [sweep, rows, cols] of shapes) {
-    const data = fill(new Float32Array(rows * cols));
+    const data = fillUniform(new Float32Array(rows * cols), 12345, 100, 101);
     const big = rows * cols > 1e7;
     const plain = await medianMs(() => covariance({ data, rows, cols }, { backend: "wasm" }), runs);
     using km = await allocMatrix(rows, cols);

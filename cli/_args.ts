@@ -45,3 +45,11 @@ export function numberOption(name: string, value: string | undefined, fallback: 
   }
   return n;
 }
+
+/** The options of every command that reads a cube file and writes a result. */
+export const CUBE_FILE_OPTIONS = {
+  input: { type: "string" },
+  dataset: { type: "string" },
+  out: { type: "string" },
+  backend: { type: "string", default: "auto" },
+} as const satisfies OptionSpec;

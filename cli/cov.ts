@@ -6,7 +6,7 @@
  */
 
 import { type Command, UsageError } from "./_command.ts";
-import { parseCommandArgs } from "./_args.ts";
+import { CUBE_FILE_OPTIONS, parseCommandArgs } from "./_args.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { covariance } from "../ops/covariance.ts";
@@ -35,10 +35,7 @@ export const covCommand: Command = {
   usage: USAGE,
   async run(args) {
     const { values } = parseCommandArgs(args, {
-      input: { type: "string" },
-      dataset: { type: "string" },
-      out: { type: "string" },
-      backend: { type: "string", default: "auto" },
+      ...CUBE_FILE_OPTIONS,
       "skip-invalid": { type: "boolean", default: false },
     });
     if (!values.input) throw new UsageError("--input is required");

@@ -6,7 +6,7 @@
  */
 
 import { type Command, UsageError } from "./_command.ts";
-import { numberOption, parseCommandArgs } from "./_args.ts";
+import { CUBE_FILE_OPTIONS, numberOption, parseCommandArgs } from "./_args.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -36,10 +36,7 @@ export const rxCommand: Command = {
   usage: USAGE,
   async run(args) {
     const { values } = parseCommandArgs(args, {
-      input: { type: "string" },
-      dataset: { type: "string" },
-      out: { type: "string" },
-      backend: { type: "string", default: "auto" },
+      ...CUBE_FILE_OPTIONS,
       eps: { type: "string" },
       window: { type: "string" },
       "skip-invalid": { type: "boolean", default: false },
