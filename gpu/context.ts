@@ -147,6 +147,48 @@ export class GpuContext {
   }
 
   /**
+   * Uploads rows `start .. start + count` of a row-major f32 matrix with `cols` columns to the
+   * start of `buffer`: the chunk upload every program shares. The data may live in shared
+   * kernel memory (`allocMatrix`); the queue copies it either way.
+   *
+   * @param buffer The destination (with `COPY_DST` usage).
+   * @param data The whole matrix, row-major.
+   * @param cols Values per row.
+   * @param start The first row to upload.
+   * @param count How many rows.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
+   *   const buffer = gpu.pool.acquire(8, usage, "rows");
+   *   gpu.writeRows(buffer, new Float32Array([1, 2, 3, 4, 5, 6]), 2, 1, 1);
+   *   assert(new Float32Array(await gpu.readBack(buffer, 0, 8))[1] === 4);
+   *   gpu.pool.release(buffer);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  writeRows(
+    buffer: GPUBuffer,
+    data: Float32Array,
+    cols: number,
+    start: number,
+    count: number,
+  ): void {
+    // The types reject SharedArrayBuffer-backed views; the runtime copies them all the same.
+    this.device.queue.writeBuffer(
+      buffer,
+      0,
+      data as Float32Array<ArrayBuffer>,
+      start * cols,
+      count * cols,
+    );
+  }
+
+  /**
    * Binds `bindings` to slots 0, 1, … of group 0, dispatches `workgroups` (laid out within the
    * device's per-dimension limit) and submits: the encode step every program shares. The
    * caller reads results back afterwards (`readBack` waits for the queue).

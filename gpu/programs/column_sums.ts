@@ -199,9 +199,7 @@ export async function gpuColumnSums(
         const workgroups = blocks * colTiles;
         // Queue writes are ordered with submissions, so reusing the buffers per chunk is safe.
         device.queue.writeBuffer(params, 0, new Uint32Array([n, cols, colTiles, workgroups]));
-        // The types reject SharedArrayBuffer-backed views; the runtime copies them all the same.
-        const view = data as Float32Array<ArrayBuffer>;
-        device.queue.writeBuffer(input, 0, view, start * cols, n * cols);
+        gpu.writeRows(input, data, cols, start, n);
         gpu.dispatch(pipeline, label, [
           { buffer: input, size: n * cols * 4 },
           { buffer: partials, size: blocks * cols * 4 },

@@ -194,13 +194,7 @@ export async function gpuMahalanobis(
         const n = Math.min(chunkRows, rows - start);
         const groups = Math.ceil(n / WG);
         device.queue.writeBuffer(params, 0, new Uint32Array([n, cols, k, groups]));
-        device.queue.writeBuffer(
-          input,
-          0,
-          data as Float32Array<ArrayBuffer>,
-          start * cols,
-          n * cols,
-        );
+        gpu.writeRows(input, data, cols, start, n);
         gpu.dispatch(pipeline, label, [
           { buffer: input, size: n * cols * 4 },
           { buffer: muBuf, size: cols * 4 },

@@ -239,14 +239,7 @@ export async function gpuSyrk(
           0,
           new Uint32Array([n, cols, tiles, pairs, workgroups, 0, 0, 0]),
         );
-        // The types reject SharedArrayBuffer-backed views; the runtime copies them all the same.
-        device.queue.writeBuffer(
-          input,
-          0,
-          data as Float32Array<ArrayBuffer>,
-          start * cols,
-          n * cols,
-        );
+        gpu.writeRows(input, data, cols, start, n);
         gpu.dispatch(pipeline, label, [
           { buffer: input, size: n * cols * 4 },
           { buffer: shiftBuf, size: cols * 4 },
