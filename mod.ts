@@ -30,7 +30,7 @@ export type { OperationFamily, Route } from "./ops/route.ts";
 export { getGpu, gpuStatus, releaseGpu } from "./gpu/device.ts";
 export type { GpuAdapterSummary, GpuAvailable, GpuStatus, GpuUnavailable } from "./gpu/types.ts";
 export { type PoolOptions, WorkerPool } from "./wasm/pool.ts";
-export { allocMatrix, type KernelMatrix } from "./ops/kernel_matrix.ts";
+export { allocMatrix, type KernelMatrix } from "./wasm/kernel_matrix.ts";
 
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";

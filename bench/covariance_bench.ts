@@ -7,7 +7,7 @@
  */
 
 import { covariance } from "../ops/covariance.ts";
-import { allocMatrix } from "../ops/kernel_matrix.ts";
+import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { GPU_BENCH, size } from "./_config.ts";
 import { tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { fillUniform } from "../tests/_helpers.ts";

@@ -9,7 +9,7 @@
  */
 
 import { covariance } from "../ops/covariance.ts";
-import { allocMatrix } from "../ops/kernel_matrix.ts";
+import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { writeNpy } from "../io/npy.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { fillUniform } from "../tests/_helpers.ts";

@@ -4,14 +4,14 @@
  * @module
  */
 
-import type { F32Buffer } from "./buffer.ts";
+import type { WasmStorage } from "../wasm/storage.ts";
 
 /** A parameter and its gradient, equal lengths. */
 export interface Parameter {
   /** The values, updated in place. */
-  readonly value: F32Buffer;
+  readonly value: WasmStorage;
   /** dL/dvalue from the last backward pass. */
-  readonly grad: F32Buffer;
+  readonly grad: WasmStorage;
 }
 
 /** Hyper-parameters of {@linkcode Adam}. */
@@ -34,11 +34,11 @@ export interface AdamOptions {
  * @example
  * ```ts
  * import { Adam } from "./adam.ts";
- * import { F32Buffer } from "./buffer.ts";
+ * import { WasmStorage } from "../wasm/storage.ts";
  * import { loadKernels } from "../wasm/loader.ts";
  * import assert from "node:assert";
  * const k = await loadKernels();
- * const value = new F32Buffer(k, 1), grad = new F32Buffer(k, 1);
+ * const value = new WasmStorage(k, 1), grad = new WasmStorage(k, 1);
  * grad.view()[0] = 5;
  * new Adam([{ value, grad }], { lr: 0.1 }).step();
  * assert(Math.abs(value.view()[0] + 0.1) < 1e-6); // the first step is lr · sign(g)

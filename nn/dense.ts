@@ -1,6 +1,6 @@
 /**
  * A fully connected layer, `Y = act(X·W + b)`, whose weights, gradients and activations live in
- * WASM memory and whose products run on `prism_sgemm`.
+ * WASM memory ({@linkcode WasmStorage}) and whose products run on `prism_sgemm` (`wasm/gemm.ts`).
  *
  * @module
  */
@@ -9,8 +9,8 @@ import type { Matrix } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import type { Kernels } from "../wasm/loader.ts";
 import { Rng } from "../synth/rng.ts";
-import { F32Buffer } from "./buffer.ts";
-import { Gemm } from "./_gemm.ts";
+import { Gemm } from "../wasm/gemm.ts";
+import { WasmStorage } from "../wasm/storage.ts";
 
 /** Shape and options of a {@linkcode Dense} layer. */
 export interface DenseOptions {
@@ -61,19 +61,19 @@ export class Dense {
   /** Whether ReLU follows the affine map. */
   readonly relu: boolean;
   /** W, `inputs x outputs`, row-major. */
-  readonly weights: F32Buffer;
+  readonly weights: WasmStorage;
   /** b, `outputs`. */
-  readonly bias: F32Buffer;
+  readonly bias: WasmStorage;
   /** dL/dW after `backward`. */
-  readonly gradWeights: F32Buffer;
+  readonly gradWeights: WasmStorage;
   /** dL/db after `backward`. */
-  readonly gradBias: F32Buffer;
+  readonly gradBias: WasmStorage;
   /** X, `batch x inputs`: write the batch here (or chain a previous layer's `output`). */
-  readonly input: F32Buffer;
+  readonly input: WasmStorage;
   /** Y after `forward`, `batch x outputs` (after ReLU when `relu`). */
-  readonly output: F32Buffer;
+  readonly output: WasmStorage;
   /** dL/dX after `backward`, `batch x inputs`; absent when `gradInput` is false. */
-  readonly gradInput: F32Buffer | undefined;
+  readonly gradInput: WasmStorage | undefined;
   readonly #gemm: Gemm;
   readonly #ownsInput: boolean;
 
@@ -86,7 +86,7 @@ export class Dense {
    * @throws {RangeError} When a size is below 1 or the seed is negative or not a safe integer.
    * @throws {OutOfMemoryError} When WASM memory cannot hold the buffers.
    */
-  constructor(kernels: Kernels, options: DenseOptions, input?: F32Buffer) {
+  constructor(kernels: Kernels, options: DenseOptions, input?: WasmStorage) {
     this.inputs = checkInteger("inputs", options.inputs, 1);
     this.outputs = checkInteger("outputs", options.outputs, 1);
     this.batch = checkInteger("batch", options.batch, 1);
@@ -102,14 +102,14 @@ export class Dense {
     }
     this.#gemm = new Gemm(kernels);
     this.#ownsInput = input === undefined;
-    this.input = input ?? new F32Buffer(kernels, this.batch * this.inputs);
-    this.weights = new F32Buffer(kernels, this.inputs * this.outputs);
-    this.bias = new F32Buffer(kernels, this.outputs);
-    this.gradWeights = new F32Buffer(kernels, this.inputs * this.outputs);
-    this.gradBias = new F32Buffer(kernels, this.outputs);
-    this.output = new F32Buffer(kernels, this.batch * this.outputs);
+    this.input = input ?? new WasmStorage(kernels, this.batch * this.inputs);
+    this.weights = new WasmStorage(kernels, this.inputs * this.outputs);
+    this.bias = new WasmStorage(kernels, this.outputs);
+    this.gradWeights = new WasmStorage(kernels, this.inputs * this.outputs);
+    this.gradBias = new WasmStorage(kernels, this.outputs);
+    this.output = new WasmStorage(kernels, this.batch * this.outputs);
     this.gradInput = (options.gradInput ?? true)
-      ? new F32Buffer(kernels, this.batch * this.inputs)
+      ? new WasmStorage(kernels, this.batch * this.inputs)
       : undefined;
     this.reset(seed);
   }
@@ -135,13 +135,13 @@ export class Dense {
    * @returns The output buffer.
    * @throws {KernelError} When the GEMM kernel fails (a bug).
    */
-  forward(): F32Buffer {
+  forward(): WasmStorage {
     const y = this.output.view();
     const b = this.bias.view();
     // Preload each row with b so the GEMM adds X·W to it (beta = 1): no separate bias pass.
     for (let r = 0; r < this.batch; r++) y.set(b, r * this.outputs);
     const shape = { transA: false, transB: false, m: this.batch, n: this.outputs, k: this.inputs };
-    this.#gemm.run(shape, this.input, this.weights, this.output, 1, 1);
+    this.#gemm.run(shape, { a: this.input, b: this.weights, c: this.output, beta: 1 });
     if (this.relu) {
       const v = this.output.view();
       // `< 0` rather than `!(> 0)`: a NaN must reach the loss, not turn into a quiet zero.
@@ -158,7 +158,7 @@ export class Dense {
    * @throws {TypeError} When `gradOutput` has the wrong length.
    * @throws {KernelError} When the GEMM kernel fails (a bug).
    */
-  backward(gradOutput: F32Buffer): void {
+  backward(gradOutput: WasmStorage): void {
     if (gradOutput.length !== this.batch * this.outputs) {
       throw new TypeError(
         `gradOutput has ${gradOutput.length} values, need batch * outputs = ${
@@ -173,7 +173,7 @@ export class Dense {
     }
     const { batch, inputs, outputs } = this;
     const dW = { transA: true, transB: false, m: inputs, n: outputs, k: batch };
-    this.#gemm.run(dW, this.input, gradOutput, this.gradWeights);
+    this.#gemm.run(dW, { a: this.input, b: gradOutput, c: this.gradWeights });
     const g = gradOutput.view();
     const db = this.gradBias.view();
     for (let j = 0; j < outputs; j++) {
@@ -183,7 +183,7 @@ export class Dense {
     }
     if (this.gradInput !== undefined) {
       const dX = { transA: false, transB: true, m: batch, n: inputs, k: outputs };
-      this.#gemm.run(dX, gradOutput, this.weights, this.gradInput);
+      this.#gemm.run(dX, { a: gradOutput, b: this.weights, c: this.gradInput });
     }
   }
 

@@ -9,8 +9,8 @@ import type { Matrix } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import type { Kernels } from "../wasm/loader.ts";
 import { Adam } from "./adam.ts";
-import { F32Buffer } from "./buffer.ts";
 import { Dense } from "./dense.ts";
+import { WasmStorage } from "../wasm/storage.ts";
 import { softmaxCrossEntropy } from "./loss.ts";
 
 /** Options of {@linkcode Mlp}. */
@@ -69,7 +69,7 @@ export class Mlp {
   readonly batch: number;
   /** The dense layers, input side first. */
   readonly layers: readonly Dense[];
-  readonly #gradLogits: F32Buffer;
+  readonly #gradLogits: WasmStorage;
   readonly #adam: Adam;
 
   /**
@@ -110,7 +110,7 @@ export class Mlp {
       );
     }
     this.layers = layers;
-    this.#gradLogits = new F32Buffer(kernels, this.batch * sizes[sizes.length - 1]);
+    this.#gradLogits = new WasmStorage(kernels, this.batch * sizes[sizes.length - 1]);
     this.#adam = new Adam(
       layers.flatMap((l) => [
         { value: l.weights, grad: l.gradWeights },

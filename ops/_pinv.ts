@@ -20,7 +20,7 @@
 
 import { SingularMatrixError } from "../core/errors.ts";
 import { checkInteger } from "../core/validate.ts";
-import { loadKernels } from "../wasm/loader.ts";
+import { symmetricEigen } from "../wasm/eigen.ts";
 
 /** A whitening factor of a symmetric positive semi-definite matrix. */
 export interface Whitening {
@@ -89,7 +89,10 @@ export async function whitening(
   if (singular !== "pinv" && singular !== "throw") {
     throw new TypeError(`singular must be "pinv" or "throw", got ${String(singular)}`);
   }
-  const { values, vectors } = await eigh(covariance, bands, eps);
+  const { values, vectors } = await symmetricEigen({ data: covariance, n: bands }, {
+    vectors: true,
+    diagonalShift: eps,
+  });
   const lmax = values[0];
   const tol = Math.max(lmax, 0) * rtol;
   let rank = 0;
@@ -103,37 +106,8 @@ export async function whitening(
   const w = new Float64Array(bands * rank);
   for (let j = 0; j < rank; j++) {
     const s = 1 / Math.sqrt(values[j]);
-    for (let i = 0; i < bands; i++) w[i * rank + j] = vectors[i * bands + j] * s;
+    for (let i = 0; i < bands; i++) w[i * rank + j] = vectors![i * bands + j] * s;
   }
   const conditionNumber = rank === 0 ? Infinity : lmax / values[rank - 1];
   return { w, bands, rank, conditionNumber };
-}
-
-/** Eigen-decomposes `S + eps·I` in the kernel module; values descending, vectors as columns. */
-async function eigh(
-  covariance: Float64Array,
-  n: number,
-  eps: number,
-): Promise<{ values: Float64Array; vectors: Float64Array }> {
-  const kernels = await loadKernels();
-  const ex = kernels.exports;
-  const ptrs: number[] = [];
-  const alloc = (count: number) => {
-    const p = kernels.alloc(count * 8);
-    ptrs.push(p);
-    return p;
-  };
-  try {
-    const a = alloc(n * n);
-    const values = alloc(n);
-    const vectors = alloc(n * n);
-    const scratch = alloc(Math.max(1, ex.prism_eigh_f64_scratch_len(n)));
-    const view = kernels.f64(a, n * n);
-    view.set(covariance);
-    for (let i = 0; i < n; i++) view[i * n + i] += eps;
-    kernels.check("prism_eigh_f64", ex.prism_eigh_f64(a, n, values, vectors, scratch));
-    return { values: kernels.f64(values, n).slice(), vectors: kernels.f64(vectors, n * n).slice() };
-  } finally {
-    for (const p of ptrs) kernels.free(p);
-  }
 }

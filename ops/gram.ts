@@ -11,7 +11,7 @@ import type { Backend, Matrix, Progress } from "../core/types.ts";
 import { checkMatrix } from "../core/validate.ts";
 import { gpuSyrk } from "../gpu/programs/syrk.ts";
 import { chooseBackend } from "./route.ts";
-import { wasmGramRows, wasmSyrk } from "./_gram_wasm.ts";
+import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 
 /** Options of {@linkcode gram}. */
 export interface GramOptions {
@@ -103,11 +103,11 @@ export async function gram(matrix: Matrix, options: GramOptions = {}): Promise<G
     const shift = options.shift ?? new Float32Array(m.cols);
     ({ gram: upper, sum } = route.backend === "webgpu"
       ? await gpuSyrk(m, { ...run, shift })
-      : await wasmSyrk(m, shift, run));
+      : await wasmSyrk(m, { ...run, shift, operation: "gram()" }));
   } else {
     upper = route.backend === "webgpu"
       ? (await gpuSyrk(transpose(m), run)).gram
-      : (await wasmGramRows(m, run)).gram;
+      : (await wasmGramRows(m, { ...run, operation: "gram()" })).gram;
   }
   mirrorUpper(upper, n);
   return { n, count, ...(sum === undefined ? {} : { sum }), gram: upper, backend: route.backend };

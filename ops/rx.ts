@@ -16,7 +16,7 @@ import { checkMatrix, cubeAsMatrix } from "../core/validate.ts";
 import { covariance } from "./covariance.ts";
 import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
-import { scoreWasm } from "./_rx_score_wasm.ts";
+import { wasmRxScores } from "../wasm/rx_score.ts";
 import { gpuMahalanobis } from "../gpu/programs/mahalanobis.ts";
 import { readRxFile, writeRxFile } from "./_rx_file.ts";
 
@@ -261,7 +261,10 @@ export class RxDetector {
     const route = await chooseBackend("rx", options.backend, m.rows * m.cols * white.rank);
     const scores = route.backend === "webgpu"
       ? await gpuMahalanobis(m, stats.mean, white.w, white.rank, { signal: options.signal })
-      : await scoreWasm(m, stats.mean, white.w, white.rank, options.signal);
+      : await wasmRxScores({ matrix: m, mean: stats.mean, w: white.w, rank: white.rank }, {
+        operation: "RxDetector.score()",
+        signal: options.signal,
+      });
     checkScores(scores, m, label);
     return scores;
   }

@@ -13,11 +13,10 @@
 import type { Backend, Matrix } from "../core/types.ts";
 import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { checkMatrix, firstNonFinite } from "../core/validate.ts";
-import { loadKernels } from "../wasm/loader.ts";
 import { type SpectrumMetrics, spectrumMetrics } from "../track/metrics.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
-import { jacobiSingularValues, symmetricEigenvalues } from "./_spectrum_kernels.ts";
+import { jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
 
 export type { SpectrumMetrics } from "../track/metrics.ts";
 
@@ -116,7 +115,6 @@ export async function singularValues(
   const maxAbs = finiteMaxAbs(data, cols);
   const n = Math.min(rows, cols);
   if (n === 0) return new Float64Array(0);
-  const kernels = await loadKernels();
 
   if (exact) {
     if (backend === "webgpu") {
@@ -125,7 +123,7 @@ export async function singularValues(
       );
     }
     await chooseBackend("spectrum", backend, 0); // validates the backend name
-    return jacobiSingularValues(kernels, data, rows, cols);
+    return await jacobiSingularValues({ data, rows, cols });
   }
 
   const route = await chooseBackend("spectrum", backend, rows * cols * n);
@@ -137,7 +135,7 @@ export async function singularValues(
     signal,
   });
   checkAborted(signal);
-  const lambda = symmetricEigenvalues(kernels, g.gram, g.n);
+  const lambda = (await symmetricEigen({ data: g.gram, n: g.n })).values;
   const floor = noiseFloor(lambda);
   const unscale = 2 ** exponent;
   const s = new Float64Array(n);

@@ -8,7 +8,7 @@ import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import type { Matrix } from "../core/types.ts";
 import { covariance } from "../ops/covariance.ts";
 import { CovarianceAccumulator } from "../ops/covariance_accumulator.ts";
-import { allocMatrix } from "../ops/kernel_matrix.ts";
+import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { COLS, matrix, random, reference, relError, ROWS } from "./_covariance_helpers.ts";
 
 const wasm = { backend: "wasm" } as const;

@@ -6,13 +6,15 @@
 import { deepStrictEqual, ok, rejects } from "node:assert";
 import { AbortedError } from "../core/errors.ts";
 import { gram } from "../ops/gram.ts";
-import { allocMatrix, kernelAddress } from "../ops/kernel_matrix.ts";
+import { allocMatrix } from "../wasm/kernel_matrix.ts";
+import { kernelAddress } from "../wasm/storage.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
-import { wasmGramRows, wasmSyrk } from "../ops/_gram_wasm.ts";
+import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 import { matrix, random, referenceGram, relError, transpose } from "./_covariance_helpers.ts";
 
 const wasm = { backend: "wasm" } as const;
+const operation = "gram()";
 
 Deno.test("gram() side columns matches float64 AᵀA with and without a shift", async () => {
   const next = random(11);
@@ -52,12 +54,12 @@ Deno.test("gram() splits across workers in cuts that give the single-thread bloc
   const shift = new Float32Array(40);
   const pool = new WorkerPool({ size: 3 });
   try {
-    const single = await wasmSyrk(m, shift, { pool: new WorkerPool({ size: 1 }) });
-    const split = await wasmSyrk(m, shift, { pool });
+    const single = await wasmSyrk(m, { shift, operation, pool: new WorkerPool({ size: 1 }) });
+    const split = await wasmSyrk(m, { shift, operation, pool });
     ok(relError(split.gram, single.gram) < 1e-13);
     const w = matrix(40, 9_000, () => next() - 0.5);
-    const rows1 = await wasmGramRows(w, { pool: new WorkerPool({ size: 1 }) });
-    const rows3 = await wasmGramRows(w, { pool });
+    const rows1 = await wasmGramRows(w, { operation, pool: new WorkerPool({ size: 1 }) });
+    const rows3 = await wasmGramRows(w, { operation, pool });
     ok(relError(rows3.gram, rows1.gram) < 1e-13);
     ok(
       relError(

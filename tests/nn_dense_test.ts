@@ -1,7 +1,7 @@
 import { ok as assert, throws } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
 import { Dense } from "../nn/dense.ts";
-import { F32Buffer } from "../nn/buffer.ts";
+import { WasmStorage } from "../wasm/storage.ts";
 import { uniform } from "./_helpers.ts";
 
 const kernels = await loadKernels();
@@ -58,7 +58,7 @@ Deno.test("Dense.forward() matches float64 reference on 17x257 -> 13 with and wi
 Deno.test("Dense.backward() matches float64 finite differences on a 5x4 -> 3 ReLU layer", () => {
   const [batch, inputs, outputs] = [5, 4, 3];
   const layer = new Dense(kernels, { inputs, outputs, batch, relu: true, seed: 7 });
-  const dY = new F32Buffer(kernels, batch * outputs);
+  const dY = new WasmStorage(kernels, batch * outputs);
   try {
     const x = Float64Array.from({ length: batch * inputs }, rand);
     const w = Float64Array.from(layer.weights.view());
@@ -101,7 +101,7 @@ Deno.test("Dense rejects bad sizes and a mis-sized gradient", () => {
   throws(() => new Dense(kernels, { inputs: 0, outputs: 2, batch: 1 }), RangeError);
   throws(() => new Dense(kernels, { inputs: 1.5, outputs: 2, batch: 1 }), TypeError);
   const layer = new Dense(kernels, { inputs: 2, outputs: 2, batch: 1 });
-  const wrong = new F32Buffer(kernels, 3);
+  const wrong = new WasmStorage(kernels, 3);
   try {
     throws(() => layer.backward(wrong), TypeError);
   } finally {

@@ -11,7 +11,9 @@ Deno.test("WorkerPool.run('column_sums') matches float64 reference and transfers
     const rows = 257, cols = 13;
     const data = randomF32(rows * cols, 7, -0.5, 0.5);
     const expected = columnSums64(data, cols).sums;
-    const sums = await pool.run<Float64Array>("column_sums", { data, rows, cols }, [data.buffer]);
+    const sums = await pool.run<Float64Array>("column_sums", { data, rows, cols }, {
+      transfer: [data.buffer],
+    });
     assert.equal(data.length, 0, "the input buffer was transferred, not copied");
     assert.ok(sums instanceof Float64Array);
     for (let c = 0; c < cols; c++) assert.ok(Math.abs(sums[c] - expected[c]) < 1e-4);

@@ -6,6 +6,7 @@
 
 import type { Matrix } from "../core/types.ts";
 import { checkMatrix } from "../core/validate.ts";
+import { KernelArena } from "./arena.ts";
 import type { Kernels } from "./kernels.ts";
 
 /**
@@ -30,18 +31,9 @@ import type { Kernels } from "./kernels.ts";
  */
 export function columnSums(kernels: Kernels, matrix: Matrix): Float64Array<ArrayBuffer> {
   const { data, rows, cols } = checkMatrix(matrix);
-  const x = kernels.copyIn(data);
-  let out = 0;
-  try {
-    out = kernels.alloc(cols * 8);
-    kernels.f64(out, cols).fill(0);
-    kernels.check(
-      "prism_column_sums_f32",
-      kernels.exports.prism_column_sums_f32(x, rows, cols, out),
-    );
-    return kernels.f64(out, cols).slice();
-  } finally {
-    kernels.free(x);
-    kernels.free(out);
-  }
+  using arena = new KernelArena(kernels);
+  const x = arena.copyIn(data);
+  const out = arena.f64(cols, { zero: true });
+  kernels.check("prism_column_sums_f32", kernels.exports.prism_column_sums_f32(x, rows, cols, out));
+  return kernels.f64(out, cols).slice();
 }

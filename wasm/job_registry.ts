@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkInteger } from "../core/validate.ts";
 import type { Kernels } from "./kernels.ts";
 
 /** What a job hands back: the result and the buffers to transfer (not copy) with it. */
@@ -79,4 +80,38 @@ export function findJob(name: string): Job | undefined {
  */
 export function jobNames(): string[] {
   return [...registry.keys()].sort();
+}
+
+/**
+ * Reads whole, non-negative numbers (pointers, sizes, flags) from a job's payload; the message
+ * names the job and the field.
+ *
+ * @param job The job's name, for messages.
+ * @param payload What the job received.
+ * @param keys The fields to read.
+ * @returns The fields by name.
+ * @throws {TypeError} When the payload is not an object or a field is not a whole number.
+ * @throws {RangeError} When a field is negative.
+ * @example
+ * ```ts
+ * import { payloadIntegers } from "./job_registry.ts";
+ * import assert from "node:assert";
+ * const p = payloadIntegers("demo", { x: 16, rows: 2 }, ["x", "rows"]);
+ * assert(p.x === 16 && p.rows === 2);
+ * assert.throws(() => payloadIntegers("demo", { x: -1 }, ["x"]), RangeError);
+ * ```
+ */
+export function payloadIntegers<K extends string>(
+  job: string,
+  payload: unknown,
+  keys: readonly K[],
+): Record<K, number> {
+  if (payload === null || typeof payload !== "object") {
+    throw new TypeError(`${job} takes an object payload, got ${String(payload)}`);
+  }
+  const out = {} as Record<K, number>;
+  for (const key of keys) {
+    out[key] = checkInteger(`${job} payload.${key}`, (payload as Record<string, number>)[key]);
+  }
+  return out;
 }

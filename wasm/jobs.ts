@@ -13,7 +13,8 @@
  */
 
 import "./column_sums_job.ts";
-import "./gram_jobs.ts";
-import "./rx_jobs.ts";
+import "./gemm.ts";
+import "./gram.ts";
+import "./rx_score.ts";
 
 export { findJob, jobNames } from "./job_registry.ts";

@@ -16,6 +16,12 @@ import { type Kernels, loadKernels } from "./loader.ts";
 import type { FromWorker, ToWorker } from "./_protocol.ts";
 import { fromWire } from "./_wire.ts";
 
+/** Options of {@linkcode WorkerPool.run}. */
+export interface RunJobOptions {
+  /** Buffers inside the payload to move to the worker instead of copying (unusable here afterwards). */
+  transfer?: Transferable[];
+}
+
 /** How a {@linkcode WorkerPool} is set up. */
 export interface PoolOptions {
   /** Number of workers; default `navigator.hardwareConcurrency`. */
@@ -65,11 +71,9 @@ let workerCount = 0;
  * import assert from "node:assert";
  * const pool = new WorkerPool({ size: 1 });
  * const data = new Float32Array([1, 2, 3, 4]);
- * const sums = await pool.run<Float64Array>(
- *   "column_sums",
- *   { data, rows: 2, cols: 2 },
- *   [data.buffer],
- * );
+ * const sums = await pool.run<Float64Array>("column_sums", { data, rows: 2, cols: 2 }, {
+ *   transfer: [data.buffer],
+ * });
  * assert(sums[0] === 4 && sums[1] === 6);
  * pool.close();
  * ```
@@ -111,7 +115,7 @@ export class WorkerPool {
    *
    * @param job The job's name, as registered in `./jobs.ts`.
    * @param payload Its input; structured-cloned, except the buffers in `transfer`.
-   * @param transfer Buffers to move to the worker instead of copying (unusable here afterwards).
+   * @param options `transfer`: buffers to move to the worker instead of copying.
    * @returns The job's result.
    * @throws {TypeError} When `job` is not a string.
    * @throws {BackendUnavailableError} When the pool was closed.
@@ -121,7 +125,8 @@ export class WorkerPool {
    *   the same class.
    * @throws {AbortedError} When the pool is closed while the job waits or runs.
    */
-  async run<T>(job: string, payload: unknown, transfer: Transferable[] = []): Promise<T> {
+  async run<T>(job: string, payload: unknown, options: RunJobOptions = {}): Promise<T> {
+    const transfer = options.transfer ?? [];
     if (typeof job !== "string") {
       throw new TypeError(`job must be a job name string, got ${typeof job}`);
     }

@@ -1,0 +1,292 @@
+/**
+ * The Gram family on WASM (`prism_syrk_shifted_f32`, `prism_gram_rows_f32`; the one place that
+ * calls them): the upper triangle of `(X - shift)ᵀ(X - shift)` (with column sums) or of `AAᵀ`,
+ * split across the pool's workers through the shared kernel memory.
+ *
+ * Every worker gets pointers to its share of the input plus its own float64 outputs and scratch,
+ * all allocated here; the partial Grams are merged in float64 here. Shares are cut at multiples
+ * of the kernel's 128-row (or 128-column) float32 block, so the float32 sums are the same blocks
+ * whatever the worker count. Problems below {@linkcode PARALLEL_FROM} multiply-adds run on this
+ * thread's instance: a worker round trip costs more than they do.
+ *
+ * The pool jobs (pointers only, results `null`):
+ * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range;
+ * - `gram_rows_range`: `{ a, rows, ld, c0, c1, gram, scratch, staging, panel }`, `AAᵀ` restricted
+ *   to columns `c0..c1` of a row-major matrix with `ld` columns: the columns are copied `panel`
+ *   at a time into `staging` (`rows * panel` floats), since the kernel needs a contiguous block.
+ *
+ * @module
+ */
+
+import { throwIfAborted } from "../core/abort.ts";
+import type { Matrix } from "../core/types.ts";
+import { KernelArena } from "./arena.ts";
+import type { HostOptions } from "./host.ts";
+import { payloadIntegers, registerJobs } from "./job_registry.ts";
+import type { Kernels } from "./kernels.ts";
+import { loadKernels } from "./loader.ts";
+import { defaultPool } from "./pool.ts";
+import { kernelAddress } from "./storage.ts";
+import { splitRanges } from "./_split.ts";
+
+/** Rows (or columns) per float32 block of the SYRK kernels (`kernels/src/syrk.rs`). */
+const KERNEL_BLOCK = 128;
+/**
+ * Multiply-adds (`rows · n²/2`) from which the work is split across workers. Measured on the
+ * 2-core machine with a warm pool: a round trip of two jobs costs about 0.2 ms, the kernel does
+ * about 2.5 G multiply-adds/s per core, so splitting pays from about 1 M.
+ */
+export const PARALLEL_FROM = 2 ** 21;
+/** Bytes of one staging chunk when a plain array is copied in while workers compute. */
+const STAGE_BYTES = 8 * 2 ** 20;
+/** Bytes of a worker's column panel for `AAᵀ`. */
+const PANEL_BYTES = 2 * 2 ** 20;
+
+/** What the WASM Gram returns: the upper triangle (diagonal included) and the column sums. */
+export interface WasmGram {
+  /** `n × n` row-major; only entries with `j >= i` are set. */
+  readonly gram: Float64Array;
+  /** Σ(row - shift), for side `columns`. */
+  readonly sum?: Float64Array;
+}
+
+/** Options of {@linkcode wasmSyrk}. */
+export interface SyrkOptions extends HostOptions {
+  /** `cols` floats subtracted from every row; default zeros. */
+  shift?: Float32Array;
+}
+
+/** Pointers into the shared kernel memory and sizes of one SYRK call. */
+export interface SyrkCall {
+  /** Row-major f32 block of `rows × cols`. */
+  readonly x: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** `cols` f32 subtracted from every row. */
+  readonly shift: number;
+  /** `cols` f64 that Σ(x − shift) is added into. */
+  readonly sum: number;
+  /** `cols × cols` f64 whose upper triangle Σ(x − shift)ᵀ(x − shift) is added into. */
+  readonly gram: number;
+  /** `prism_syrk_scratch_len(cols)` f32 of scratch. */
+  readonly scratch: number;
+}
+
+/** Runs the SYRK kernel on one call's pointers, on the given instance. */
+function runSyrk(kernels: Kernels, call: SyrkCall): void {
+  const { x, rows, cols, shift, sum, gram, scratch } = call;
+  kernels.check(
+    "prism_syrk_shifted_f32",
+    kernels.exports.prism_syrk_shifted_f32(x, rows, cols, shift, sum, gram, scratch),
+  );
+}
+
+/** Adds the upper triangle of the Gram of a contiguous `rows × cols` block into `gram`. */
+function runGramRows(
+  kernels: Kernels,
+  call: { a: number; rows: number; cols: number; gram: number; scratch: number },
+): void {
+  const { a, rows, cols, gram, scratch } = call;
+  kernels.check(
+    "prism_gram_rows_f32",
+    kernels.exports.prism_gram_rows_f32(a, rows, cols, gram, scratch),
+  );
+}
+
+/** Adds the `length` f64 values at each pointer into `out`. */
+function addInto(kernels: Kernels, out: Float64Array, ptrs: number[]): void {
+  for (const ptr of ptrs) {
+    const v = kernels.f64(ptr, out.length);
+    for (let i = 0; i < out.length; i++) out[i] += v[i];
+  }
+}
+
+/**
+ * `Σ (x - shift)` and the upper triangle of `Σ (x - shift)ᵀ(x - shift)` over the rows of `m`.
+ *
+ * @param m The validated matrix; kernel-memory data is read in place.
+ * @param options `shift`, `operation`, `signal`, `onProgress`, `pool`.
+ * @returns The sums and the upper triangle.
+ * @throws {AbortedError} When `signal` aborts (between chunks).
+ * @throws {OutOfMemoryError} When the kernel memory cannot hold the buffers.
+ * @throws {KernelError} When a kernel fails.
+ * @example
+ * ```ts
+ * import { wasmSyrk } from "./gram.ts";
+ * import assert from "node:assert";
+ * const m = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
+ * const { sum, gram } = await wasmSyrk(m, { operation: "gram()" });
+ * assert(sum[0] === 4 && gram[0] === 10 && gram[1] === 14 && gram[3] === 20);
+ * ```
+ */
+export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Required<WasmGram>> {
+  const { rows, cols } = m;
+  const sum = new Float64Array(cols);
+  const gram = new Float64Array(cols * cols);
+  if (rows === 0 || cols === 0) return { sum, gram };
+  const { operation, signal } = options;
+  throwIfAborted(signal, operation);
+  const kernels = await loadKernels();
+  const pool = options.pool ?? defaultPool();
+  await using arena = new KernelArena(kernels);
+  const pShift = options.shift === undefined
+    ? arena.f32(cols, { zero: true })
+    : arena.copyIn(options.shift);
+  const scratchBytes = kernels.exports.prism_syrk_scratch_len(cols) * 4;
+  const address = kernelAddress(kernels, m.data);
+  const parallel = pool.size > 1 && rows * cols * cols / 2 >= PARALLEL_FROM;
+  const parts = parallel ? pool.size : 1;
+  const outs = Array.from({ length: parts }, () => ({
+    sum: arena.f64(cols, { zero: true }),
+    gram: arena.f64(cols * cols, { zero: true }),
+    scratch: arena.bytes(scratchBytes),
+  }));
+  const syrk = (x: number, r0: number, r1: number, part: number): SyrkCall => {
+    const o = outs[part];
+    return { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...o };
+  };
+  // Each part's jobs add into that part's outputs: at most one job per part at a time.
+  const runParts = (x: number, n: number) =>
+    Promise.all(
+      splitRanges(n, parts, KERNEL_BLOCK).map(([r0, r1], part) =>
+        arena.track(pool.run("gram_syrk_range", syrk(x, r0, r1, part)))
+      ),
+    );
+  if (!parallel) {
+    runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, 0));
+  } else if (address !== undefined) {
+    await runParts(address, rows); // already in kernel memory: one job per worker, in place
+  } else {
+    // A plain array: copy it in a chunk at a time into two staging buffers, the next chunk
+    // while the workers compute on the previous one, so the copy overlaps the arithmetic and
+    // kernel memory holds 2 chunks, not the whole input.
+    const unit = KERNEL_BLOCK * parts;
+    const chunkRows = Math.max(unit, Math.floor(STAGE_BYTES / (cols * 4) / unit) * unit);
+    const stages = [arena.f32(chunkRows * cols), arena.f32(chunkRows * cols)];
+    let previous: Promise<unknown> = Promise.resolve();
+    for (let start = 0, k = 0; start < rows; start += chunkRows, k++) {
+      const n = Math.min(chunkRows, rows - start);
+      const stage = stages[k % 2];
+      kernels.f32(stage, n * cols).set(m.data.subarray(start * cols, (start + n) * cols));
+      await previous; // the other stage's jobs write the same outputs: one chunk at a time
+      throwIfAborted(signal, operation);
+      if (k > 0) options.onProgress?.({ done: start, total: rows, unit: "rows" });
+      previous = runParts(stage, n);
+    }
+    await previous;
+  }
+  for (const o of outs) {
+    addInto(kernels, sum, [o.sum]);
+    addInto(kernels, gram, [o.gram]);
+  }
+  options.onProgress?.({ done: rows, total: rows, unit: "rows" });
+  return { sum, gram };
+}
+
+/**
+ * The upper triangle of `AAᵀ` (`rows × rows`): the column range is split across workers, each
+ * adding the Gram of its columns into its own output.
+ *
+ * @param m The validated matrix; kernel-memory data is read in place.
+ * @param options `operation`, `signal`, `onProgress`, `pool`.
+ * @returns The upper triangle.
+ * @throws {AbortedError} When `signal` aborts (before the work starts).
+ * @throws {OutOfMemoryError} When the kernel memory cannot hold the buffers.
+ * @throws {KernelError} When a kernel fails.
+ * @example
+ * ```ts
+ * import { wasmGramRows } from "./gram.ts";
+ * import assert from "node:assert";
+ * const m = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
+ * const { gram } = await wasmGramRows(m, { operation: "gram()" });
+ * assert(gram[0] === 5 && gram[1] === 11 && gram[3] === 25);
+ * ```
+ */
+export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<WasmGram> {
+  const { rows, cols } = m;
+  const gram = new Float64Array(rows * rows);
+  if (rows === 0 || cols === 0) return { gram };
+  throwIfAborted(options.signal, options.operation);
+  const kernels = await loadKernels();
+  const pool = options.pool ?? defaultPool();
+  await using arena = new KernelArena(kernels);
+  const scratchBytes = kernels.exports.prism_gram_rows_scratch_len(rows) * 4;
+  const a = kernelAddress(kernels, m.data) ?? arena.copyIn(m.data);
+  const parallel = pool.size > 1 && cols * rows * rows / 2 >= PARALLEL_FROM &&
+    cols > KERNEL_BLOCK;
+  if (!parallel) {
+    const out = arena.f64(rows * rows, { zero: true });
+    runGramRows(kernels, { a, rows, cols, gram: out, scratch: arena.bytes(scratchBytes) });
+    addInto(kernels, gram, [out]);
+  } else {
+    const panel = Math.max(
+      KERNEL_BLOCK,
+      Math.floor(PANEL_BYTES / (rows * 4) / KERNEL_BLOCK) * KERNEL_BLOCK,
+    );
+    const outs: number[] = [];
+    const jobs = splitRanges(cols, pool.size, KERNEL_BLOCK).map(([c0, c1]) => {
+      const out = arena.f64(rows * rows, { zero: true });
+      outs.push(out);
+      const w = Math.min(panel, c1 - c0);
+      return arena.track(pool.run("gram_rows_range", {
+        a,
+        rows,
+        ld: cols,
+        c0,
+        c1,
+        gram: out,
+        scratch: arena.bytes(scratchBytes),
+        staging: arena.f32(rows * w),
+        panel: w,
+      }));
+    });
+    await Promise.all(jobs);
+    addInto(kernels, gram, outs);
+  }
+  options.onProgress?.({ done: cols, total: cols, unit: "columns" });
+  return { gram };
+}
+
+registerJobs({
+  gram_syrk_range(kernels, payload) {
+    const keys = ["x", "rows", "cols", "shift", "sum", "gram", "scratch"] as const;
+    runSyrk(kernels, payloadIntegers("gram_syrk_range", payload, keys));
+    return { result: null };
+  },
+  gram_rows_range(kernels, payload) {
+    const p = payloadIntegers("gram_rows_range", payload, [
+      "a",
+      "rows",
+      "ld",
+      "c0",
+      "c1",
+      "gram",
+      "scratch",
+      "staging",
+      "panel",
+    ]);
+    if (p.c1 > p.ld || p.c0 > p.c1 || p.panel < 1) {
+      throw new RangeError(
+        `gram_rows_range: columns ${p.c0}..${p.c1} in panels of ${p.panel} do not fit ${p.ld}`,
+      );
+    }
+    for (let c = p.c0; c < p.c1; c += p.panel) {
+      const w = Math.min(p.panel, p.c1 - c);
+      // Fresh views each panel: another thread may have grown the memory meanwhile.
+      const src = kernels.f32(p.a, p.rows * p.ld);
+      const dst = kernels.f32(p.staging, p.rows * w);
+      for (let r = 0; r < p.rows; r++) {
+        const from = r * p.ld + c;
+        dst.set(src.subarray(from, from + w), r * w);
+      }
+      runGramRows(kernels, {
+        a: p.staging,
+        rows: p.rows,
+        cols: w,
+        gram: p.gram,
+        scratch: p.scratch,
+      });
+    }
+    return { result: null };
+  },
+});
