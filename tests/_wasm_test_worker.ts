@@ -1,5 +1,6 @@
 /**
- * A pool worker with extra jobs that fail on purpose, for tests/wasm_pool_test.ts only.
+ * A pool worker with extra jobs that fail or dawdle on purpose, for tests/wasm_pool_test.ts and
+ * tests/wasm_arena_test.ts only.
  *
  * @module
  */
@@ -26,6 +27,13 @@ registerJobs({
     const out = kernels.alloc(32);
     kernels.exports.prism_column_sums_f32(0xffff_ff00, 1, 4, out);
     return { result: "unreachable" };
+  },
+  test_delay_write: async (kernels, payload) => {
+    // Writes 1 to the f32 at `ptr` after `ms`: a job still writing when its caller has failed.
+    const { ptr, ms } = payload as { ptr: number; ms: number };
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    kernels.f32(ptr, 1)[0] = 1;
+    return { result: null };
   },
   test_crash: () => {
     // An error outside any job call ends the worker like a real crash would.
