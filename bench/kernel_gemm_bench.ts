@@ -7,6 +7,7 @@
  */
 
 import { loadKernels } from "../wasm/loader.ts";
+import { sgemm } from "../wasm/gemm.ts";
 import { randomF32 } from "../tests/_helpers.ts";
 import { size } from "./_config.ts";
 
@@ -68,26 +69,8 @@ for (const s of SHAPES) {
   const c = new Float32Array(s.m * s.n);
   const pa = kernels.copyIn(a), pb = kernels.copyIn(b), pc = kernels.copyIn(c);
   const ps = kernels.alloc(4 * gemm.prism_sgemm_scratch_len(s.m, s.n, s.k));
-  const wasm = () =>
-    kernels.check(
-      "prism_sgemm",
-      gemm.prism_sgemm(
-        +s.ta,
-        +s.tb,
-        s.m,
-        s.n,
-        s.k,
-        1,
-        pa,
-        s.ta ? s.m : s.k,
-        pb,
-        s.tb ? s.k : s.n,
-        0,
-        pc,
-        s.n,
-        ps,
-      ),
-    );
+  const call = { transA: s.ta, transB: s.tb, m: s.m, n: s.n, k: s.k, a: pa, b: pb, c: pc };
+  const wasm = () => sgemm(kernels, { ...call, scratch: ps });
   const loop = () => naive(s, a, b, c);
   console.log(`${s.name}: prism_sgemm ${gflops(s, wasm)} GFLOP/s, triple loop ${gflops(s, loop)}`);
   Deno.bench({ name: `triple loop ${s.name}`, group: s.name, baseline: true, fn: loop });

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
+import { sgemm } from "../wasm/gemm.ts";
 import { uniform } from "./_helpers.ts";
 
 const kernels = await loadKernels();
@@ -38,23 +39,23 @@ function check(t: Case): Float32Array {
   const pc = kernels.copyIn(c0.length ? c0 : new Float32Array(1));
   const ps = kernels.alloc(4 * gemm.prism_sgemm_scratch_len(m, n, k));
   try {
-    const status = gemm.prism_sgemm(
-      +ta,
-      +tb,
+    // Throws KernelError on a non-zero status.
+    sgemm(kernels, {
+      transA: ta,
+      transB: tb,
       m,
       n,
       k,
       alpha,
-      pa,
+      a: pa,
       lda,
-      pb,
+      b: pb,
       ldb,
       beta,
-      pc,
+      c: pc,
       ldc,
-      ps,
-    );
-    assertEquals(status, 0);
+      scratch: ps,
+    });
     const c = kernels.f32(pc, c0.length).slice();
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < ldc; j++) {
