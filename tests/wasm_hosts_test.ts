@@ -52,6 +52,14 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
       "wasmRxScores (in place)",
       () => wasmRxScores({ ...rx, matrix: km }, { operation, pool }),
     );
+    const done: number[] = [];
+    const many = randomMatrix(300_000, 16, 7); // 3 chunks of 131,072 rows
+    await wasmRxScores({ ...rx, matrix: many }, {
+      operation,
+      pool,
+      onProgress: (p) => done.push(p.done),
+    });
+    assert.deepStrictEqual(done, [131_072, 262_144, 300_000]);
     const sym = { data: new Float64Array([2, 1, 1, 2]), n: 2 };
     await noLeak("symmetricEigen", () => symmetricEigen(sym, { vectors: true }));
     await noLeak("jacobiSingularValues", () => jacobiSingularValues(small));

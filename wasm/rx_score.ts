@@ -136,7 +136,7 @@ export function mahalanobisRows(kernels: Kernels, call: MahalanobisCall): void {
  * Squared Mahalanobis distances `‖(x − μ)·W‖²` of every row, in f32, on every pool worker.
  *
  * @param input The rows, mean and whitening matrix.
- * @param options `operation`, `signal`, `pool` (`onProgress` is not reported).
+ * @param options `operation`, `signal`, `onProgress` (rows scored), `pool`.
  * @returns `rows` scores.
  * @throws {AbortedError} When `signal` aborts (between chunks).
  * @throws {OutOfMemoryError} When the kernel memory cannot hold the buffers.
@@ -199,12 +199,16 @@ export async function wasmRxScores(
       kernels.f32(buf, n * cols).set(m.data.subarray(r0 * cols, (r0 + n) * cols));
       const current = scoreRange(buf, r0, n);
       // Chunk i + 1 is copied while chunk i is scored; chunk i - 1 must be done first.
-      if (previous) await previous;
+      if (previous) {
+        await previous;
+        options.onProgress?.({ done: r0, total: rows, unit: "rows" });
+      }
       previous = current;
     }
     await previous;
   }
   throwIfAborted(signal, operation);
+  options.onProgress?.({ done: rows, total: rows, unit: "rows" });
   return kernels.f32(out, rows).slice();
 }
 
