@@ -63,7 +63,7 @@ export class KernelArena implements Disposable, AsyncDisposable {
   bytes(bytes: number, options: ArenaAllocOptions = {}): number {
     const ptr = this.kernels.alloc(bytes);
     this.#ptrs.push(ptr);
-    if (options.zero) new Uint8Array(this.kernels.exports.memory.buffer, ptr, bytes).fill(0);
+    if (options.zero) zeroBlock(this.kernels, ptr, bytes);
     return ptr;
   }
 
@@ -145,4 +145,18 @@ export class KernelArena implements Disposable, AsyncDisposable {
     while (this.#jobs.size > 0) await Promise.allSettled([...this.#jobs]);
     this[Symbol.dispose]();
   }
+}
+
+/**
+ * Zeroes a heap block in 8-byte words: on a shared buffer a `Float64Array` fill is about 3x
+ * faster than a `Float32Array` one (each element is its own store). The heap aligns and rounds
+ * every block to 16 bytes, so the whole words stay inside it. `kernels.f64` refreshes a buffer
+ * another thread's growth left short.
+ *
+ * @param kernels The module that owns the block.
+ * @param ptr The block's address.
+ * @param bytes Its requested size.
+ */
+export function zeroBlock(kernels: Kernels, ptr: number, bytes: number): void {
+  kernels.f64(ptr, Math.ceil(bytes / 8)).fill(0);
 }

@@ -3,6 +3,10 @@
  * behind a device tensor, a layer's weights, a matrix from `allocMatrix()`. Hosts read it in
  * place through {@linkcode kernelAddress}, never through a copy.
  *
+ * {@linkcode WasmStorage} has the shape of `TensorStorage` (`tensor/storage.ts`); it does not
+ * import it, because imports run one way (`tensor -> wasm`), and tests/wasm_arena_test.ts
+ * checks that it is assignable.
+ *
  * The kernel memory is a shared `WebAssembly.Memory` (its buffer is a `SharedArrayBuffer`).
  * A shared memory grows in place and never detaches its buffer: a view taken before a growth
  * stays valid and keeps seeing the same bytes (only `memory.buffer` returns a new, longer
@@ -12,8 +16,8 @@
  * @module
  */
 
-import type { TensorStorage } from "../tensor/storage.ts";
 import { checkInteger } from "../core/validate.ts";
+import { zeroBlock } from "./arena.ts";
 import type { Kernels } from "./kernels.ts";
 
 /** Views handed out by live storage, with their addresses: found again after a growth. */
@@ -36,7 +40,7 @@ const MAX_LENGTH = 2 ** 30 - 1;
  * assert.deepStrictEqual(await s.read(), new Float32Array([5, 2, 3]));
  * ```
  */
-export class WasmStorage implements TensorStorage, Disposable {
+export class WasmStorage implements Disposable {
   /** Where the values live. */
   readonly backend = "wasm" as const;
   /** The module that owns the memory. */
@@ -62,7 +66,7 @@ export class WasmStorage implements TensorStorage, Disposable {
     this.kernels = kernels;
     this.length = length;
     this.#ptr = kernels.alloc(length * 4);
-    this.view().fill(0);
+    zeroBlock(kernels, this.#ptr, length * 4);
   }
 
   /**
