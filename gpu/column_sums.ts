@@ -94,6 +94,8 @@ export async function gpuColumnSums(
       `${label} partials`,
     );
     try {
+      // One submit and read-back per chunk: the partials buffer is reused by the next chunk, and
+      // there is more than one chunk only where the input exceeds one storage binding.
       for (let start = 0; start < rows; start += chunkRows) {
         throwIfAborted(options.signal, options.operation);
         const n = Math.min(chunkRows, rows - start);

@@ -117,6 +117,8 @@ export async function gpuGram(
     const partials = gpu.pool.acquire(maxGroups * pairs * TILE * TILE * 4, storage, label);
     const sums = gpu.pool.acquire(maxGroups * cols * 4, storage, `${label} sums`);
     try {
+      // One submit and read-back per chunk: the partials buffer is reused by the next chunk, and
+      // there is more than one chunk only where the input exceeds one storage binding.
       for (let start = 0; start < rows; start += chunkRows) {
         throwIfAborted(options.signal, options.operation);
         const n = Math.min(chunkRows, rows - start);
