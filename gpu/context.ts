@@ -1,6 +1,8 @@
 /**
  * The open WebGPU device with everything prism keeps beside it: what was found, the buffer pool,
- * the pipeline cache, and helpers that make GPU errors throw.
+ * the pipeline cache, the pending command encoder that recorded work collects in until a read or
+ * `flush()` submits it, counters of submits and read-backs, and helpers that make GPU errors
+ * throw.
  *
  * @module
  */
@@ -9,9 +11,40 @@ import { BackendUnavailableError } from "../core/errors.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { type DispatchSize, dispatchSize } from "./dispatch.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
-import { readBack } from "./readback.ts";
+import { checkReadRange, type ReadRange, readRanges } from "./readback.ts";
 import type { GpuAvailable } from "./types.ts";
 import { withErrorScopes } from "./_error_scope.ts";
+
+/**
+ * What a context has sent to and fetched from the device, for tests and benchmarks that count
+ * round trips. `uploads` counts writes of matrix and tensor data (a whole matrix, a row chunk, a
+ * tensor's values); small parameter vectors and uniforms are not counted.
+ *
+ * @example
+ * ```ts
+ * import { GpuRunStats } from "./context.ts";
+ * import assert from "node:assert";
+ * const stats = new GpuRunStats();
+ * stats.submits++;
+ * stats.reset();
+ * assert(stats.submits === 0 && stats.readBacks === 0 && stats.uploads === 0);
+ * ```
+ */
+export class GpuRunStats {
+  /** Command buffers submitted to the queue. */
+  submits = 0;
+  /** Staging buffers mapped to read results back. */
+  readBacks = 0;
+  /** Matrix and tensor data written to the device (see the class docs). */
+  uploads = 0;
+
+  /** Sets every count to zero. */
+  reset(): void {
+    this.submits = 0;
+    this.readBacks = 0;
+    this.uploads = 0;
+  }
+}
 
 /**
  * A device and its companions. Get the shared one from `getGpu()` in `./device.ts`; a context
@@ -39,7 +72,12 @@ export class GpuContext {
   readonly pool: BufferPool;
   /** Compute pipelines by program and override values. */
   readonly pipelines: PipelineCache;
+  /** Submits, read-backs and matrix uploads so far; `stats.reset()` starts a count. */
+  readonly stats: GpuRunStats = new GpuRunStats();
   #lost: GPUDeviceLostInfo | undefined;
+  #encoder: GPUCommandEncoder | undefined;
+  #afterSubmit: GPUBuffer[] = [];
+  #destroyed = false;
 
   /**
    * @param device An open device.
@@ -54,6 +92,11 @@ export class GpuContext {
     device.lost.then((info) => {
       this.#lost = info;
     });
+  }
+
+  /** True once {@linkcode destroy} has run: its buffers are gone. */
+  get destroyed(): boolean {
+    return this.#destroyed;
   }
 
   /** Why the device was lost (`reason` is `"destroyed"` after `destroy()`), or `undefined`. */
@@ -97,12 +140,102 @@ export class GpuContext {
   }
 
   /**
-   * Reads `bytes` bytes of `buffer` from `byteOffset` back to the CPU (see `readBack()` in
-   * `./readback.ts`).
+   * The command encoder that collects recorded work until the next read or {@linkcode flush};
+   * created on first use. Record into it, never `finish()` it yourself.
+   *
+   * @returns The pending encoder.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   assert(gpu.encoder() === gpu.encoder() && gpu.pending);
+   *   gpu.flush();
+   *   assert(!gpu.pending);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  encoder(): GPUCommandEncoder {
+    this.#encoder ??= this.device.createCommandEncoder({ label: "prism pending work" });
+    return this.#encoder;
+  }
+
+  /** True while recorded work waits for a submit. */
+  get pending(): boolean {
+    return this.#encoder !== undefined;
+  }
+
+  /**
+   * Submits the pending work, if any, as one command buffer, then releases the buffers that
+   * waited for it (see {@linkcode releaseAfterSubmit}). Reads flush by themselves; call this only
+   * to start work without reading.
+   *
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   gpu.stats.reset();
+   *   gpu.flush(); // nothing pending: no submit
+   *   gpu.encoder();
+   *   gpu.flush();
+   *   assert(gpu.stats.submits === 1);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  flush(): void {
+    const encoder = this.#encoder;
+    if (encoder === undefined) return;
+    this.#encoder = undefined;
+    const waiting = this.#afterSubmit;
+    this.#afterSubmit = [];
+    try {
+      this.device.queue.submit([encoder.finish()]);
+      this.stats.submits++;
+    } finally {
+      // Queue writes after this point are ordered after the submit, so reuse is safe now.
+      for (const buffer of waiting) this.pool.release(buffer);
+    }
+  }
+
+  /**
+   * Gives a pooled buffer back once the pending work that may use it is submitted: at once when
+   * nothing is pending. A buffer released earlier could be handed out again and overwritten by a
+   * queue write that runs before the pending commands read it.
+   *
+   * @param buffer A buffer from this context's pool.
+   * @throws {TypeError} When the buffer is not in use from the pool.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   gpu.encoder();
+   *   gpu.releaseAfterSubmit(gpu.pool.acquire(16, GPUBufferUsage.STORAGE, "scratch"));
+   *   assert(gpu.pool.stats().inUseBytes > 0);
+   *   gpu.flush();
+   *   assert(gpu.pool.stats().inUseBytes === 0);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  releaseAfterSubmit(buffer: GPUBuffer): void {
+    if (this.#destroyed) return;
+    if (this.#encoder === undefined) this.pool.release(buffer);
+    else this.#afterSubmit.push(buffer);
+  }
+
+  /**
+   * Reads `bytes` bytes of `buffer` from `byteOffset` back to the CPU, submitting the pending
+   * work together with the copy (see {@linkcode readRanges}).
    *
    * @param buffer A buffer with `COPY_SRC` usage on this device.
-   * @param byteOffset Where to start, a multiple of 4.
-   * @param bytes How many bytes, a multiple of 4.
+   * @param range `byteOffset` (default 0) and `bytes` (default: to the end), multiples of 4.
    * @returns A new `ArrayBuffer` owned by the caller.
    * @throws {TypeError} When the buffer lacks `COPY_SRC`.
    * @throws {RangeError} When the range is unaligned or past the end.
@@ -114,14 +247,66 @@ export class GpuContext {
    *   const gpu = await getGpu();
    *   const buffer = gpu.pool.acquire(8, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "x");
    *   gpu.device.queue.writeBuffer(buffer, 0, new Uint32Array([7, 9]));
-   *   assert(new Uint32Array(await gpu.readBack(buffer, 4, 4))[0] === 9);
+   *   const read = await gpu.readBack(buffer, { byteOffset: 4, bytes: 4 });
+   *   assert(new Uint32Array(read)[0] === 9);
    *   gpu.pool.release(buffer);
    * }
    * await releaseGpu();
    * ```
    */
-  readBack(buffer: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
-    return readBack(this.pool, { buffer, byteOffset, bytes });
+  async readBack(
+    buffer: GPUBuffer,
+    range: { byteOffset?: number; bytes?: number } = {},
+  ): Promise<ArrayBuffer> {
+    return (await this.readRanges([{ buffer, ...range }]))[0];
+  }
+
+  /**
+   * Reads several ranges back: the pending work and the copies go out in one submit and come back
+   * in one map. More than `maxBufferSize` bytes in all are split into several staging buffers,
+   * one submit and map each (the only split: a staging buffer cannot be larger).
+   *
+   * @param ranges The buffers and byte ranges (see `ReadRange` in `./readback.ts`).
+   * @returns One new `ArrayBuffer` per range, in order.
+   * @throws {TypeError} When a buffer lacks `COPY_SRC`.
+   * @throws {RangeError} When a range is unaligned or past the end of its buffer.
+   * @example
+   * ```ts
+   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+   * import assert from "node:assert";
+   * if ((await gpuStatus()).available) {
+   *   const gpu = await getGpu();
+   *   const buffer = gpu.pool.acquire(8, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "x");
+   *   gpu.device.queue.writeBuffer(buffer, 0, new Uint32Array([7, 9]));
+   *   gpu.stats.reset();
+   *   const [a, b] = await gpu.readRanges([{ buffer, bytes: 4 }, { buffer, byteOffset: 4 }]);
+   *   assert(new Uint32Array(a)[0] === 7 && new Uint32Array(b)[0] === 9);
+   *   assert(gpu.stats.readBacks === 1 && gpu.stats.submits === 1);
+   *   gpu.pool.release(buffer);
+   * }
+   * await releaseGpu();
+   * ```
+   */
+  async readRanges(ranges: readonly ReadRange[]): Promise<ArrayBuffer[]> {
+    const checked = ranges.map(checkReadRange);
+    const max = this.limits.maxBufferSize;
+    const out: ArrayBuffer[] = [];
+    for (let first = 0; first < checked.length;) {
+      let last = first + 1;
+      let bytes = checked[first].bytes;
+      while (last < checked.length && bytes + checked[last].bytes <= max) {
+        bytes += checked[last++].bytes;
+      }
+      const group = checked.slice(first, last);
+      first = last;
+      if (bytes === 0) {
+        out.push(...group.map(() => new ArrayBuffer(0)));
+        continue;
+      }
+      out.push(...await readRanges(this.pool, this.encoder(), group, () => this.flush()));
+      this.stats.readBacks++;
+    }
+    return out;
   }
 
   /**
@@ -147,92 +332,6 @@ export class GpuContext {
   }
 
   /**
-   * Uploads rows `start .. start + count` of a row-major f32 matrix with `cols` columns to the
-   * start of `buffer`: the chunk upload every program shares. The data may live in shared
-   * kernel memory (`allocMatrix`); the queue copies it either way.
-   *
-   * @param buffer The destination (with `COPY_DST` usage).
-   * @param data The whole matrix, row-major.
-   * @param cols Values per row.
-   * @param start The first row to upload.
-   * @param count How many rows.
-   * @example
-   * ```ts
-   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
-   * import assert from "node:assert";
-   * if ((await gpuStatus()).available) {
-   *   const gpu = await getGpu();
-   *   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
-   *   const buffer = gpu.pool.acquire(8, usage, "rows");
-   *   gpu.writeRows(buffer, new Float32Array([1, 2, 3, 4, 5, 6]), 2, 1, 1);
-   *   assert(new Float32Array(await gpu.readBack(buffer, 0, 8))[1] === 4);
-   *   gpu.pool.release(buffer);
-   * }
-   * await releaseGpu();
-   * ```
-   */
-  writeRows(
-    buffer: GPUBuffer,
-    data: Float32Array,
-    cols: number,
-    start: number,
-    count: number,
-  ): void {
-    // The types reject SharedArrayBuffer-backed views; the runtime copies them all the same.
-    this.device.queue.writeBuffer(
-      buffer,
-      0,
-      data as Float32Array<ArrayBuffer>,
-      start * cols,
-      count * cols,
-    );
-  }
-
-  /**
-   * Binds `bindings` to slots 0, 1, … of group 0, dispatches `workgroups` (laid out within the
-   * device's per-dimension limit) and submits: the encode step every program shares. The
-   * caller reads results back afterwards (`readBack` waits for the queue).
-   *
-   * @param pipeline The compute pipeline (from `pipelines.get`).
-   * @param label The label of the bind group, encoder and pass.
-   * @param bindings The buffers (with their bound sizes), in binding order.
-   * @param workgroups The workgroups needed.
-   * @throws {RangeError} When even two dimensions cannot hold the workgroups.
-   * @example
-   * ```ts
-   * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
-   * import { COLUMN_SUMS_PROGRAM, columnSumsOverrides } from "./programs/column_sums.ts";
-   * import assert from "node:assert";
-   * if ((await gpuStatus()).available) {
-   *   const gpu = await getGpu();
-   *   const pipeline = await gpu.pipelines.get(COLUMN_SUMS_PROGRAM, columnSumsOverrides(1));
-   *   assert(typeof gpu.dispatch === "function" && pipeline !== undefined);
-   * }
-   * await releaseGpu();
-   * ```
-   */
-  dispatch(
-    pipeline: GPUComputePipeline,
-    label: string,
-    bindings: readonly GPUBufferBinding[],
-    workgroups: number,
-  ): void {
-    const bindGroup = this.device.createBindGroup({
-      label: `${label} bind group`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((resource, binding) => ({ binding, resource })),
-    });
-    const { x, y } = this.dispatchSize(workgroups);
-    const encoder = this.device.createCommandEncoder({ label: `${label} encoder` });
-    const pass = encoder.beginComputePass({ label: `${label} pass` });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
-  }
-
-  /**
    * Destroys the pool's buffers and the device. `releaseGpu()` does this for the shared context.
    *
    * @example
@@ -249,6 +348,9 @@ export class GpuContext {
    * ```
    */
   destroy(): void {
+    this.#destroyed = true;
+    this.#encoder = undefined;
+    this.#afterSubmit = [];
     this.pool.destroy();
     this.device.destroy();
   }

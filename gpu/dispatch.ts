@@ -6,6 +6,7 @@
  */
 
 import { checkInteger } from "../core/validate.ts";
+import type { DispatchLimits, GpuDispatch } from "./types.ts";
 
 /** A compute dispatch: `dispatchWorkgroups(x, y)`. */
 export interface DispatchSize {
@@ -46,4 +47,24 @@ export function dispatchSize(workgroups: number, maxPerDimension: number): Dispa
     );
   }
   return { x: Math.ceil(workgroups / y), y };
+}
+
+/**
+ * The dispatch of a program whose shader linearises `workgroup_id` as above: `workgroups`
+ * laid out within `limits.maxComputeWorkgroupsPerDimension`.
+ *
+ * @param workgroups The workgroups that carry work.
+ * @param limits The device's limits.
+ * @returns `{ workgroups, x, y }`.
+ * @throws {RangeError} When even two dimensions cannot hold them: split the work.
+ * @example
+ * ```ts
+ * import { linearDispatch } from "./dispatch.ts";
+ * import assert from "node:assert";
+ * const d = linearDispatch(70000, { maxComputeWorkgroupsPerDimension: 65535 });
+ * assert(d.workgroups === 70000 && d.x === 35000 && d.y === 2);
+ * ```
+ */
+export function linearDispatch(workgroups: number, limits: DispatchLimits): GpuDispatch {
+  return { workgroups, ...dispatchSize(workgroups, limits.maxComputeWorkgroupsPerDimension) };
 }

@@ -5,7 +5,7 @@
  */
 
 import { KernelError } from "../core/errors.ts";
-import type { GpuProgram, OverrideValues } from "./types.ts";
+import type { GpuShader, OverrideValues } from "./types.ts";
 
 /** How the cache has been used. */
 export interface PipelineCacheStats {
@@ -62,7 +62,7 @@ export class PipelineCache {
   /**
    * The pipeline of `program` specialised with `overrides`, compiled on first use.
    *
-   * @param program The program (name, WGSL, entry point, override names).
+   * @param program The program or shader (name, WGSL, entry point, override names).
    * @param overrides A value for every name in `program.overrides` and nothing else.
    * @returns The compute pipeline, labelled `name{A=1,B=2}`, with an automatic layout.
    * @throws {TypeError} When an override is missing, unknown or not a finite number, or another
@@ -86,7 +86,7 @@ export class PipelineCache {
    * await releaseGpu();
    * ```
    */
-  get(program: GpuProgram, overrides: OverrideValues): Promise<GPUComputePipeline> {
+  get(program: GpuShader, overrides: OverrideValues): Promise<GPUComputePipeline> {
     const key = cacheKey(program, overrides);
     const cached = this.#pipelines.get(key);
     if (cached !== undefined) {
@@ -121,7 +121,7 @@ export class PipelineCache {
   }
 
   async #compile(
-    program: GpuProgram,
+    program: GpuShader,
     overrides: OverrideValues,
     key: string,
   ): Promise<GPUComputePipeline> {
@@ -139,7 +139,7 @@ export class PipelineCache {
     }
   }
 
-  async #module(program: GpuProgram): Promise<GPUShaderModule> {
+  async #module(program: GpuShader): Promise<GPUShaderModule> {
     const known = this.#modules.get(program.name);
     if (known !== undefined) {
       if (known.wgsl === program.wgsl) return known.module;
@@ -162,7 +162,7 @@ export class PipelineCache {
 }
 
 /** `name{A=1,B=2}`, with the overrides checked against the program's declared names. */
-function cacheKey(program: GpuProgram, overrides: OverrideValues): string {
+function cacheKey(program: GpuShader, overrides: OverrideValues): string {
   if (program === null || typeof program !== "object" || typeof program.name !== "string") {
     throw new TypeError("program must be a GpuProgram { name, wgsl, entryPoint, overrides }");
   }

@@ -1,5 +1,7 @@
 /**
- * Copies a range of a GPU buffer back to the CPU through a pooled `MAP_READ` staging buffer.
+ * Copies ranges of GPU buffers back to the CPU through one pooled `MAP_READ` staging buffer:
+ * the copies ride in the caller's command encoder, so pending work and the read-back go to the
+ * queue in one submit and come back in one map.
  *
  * @module
  */
@@ -17,34 +19,26 @@ export interface ReadRange {
   readonly bytes?: number;
 }
 
+/** A range with its defaults filled in and checked. */
+export type CheckedRange = Required<ReadRange>;
+
 /**
- * Reads `range` back: copies it into a staging buffer from `pool`, maps it, copies the bytes
- * out, and unmaps and releases the staging buffer whatever happens. Work submitted before the
- * call is finished first, since the copy is queued after it.
+ * Checks a range against its buffer and fills in the defaults.
  *
- * @param pool The pool to take the staging buffer from (its device owns `range.buffer`).
  * @param range The buffer and the byte range to read.
- * @returns A new `ArrayBuffer` of `range.bytes` bytes, owned by the caller.
+ * @returns `{ buffer, byteOffset, bytes }`.
  * @throws {TypeError} When the buffer lacks `COPY_SRC` or an offset is not a whole number.
  * @throws {RangeError} When the range is not 4-byte aligned or runs past the buffer's end.
  * @example
  * ```ts
- * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
- * import { readBack } from "./readback.ts";
+ * import { checkReadRange } from "./readback.ts";
  * import assert from "node:assert";
- * if ((await gpuStatus()).available) {
- *   const { device, pool } = await getGpu();
- *   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
- *   const buffer = pool.acquire(16, usage, "example");
- *   device.queue.writeBuffer(buffer, 0, new Float32Array([1, 2, 3, 4]));
- *   const values = new Float32Array(await readBack(pool, { buffer, byteOffset: 4, bytes: 8 }));
- *   assert(values[0] === 2 && values[1] === 3);
- *   pool.release(buffer);
- * }
- * await releaseGpu();
+ * const buffer = { size: 16, usage: GPUBufferUsage.COPY_SRC, label: "x" } as GPUBuffer;
+ * assert(checkReadRange({ buffer, byteOffset: 4 }).bytes === 12);
+ * assert.throws(() => checkReadRange({ buffer, byteOffset: 2, bytes: 4 }), RangeError);
  * ```
  */
-export async function readBack(pool: BufferPool, range: ReadRange): Promise<ArrayBuffer> {
+export function checkReadRange(range: ReadRange): CheckedRange {
   const { buffer } = range;
   if (buffer === null || typeof buffer !== "object" || typeof buffer.size !== "number") {
     throw new TypeError(`range.buffer must be a GPUBuffer, got ${String(buffer)}`);
@@ -68,20 +62,65 @@ export async function readBack(pool: BufferPool, range: ReadRange): Promise<Arra
         `multiples of 4`,
     );
   }
-  if (bytes === 0) return new ArrayBuffer(0);
+  return { buffer, byteOffset, bytes };
+}
 
-  const device = pool.device;
+/**
+ * Records copies of `ranges` (checked, together at most `maxBufferSize`) into `encoder`, calls
+ * `submit` (which finishes and submits the encoder), maps the staging buffer once and copies each
+ * range out. The staging buffer is unmapped and released whatever happens.
+ *
+ * @param pool The pool to take the staging buffer from (its device owns the buffers).
+ * @param encoder The encoder holding the pending work; the copies are recorded after it.
+ * @param ranges The ranges to read, from {@linkcode checkReadRange}.
+ * @param submit Submits `encoder`.
+ * @returns One new `ArrayBuffer` per range, owned by the caller.
+ * @example
+ * ```ts
+ * import { getGpu, gpuStatus, releaseGpu } from "./device.ts";
+ * import { checkReadRange, readRanges } from "./readback.ts";
+ * import assert from "node:assert";
+ * if ((await gpuStatus()).available) {
+ *   const { device, pool } = await getGpu();
+ *   const buffer = pool.acquire(16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "example");
+ *   device.queue.writeBuffer(buffer, 0, new Float32Array([1, 2, 3, 4]));
+ *   const encoder = device.createCommandEncoder();
+ *   const ranges = [{ buffer, byteOffset: 4, bytes: 4 }, { buffer, byteOffset: 12, bytes: 4 }];
+ *   const [a, b] = await readRanges(pool, encoder, ranges.map(checkReadRange), () => {
+ *     device.queue.submit([encoder.finish()]);
+ *   });
+ *   assert(new Float32Array(a)[0] === 2 && new Float32Array(b)[0] === 4);
+ *   pool.release(buffer);
+ * }
+ * await releaseGpu();
+ * ```
+ */
+export async function readRanges(
+  pool: BufferPool,
+  encoder: GPUCommandEncoder,
+  ranges: readonly CheckedRange[],
+  submit: () => void,
+): Promise<ArrayBuffer[]> {
+  const total = ranges.reduce((sum, r) => sum + r.bytes, 0);
   const staging = pool.acquire(
-    bytes,
+    Math.max(total, 4),
     GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     "prism read-back staging",
   );
   try {
-    const encoder = device.createCommandEncoder({ label: `prism read-back of ${buffer.label}` });
-    encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-    return staging.getMappedRange(0, bytes).slice(0);
+    let at = 0;
+    for (const r of ranges) {
+      if (r.bytes > 0) encoder.copyBufferToBuffer(r.buffer, r.byteOffset, staging, at, r.bytes);
+      at += r.bytes;
+    }
+    submit();
+    await staging.mapAsync(GPUMapMode.READ, 0, Math.max(total, 4));
+    const mapped = staging.getMappedRange(0, Math.max(total, 4));
+    at = 0;
+    return ranges.map((r) => {
+      at += r.bytes;
+      return mapped.slice(at - r.bytes, at);
+    });
   } finally {
     if (staging.mapState !== "unmapped") staging.unmap();
     pool.release(staging);

@@ -9,7 +9,7 @@ import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkMatrix } from "../core/validate.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { columnSums as wasmColumnSums } from "../wasm/column_sums.ts";
-import { gpuColumnSums } from "../gpu/programs/column_sums.ts";
+import { gpuColumnSums } from "../gpu/column_sums.ts";
 import { chooseBackend } from "./route.ts";
 
 /** Per-column results and the backend that computed them. */
@@ -46,7 +46,11 @@ export async function columnSums(
   const m = checkMatrix(matrix);
   const { backend } = await chooseBackend("reduce", options.backend, m.data.length);
   const sums = backend === "webgpu"
-    ? await gpuColumnSums(m, { signal: options.signal, onProgress: options.onProgress })
+    ? await gpuColumnSums(m, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      operation: "columnSums()",
+    })
     : wasmColumnSums(await loadKernels(), m);
   const means = sums.map((s) => s / m.rows);
   return { sums, means, backend };

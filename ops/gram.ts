@@ -9,7 +9,7 @@
 import { AbortedError } from "../core/errors.ts";
 import type { Backend, Matrix, Progress } from "../core/types.ts";
 import { checkMatrix } from "../core/validate.ts";
-import { gpuSyrk } from "../gpu/programs/syrk.ts";
+import { gpuGram } from "../gpu/gram.ts";
 import { chooseBackend } from "./route.ts";
 import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 
@@ -102,11 +102,11 @@ export async function gram(matrix: Matrix, options: GramOptions = {}): Promise<G
   if (side === "columns") {
     const shift = options.shift ?? new Float32Array(m.cols);
     ({ gram: upper, sum } = route.backend === "webgpu"
-      ? await gpuSyrk(m, { ...run, shift })
+      ? await gpuGram(m, { ...run, shift, operation: "gram()" })
       : await wasmSyrk(m, { ...run, shift, operation: "gram()" }));
   } else {
     upper = route.backend === "webgpu"
-      ? (await gpuSyrk(transpose(m), run)).gram
+      ? (await gpuGram(m, { ...run, side, operation: "gram()" })).gram
       : (await wasmGramRows(m, { ...run, operation: "gram()" })).gram;
   }
   mirrorUpper(upper, n);
@@ -118,13 +118,4 @@ function mirrorUpper(g: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j];
   }
-}
-
-/** The transpose of a row-major matrix, as a new row-major matrix. */
-function transpose(m: Matrix): Matrix {
-  const out = new Float32Array(m.rows * m.cols);
-  for (let r = 0; r < m.rows; r++) {
-    for (let c = 0; c < m.cols; c++) out[c * m.rows + r] = m.data[r * m.cols + c];
-  }
-  return { data: out, rows: m.cols, cols: m.rows };
 }

@@ -17,7 +17,7 @@ import { covariance } from "./covariance.ts";
 import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
-import { gpuMahalanobis } from "../gpu/programs/mahalanobis.ts";
+import { gpuRxScore } from "../gpu/rx_score.ts";
 import { readRxFile, writeRxFile } from "./_rx_file.ts";
 
 /** What a fitted {@linkcode RxDetector} knows. */
@@ -260,7 +260,13 @@ export class RxDetector {
     }
     const route = await chooseBackend("rx", options.backend, m.rows * m.cols * white.rank);
     const scores = route.backend === "webgpu"
-      ? await gpuMahalanobis(m, stats.mean, white.w, white.rank, { signal: options.signal })
+      ? await gpuRxScore(m, {
+        mean: stats.mean,
+        w: white.w,
+        k: white.rank,
+        signal: options.signal,
+        operation: "RxDetector.score()",
+      })
       : await wasmRxScores({ matrix: m, mean: stats.mean, w: white.w, rank: white.rank }, {
         operation: "RxDetector.score()",
         signal: options.signal,

@@ -1,11 +1,12 @@
 /**
- * `covariance()`, `gram()` and `gpuSyrk()` on WebGPU (the software adapter in CI), against float64
+ * `covariance()`, `gram()` and `gpuGram()` on WebGPU (the software adapter in CI), against float64
  * references. Skipped, with the reason printed, when there is no adapter.
  */
 
 import { deepStrictEqual, ok } from "node:assert";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
-import { gpuSyrk, SYRK_OVERRIDES, SYRK_PROGRAM } from "../gpu/programs/syrk.ts";
+import { gpuGram } from "../gpu/gram.ts";
+import { SYRK_OVERRIDES, SYRK_PROGRAM } from "../gpu/programs/syrk.ts";
 import { covariance } from "../ops/covariance.ts";
 import { gram } from "../ops/gram.ts";
 import {
@@ -80,13 +81,14 @@ Deno.test("gram() on webgpu: side rows for wide matrices, and row chunks", {
     const shift = new Float32Array(21).fill(0.25);
     const rowsPerGroup = SYRK_OVERRIDES.BLOCK_ROWS * SYRK_OVERRIDES.BLOCKS;
     let chunks = 0;
-    const chunked = await gpuSyrk(m, {
+    const chunked = await gpuGram(m, {
+      operation: "gram()",
       shift,
       chunkRows: rowsPerGroup,
       onProgress: () => chunks++,
     });
     deepStrictEqual(chunks, Math.ceil(10_007 / rowsPerGroup));
-    const whole = await gpuSyrk(m, { shift });
+    const whole = await gpuGram(m, { operation: "gram()", shift });
     const ref = referenceGram(m, shift);
     const upper = (a: Float64Array) => a.map((v, k) => (k % 21 >= Math.floor(k / 21) ? v : 0));
     ok(relError(upper(chunked.gram), upper(ref)) < 1e-6);

@@ -2,11 +2,9 @@ import { deepEqual, ok, rejects } from "node:assert/strict";
 import { AbortedError } from "../core/errors.ts";
 import type { Matrix } from "../core/types.ts";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
-import {
-  COLUMN_SUMS_PROGRAM,
-  columnSumsOverrides,
-  gpuColumnSums,
-} from "../gpu/programs/column_sums.ts";
+import { gpuColumnSums as hostColumnSums, type GpuColumnSumsOptions } from "../gpu/column_sums.ts";
+import type { MatrixInput } from "../gpu/upload.ts";
+import { COLUMN_SUMS_PROGRAM, columnSumsOverrides } from "../gpu/programs/column_sums.ts";
 import { assertColumnSums, uniform } from "./_helpers.ts";
 
 // Checked once: every GPU test below is skipped, with this reason printed, when there is no adapter.
@@ -19,6 +17,14 @@ function matrix(rows: number, cols: number, value: (r: number, c: number) => num
   const data = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = value(r, c);
   return { data, rows, cols };
+}
+
+/** The host with this suite's operation name. */
+function gpuColumnSums(
+  m: MatrixInput,
+  options: Omit<GpuColumnSumsOptions, "operation"> = {},
+): Promise<Float64Array> {
+  return hostColumnSums(m, { operation: "gpuColumnSums test", ...options });
 }
 
 /** |gpu - ref| <= 1e-5 * sum |x| per column: relative error, robust to cancellation. */

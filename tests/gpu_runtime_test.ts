@@ -2,7 +2,7 @@ import { deepEqual, ok, rejects, throws } from "node:assert/strict";
 import { BackendUnavailableError, KernelError } from "../core/errors.ts";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { dispatchSize } from "../gpu/dispatch.ts";
-import type { GpuProgram } from "../gpu/types.ts";
+import type { GpuShader } from "../gpu/types.ts";
 import { detectSoftware } from "../gpu/_software.ts";
 
 // Checked once: every GPU test below is skipped, with this reason printed, when there is no adapter.
@@ -12,7 +12,7 @@ const available = status.available;
 if (!status.available) console.log(`GPU tests skipped: ${status.reason}`);
 
 /** A program that writes `out[i] = i * SCALE`, to prove a cached pipeline really runs. */
-const FILL: GpuProgram = {
+const FILL: GpuShader = {
   name: "test_fill",
   entryPoint: "main",
   overrides: ["WG", "SCALE"],
@@ -238,7 +238,7 @@ Deno.test("PipelineCache compiles once per override set and the pipeline runs", 
         pass.dispatchWorkgroups(Math.ceil(100 / 32));
         pass.end();
         gpu.device.queue.submit([encoder.finish()]);
-        return new Uint32Array(await gpu.readBack(out, 0, 400));
+        return new Uint32Array(await gpu.readBack(out, { byteOffset: 0, bytes: 400 }));
       });
       for (let i = 0; i < 100; i++) deepEqual(values[i], 3 * i);
     } finally {
@@ -263,22 +263,31 @@ Deno.test("readBack() returns exactly the requested range and releases its stagi
     try {
       gpu.device.queue.writeBuffer(buffer, 0, source);
       const inUse = gpu.pool.stats().inUseBytes;
-      deepEqual(new Float32Array(await gpu.readBack(buffer, 0, source.byteLength)), source);
-      deepEqual(new Float32Array(await gpu.readBack(buffer, 40, 12)), source.slice(10, 13));
-      deepEqual((await gpu.readBack(buffer, 8, 0)).byteLength, 0);
+      deepEqual(
+        new Float32Array(await gpu.readBack(buffer, { byteOffset: 0, bytes: source.byteLength })),
+        source,
+      );
+      deepEqual(
+        new Float32Array(await gpu.readBack(buffer, { byteOffset: 40, bytes: 12 })),
+        source.slice(10, 13),
+      );
+      deepEqual((await gpu.readBack(buffer, { byteOffset: 8, bytes: 0 })).byteLength, 0);
       deepEqual(gpu.pool.stats().inUseBytes, inUse);
-      await rejects(() => gpu.readBack(buffer, 2, 4), RangeError);
-      await rejects(() => gpu.readBack(buffer, 0, buffer.size + 4), RangeError);
+      await rejects(() => gpu.readBack(buffer, { byteOffset: 2, bytes: 4 }), RangeError);
+      await rejects(
+        () => gpu.readBack(buffer, { byteOffset: 0, bytes: buffer.size + 4 }),
+        RangeError,
+      );
       // A second read reuses the pooled staging buffer rather than allocating again.
       const allocated = gpu.pool.stats().allocatedBytes;
-      await gpu.readBack(buffer, 0, 16);
+      await gpu.readBack(buffer, { byteOffset: 0, bytes: 16 });
       deepEqual(gpu.pool.stats().allocatedBytes, allocated);
     } finally {
       gpu.pool.release(buffer);
     }
     const noCopy = gpu.pool.acquire(16, GPUBufferUsage.STORAGE, "no COPY_SRC");
     try {
-      await rejects(() => gpu.readBack(noCopy, 0, 16), TypeError);
+      await rejects(() => gpu.readBack(noCopy, { byteOffset: 0, bytes: 16 }), TypeError);
     } finally {
       gpu.pool.release(noCopy);
     }
@@ -301,7 +310,7 @@ Deno.test("getGpu() opens a new working device after the device is lost", {
     const buffer = fresh.pool.acquire(8, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "x");
     try {
       fresh.device.queue.writeBuffer(buffer, 0, new Uint32Array([11, 13]));
-      deepEqual([...new Uint32Array(await fresh.readBack(buffer, 0, 8))], [11, 13]);
+      deepEqual([...new Uint32Array(await fresh.readBack(buffer, { bytes: 8 }))], [11, 13]);
     } finally {
       fresh.pool.release(buffer);
     }

@@ -5,8 +5,8 @@
  * One workgroup computes one `TILE × TILE` tile of the upper triangle (tile pairs `ti <= tj`)
  * over one group of `BLOCK_ROWS · BLOCKS` rows: each thread owns one entry, sums `BLOCK_ROWS`
  * products in f32, adds that block into its f32 total, and writes the total as one partial; the
- * CPU adds the partials in f64. The blocked f32 summation has the error of a recursive sum of
- * `BLOCK_ROWS + BLOCKS` terms (not `BLOCK_ROWS · BLOCKS`), the same bound as the WASM kernel's
+ * host (`gpu/gram.ts`) adds the partials in f64. The blocked f32 summation has the error of a
+ * recursive sum of `BLOCK_ROWS + BLOCKS` terms (not `BLOCK_ROWS · BLOCKS`), the same bound as the WASM kernel's
  * 128-row blocks, so data offset by 1000 stays within 1e-5 after the covariance correction.
  * Workgroups of diagonal tiles also sum their columns. WGSL has neither f64 nor float atomics,
  * hence partials.
@@ -14,17 +14,15 @@
  * @module
  */
 
-import { AbortedError } from "../../core/errors.ts";
-import type { Matrix, RunOptions } from "../../core/types.ts";
-import { checkInteger, checkMatrix } from "../../core/validate.ts";
-import { getGpu } from "../device.ts";
+import { linearDispatch } from "../dispatch.ts";
+import { linearEntry } from "./_entry.ts";
 import type { GpuProgram, OverrideValues } from "../types.ts";
 
 /** The program's name: the label of its shader module and the prefix of its other labels. */
 export const SYRK_NAME = "syrk_shifted";
 
 /** The WGSL; see the module docs for the decomposition. */
-export const SYRK_WGSL = /* wgsl */ `
+export const SYRK_WGSL: string = /* wgsl */ `
 // Edge of an output tile; a workgroup has TILE x TILE threads, one per entry.
 override TILE: u32;
 // Rows summed in f32 before they are added into the running total (a multiple of TILE).
@@ -50,17 +48,7 @@ struct Params {
 var<workgroup> a_tile: array<f32, TILE * TILE>;
 var<workgroup> b_tile: array<f32, TILE * TILE>;
 
-@compute @workgroup_size(TILE, TILE)
-fn main(
-  @builtin(workgroup_id) group_id: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_id) local: vec3u,
-) {
-  // Everything up to the loop depends on the workgroup only, so the barriers stay uniform.
-  let group = group_id.y * groups.x + group_id.x;
-  if (group >= params.workgroups) {
-    return;
-  }
+${linearEntry("TILE, TILE")}
   let row_group = group / params.pairs;
   let pair = group % params.pairs;
   // Pairs are numbered row by row over the upper triangle of tiles.
@@ -137,14 +125,6 @@ fn main(
 }
 `;
 
-/** The program, as the pipeline cache takes it. */
-export const SYRK_PROGRAM: GpuProgram = {
-  name: SYRK_NAME,
-  wgsl: SYRK_WGSL,
-  entryPoint: "main",
-  overrides: ["TILE", "BLOCK_ROWS", "BLOCKS"],
-};
-
 /**
  * The override values: 16 × 16 tiles (256 threads, the WebGPU minimum per workgroup), 128-row
  * f32 blocks as in the WASM kernel, 32 blocks (4096 rows) per workgroup so the partials read
@@ -152,177 +132,58 @@ export const SYRK_PROGRAM: GpuProgram = {
  */
 export const SYRK_OVERRIDES: Readonly<OverrideValues> = { TILE: 16, BLOCK_ROWS: 128, BLOCKS: 32 };
 
-/** Options of {@linkcode gpuSyrk}. */
-export interface GpuSyrkOptions extends Pick<RunOptions, "signal" | "onProgress"> {
-  /** `cols` values subtracted from every row; default zeros. */
-  shift?: Float32Array;
-  /** The most rows uploaded at once; default what one storage binding holds. */
-  chunkRows?: number;
+/** Rows one workgroup covers: its partials are one row group's. */
+export const SYRK_GROUP_ROWS: number = SYRK_OVERRIDES.BLOCK_ROWS * SYRK_OVERRIDES.BLOCKS;
+
+/** The sizes of one run: the rows of this chunk and the matrix's columns (at least 1 each). */
+export interface SyrkShapes {
+  /** Rows bound in this run. */
+  readonly rows: number;
+  /** Columns of the matrix. */
+  readonly cols: number;
 }
 
 /**
- * `Σ(x - shift)` and the upper triangle of `Σ(x - shift)ᵀ(x - shift)` on the GPU, f32 within
- * blocks of rows and f64 across them. Inputs larger than one storage binding are uploaded in row
- * chunks. NaN and infinity propagate (validating data is the operation's job).
+ * The tiles along one side and the tile pairs `ti <= tj` of the upper triangle, for `cols`.
  *
- * @param matrix `{ data: Float32Array, rows, cols }`, row-major.
- * @param options `shift`, `chunkRows`, `signal` (checked between chunks), `onProgress`.
- * @returns `sum` (`cols` values) and `gram` (`cols × cols` row-major, only `j >= i` set).
- * @throws {TypeError} When `matrix` or `shift` is malformed, or `chunkRows` is not whole.
- * @throws {RangeError} When `chunkRows` is below 1, or one row group's partials or one row do
- *   not fit a storage binding (use the wasm backend).
- * @throws {BackendUnavailableError} When WebGPU is unavailable or the device is lost.
- * @throws {OutOfMemoryError} When the device cannot hold a chunk.
- * @throws {KernelError} When WebGPU reports a validation or internal error.
- * @throws {AbortedError} When `signal` aborts.
+ * @param cols Columns of the matrix.
+ * @returns `{ tiles, pairs }`.
  * @example
  * ```ts
- * import { gpuStatus, releaseGpu } from "../device.ts";
- * import { gpuSyrk } from "./syrk.ts";
+ * import { syrkTiles } from "./syrk.ts";
  * import assert from "node:assert";
- * if ((await gpuStatus()).available) {
- *   const m = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
- *   const { sum, gram } = await gpuSyrk(m);
- *   assert(sum[0] === 4 && gram[0] === 10 && gram[1] === 14 && gram[3] === 20);
- * }
- * await releaseGpu();
+ * assert(syrkTiles(17).tiles === 2 && syrkTiles(17).pairs === 3);
  * ```
  */
-export async function gpuSyrk(
-  matrix: Matrix,
-  options: GpuSyrkOptions = {},
-): Promise<{ sum: Float64Array; gram: Float64Array }> {
-  const { data, rows, cols } = checkMatrix(matrix);
-  const shift = options.shift ?? new Float32Array(cols);
-  if (!(shift instanceof Float32Array) || shift.length !== cols) {
-    throw new TypeError(`options.shift must be a Float32Array of ${cols} values`);
-  }
-  if (options.chunkRows !== undefined) checkInteger("options.chunkRows", options.chunkRows, 1);
-  const gpu = await getGpu();
-  const sum = new Float64Array(cols);
-  const gram = new Float64Array(cols * cols);
-  if (rows === 0 || cols === 0) return { sum, gram };
-
-  const { TILE, BLOCK_ROWS, BLOCKS } = SYRK_OVERRIDES;
-  const groupRows = BLOCK_ROWS * BLOCKS;
-  const tiles = Math.ceil(cols / TILE);
-  const pairs = tiles * (tiles + 1) / 2;
-  const tileOf = pairTiles(tiles);
-  const chunkRows = planChunkRows(gpu.limits, rows, cols, groupRows, pairs, options.chunkRows);
-  const maxGroups = Math.ceil(chunkRows / groupRows);
-  const { device, pool } = gpu;
-  const label = `prism ${SYRK_NAME}`;
-
-  return await gpu.scoped(SYRK_NAME, async () => {
-    const pipeline = await gpu.pipelines.get(SYRK_PROGRAM, SYRK_OVERRIDES);
-    const storage = GPUBufferUsage.STORAGE;
-    const input = pool.acquire(chunkRows * cols * 4, storage | GPUBufferUsage.COPY_DST, label);
-    const shiftBuf = pool.acquire(cols * 4, storage | GPUBufferUsage.COPY_DST, `${label} shift`);
-    const partials = pool.acquire(
-      maxGroups * pairs * TILE * TILE * 4,
-      storage | GPUBufferUsage.COPY_SRC,
-      `${label} partials`,
-    );
-    const sums = pool.acquire(maxGroups * cols * 4, storage | GPUBufferUsage.COPY_SRC, label);
-    const params = pool.acquire(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
-    try {
-      device.queue.writeBuffer(shiftBuf, 0, shift as Float32Array<ArrayBuffer>);
-      for (let start = 0; start < rows; start += chunkRows) {
-        if (options.signal?.aborted) {
-          throw new AbortedError("gpuSyrk", { cause: options.signal.reason });
-        }
-        const n = Math.min(chunkRows, rows - start);
-        const nGroups = Math.ceil(n / groupRows);
-        const workgroups = nGroups * pairs;
-        device.queue.writeBuffer(
-          params,
-          0,
-          new Uint32Array([n, cols, tiles, pairs, workgroups, 0, 0, 0]),
-        );
-        gpu.writeRows(input, data, cols, start, n);
-        gpu.dispatch(pipeline, label, [
-          { buffer: input, size: n * cols * 4 },
-          { buffer: shiftBuf, size: cols * 4 },
-          { buffer: partials, size: workgroups * TILE * TILE * 4 },
-          { buffer: sums, size: nGroups * cols * 4 },
-          { buffer: params, size: 32 },
-        ], workgroups);
-
-        const part = new Float32Array(
-          await gpu.readBack(partials, 0, workgroups * TILE * TILE * 4),
-        );
-        const partSums = new Float32Array(await gpu.readBack(sums, 0, nGroups * cols * 4));
-        addPartials(part, nGroups, pairs, tileOf, cols, TILE, gram);
-        for (let g = 0; g < nGroups; g++) {
-          for (let c = 0; c < cols; c++) sum[c] += partSums[g * cols + c];
-        }
-        options.onProgress?.({ done: start + n, total: rows, unit: "rows" });
-      }
-      return { sum, gram };
-    } finally {
-      for (const b of [input, shiftBuf, partials, sums, params]) pool.release(b);
-    }
-  });
+export function syrkTiles(cols: number): { tiles: number; pairs: number } {
+  const tiles = Math.ceil(cols / SYRK_OVERRIDES.TILE);
+  return { tiles, pairs: tiles * (tiles + 1) / 2 };
 }
 
-/** `[ti, tj]` of each tile pair, numbered row by row over the upper triangle as the WGSL does. */
-function pairTiles(tiles: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let ti = 0; ti < tiles; ti++) for (let tj = ti; tj < tiles; tj++) out.push([ti, tj]);
-  return out;
+function workgroups({ rows, cols }: SyrkShapes): number {
+  return Math.ceil(rows / SYRK_GROUP_ROWS) * syrkTiles(cols).pairs;
 }
 
-/** Adds the f32 partial tiles into the f64 upper triangle, skipping padding and `j < i`. */
-function addPartials(
-  part: Float32Array,
-  groups: number,
-  pairs: number,
-  tileOf: [number, number][],
-  cols: number,
-  tile: number,
-  gram: Float64Array,
-): void {
-  for (let g = 0; g < groups; g++) {
-    for (let p = 0; p < pairs; p++) {
-      const [ti, tj] = tileOf[p];
-      const base = (g * pairs + p) * tile * tile;
-      for (let ly = 0; ly < tile; ly++) {
-        const i = ti * tile + ly;
-        if (i >= cols) break;
-        for (let lx = 0; lx < tile; lx++) {
-          const j = tj * tile + lx;
-          if (j >= cols) break;
-          if (j >= i) gram[i * cols + j] += part[base + ly * tile + lx];
-        }
-      }
-    }
-  }
-}
-
-/** The rows per chunk: what one binding, one buffer and one 2-D dispatch hold, or less. */
-function planChunkRows(
-  limits: GPUSupportedLimits,
-  rows: number,
-  cols: number,
-  groupRows: number,
-  pairs: number,
-  requested: number | undefined,
-): number {
-  const maxBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const groupPartialBytes = pairs * SYRK_OVERRIDES.TILE ** 2 * 4;
-  if (cols * 4 > maxBytes || groupPartialBytes > maxBytes) {
-    throw new RangeError(
-      `Cannot run the Gram of ${cols} columns on this GPU: its partials need ` +
-        `${groupPartialBytes} bytes per row group, more than its storage binding of ${maxBytes} ` +
-        `bytes; use the wasm backend`,
-    );
-  }
-  const fitInput = Math.floor(maxBytes / (cols * 4));
-  const fitPartials = Math.floor(maxBytes / groupPartialBytes) * groupRows;
-  const maxPerDim = limits.maxComputeWorkgroupsPerDimension;
-  const fitDispatch = Math.floor((maxPerDim * maxPerDim) / pairs) * groupRows;
-  // Whole row groups per chunk (when more than one), so chunking leaves the f32 blocks as they are.
-  let chunk = Math.min(rows, fitInput, fitPartials, fitDispatch, requested ?? Infinity);
-  if (chunk < rows && chunk >= groupRows) chunk = Math.floor(chunk / groupRows) * groupRows;
-  return Math.max(1, chunk);
-}
+/**
+ * The program, specialised with {@linkcode SYRK_OVERRIDES}. Bindings: `x` (rows × cols, read),
+ * `shift` (cols, read), `partials` (`TILE²` f32 per row group and tile pair), `sums` (`cols` f32
+ * per row group), `params`.
+ */
+export const SYRK_PROGRAM: GpuProgram<SyrkShapes> = {
+  name: SYRK_NAME,
+  wgsl: SYRK_WGSL,
+  entryPoint: "main",
+  overrides: ["TILE", "BLOCK_ROWS", "BLOCKS"],
+  bindings: [
+    { name: "x", type: "storage", access: "read" },
+    { name: "shift", type: "storage", access: "read" },
+    { name: "partials", type: "storage", access: "read_write" },
+    { name: "sums", type: "storage", access: "read_write" },
+    { name: "params", type: "uniform" },
+  ],
+  params: (shapes) => {
+    const { tiles, pairs } = syrkTiles(shapes.cols);
+    return new Uint32Array([shapes.rows, shapes.cols, tiles, pairs, workgroups(shapes), 0, 0, 0]);
+  },
+  dispatch: (shapes, limits) => linearDispatch(workgroups(shapes), limits),
+};
