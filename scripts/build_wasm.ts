@@ -1,21 +1,27 @@
 /**
- * Builds `wasm/prism.wasm` from `kernels/src` with Debian's rustc and wasm-ld; installs nothing.
+ * Builds `wasm/prism.wasm` from `kernels/src` with Debian's rustc and wasm-ld, and generates
+ * `wasm/kernel_exports.generated.ts` (the typed export table and the block sizes of
+ * `kernels/src/params.rs`) from the same sources; installs nothing.
  *
  * ```sh
- * deno task build:wasm            # rebuild and write wasm/prism.wasm atomically
+ * deno task build:wasm            # rebuild; write both files atomically
  * deno run --allow-read --allow-write --allow-run scripts/build_wasm.ts --check
- *                                 # rebuild into a temp file; exit 1 if the committed one differs
+ *                                 # rebuild into memory; exit 1 if either committed file differs
  * ```
  *
- * The output is byte-identical from any checkout folder (`--remap-path-prefix`), and carries a
+ * The binary is byte-identical from any checkout folder (`--remap-path-prefix`), and carries a
  * `prism.source_hash` custom section (see `scripts/_source_hash.ts`) that tests compare with the
- * sources.
+ * sources. The generated TypeScript depends on the sources alone, and the build fails when the
+ * compiled module's exported functions and their WebAssembly types differ from the table.
  *
  * @module
  */
 
 import { appendCustomSection, readCustomSection } from "./_custom_section.ts";
+import { readKernelTable, tableMismatches } from "./_kernel_exports.ts";
+import { GENERATED_FILE, renderKernelExports } from "./_render_exports.ts";
 import { BUILD_FLAGS, SOURCE_SECTION, sourceHash, type SourceRecord } from "./_source_hash.ts";
+import { exportedFunctions } from "./_wasm_signatures.ts";
 
 const RUSTC = "/usr/bin/rustc";
 const LINKER = "wasm-ld-14";
@@ -23,6 +29,7 @@ const INSTALL = "apt-get install -y rustc libstd-rust-dev-wasm32 lld-14";
 const ROOT = new URL("../", import.meta.url);
 const SOURCES = new URL("kernels/src/", ROOT);
 const TARGET = new URL("wasm/prism.wasm", ROOT);
+const GENERATED = new URL(GENERATED_FILE, ROOT);
 
 async function run(cmd: string, args: string[], cwd?: URL): Promise<Deno.CommandOutput> {
   return await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
@@ -63,8 +70,31 @@ async function missingTools(): Promise<string[]> {
   return missing;
 }
 
+/** The two build outputs. */
+interface Outputs {
+  /** `wasm/prism.wasm`, with the source record appended. */
+  wasm: Uint8Array;
+  /** `wasm/kernel_exports.generated.ts`. */
+  exports: Uint8Array;
+}
+
+/** Compiles the kernels, generates the export table and checks that the two agree. */
+async function build(): Promise<Outputs> {
+  const table = await readKernelTable(SOURCES);
+  const wasm = await compile();
+  const problems = tableMismatches(table, exportedFunctions(wasm));
+  if (problems.length > 0) {
+    throw new Error(
+      `The built module and the export table read from kernels/src disagree:\n  - ` +
+        `${problems.join("\n  - ")}\nWrite every export as \`#[no_mangle]\` above ` +
+        `\`pub extern "C" fn prism_...(...)\` (see kernels/src/lib.rs).`,
+    );
+  }
+  return { wasm, exports: new TextEncoder().encode(renderKernelExports(table)) };
+}
+
 /** Compiles the kernels and returns the module bytes with the source record appended. */
-async function build(): Promise<Uint8Array> {
+async function compile(): Promise<Uint8Array> {
   const version = await run(RUSTC, ["--version"]);
   const rustc = new TextDecoder().decode(version.stdout).trim();
   const tmp = await Deno.makeTempDir({ prefix: "prism-wasm-" });
@@ -124,25 +154,39 @@ async function main(args: string[]): Promise<number> {
     console.error(`Install them with:\n${INSTALL}`);
     return 1;
   }
-  const bytes = await build();
+  const built = await build();
+  const outputs: [URL, Uint8Array, (b: Uint8Array | undefined) => string][] = [
+    [TARGET, built.wasm, describe],
+    [GENERATED, built.exports, (b) => (b === undefined ? "missing" : `${b.length} bytes`)],
+  ];
   if (args.includes("--check")) {
-    const committed = await Deno.readFile(TARGET).catch(() => undefined);
-    const same = committed !== undefined && committed.length === bytes.length &&
-      committed.every((b, i) => b === bytes[i]);
-    if (!same) {
+    let stale = 0;
+    for (const [target, bytes, about] of outputs) {
+      const committed = await Deno.readFile(target).catch(() => undefined);
+      const name = target.pathname.slice(ROOT.pathname.length);
+      if (committed !== undefined && equal(committed, bytes)) {
+        console.log(`${name} is up to date (${about(bytes)}).`);
+        continue;
+      }
+      stale++;
       console.error(
-        `wasm/prism.wasm is stale: it does not match a fresh build of kernels/src.\n` +
-          `  committed: ${describe(committed)}\n  fresh:     ${describe(bytes)}\n` +
-          `Run \`deno task build:wasm\` and commit wasm/prism.wasm with its sources.`,
+        `${name} is stale: it does not match a fresh build of kernels/src.\n` +
+          `  committed: ${about(committed)}\n  fresh:     ${about(bytes)}`,
       );
+    }
+    if (stale > 0) {
+      console.error("Run `deno task build:wasm` and commit its outputs with kernels/src.");
       return 1;
     }
-    console.log(`wasm/prism.wasm is up to date (${describe(bytes)}).`);
     return 0;
   }
-  await writeAtomic(TARGET, bytes);
-  console.log(`Wrote wasm/prism.wasm (${describe(bytes)}).`);
+  for (const [target, bytes] of outputs) await writeAtomic(target, bytes);
+  console.log(`Wrote wasm/prism.wasm (${describe(built.wasm)}) and ${GENERATED_FILE}.`);
   return 0;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -71,7 +71,8 @@ function readImports(reader: Reader): MemoryImport | undefined {
   return undefined;
 }
 
-class Reader {
+/** A cursor over a module's bytes (also used by `scripts/_wasm_signatures.ts`). */
+export class Reader {
   at = 0;
   constructor(private readonly bytes: Uint8Array) {}
   done(): boolean {

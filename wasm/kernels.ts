@@ -11,102 +11,14 @@ import { OutOfMemoryError, WasmLoadError } from "../core/errors.ts";
 import { checkInteger } from "../core/validate.ts";
 import { statusError } from "./_status.ts";
 import { type MemoryImport, memoryImport } from "./_memory_import.ts";
+import type { KernelExports } from "./kernel_exports.generated.ts";
+
+// The export table is generated from kernels/src by `deno task build:wasm`, so it cannot drift
+// from the Rust signatures; the memory the module runs on is its first member.
+export type { KernelExports };
 
 /** The ABI version this loader speaks; `prism_abi_version()` must return it. */
 export const ABI_VERSION = 1;
-
-/**
- * The exports of `wasm/prism.wasm`. Pointers and sizes are wasm32 addresses, passed as numbers;
- * a kernel family adds its exports here when it adds them to `kernels/src`.
- */
-export interface KernelExports {
-  /** The linear memory, shared by every instance of one runtime; its buffer is replaced when it grows. */
-  readonly memory: WebAssembly.Memory;
-  /** The ABI version the module was built with. */
-  prism_abi_version(): number;
-  /** Allocates `bytes` 16-byte-aligned bytes; 0 when memory cannot grow. */
-  prism_alloc(bytes: number): number;
-  /** Frees a pointer from `prism_alloc` (0 is ignored; a double free traps). */
-  prism_free(ptr: number): void;
-  /** Bytes allocated now, as requested. */
-  prism_heap_in_use(): number;
-  /** Most bytes allocated at once since the start or the last reset. */
-  prism_heap_peak(): number;
-  /** Starts a new peak measurement from the bytes in use now. */
-  prism_heap_reset_peak(): void;
-  /** Adds the column sums of a row-major `rows × cols` f32 block at `x` to `cols` f64 at `out`. */
-  prism_column_sums_f32(x: number, rows: number, cols: number, out: number): number;
-  /** f32 scratch elements `prism_syrk_shifted_f32` needs for `cols` columns. */
-  prism_syrk_scratch_len(cols: number): number;
-  /**
-   * Adds Σ(x - shift) into `sum` (f64) and the upper triangle of Σ(x - shift)ᵀ(x - shift) into
-   * `gram` (f64, `cols × cols` row-major) for a row-major f32 block (kernels/src/syrk.rs).
-   */
-  prism_syrk_shifted_f32(
-    x: number,
-    rows: number,
-    cols: number,
-    shift: number,
-    sum: number,
-    gram: number,
-    scratch: number,
-  ): number;
-  /** f32 scratch elements `prism_gram_rows_f32` needs for `rows` rows. */
-  prism_gram_rows_scratch_len(rows: number): number;
-  /** Adds the upper triangle of A·Aᵀ (f64, `rows × rows`) for a wide row-major f32 block. */
-  prism_gram_rows_f32(a: number, rows: number, cols: number, gram: number, scratch: number): number;
-  /** f64 scratch elements `prism_eigh_f64` needs for an `n × n` matrix. */
-  prism_eigh_f64_scratch_len(n: number): number;
-  /**
-   * Eigenvalues (descending) and optionally eigenvectors (column k of the row-major `vectors`,
-   * or 0 for none) of a symmetric f64 matrix whose upper triangle is read; `a` is destroyed.
-   */
-  prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
-  /** f64 scratch elements `prism_svd_jacobi_f64` needs. */
-  prism_svd_jacobi_f64_scratch_len(rows: number, cols: number): number;
-  /** Singular values (descending) of a row-major f64 matrix by one-sided Jacobi; `a` destroyed. */
-  prism_svd_jacobi_f64(
-    a: number,
-    rows: number,
-    cols: number,
-    values: number,
-    scratch: number,
-  ): number;
-  /** f32 scratch elements `prism_mahalanobis_f32` needs for `cols` columns. */
-  prism_mahalanobis_scratch_len(cols: number): number;
-  /** f32 elements of the packed `cols × k` whitening matrix (kernels/src/mahalanobis.rs). */
-  prism_mahalanobis_packed_len(cols: number, k: number): number;
-  /** Writes ‖(x_r − mu)·W‖² per row of a row-major f32 block (W packed, `k` columns). */
-  prism_mahalanobis_f32(
-    x: number,
-    rows: number,
-    cols: number,
-    mu: number,
-    wp: number,
-    k: number,
-    out: number,
-    scratch: number,
-  ): number;
-  /** f32 scratch elements `prism_sgemm` needs. */
-  prism_sgemm_scratch_len(m: number, n: number, k: number): number;
-  /** Row-major C = alpha·op(A)·op(B) + beta·C (kernels/src/gemm.rs); flags 0 or 1 transpose. */
-  prism_sgemm(
-    transA: number,
-    transB: number,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: number,
-    lda: number,
-    b: number,
-    ldb: number,
-    beta: number,
-    c: number,
-    ldc: number,
-    scratch: number,
-  ): number;
-}
 
 /** Memory figures of one module instance, in bytes. */
 export interface KernelMemory {

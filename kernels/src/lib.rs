@@ -5,7 +5,14 @@
 //!   pointers into this module's memory (buffers come from `prism_alloc`);
 //! - a kernel that can fail returns an `i32` status from [`status`]; 0 is success;
 //! - no allocation inside kernels: callers pass every buffer, scratch included;
-//! - float32 storage, float64 accumulation wherever a sum runs long.
+//! - float32 storage, float64 accumulation wherever a sum runs long;
+//! - block sizes are set once, in [`params`]; kernels that multiply packed panels share the
+//!   packing and the micro-kernel of `gemm/`.
+//!
+//! The build generates `wasm/kernel_exports.generated.ts` from these sources: every
+//! `#[no_mangle] pub extern "C" fn` (on a line of its own above the function, parameters of
+//! integer, float or raw-pointer types) becomes a typed, documented entry of the TypeScript
+//! export table, and every `pub const` of [`params`] a TypeScript constant.
 //!
 //! Bump [`ABI_VERSION`] whenever an export's name, arguments or meaning changes.
 #![cfg_attr(not(test), no_std)]
@@ -15,8 +22,8 @@ mod alloc;
 mod eigen;
 mod gemm;
 mod mahalanobis;
+pub mod params;
 mod reduce;
-mod syrk;
 
 /// The ABI version the TypeScript loader checks at load time (`wasm/loader.ts`).
 pub const ABI_VERSION: u32 = 1;

@@ -19,15 +19,16 @@
 //! `cols` terms (error `≈ cols · 2⁻²⁴` relative to `Σ|d_c w_c|`), the final sum of at most
 //! `k` squares likewise. Scores are float32 throughout, which the RX tolerance (1e-3) allows.
 
+use crate::params::{MR, NR};
 use crate::status;
 use core::arch::wasm32::{
     f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store,
 };
 
-/// Panel width: projection columns per packed panel (two `f32x4`).
-const PW: usize = 8;
-/// Rows scored together; their centred values share each load of a `W` panel row.
-const MI: usize = 4;
+// The register tile of `params`: [`NR`] projection columns per packed panel (two `f32x4`),
+// [`MR`] rows scored together so their centred values share each load of a `W` panel row.
+const PW: usize = NR;
+const MI: usize = MR;
 
 /// f32 scratch elements [`prism_mahalanobis_f32`] needs for `cols` bands.
 #[no_mangle]

@@ -9,11 +9,12 @@
 //!
 //! Columns past the last multiple of 4 are summed the same way in scalar float32.
 
+use crate::params::COLUMN_SUMS_BLOCK;
 use crate::status;
 use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_splat, v128, v128_load};
 
-/// Rows summed in float32 before the partial sums are merged into float64.
-const ROW_BLOCK: usize = 256;
+/// Rows summed in float32 before the partial sums are merged into float64 (set in `params`).
+const ROW_BLOCK: usize = COLUMN_SUMS_BLOCK;
 /// `f32x4` accumulators per column panel.
 const LANES: usize = 8;
 /// Columns per panel: 8 vectors of 4.

@@ -1,21 +1,22 @@
 //! Gram and covariance kernels: the upper triangle of `DᵀD` for a tall row-major block
 //! (`prism_syrk_shifted_f32`, with `D = X - shift`) and of `AAᵀ` for a wide one
 //! (`prism_gram_rows_f32`). Both are the same computation on a packed operand — the symmetric
-//! rank-k update `G += PᵀP` of a `k x n` panel set `P` — so they share one micro-kernel and
-//! differ only in how they pack:
+//! rank-k update `G += PᵀP` of a `k x n` panel set `P` — so they share the micro-kernel
+//! ([`super::micro`]) and the packing ([`super::pack`]) with GEMM, and differ only in what they
+//! pack:
 //!
 //! - SYRK packs `k` rows of `X`, shifted, as they lie (a row of `X` is a row of `P`);
 //! - gram_rows packs `k` columns of `A` transposed (a column of `A` is a row of `P`).
 //!
-//! Loop nest of one block of `k <= BLOCK` rows of `P`, outermost first:
-//! 1. pack: `P` is stored as column panels of [`PW`] = 8 columns, each panel `k x 8` floats,
+//! Loop nest of one block of `k <= GRAM_BLOCK` rows of `P`, outermost first:
+//! 1. pack: `P` is stored as column panels of [`NR`] = 8 columns, each panel `k x 8` floats,
 //!    contiguous (`panel p, row r, lane q` at `p*8k + 8r + q`); columns past `n` are zero;
-//! 2. micro-tile rows: `MI` = 4 columns `i0..i0+4` of `P` (4 rows of G);
+//! 2. micro-tile rows: [`MR`] = 4 columns `i0..i0+4` of `P` (4 rows of G), read in place
+//!    inside their panel (the micro-kernel's `A_STEP` is `NR`);
 //! 3. micro-tile columns: one panel (8 columns of G, two `f32x4`), only from the diagonal on,
 //!    so tiles below the diagonal are never computed;
-//! 4. rows of `P`: four broadcasts `P[r][i]` times the two vectors `P[r][j..j+8]`, added into
-//!    4 x 2 = 8 `f32x4` accumulators. 8 accumulators + 2 operands + 1 broadcast + 1 product
-//!    fit the 16 SIMD registers V8 has on x86-64 (one of them its scratch) without spilling.
+//! 4. rows of `P`: the micro-kernel, four broadcasts `P[r][i]` times the two vectors
+//!    `P[r][j..j+8]`, added into 4 x 2 = 8 `f32x4` accumulators.
 //!
 //! Why broadcast-times-row rather than dot products along packed columns: with row-major `X`
 //! the broadcast form needs no transpose (packing is a plain shifted copy), and SYRK on tall
@@ -23,8 +24,8 @@
 //! `O(n·k)` against `O(n²·k)` of arithmetic.
 //!
 //! Numerics (error analysis). Each entry of G is summed in one float32 lane over at most
-//! [`BLOCK`] = 128 consecutive products, then merged into the float64 output. Recursive float32
-//! summation of `m` terms has error at most `γ_m · Σ|d_i d_j|` with `γ_m ≈ m · 2⁻²⁴`
+//! [`GRAM_BLOCK`] = 128 consecutive products, then merged into the float64 output. Recursive
+//! float32 summation of `m` terms has error at most `γ_m · Σ|d_i d_j|` with `γ_m ≈ m · 2⁻²⁴`
 //! (`≈ 7.6e-6` for m = 128). When `d` has a non-zero mean `c` (the shift is a first row, not the
 //! mean), partial sums grow linearly and the error is near `m · 2⁻²⁴ · |c_i c_j|` per block,
 //! which the mean correction does not remove: hence a short block. Blocks are merged in float64,
@@ -37,37 +38,21 @@
 //! (Sterbenz), so the only rounding is in the products and the sums. Column sums of `D` get the
 //! same treatment (float32 over one block, then float64).
 
+use super::micro::{accumulate, Tile};
+use super::pack::{pack, round_up, Shift, View};
+use crate::params::{GRAM_BLOCK, MR, NR};
 use crate::status;
 use core::arch::wasm32::{
-    f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, f64x2_add,
-    f64x2_promote_low_f32x4, i64x2_shuffle, v128, v128_load, v128_load32_splat, v128_store,
+    f32x4_extract_lane, f64x2_add, f64x2_promote_low_f32x4, i64x2_shuffle, v128, v128_load,
+    v128_store,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Block sizes: the one place they are set.
-// ---------------------------------------------------------------------------------------------
-
-/// Rows of `P` (rows of `X`, or columns of `A`) summed in float32 before merging into float64.
-/// Bounds the float32 error (see the module docs) and sizes the scratch: `round_up(n, 8) *
-/// BLOCK` floats. At n = 50 one packed block is 28 KiB and sits in L1. Measured at 1,638,400 x
-/// 50: 256 is about 5% faster but doubles the error (it grows linearly with the block when the
-/// shift is off the mean); 64 halves it again at a further cost.
-const BLOCK: usize = 128;
-/// Panel width: columns of `P` per packed panel, and the micro-tile's width (two `f32x4`).
-const PW: usize = 8;
-/// Micro-tile height: columns of `P` broadcast per row (rows of G per tile).
-const MI: usize = 4;
-
-const _: () = assert!(PW == 2 * 4 && MI == 4 && BLOCK % 4 == 0);
-
-fn round_up(x: usize, to: usize) -> usize {
-    (x + to - 1) / to * to
-}
 
 /// Scratch floats for a packed block of `n` columns, or `usize::MAX` when that overflows (so an
 /// allocation of it fails rather than a kernel writing past a short buffer).
 fn scratch_len(n: usize) -> usize {
-    round_up(n, PW).checked_mul(BLOCK).unwrap_or(usize::MAX)
+    round_up(n, NR)
+        .checked_mul(GRAM_BLOCK)
+        .unwrap_or(usize::MAX)
 }
 
 /// The number of f32 values of scratch [`prism_syrk_shifted_f32`] needs for `cols` columns:
@@ -85,7 +70,6 @@ pub extern "C" fn prism_syrk_scratch_len(cols: usize) -> usize {
 pub extern "C" fn prism_gram_rows_scratch_len(rows: usize) -> usize {
     scratch_len(rows)
 }
-
 /// True when an `a x b` float32 buffer and an `n x n` float64 one fit the address space.
 fn sizes_ok(a: usize, b: usize, n: usize) -> bool {
     let x = a.checked_mul(b).and_then(|v| v.checked_mul(4));
@@ -123,9 +107,19 @@ pub extern "C" fn prism_syrk_shifted_f32(
     }
     let mut r0 = 0;
     while r0 < rows {
-        let k = BLOCK.min(rows - r0);
+        let k = GRAM_BLOCK.min(rows - r0);
         unsafe {
-            pack_shifted(x.add(r0 * cols), k, cols, shift, sum, scratch);
+            let block = View::new(x.add(r0 * cols), cols, false);
+            pack::<NR>(
+                block,
+                k,
+                cols,
+                Some(&Shift {
+                    by: shift,
+                    sums: sum,
+                }),
+                scratch,
+            );
             syrk_packed(scratch, k, cols, gram);
         }
         r0 += k;
@@ -160,9 +154,10 @@ pub extern "C" fn prism_gram_rows_f32(
     }
     let mut c0 = 0;
     while c0 < cols {
-        let k = BLOCK.min(cols - c0);
+        let k = GRAM_BLOCK.min(cols - c0);
         unsafe {
-            pack_transposed(a.add(c0), rows, cols, k, scratch);
+            // Row r of the packed operand is column c0 + r of `a`: the transposed view.
+            pack::<NR>(View::new(a.add(c0), cols, true), k, rows, None, scratch);
             syrk_packed(scratch, k, rows, gram);
         }
         c0 += k;
@@ -171,158 +166,50 @@ pub extern "C" fn prism_gram_rows_f32(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Packing
-// ---------------------------------------------------------------------------------------------
-
-/// Packs `k` rows of the row-major `x` (`n` columns), minus `shift`, into panels at `out`, and
-/// adds the float32 column sums of the shifted block into `sum` in float64.
-unsafe fn pack_shifted(
-    x: *const f32,
-    k: usize,
-    n: usize,
-    shift: *const f32,
-    sum: *mut f64,
-    out: *mut f32,
-) {
-    let full = n / PW;
-    for p in 0..full {
-        let c0 = p * PW;
-        let s0 = v128_load(shift.add(c0) as *const v128);
-        let s1 = v128_load(shift.add(c0 + 4) as *const v128);
-        let mut acc0 = f32x4_splat(0.0);
-        let mut acc1 = f32x4_splat(0.0);
-        let panel = out.add(p * PW * k);
-        for r in 0..k {
-            let src = x.add(r * n + c0);
-            let d0 = f32x4_sub(v128_load(src as *const v128), s0);
-            let d1 = f32x4_sub(v128_load(src.add(4) as *const v128), s1);
-            v128_store(panel.add(r * PW) as *mut v128, d0);
-            v128_store(panel.add(r * PW + 4) as *mut v128, d1);
-            acc0 = f32x4_add(acc0, d0);
-            acc1 = f32x4_add(acc1, d1);
-        }
-        add_lanes(acc0, sum.add(c0), 4);
-        add_lanes(acc1, sum.add(c0 + 4), 4);
-    }
-    // The last, partial panel: scalar, zero-padded so the micro-kernel needs no edge cases.
-    let c0 = full * PW;
-    let w = n - c0;
-    if w == 0 {
-        return;
-    }
-    let panel = out.add(full * PW * k);
-    let mut acc = [0.0f32; PW];
-    for r in 0..k {
-        for q in 0..PW {
-            let d = if q < w {
-                *x.add(r * n + c0 + q) - *shift.add(c0 + q)
-            } else {
-                0.0
-            };
-            *panel.add(r * PW + q) = d;
-            acc[q] += d;
-        }
-    }
-    for q in 0..w {
-        *sum.add(c0 + q) += acc[q] as f64;
-    }
-}
-
-/// Packs columns `0..k` of the `n x ld` row-major block at `a` transposed: row `r` of the packed
-/// operand is column `r` of `a`, so its column `i` is row `i` of `a`.
-unsafe fn pack_transposed(a: *const f32, n: usize, ld: usize, k: usize, out: *mut f32) {
-    for p in 0..round_up(n, PW) / PW {
-        let panel = out.add(p * PW * k);
-        for q in 0..PW {
-            let i = p * PW + q;
-            if i < n {
-                let src = a.add(i * ld);
-                for r in 0..k {
-                    *panel.add(r * PW + q) = *src.add(r);
-                }
-            } else {
-                for r in 0..k {
-                    *panel.add(r * PW + q) = 0.0;
-                }
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Driver and micro-kernel
+// Driver and epilogue
 // ---------------------------------------------------------------------------------------------
 
 /// Adds the upper triangle of `PᵀP` for the packed `k x n` operand at `p` into the row-major
 /// `n x n` float64 array `gram`.
 unsafe fn syrk_packed(p: *const f32, k: usize, n: usize, gram: *mut f64) {
-    let panels = round_up(n, PW) / PW;
-    let stride = PW * k;
+    let panels = round_up(n, NR) / NR;
+    let stride = NR * k;
     // Columns of the last panel that hold data: a last panel of at most 4 uses one vector.
-    let last_half = n - (panels - 1) * PW <= 4;
+    let last_half = n - (panels - 1) * NR <= 4;
     let mut i0 = 0;
     while i0 < n {
-        let pi = i0 / PW;
-        let oi = i0 % PW;
+        let pi = i0 / NR;
+        let oi = i0 % NR;
         let a = p.add(pi * stride + oi);
         // The diagonal tile: from column i0 on, so the block left of the diagonal is skipped.
         if oi == 0 && !(pi == panels - 1 && last_half) {
-            let acc = tile::<2>(a, p.add(pi * stride), k);
-            flush::<2>(acc, gram, n, i0, pi * PW);
+            let acc = accumulate::<2, NR>(k, a, p.add(pi * stride));
+            flush::<2>(acc, gram, n, i0, pi * NR);
         } else {
-            let acc = tile::<1>(a, p.add(pi * stride + oi), k);
+            let acc = accumulate::<1, NR>(k, a, p.add(pi * stride + oi));
             flush::<1>(acc, gram, n, i0, i0);
         }
         for pj in pi + 1..panels {
             let b = p.add(pj * stride);
             if pj == panels - 1 && last_half {
-                let acc = tile::<1>(a, b, k);
-                flush::<1>(acc, gram, n, i0, pj * PW);
+                let acc = accumulate::<1, NR>(k, a, b);
+                flush::<1>(acc, gram, n, i0, pj * NR);
             } else {
-                let acc = tile::<2>(a, b, k);
-                flush::<2>(acc, gram, n, i0, pj * PW);
+                let acc = accumulate::<2, NR>(k, a, b);
+                flush::<2>(acc, gram, n, i0, pj * NR);
             }
         }
-        i0 += MI;
+        i0 += MR;
     }
-}
-
-/// The micro-kernel: for `k` rows `r`, adds `a[8r + i] * b[8r + 4v .. 8r + 4v + 4]` into
-/// `acc[i][v]` for `i < 4`, `v < NV`. `a` and `b` point into panels (row stride 8).
-#[inline(always)]
-unsafe fn tile<const NV: usize>(a: *const f32, b: *const f32, k: usize) -> [[v128; 2]; MI] {
-    let zero = f32x4_splat(0.0);
-    let mut acc = [[zero; 2]; MI];
-    for r in 0..k {
-        let row = b.add(r * PW);
-        let bv = [
-            v128_load(row as *const v128),
-            v128_load(row.add(4) as *const v128),
-        ];
-        let ar = a.add(r * PW);
-        for i in 0..MI {
-            let s = v128_load32_splat(ar.add(i) as *const u32);
-            for v in 0..NV {
-                acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(s, bv[v]));
-            }
-        }
-    }
-    acc
 }
 
 /// Adds a tile's float32 sums into `gram` in float64: rows `i0..i0+4`, columns `j0..j0+4·NV`,
 /// keeping only entries inside `n x n` and on or above the diagonal.
 #[inline(always)]
-unsafe fn flush<const NV: usize>(
-    acc: [[v128; 2]; MI],
-    gram: *mut f64,
-    n: usize,
-    i0: usize,
-    j0: usize,
-) {
-    if j0 >= i0 + MI - 1 && j0 + 4 * NV <= n && i0 + MI <= n {
+unsafe fn flush<const NV: usize>(acc: Tile, gram: *mut f64, n: usize, i0: usize, j0: usize) {
+    if j0 >= i0 + MR - 1 && j0 + 4 * NV <= n && i0 + MR <= n {
         // Every entry is wanted (the common case): two f64x2 updates per f32x4.
-        for i in 0..MI {
+        for i in 0..MR {
             let row = gram.add((i0 + i) * n + j0);
             for v in 0..NV {
                 let lo = f64x2_promote_low_f32x4(acc[i][v]);
@@ -334,7 +221,7 @@ unsafe fn flush<const NV: usize>(
         }
         return;
     }
-    for i in 0..MI {
+    for i in 0..MR {
         let gi = i0 + i;
         if gi >= n {
             break;
@@ -354,19 +241,5 @@ unsafe fn flush<const NV: usize>(
                 }
             }
         }
-    }
-}
-
-/// Adds the first `w` lanes of `v` into `out[0..w]` in float64.
-#[inline(always)]
-unsafe fn add_lanes(v: v128, out: *mut f64, w: usize) {
-    let lanes = [
-        f32x4_extract_lane::<0>(v),
-        f32x4_extract_lane::<1>(v),
-        f32x4_extract_lane::<2>(v),
-        f32x4_extract_lane::<3>(v),
-    ];
-    for (l, value) in lanes.iter().take(w).enumerate() {
-        *out.add(l) += *value as f64;
     }
 }

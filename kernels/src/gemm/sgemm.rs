@@ -1,39 +1,21 @@
 //! Single-precision general matrix multiply, `C = alpha * op(A) * op(B) + beta * C`, row-major.
 //!
-//! The structure follows bluss/matrixmultiply (itself after BLIS): five loops around a
-//! register-blocked micro-kernel, with both operands packed into contiguous panels first so the
-//! micro-kernel streams through memory with unit stride whatever the transposes and leading
-//! dimensions were. Transposes are absorbed by the packing routines (a pair of strides), so the
-//! backward passes of a dense layer (`Xᵀ·dY`, `dY·Wᵀ`) never materialise a transposed copy.
+//! The structure follows bluss/matrixmultiply (itself after BLIS): five loops around the shared
+//! register-blocked micro-kernel ([`super::micro`]), with both operands packed into contiguous
+//! panels first ([`super::pack`]) so the micro-kernel streams through memory with unit stride
+//! whatever the transposes and leading dimensions were. Transposes are absorbed by the packing
+//! (a pair of strides), so the backward passes of a dense layer (`Xᵀ·dY`, `dY·Wᵀ`) never
+//! materialise a transposed copy. Block sizes ([`KC`], [`MC`], [`NC`]) live in `params.rs`.
 //!
 //! Numerics: products are summed in f32 inside one depth block of at most [`KC`] terms, then
 //! added to C in f32. A dense layer's depth is at most a few thousand, where the relative error
 //! stays near `k · 2⁻²⁴` of `Σ|a||b|`; this is the usual BLAS trade and the tests bound it.
 
+use super::micro::{accumulate, Tile};
+use super::pack::{pack, round_up, View};
+use crate::params::{KC, MC, MR, NC, NR};
 use crate::status;
 use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
-
-// ---------------------------------------------------------------------------------------------
-// Block sizes: the one place they are set. Each sizes one buffer or one loop.
-// ---------------------------------------------------------------------------------------------
-
-/// Micro-tile rows: rows of C one micro-kernel call produces, and the height of a packed A
-/// panel. 4 rows x 2 vectors = 8 accumulators, plus 2 B vectors and 1 broadcast A value, fit
-/// the 16 SIMD registers V8 has on x86-64 without spilling.
-const MR: usize = 4;
-/// Micro-tile columns (two f32x4 vectors), and the width of a packed B panel.
-const NR: usize = 8;
-/// Depth of one packed block (loop 4's step). Sizes both packed buffers' depth; one A panel
-/// (`MR * KC` floats = 4 KiB) and one B panel (`NR * KC` = 8 KiB) sit in L1 together.
-const KC: usize = 256;
-/// Rows of op(A) packed at once (loop 3's step). The packed A buffer holds `MC * KC` floats
-/// (64 KiB, L2-resident). A multiple of [`MR`].
-const MC: usize = 64;
-/// Columns of op(B) packed at once (loop 5's step). The packed B buffer holds `NC * KC` floats
-/// (1 MiB at most; a dense layer's B is usually much narrower). A multiple of [`NR`].
-const NC: usize = 1024;
-
-const _: () = assert!(MC % MR == 0 && NC % NR == 0 && MR % 4 == 0 && NR % 4 == 0);
 
 /// The number of f32 values of scratch [`prism_sgemm`] needs for an `m x n x k` product: one
 /// packed A block (`round_up(min(m, MC), MR) * min(k, KC)`) followed by one packed B block
@@ -50,35 +32,6 @@ fn packed_lens(m: usize, n: usize, k: usize) -> (usize, usize) {
     }
     let kc = k.min(KC);
     (round_up(m.min(MC), MR) * kc, round_up(n.min(NC), NR) * kc)
-}
-
-fn round_up(x: usize, to: usize) -> usize {
-    (x + to - 1) / to * to
-}
-
-/// A strided read-only view of an operand after its transpose: element `(i, j)` is at
-/// `ptr + i * rs + j * cs`.
-#[derive(Clone, Copy)]
-struct View {
-    ptr: *const f32,
-    rs: usize,
-    cs: usize,
-}
-
-impl View {
-    /// Views a stored row-major operand with leading dimension `ld`, transposed when `trans`.
-    fn new(ptr: *const f32, ld: usize, trans: bool) -> Self {
-        if trans {
-            View { ptr, rs: 1, cs: ld }
-        } else {
-            View { ptr, rs: ld, cs: 1 }
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn at(&self, i: usize, j: usize) -> f32 {
-        *self.ptr.add(i * self.rs + j * self.cs)
-    }
 }
 
 /// `C = alpha * op(A) * op(B) + beta * C` for row-major f32 matrices.
@@ -156,12 +109,12 @@ pub extern "C" fn prism_sgemm(
             while pc < k {
                 let kc = KC.min(k - pc);
                 let beta_block = if pc == 0 { beta } else { 1.0 };
-                pack_b(kc, nc, bv, pc, jc, packed_b);
-                // Loop 3: row blocks of C and op(A), MC tall.
+                pack::<NR>(bv.from(pc, jc), kc, nc, None, packed_b);
+                // Loop 3: row blocks of C and op(A), MC tall, packed transposed into MR panels.
                 let mut ic = 0;
                 while ic < m {
                     let mc = MC.min(m - ic);
-                    pack_a(mc, kc, av, ic, pc, packed_a);
+                    pack::<MR>(av.from(ic, pc).t(), kc, mc, None, packed_a);
                     // Loop 2: NR-wide column panels within the block.
                     let mut jr = 0;
                     while jr < nc {
@@ -171,9 +124,9 @@ pub extern "C" fn prism_sgemm(
                         let mut ir = 0;
                         while ir < mc {
                             let rows = MR.min(mc - ir);
-                            let ap = packed_a.add(ir * kc);
                             let ct = c.add((ic + ir) * ldc + jc + jr);
-                            micro_kernel(kc, ap, bp, alpha, beta_block, ct, ldc, rows, cols);
+                            let ap = packed_a.add(ir * kc);
+                            micro_tile(kc, ap, bp, alpha, beta_block, ct, ldc, rows, cols);
                             ir += MR;
                         }
                         jr += NR;
@@ -194,7 +147,10 @@ fn extent(rows: usize, cols: usize, ld: usize) -> Option<usize> {
     if rows == 0 || cols == 0 {
         return Some(0);
     }
-    (rows - 1).checked_mul(ld)?.checked_add(cols)?.checked_mul(4)
+    (rows - 1)
+        .checked_mul(ld)?
+        .checked_add(cols)?
+        .checked_mul(4)
 }
 
 /// `C = beta * C`, with `beta == 0` writing zeros without reading (BLAS semantics).
@@ -210,72 +166,14 @@ unsafe fn scale_c(m: usize, n: usize, beta: f32, c: *mut f32, ldc: usize) {
     }
 }
 
-/// Packs the `mc x kc` block of op(A) at `(ic, pc)` into MR-tall panels: panel `r` holds
-/// `kc` groups of MR values (one column of the panel each), rows past `mc` zero-filled so the
-/// micro-kernel never branches on the edge.
-unsafe fn pack_a(mc: usize, kc: usize, a: View, ic: usize, pc: usize, out: *mut f32) {
-    let mut dst = out;
-    let mut ir = 0;
-    while ir < mc {
-        let rows = MR.min(mc - ir);
-        if rows == MR && a.rs == 1 {
-            // Transposed A: a panel column is MR contiguous floats, copied as vectors.
-            for p in 0..kc {
-                copy_vectors::<MR>(a.ptr.add((ic + ir) + (pc + p) * a.cs), dst);
-                dst = dst.add(MR);
-            }
-        } else {
-            for p in 0..kc {
-                for i in 0..MR {
-                    *dst.add(i) = if i < rows { a.at(ic + ir + i, pc + p) } else { 0.0 };
-                }
-                dst = dst.add(MR);
-            }
-        }
-        ir += MR;
-    }
-}
-
-/// Packs the `kc x nc` block of op(B) at `(pc, jc)` into NR-wide panels: panel `s` holds `kc`
-/// rows of NR values, columns past `nc` zero-filled.
-unsafe fn pack_b(kc: usize, nc: usize, b: View, pc: usize, jc: usize, out: *mut f32) {
-    let mut dst = out;
-    let mut jr = 0;
-    while jr < nc {
-        let cols = NR.min(nc - jr);
-        if cols == NR && b.cs == 1 {
-            // Untransposed B: a panel row is NR contiguous floats, copied as vectors.
-            for p in 0..kc {
-                copy_vectors::<NR>(b.ptr.add((pc + p) * b.rs + jc + jr), dst);
-                dst = dst.add(NR);
-            }
-        } else {
-            for p in 0..kc {
-                for j in 0..NR {
-                    *dst.add(j) = if j < cols { b.at(pc + p, jc + jr + j) } else { 0.0 };
-                }
-                dst = dst.add(NR);
-            }
-        }
-        jr += NR;
-    }
-}
-
-/// Copies `LEN` (a multiple of 4) contiguous floats as f32x4 vectors.
-#[inline(always)]
-unsafe fn copy_vectors<const LEN: usize>(src: *const f32, dst: *mut f32) {
-    for v in 0..LEN / 4 {
-        v128_store(dst.add(4 * v) as *mut v128, v128_load(src.add(4 * v) as *const v128));
-    }
-}
-
-/// The MR x NR micro-kernel: accumulates `kc` rank-1 updates of a packed A panel and a packed B
-/// panel in 8 f32x4 registers, then writes `C = beta * C + alpha * acc` for the `rows x cols`
-/// corner that lies inside C (a full tile writes vectors straight to C; an edge tile goes
-/// through a stack buffer).
-#[inline(always)]
+/// One MR x NR tile of C: the shared micro-kernel, then GEMM's epilogue, which writes
+/// `C = beta * C + alpha * acc` for the `rows x cols` corner of the tile that lies inside C (a
+/// full tile writes vectors straight to C; an edge tile reads its values back from the stack).
+/// Kept out of line so the engine compiles the hot loop in a small function of its own, whatever
+/// the loop nest around it (inlined into `prism_sgemm` it measured a few percent slower).
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro_kernel(
+unsafe fn micro_tile(
     kc: usize,
     ap: *const f32,
     bp: *const f32,
@@ -286,21 +184,7 @@ unsafe fn micro_kernel(
     rows: usize,
     cols: usize,
 ) {
-    let zero = f32x4_splat(0.0);
-    let mut acc = [[zero; 2]; MR];
-    let (mut ap, mut bp) = (ap, bp);
-    for _ in 0..kc {
-        let b0 = v128_load(bp as *const v128);
-        let b1 = v128_load(bp.add(4) as *const v128);
-        for (i, row) in acc.iter_mut().enumerate() {
-            let a = f32x4_splat(*ap.add(i));
-            row[0] = f32x4_add(row[0], f32x4_mul(a, b0));
-            row[1] = f32x4_add(row[1], f32x4_mul(a, b1));
-        }
-        ap = ap.add(MR);
-        bp = bp.add(NR);
-    }
-
+    let acc: Tile = accumulate::<2, MR>(kc, ap, bp);
     let va = f32x4_splat(alpha);
     if rows == MR && cols == NR {
         let vb = f32x4_splat(beta);
@@ -320,16 +204,16 @@ unsafe fn micro_kernel(
         }
         return;
     }
-    let mut tile = [0.0f32; MR * NR];
-    for (i, row) in acc.iter().enumerate() {
-        for (h, &v) in row.iter().enumerate() {
-            v128_store(tile.as_mut_ptr().add(i * NR + 4 * h) as *mut v128, f32x4_mul(va, v));
-        }
+    let mut scaled = acc;
+    for v in scaled.iter_mut().flatten() {
+        *v = f32x4_mul(va, *v);
     }
+    // The tile as MR rows of NR floats.
+    let tile = scaled.as_ptr() as *const f32;
     for i in 0..rows {
         for j in 0..cols {
             let dst = c.add(i * ldc + j);
-            let t = tile[i * NR + j];
+            let t = *tile.add(i * NR + j);
             *dst = if beta == 0.0 { t } else { beta * *dst + t };
         }
     }
