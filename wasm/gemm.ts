@@ -26,9 +26,8 @@ import { loadKernels } from "./loader.ts";
 import { defaultPool } from "./pool.ts";
 import { kernelAddress, WasmStorage } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
+import { MC } from "./kernel_exports.generated.ts";
 
-/** Rows of op(A) the kernel packs at once (`MC` in kernels/src/gemm.rs): the unit of a split. */
-const KERNEL_ROWS = 64;
 /**
  * Multiply-adds (`m·n·k`) from which a product is split across workers: a round trip of a
  * few jobs costs about 0.2 ms, in which one core does about 2 M multiply-adds.
@@ -265,14 +264,14 @@ async function multiplyInto(
   const a = kernelAddress(kernels, operands.a.data) ?? arena.copyIn(operands.a.data);
   const b = kernelAddress(kernels, operands.b.data) ?? arena.copyIn(operands.b.data);
   const pool = options.pool ?? defaultPool();
-  const parallel = pool.size > 1 && m * n * k >= GEMM_PARALLEL_FROM && m >= 2 * KERNEL_ROWS;
+  const parallel = pool.size > 1 && m * n * k >= GEMM_PARALLEL_FROM && m >= 2 * MC;
   if (!parallel) {
     const scratch = arena.f32(kernels.exports.prism_sgemm_scratch_len(m, n, k));
     sgemm(kernels, { ...shape, a, b, c: operands.c, scratch });
     return;
   }
   const lda = shape.transA ? m : k;
-  const jobs = splitRanges(m, pool.size, KERNEL_ROWS).map(([r0, r1]) => {
+  const jobs = splitRanges(m, pool.size, MC).map(([r0, r1]) => {
     const rows = r1 - r0;
     // Row r of op(A) starts at r·lda (stored A) or at column r (stored Aᵀ).
     const offset = shape.transA ? r0 : r0 * lda;

@@ -28,9 +28,8 @@ import { loadKernels } from "./loader.ts";
 import { defaultPool } from "./pool.ts";
 import { kernelAddress } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
+import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
 
-/** Rows (or columns) per float32 block of the SYRK kernels (`kernels/src/syrk.rs`). */
-const KERNEL_BLOCK = 128;
 /**
  * Multiply-adds (`rows · n²/2`) from which the work is split across workers. Measured on the
  * 2-core machine with a warm pool: a round trip of two jobs costs about 0.2 ms, the kernel does
@@ -148,7 +147,7 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
   // Each part's jobs add into that part's outputs: at most one job per part at a time.
   const runParts = (x: number, n: number) =>
     Promise.all(
-      splitRanges(n, parts, KERNEL_BLOCK).map(([r0, r1], part) =>
+      splitRanges(n, parts, GRAM_BLOCK).map(([r0, r1], part) =>
         arena.track(pool.run("gram_syrk_range", syrk(x, r0, r1, part)))
       ),
     );
@@ -160,7 +159,7 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
     // A plain array: copy it in a chunk at a time into two staging buffers, the next chunk
     // while the workers compute on the previous one, so the copy overlaps the arithmetic and
     // kernel memory holds 2 chunks, not the whole input.
-    const unit = KERNEL_BLOCK * parts;
+    const unit = GRAM_BLOCK * parts;
     const chunkRows = Math.max(unit, Math.floor(STAGE_BYTES / (cols * 4) / unit) * unit);
     const stages = [arena.f32(chunkRows * cols), arena.f32(chunkRows * cols)];
     let previous: Promise<unknown> = Promise.resolve();
@@ -213,18 +212,18 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
   const scratchBytes = kernels.exports.prism_gram_rows_scratch_len(rows) * 4;
   const a = kernelAddress(kernels, m.data) ?? arena.copyIn(m.data);
   const parallel = pool.size > 1 && cols * rows * rows / 2 >= PARALLEL_FROM &&
-    cols > KERNEL_BLOCK;
+    cols > GRAM_BLOCK;
   if (!parallel) {
     const out = arena.f64(rows * rows, { zero: true });
     runGramRows(kernels, { a, rows, cols, gram: out, scratch: arena.bytes(scratchBytes) });
     addInto(kernels, gram, [out]);
   } else {
     const panel = Math.max(
-      KERNEL_BLOCK,
-      Math.floor(PANEL_BYTES / (rows * 4) / KERNEL_BLOCK) * KERNEL_BLOCK,
+      GRAM_BLOCK,
+      Math.floor(PANEL_BYTES / (rows * 4) / GRAM_BLOCK) * GRAM_BLOCK,
     );
     const outs: number[] = [];
-    const jobs = splitRanges(cols, pool.size, KERNEL_BLOCK).map(([c0, c1]) => {
+    const jobs = splitRanges(cols, pool.size, GRAM_BLOCK).map(([c0, c1]) => {
       const out = arena.f64(rows * rows, { zero: true });
       outs.push(out);
       const w = Math.min(panel, c1 - c0);
