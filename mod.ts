@@ -67,7 +67,7 @@ export {
   type SpectrumMetrics,
   spectrumMetrics,
   type SpectrumMetricsOptions,
-} from "./track/metrics.ts";
+} from "./ops/spectrum_metrics.ts";
 export { detectJumps, type Jump, type JumpOptions } from "./track/jumps.ts";
 export {
   convAsMatrix,

@@ -7,7 +7,21 @@
 import { InvalidDataError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
-import type { RxJson } from "./rx.ts";
+
+/** The JSON form of a fitted detector (`RxDetector.toJSON()` in `./rx.ts`). */
+export interface RxJson {
+  /** Always `"prism.rx"`. */
+  format: "prism.rx";
+  /** Format version, 1. */
+  version: 1;
+  count: number;
+  bands: number;
+  eps: number;
+  skipped: number;
+  mean: number[];
+  /** Row-major `bands × bands`. */
+  covariance: number[];
+}
 
 function formatOf(path: string): "json" | "h5" {
   if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);

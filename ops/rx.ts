@@ -18,7 +18,9 @@ import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
 import { scoreWasm } from "./_rx_score_wasm.ts";
 import { gpuMahalanobis } from "../gpu/programs/mahalanobis.ts";
-import { readRxFile, writeRxFile } from "./_rx_file.ts";
+import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
+
+export type { RxJson } from "./_rx_file.ts";
 
 /** What a fitted {@linkcode RxDetector} knows. */
 export interface RxStats {
@@ -54,21 +56,6 @@ export interface RxScoreOptions {
   backend?: Backend;
   /** Cancels the scoring. */
   signal?: AbortSignal;
-}
-
-/** The JSON form of a fitted detector ({@linkcode RxDetector.toJSON}). */
-export interface RxJson {
-  /** Always `"prism.rx"`. */
-  format: "prism.rx";
-  /** Format version, 1. */
-  version: 1;
-  count: number;
-  bands: number;
-  eps: number;
-  skipped: number;
-  mean: number[];
-  /** Row-major `bands × bands`. */
-  covariance: number[];
 }
 
 /** The statistics a detector is built from, e.g. a merged `CovarianceAccumulator` result. */

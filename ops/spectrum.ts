@@ -14,12 +14,12 @@ import type { Backend, Matrix } from "../core/types.ts";
 import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { checkMatrix, firstNonFinite } from "../core/validate.ts";
 import { loadKernels } from "../wasm/loader.ts";
-import { type SpectrumMetrics, spectrumMetrics } from "../track/metrics.ts";
+import { type SpectrumMetrics, spectrumMetrics } from "./spectrum_metrics.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { jacobiSingularValues, symmetricEigenvalues } from "./_spectrum_kernels.ts";
 
-export type { SpectrumMetrics } from "../track/metrics.ts";
+export type { SpectrumMetrics } from "./spectrum_metrics.ts";
 
 /** Options of {@linkcode singularValues} and {@linkcode spectrumOf}. */
 export interface SingularValueOptions {
@@ -41,7 +41,7 @@ export interface SingularValueOptions {
 export interface Spectrum {
   /** The singular values, descending, `min(rows, cols)` of them. */
   readonly singularValues: Float64Array;
-  /** The metrics of `track/metrics.ts`'s `spectrumMetrics`, with the matrix's shape. */
+  /** The metrics of `ops/spectrum_metrics.ts`'s `spectrumMetrics`, with the matrix's shape. */
   readonly metrics: SpectrumMetrics;
 }
 
@@ -147,7 +147,7 @@ export async function singularValues(
 
 /**
  * The singular values of a matrix and their dimensionality metrics in one call:
- * {@linkcode singularValues} followed by `spectrumMetrics` (`track/metrics.ts`, every formula
+ * {@linkcode singularValues} followed by `spectrumMetrics` (`ops/spectrum_metrics.ts`, every formula
  * in its JSDoc) with the matrix's shape, so `numerical_rank` uses numpy's `matrix_rank`
  * tolerance `s₁ · max(rows, cols) · 2⁻⁵²`.
  *

@@ -6,7 +6,7 @@ import assert from "node:assert";
 import { main } from "../cli.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
-import { spectrumMetrics } from "../track/metrics.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
 import { numpySingularValues, randomMatrix } from "./_spectrum_helpers.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert";
 import type { Matrix } from "../core/types.ts";
 import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { singularValues, spectrumOf } from "../ops/spectrum.ts";
-import { SPECTRUM_EPS, spectrumMetrics } from "../track/metrics.ts";
+import { SPECTRUM_EPS, spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { DimensionalityTracker } from "../track/tracker.ts";
 import { hasNumpy, rejectsWith } from "./_io_helpers.ts";
 import {

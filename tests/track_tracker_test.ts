@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Matrix } from "../core/types.ts";
-import { spectrumMetrics } from "../track/metrics.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { DimensionalityTracker, TRACKER_BYTES_PER_MEASUREMENT } from "../track/tracker.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 /**
  * Singular values by one-sided Jacobi in float64 (rotate column pairs until orthogonal; the
@@ -77,9 +77,9 @@ Deno.test("jacobiSingularValues() (the test's reference) recovers constructed sp
 
 Deno.test("observe() stores the metrics of the float64 reference spectrum, with step and extras", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const fc1 = [randomMatrix(33, 17, 1), randomMatrix(257, 17, 4)];
-  const fc2 = randomMatrix(5, 11, 2);
-  const head = randomMatrix(1, 1, 3);
+  const fc1 = [randomMatrix(33, 17, { seed: 1 }), randomMatrix(257, 17, { seed: 4 })];
+  const fc2 = randomMatrix(5, 11, { seed: 2 });
+  const head = randomMatrix(1, 1, { seed: 3 });
   assert.equal(await tracker.observe(0, "fc1", fc1[0], { loss: 0.5 }), true);
   assert.equal(await tracker.observe(3, "fc1", fc1[1], { loss: 3.5 }), true);
   await tracker.observe(0, "fc2", fc2, { gradNorm: 2.25 });
@@ -127,10 +127,13 @@ Deno.test("observe() flattens NHWC and sequence tensors to batch x features", as
     },
   });
   await tracker.observe(0, "conv", {
-    data: randomMatrix(2, 3 * 5 * 4, 9).data,
+    data: randomMatrix(2, 3 * 5 * 4, { seed: 9 }).data,
     shape: [2, 3, 5, 4],
   });
-  await tracker.observe(0, "attn", { data: randomMatrix(3 * 7, 5, 4).data, shape: [3, 7, 5] });
+  await tracker.observe(0, "attn", {
+    data: randomMatrix(3 * 7, 5, { seed: 4 }).data,
+    shape: [3, 7, 5],
+  });
   assert.deepEqual(seen, [[2, 60], [21, 5]]);
 });
 
@@ -140,7 +143,7 @@ Deno.test("observe() at samplingFrequency 10 measures exactly steps 0, 10, 20, .
     samplingFrequency: 10,
     measure: (m) => (calls++, measure(m)),
   });
-  const x = randomMatrix(8, 3, 5);
+  const x = randomMatrix(8, 3, { seed: 5 });
   const skipped = new Set<Promise<boolean>>();
   for (let step = 0; step <= 97; step++) {
     const p = tracker.observe(step, "l", x);
@@ -164,7 +167,7 @@ Deno.test("observe() keeps each layer's rows in step order when calls overlap", 
       return new Promise((resolve) => setTimeout(() => resolve(jacobiSingularValues(m)), delay));
     },
   });
-  const x = randomMatrix(4, 2, 3);
+  const x = randomMatrix(4, 2, { seed: 3 });
   await Promise.all([0, 1, 2].map((step) => tracker.observe(step, "l", x)));
   assert.deepEqual(tracker.rows("l").map((r) => r.step), [0, 1, 2]);
 });
@@ -174,7 +177,7 @@ Deno.test("memoryBytes() counts 40 bytes per measurement in 512-row blocks", asy
   const tracker = new DimensionalityTracker({
     measure: () => Promise.resolve(Float64Array.of(2, 1)),
   });
-  const x = randomMatrix(2, 2, 1);
+  const x = randomMatrix(2, 2, { seed: 1 });
   assert.equal(tracker.memoryBytes(), 0);
   await tracker.observe(0, "a", x);
   assert.equal(tracker.memoryBytes(), 512 * 40);
@@ -193,7 +196,7 @@ Deno.test("jumps() reports the training step of a jump, per layer and metric", a
     samplingFrequency: 5,
     measure: () => Promise.resolve(Float64Array.of(1, second)),
   });
-  const x = randomMatrix(2, 2, 1);
+  const x = randomMatrix(2, 2, { seed: 1 });
   for (let step = 0; step < 300; step += 1) {
     second = step < 200 ? 0.1 + 0.001 * (step % 4) : 0.9;
     await tracker.observe(step, "conv", x);
@@ -223,7 +226,7 @@ Deno.test("jumps() reports the training step of a jump, per layer and metric", a
 
 Deno.test("observe() rejects non-finite activations naming layer, step, row and column", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const x = randomMatrix(4, 3, 1);
+  const x = randomMatrix(4, 3, { seed: 1 });
   x.data[2 * 3 + 1] = NaN;
   await assert.rejects(tracker.observe(7, "enc.0", x), {
     name: "InvalidDataError",
@@ -235,7 +238,7 @@ Deno.test("observe() rejects non-finite activations naming layer, step, row and 
   await assert.rejects(tracker.observe(8, "conv", t), {
     position: { layer: "conv", step: 8, row: 1, col: 5 },
   });
-  await assert.rejects(tracker.observe(9, "fc", randomMatrix(2, 2, 1), { loss: NaN }), {
+  await assert.rejects(tracker.observe(9, "fc", randomMatrix(2, 2, { seed: 1 }), { loss: NaN }), {
     name: "InvalidDataError",
     message: /loss is NaN/,
   });
@@ -262,7 +265,7 @@ Deno.test("observe() rejects a changed feature shape, naming layer and both shap
 
 Deno.test("observe() rejects steps that go backwards or repeat, and bad steps", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const x = randomMatrix(3, 2, 1);
+  const x = randomMatrix(3, 2, { seed: 1 });
   await tracker.observe(10, "a", x);
   await assert.rejects(tracker.observe(10, "a", x), {
     name: "RangeError",

@@ -36,9 +36,8 @@ import {
   readHdf5Tree,
   writeHdf5,
 } from "../io/hdf5.ts";
-import type { TrackRow } from "./row.ts";
+import type { TrackData, TrackLayer, TrackRow } from "./row.ts";
 import { rowFrom, STORED_COLUMNS } from "./_rows.ts";
-import type { TrackData, TrackLayer } from "./export.ts";
 
 const FORMAT = "prism-track";
 const VERSION = 1;

@@ -11,7 +11,7 @@ import { AbortedError } from "../core/errors.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
-import { SyntheticClassification } from "../nn/synthetic.ts";
+import { SyntheticClassification } from "../synth/classification.ts";
 import { DimensionalityTracker, type MeasureFunction } from "./tracker.ts";
 import { singularValues } from "../ops/spectrum.ts";
 
@@ -202,7 +202,7 @@ export async function runTrackingExperiment(
       if (options.signal?.aborted) {
         throw new AbortedError("runTrackingExperiment", { cause: options.signal.reason });
       }
-      task.batch(step, x, labels);
+      task.batch(step, { x, labels });
       const { loss, gradNorm } = net.trainStep(x, labels);
       losses[step] = loss;
       if (tracker !== undefined) {

@@ -24,29 +24,13 @@
 
 import { withAtomicPath, writeFileAtomic } from "../io/atomic.ts";
 import { InvalidDataError } from "../core/errors.ts";
-import type { TrackRow } from "./row.ts";
+import type { TrackData } from "./row.ts";
 import { formatTrackCsv, parseTrackCsv } from "./_csv_format.ts";
 import { formatTrackJson, parseTrackJson } from "./_json_format.ts";
 import { readTrackHdf5, writeTrackHdf5 } from "./_hdf5_format.ts";
 import { checkIncreasingSteps } from "./_rows.ts";
 
-/** One layer's rows. */
-export interface TrackLayer {
-  /** The layer name. */
-  readonly name: string;
-  /** Its rows in step order. */
-  readonly rows: readonly TrackRow[];
-}
-
-/** What an export holds. */
-export interface TrackData {
-  /** The tracker's sampling frequency (HDF5 only; `undefined` when read from CSV/JSON). */
-  readonly samplingFrequency: number | undefined;
-  /** Run metadata (HDF5 only; `undefined` when read from CSV/JSON). */
-  readonly metadata: Readonly<Record<string, string | number>> | undefined;
-  /** The layers with at least one row, in first-seen order. */
-  readonly layers: readonly TrackLayer[];
-}
+export type { TrackData, TrackLayer } from "./row.ts";
 
 /** Options of {@linkcode writeTrack}. */
 export interface ExportOptions {

@@ -10,7 +10,7 @@ import { InvalidDataError } from "../core/errors.ts";
 import { checkInteger, firstNonFinite } from "../core/validate.ts";
 import { flattenActivations } from "./flatten.ts";
 import { detectJumps, type JumpOptions, resolveJumpOptions } from "./jumps.ts";
-import { spectrumMetrics } from "./metrics.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { JUMP_METRICS, type JumpMetric, type LayerRow, type TrackRow } from "./row.ts";
 import { BYTES_PER_ROW, LayerStore } from "./_store.ts";
 import { type ExportOptions, type LoadOptions, readTrack, writeTrack } from "./export.ts";
@@ -92,7 +92,7 @@ const MAX_STEP = 0xffffffff;
  * For each measured step and layer it flattens the activations to a batch × features matrix
  * (NHWC conv output `[N, H, W, C]` → `N × H·W·C`, sequences `[B, T, D]` → `B·T × D`), gets its
  * singular values from `options.measure`, and stores the {@linkcode TrackRow} metrics
- * (see `spectrumMetrics` in `./metrics.ts` for every formula) in columnar typed arrays: step,
+ * (see `spectrumMetrics` in `ops/spectrum_metrics.ts` for every formula) in columnar typed arrays: step,
  * cumulative_90 and numerical_rank as uint32, the other values as float32 (the activations are
  * float32, so the metrics hold no more digits than that; the loss and gradient norm are rounded
  * to float32 too), 40 bytes per measurement.
