@@ -80,6 +80,7 @@ export {
   type JumpMetric,
   type LayerRow,
   type MeasureFunction,
+  type Observation,
   type ObserveExtras,
   type TrackerOptions,
   type TrackJump,
@@ -103,7 +104,16 @@ export {
 
 // Files: cubes in, results out.
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
-export { encodeNpy, type NpyArray, type NpyReader, openNpy, readNpy, writeNpy } from "./io/npy.ts";
+export {
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  type NpyInput,
+  type NpyReader,
+  openNpy,
+  readNpy,
+  writeNpy,
+} from "./io/npy.ts";
 export { type EnviHeader, type EnviReader, openEnvi, readEnvi, readEnviHeader } from "./io/envi.ts";
 export {
   type Hdf5Content,

@@ -55,7 +55,7 @@ try {
     km.data.set(data);
     const inPlace = await medianMs(() => covariance(km, { backend: "wasm" }), runs);
     const path = `${dir}/x_${rows}_${cols}.npy`;
-    await writeNpy(path, data, [rows, cols]);
+    await writeNpy(path, { data, shape: [rows, cols] });
     const numpy = numpyCovarianceMs(path, runs);
     await Deno.remove(path);
     if (typeof numpy === "string") notes.add(numpy);

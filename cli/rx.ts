@@ -102,7 +102,7 @@ export const rxCommand: Command = {
     }
     const secs = (performance.now() - t0) / 1000;
     const shape = [...source.pixelShape];
-    if (format === "npy") await writeNpy(values.out, scores, shape);
+    if (format === "npy") await writeNpy(values.out, { data: scores, shape });
     else {
       const chunks = shape.map((n, i) => i === 0 ? Math.min(n, 256) : n);
       await writeHdf5(values.out, {

@@ -64,7 +64,7 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * import { writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/c.npy`, new Float32Array(2 * 3 * 4).map((_, i) => i), [2, 3, 4]);
+ * await writeNpy(`${dir}/c.npy`, { data: new Float32Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] });
  * const src = await openCubeSource(`${dir}/c.npy`);
  * let rows = 0;
  * for await (const m of src.chunks(4)) rows += m.rows; // 3-pixel lines, one per chunk

@@ -26,11 +26,28 @@ import { writeFileAtomic } from "./atomic.ts";
 /** An array read from a `.npy` file, always in C (row-major) order. */
 export interface NpyArray {
   /** The values, C order, in the file's element type. */
-  data: Float32Array | Float64Array | Int16Array | Uint16Array | Int32Array | Uint8Array;
+  data: NpyData;
   /** The extent of each axis (`[]` for a scalar). */
   shape: number[];
   /** numpy's name of the element type: `float32`, `float64`, `int16`, `uint16`, `int32`, `uint8`. */
   dtype: string;
+}
+
+/** The numeric typed arrays `.npy` files hold here. */
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint8Array;
+
+/** An array to write: {@linkcode NpyArray} without `dtype` (taken from the data's type). */
+export interface NpyInput {
+  /** The values, C order; the element type picks the file's dtype. */
+  readonly data: NpyData;
+  /** The extent of each axis; its product must equal `data.length`. */
+  readonly shape: readonly number[];
 }
 
 /** An open `.npy` file whose rows (slices along the first axis) are read on demand. */
@@ -208,7 +225,7 @@ export async function openNpy(path: string): Promise<NpyReader> {
  * assert(bytes[0] === 0x93 && bytes.length % 64 === 16);
  * ```
  */
-export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Array {
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const type = sampleTypeOf(data);
   if (type === undefined) {
     throw new TypeError(
@@ -243,8 +260,8 @@ export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Arr
  * Writes an array to a `.npy` file atomically (see {@linkcode encodeNpy} for the format).
  *
  * @param path The file to create or replace.
- * @param data The values, C order.
- * @param shape The extent of each axis.
+ * @param array `data` (the values, C order) and `shape` (the extent of each axis); an
+ *   {@linkcode NpyArray} from {@linkcode readNpy} writes back as it was read.
  * @returns Resolves once the file is in place.
  * @throws {TypeError} When `data` is not a supported typed array or `shape` does not match it.
  * @throws {Deno.errors.NotFound} When the folder does not exist.
@@ -253,17 +270,20 @@ export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Arr
  * import { readNpy, writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/x.npy`, new Float32Array([0.5, 1.5]), [2, 1]);
+ * await writeNpy(`${dir}/x.npy`, { data: new Float32Array([0.5, 1.5]), shape: [2, 1] });
  * assert((await readNpy(`${dir}/x.npy`)).data[1] === 1.5);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeNpy(
-  path: string,
-  data: SampleArray,
-  shape: readonly number[],
-): Promise<void> {
-  await writeFileAtomic(path, encodeNpy(data, shape));
+export async function writeNpy(path: string, array: NpyInput): Promise<void> {
+  if (array === null || typeof array !== "object") {
+    throw new TypeError(
+      `writeNpy() takes (path, { data, shape }), got ${
+        array === null ? "null" : typeof array
+      } as its second argument`,
+    );
+  }
+  await writeFileAtomic(path, encodeNpy(array.data, array.shape));
 }
 
 /** Reads the magic, version and header bytes of an open file (no more than the header needs). */

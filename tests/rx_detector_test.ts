@@ -15,7 +15,7 @@ Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
 async function numpyScores(m: Matrix, eps: number): Promise<Float64Array> {
   let out!: Float64Array;
   await inTempDir(async (dir) => {
-    await writeNpy(`${dir}/x.npy`, m.data, [m.rows, m.cols]);
+    await writeNpy(`${dir}/x.npy`, { data: m.data, shape: [m.rows, m.cols] });
     await python(
       `import numpy as np, sys
 X = np.load(sys.argv[1]).astype(np.float64)

@@ -12,18 +12,13 @@ import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
 import { SyntheticClassification } from "../synth/classification.ts";
-import { DimensionalityTracker, type MeasureFunction } from "./tracker.ts";
+import { DimensionalityTracker, type MeasureFunction, type Observation } from "./tracker.ts";
 import { singularValues } from "../ops/spectrum.ts";
 
 /** The part of a tracker the experiment uses; `DimensionalityTracker` has it. */
 export interface ExperimentTracker {
   /** Measures (or skips) one layer at one step. */
-  observe(
-    step: number,
-    layer: string,
-    activations: Matrix,
-    extras: { loss: number; gradNorm: number },
-  ): Promise<boolean>;
+  observe(step: number, observation: Observation): Promise<boolean>;
   /** Every stored measurement. */
   rows(): readonly unknown[];
   /** The flagged jumps. */
@@ -210,7 +205,7 @@ export async function runTrackingExperiment(
         // The next step overwrites the activations: every layer's measurement must settle first.
         await Promise.all(
           net.activations().map((a) =>
-            tracker.observe(step, a.layer, a.activations, { loss, gradNorm })
+            tracker.observe(step, { layer: a.layer, activations: a.activations, loss, gradNorm })
           ),
         );
         observeMs += performance.now() - t0;

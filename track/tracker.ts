@@ -42,6 +42,17 @@ export interface ObserveExtras {
   gradNorm?: number;
 }
 
+/** What {@linkcode DimensionalityTracker.observe} records for one layer at one step. */
+export interface Observation extends ObserveExtras {
+  /** The layer's name (any non-empty string). */
+  layer: string;
+  /**
+   * A batch × features matrix, or a tensor `[rows, cols]`, `[N, H, W, C]` or `[B, T, D]`. Do
+   * not change its data until `observe`'s promise settles.
+   */
+  activations: Matrix | Tensor;
+}
+
 /** A flagged point of a layer's metric series. */
 export interface TrackJump {
   /** The layer. */
@@ -110,7 +121,7 @@ const MAX_STEP = 0xffffffff;
  * const tracker = new DimensionalityTracker({ samplingFrequency: 10, measure });
  * for (let step = 0; step < 30; step++) {
  *   const data = new Float32Array([3, 0, 0, 0, 2, 0, 0, 0, 1]);
- *   await tracker.observe(step, "fc1", { data, rows: 3, cols: 3 }, { loss: 1 / (step + 1) });
+ *   await tracker.observe(step, { layer: "fc1", activations: { data, rows: 3, cols: 3 }, loss: 1 / (step + 1) });
  * }
  * const rows = tracker.rows("fc1");
  * console.assert(rows.map((r) => r.step).join() === "0,10,20");
@@ -186,10 +197,9 @@ export class DimensionalityTracker {
    * Concurrent calls are allowed; each layer's rows are stored in step order.
    *
    * @param step The training step, an integer in `0 .. 2³² − 1`, increasing per layer.
-   * @param layer The layer's name (any non-empty string).
-   * @param activations A batch × features matrix, or a tensor `[rows, cols]`,
-   *   `[N, H, W, C]` or `[B, T, D]`.
-   * @param extras The loss and gradient norm at this step, each optional.
+   * @param observation `layer` (the layer's name, any non-empty string), `activations` (a
+   *   batch × features matrix, or a tensor `[rows, cols]`, `[N, H, W, C]` or `[B, T, D]`), and
+   *   optionally the `loss` and `gradNorm` at this step.
    * @returns `true` when the step was measured and stored, `false` when it was skipped.
    * @throws {TypeError} When `step` is not a whole number, `layer` is not a non-empty string,
    *   the activations have an unsupported shape, or the layer's feature shape changed.
@@ -205,29 +215,27 @@ export class DimensionalityTracker {
    *   measure: () => Promise.resolve(new Float64Array([2, 1])),
    * });
    * const x = { data: new Float32Array(4), rows: 2, cols: 2 };
-   * console.assert((await tracker.observe(0, "fc", x)) === true);
-   * console.assert((await tracker.observe(1, "fc", x)) === false);
+   * assert((await tracker.observe(0, { layer: "fc", activations: x })) === true);
+   * assert((await tracker.observe(1, { layer: "fc", activations: x })) === false);
    * ```
    */
-  observe(
-    step: number,
-    layer: string,
-    activations: Matrix | Tensor,
-    extras?: ObserveExtras,
-  ): Promise<boolean> {
+  observe(step: number, observation: Observation): Promise<boolean> {
     if (Number.isInteger(step) && step >= 0 && step % this.samplingFrequency !== 0) {
       return SKIPPED;
     }
-    return this.#observe(step, layer, activations, extras);
+    return this.#observe(step, observation);
   }
 
-  async #observe(
-    step: number,
-    layer: string,
-    activations: Matrix | Tensor,
-    extras: ObserveExtras | undefined,
-  ): Promise<boolean> {
+  async #observe(step: number, observation: Observation): Promise<boolean> {
     checkInteger("step", step, 0, MAX_STEP);
+    if (observation === null || typeof observation !== "object") {
+      throw new TypeError(
+        `observe() takes (step, { layer, activations, loss?, gradNorm? }), got ${
+          observation === null ? "null" : typeof observation
+        } as its second argument`,
+      );
+    }
+    const { layer, activations } = observation;
     checkLayerName(layer);
     const measure = this.#measure;
     const { matrix, featureShape } = flattenActivations(activations);
@@ -254,8 +262,8 @@ export class DimensionalityTracker {
         { position: { layer, step, row: bad.row, col: bad.col } },
       );
     }
-    const loss = checkExtra(extras?.loss, "loss", layer, step);
-    const gradNorm = checkExtra(extras?.gradNorm, "gradNorm", layer, step);
+    const loss = checkExtra(observation.loss, "loss", layer, step);
+    const gradNorm = checkExtra(observation.gradNorm, "gradNorm", layer, step);
 
     state.featureShape = featureShape;
     state.reservedStep = step;
@@ -312,7 +320,7 @@ export class DimensionalityTracker {
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
-   * await t.observe(0, "head", { data: new Float32Array([1]), rows: 1, cols: 1 }, { loss: 0.5 });
+   * await t.observe(0, { layer: "head", activations: { data: new Float32Array([1]), rows: 1, cols: 1 }, loss: 0.5 });
    * console.assert(t.rows()[0].layer === "head" && t.rows("head")[0].loss === 0.5);
    * ```
    */
@@ -360,7 +368,7 @@ export class DimensionalityTracker {
    * const x = { data: new Float32Array(9), rows: 3, cols: 3 };
    * for (let step = 0; step < 30; step++) {
    *   scale = step < 25 ? 0.1 + 0.01 * (step % 3) : 1;
-   *   await t.observe(step, "conv", x);
+   *   await t.observe(step, { layer: "conv", activations: x });
    * }
    * console.assert(t.jumps()[0].step === 25);
    * ```
@@ -393,7 +401,7 @@ export class DimensionalityTracker {
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
-   * await t.observe(0, "fc", { data: new Float32Array([1]), rows: 1, cols: 1 });
+   * await t.observe(0, { layer: "fc", activations: { data: new Float32Array([1]), rows: 1, cols: 1 } });
    * const dir = await Deno.makeTempDir();
    * await t.export(`${dir}/run.json`);
    * const back = await DimensionalityTracker.load(`${dir}/run.json`);
