@@ -143,13 +143,14 @@ const AUTO_CHUNK_BYTES = 65536;
  * @example
  * ```ts
  * import { readHdf5Dataset, writeHdf5 } from "./hdf5.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeHdf5(`${dir}/m.h5`, {
  *   attrs: { columns: ["step", "loss"] },
  *   datasets: [{ path: "fc1/loss", data: new Float64Array([0.5, 0.25]), shape: [2], gzip: 6 }],
  * });
  * const { data } = await readHdf5Dataset(`${dir}/m.h5`, "fc1/loss");
- * console.assert(data[1] === 0.25);
+ * assert(data[1] === 0.25);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -219,13 +220,14 @@ export async function writeHdf5(
  * @example
  * ```ts
  * import { readHdf5Tree, writeHdf5 } from "./hdf5.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeHdf5(`${dir}/t.h5`, {
  *   groups: [{ path: "a", attrs: { n: 2 } }],
  *   datasets: [{ path: "a/x", data: new Float32Array(6), shape: [3, 2] }],
  * });
  * const tree = await readHdf5Tree(`${dir}/t.h5`);
- * console.assert(tree.groups[0].path === "/a" && tree.datasets[0].dtype === "float32");
+ * assert(tree.groups[0].path === "/a" && tree.datasets[0].dtype === "float32");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -263,11 +265,12 @@ export async function readHdf5Tree(path: string): Promise<Hdf5Tree> {
  * @example
  * ```ts
  * import { readHdf5Dataset, writeHdf5 } from "./hdf5.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const data = new Int32Array([0, 1, 2, 3, 4, 5, 6, 7]);
  * await writeHdf5(`${dir}/r.h5`, { datasets: [{ path: "x", data, shape: [4, 2] }] });
  * const part = await readHdf5Dataset(`${dir}/r.h5`, "x", { rowStart: 1, rowCount: 2 });
- * console.assert(part.shape[0] === 2 && part.data[0] === 2);
+ * assert(part.shape[0] === 2 && part.data[0] === 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -355,13 +358,14 @@ export async function readHdf5Datasets(
  * @example
  * ```ts
  * import { openHdf5Dataset, writeHdf5 } from "./hdf5.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const data = new Float64Array([1, 2, 3, 4, 5, 6]);
  * await writeHdf5(`${dir}/o.h5`, { datasets: [{ path: "g/x", data, shape: [3, 2] }] });
  * const reader = await openHdf5Dataset(`${dir}/o.h5`, "/g/x");
  * const rows = reader.readRows(2, 1);
  * reader.close();
- * console.assert(rows instanceof Float32Array && rows[1] === 6);
+ * assert(rows instanceof Float32Array && rows[1] === 6);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -144,7 +144,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * import { openNpy, writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/a.npy`, new Int16Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+ * await writeNpy(`${dir}/a.npy`, { data: new Int16Array([1, 2, 3, 4, 5, 6]), shape: [3, 2] });
  * const reader = await openNpy(`${dir}/a.npy`);
  * const rows = await reader.readRows(1, 2);
  * reader.close();

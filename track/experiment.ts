@@ -143,6 +143,7 @@ export interface ExperimentResult {
  * @example
  * ```ts
  * import { runTrackingExperiment } from "./experiment.ts";
+ * import assert from "node:assert";
  * // A toy solver keeps the example fast: the largest column norms stand in for the
  * // singular values (pass ops/spectrum.ts's singularValues, the default, for real ones).
  * const measure = (m: { data: Float32Array; rows: number; cols: number }) => {
@@ -157,8 +158,8 @@ export interface ExperimentResult {
  *   measure,
  *   exportFrequency: null,
  * });
- * console.assert(result.frequencies[0].measurements === 2 * 3);
- * console.assert(result.identicalTraining);
+ * assert(result.frequencies[0].measurements === 2 * 3);
+ * assert(result.identicalTraining);
  * ```
  */
 export async function runTrackingExperiment(

@@ -111,6 +111,7 @@ const MAX_STEP = 0xffffffff;
  * @example
  * ```ts
  * import { DimensionalityTracker } from "./tracker.ts";
+ * import assert from "node:assert";
  * // A stand-in solver: the activations below are diagonal, so their singular values are
  * // the absolute diagonal entries.
  * const measure = (m: { data: Float32Array; cols: number }) =>
@@ -124,8 +125,8 @@ const MAX_STEP = 0xffffffff;
  *   await tracker.observe(step, { layer: "fc1", activations: { data, rows: 3, cols: 3 }, loss: 1 / (step + 1) });
  * }
  * const rows = tracker.rows("fc1");
- * console.assert(rows.map((r) => r.step).join() === "0,10,20");
- * console.assert(Math.abs(rows[0].stable_rank - 14 / 9) < 1e-6);
+ * assert(rows.map((r) => r.step).join() === "0,10,20");
+ * assert(Math.abs(rows[0].stable_rank - 14 / 9) < 1e-6);
  * ```
  */
 export class DimensionalityTracker {
@@ -179,8 +180,9 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ samplingFrequency: 5 });
-   * console.assert(t.shouldMeasure(10) && !t.shouldMeasure(11));
+   * assert(t.shouldMeasure(10) && !t.shouldMeasure(11));
    * ```
    */
   shouldMeasure(step: number): boolean {
@@ -210,6 +212,7 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const tracker = new DimensionalityTracker({
    *   samplingFrequency: 2,
    *   measure: () => Promise.resolve(new Float64Array([2, 1])),
@@ -300,7 +303,8 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
-   * console.assert(new DimensionalityTracker().layers().length === 0);
+   * import assert from "node:assert";
+   * assert(new DimensionalityTracker().layers().length === 0);
    * ```
    */
   layers(): string[] {
@@ -319,9 +323,10 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
    * await t.observe(0, { layer: "head", activations: { data: new Float32Array([1]), rows: 1, cols: 1 }, loss: 0.5 });
-   * console.assert(t.rows()[0].layer === "head" && t.rows("head")[0].loss === 0.5);
+   * assert(t.rows()[0].layer === "head" && t.rows("head")[0].loss === 0.5);
    * ```
    */
   rows(layer?: string): LayerRow[] {
@@ -341,7 +346,8 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
-   * console.assert(new DimensionalityTracker().memoryBytes() === 0);
+   * import assert from "node:assert";
+   * assert(new DimensionalityTracker().memoryBytes() === 0);
    * ```
    */
   memoryBytes(): number {
@@ -361,6 +367,7 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * let scale = 1;
    * const t = new DimensionalityTracker({
    *   measure: () => Promise.resolve(new Float64Array([1, scale, 0.5])),
@@ -370,7 +377,7 @@ export class DimensionalityTracker {
    *   scale = step < 25 ? 0.1 + 0.01 * (step % 3) : 1;
    *   await t.observe(step, { layer: "conv", activations: x });
    * }
-   * console.assert(t.jumps()[0].step === 25);
+   * assert(t.jumps()[0].step === 25);
    * ```
    */
   jumps(options: { metric?: JumpMetric; layer?: string } = {}): TrackJump[] {
@@ -400,12 +407,13 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
    * await t.observe(0, { layer: "fc", activations: { data: new Float32Array([1]), rows: 1, cols: 1 } });
    * const dir = await Deno.makeTempDir();
    * await t.export(`${dir}/run.json`);
    * const back = await DimensionalityTracker.load(`${dir}/run.json`);
-   * console.assert(back.rows()[0].stable_rank === t.rows()[0].stable_rank);
+   * assert(back.rows()[0].stable_rank === t.rows()[0].stable_rank);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
@@ -435,10 +443,11 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const dir = await Deno.makeTempDir();
    * await Deno.writeTextFile(`${dir}/empty.json`, "{}");
    * const t = await DimensionalityTracker.load(`${dir}/empty.json`);
-   * console.assert(t.layers().length === 0);
+   * assert(t.layers().length === 0);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
