@@ -98,8 +98,11 @@ export interface Hdf5DatasetReader {
   readonly rows: number;
   /** Values per row. */
   readonly rowLength: number;
-  /** Reads `count` rows from `start`, converted to float32. */
-  readRows(start: number, count: number): Float32Array;
+  /**
+   * Reads `count` rows from `start`, converted to float32. Asynchronous like the `.npy` and
+   * ENVI readers' `readRows`, so a cube source reads every format alike.
+   */
+  readRows(start: number, count: number): Promise<Float32Array>;
   /** Closes the file. */
   close(): void;
   /** Closes the file (`using reader = await openHdf5Dataset(...)`). */
@@ -363,7 +366,7 @@ export async function readHdf5Datasets(
  * const data = new Float64Array([1, 2, 3, 4, 5, 6]);
  * await writeHdf5(`${dir}/o.h5`, { datasets: [{ path: "g/x", data, shape: [3, 2] }] });
  * const reader = await openHdf5Dataset(`${dir}/o.h5`, "/g/x");
- * const rows = reader.readRows(2, 1);
+ * const rows = await reader.readRows(2, 1);
  * reader.close();
  * assert(rows instanceof Float32Array && rows[1] === 6);
  * await Deno.remove(dir, { recursive: true });
@@ -390,13 +393,18 @@ export async function openHdf5Dataset(
       dtype: dtypeName(dataset),
       rows,
       rowLength,
-      readRows(start: number, count: number): Float32Array {
-        checkRowRange(start, count, rows);
-        if (closed) throw new TypeError(`the reader of ${datasetPath} in ${path} is closed`);
-        const values = shape.length === 0
-          ? asArray(dataset.value, dataset)
-          : readSlice(dataset, start, count);
-        return toFloat32(values);
+      readRows(start: number, count: number): Promise<Float32Array> {
+        // h5wasm reads synchronously; errors still arrive through the promise.
+        try {
+          checkRowRange(start, count, rows);
+          if (closed) throw new TypeError(`the reader of ${datasetPath} in ${path} is closed`);
+          const values = shape.length === 0
+            ? asArray(dataset.value, dataset)
+            : readSlice(dataset, start, count);
+          return Promise.resolve(toFloat32(values));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
       close,
       [Symbol.dispose]: close,

@@ -6,6 +6,7 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { formatOfPath } from "../io/format.ts";
 import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
 
 /** The JSON form of a fitted detector (`RxDetector.toJSON()` in `./rx.ts`). */
@@ -23,12 +24,10 @@ export interface RxJson {
   covariance: number[];
 }
 
+const FORMATS = { json: "json", h5: "h5", hdf5: "h5" } as const;
+
 function formatOf(path: string): "json" | "h5" {
-  if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".json")) return "json";
-  if (lower.endsWith(".h5") || lower.endsWith(".hdf5")) return "h5";
-  throw new TypeError(`cannot tell the format of ${path}: use a .json, .h5 or .hdf5 file name`);
+  return formatOfPath(path, FORMATS);
 }
 
 /** Writes `json` to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file. */

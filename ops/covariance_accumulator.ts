@@ -308,28 +308,48 @@ export class CovarianceAccumulator {
    *
    * @param json The saved state.
    * @param options `backend` and `skipInvalid` for the chunks still to come.
-   * @returns The accumulator.
-   * @throws {TypeError} When a field is missing, of the wrong type or length.
-   * @throws {InvalidDataError} When a value is not finite, or counts are inconsistent.
+   * @returns The accumulator. Asynchronous like `RxDetector.fromJSON`, so every saved state
+   *   loads with `await`.
+   * @throws {TypeError} When `json` is not an object, or a field is missing, of the wrong type
+   *   or length.
+   * @throws {InvalidDataError} When the state's version is unknown, a value is not finite, or
+   *   counts are inconsistent.
    * @example
    * ```ts
    * import { CovarianceAccumulator } from "./covariance_accumulator.ts";
    * import assert from "node:assert";
    * const a = new CovarianceAccumulator(2, { backend: "wasm" });
    * await a.add({ data: new Float32Array([1, 2, 3, 5, 4, 4]), rows: 3, cols: 2 });
-   * const b = CovarianceAccumulator.fromJSON(JSON.parse(JSON.stringify(a)));
+   * const b = await CovarianceAccumulator.fromJSON(JSON.parse(JSON.stringify(a)));
    * assert(b.result().covariance[1] === a.result().covariance[1]);
    * ```
    */
   static fromJSON(
     json: CovarianceAccumulatorJson,
     options: CovarianceAccumulatorOptions = {},
+  ): Promise<CovarianceAccumulator> {
+    // Checked synchronously but reported through the promise, like every async API.
+    try {
+      return Promise.resolve(CovarianceAccumulator.#restore(json, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  static #restore(
+    json: CovarianceAccumulatorJson,
+    options: CovarianceAccumulatorOptions,
   ): CovarianceAccumulator {
     if (json === null || typeof json !== "object") {
-      throw new TypeError("fromJSON() takes the object toJSON() returned");
+      throw new TypeError(
+        "CovarianceAccumulator.fromJSON() takes the object toJSON() returned, got " +
+          (json === null ? "null" : typeof json),
+      );
     }
     if (json.version !== 1) {
-      throw new TypeError(`unknown covariance state version ${String(json.version)}; expected 1`);
+      throw new InvalidDataError(
+        `covariance state version ${String(json.version)} is not supported (this prism reads 1)`,
+      );
     }
     const bands = checkInteger("state.bands", json.bands, 1, 65535);
     const count = checkInteger("state.count", json.count);

@@ -286,8 +286,8 @@ export class RxDetector {
    *
    * @param json The parsed JSON.
    * @returns The fitted detector.
+   * @throws {TypeError} When `json` is not an object, or its arrays do not match `bands`.
    * @throws {InvalidDataError} When `json` is not a prism RX model of a known version.
-   * @throws {TypeError} When its arrays do not match `bands`.
    * @throws {RangeError} When `count < 2` or `eps` is negative.
    * @example
    * ```ts
@@ -301,7 +301,13 @@ export class RxDetector {
    * ```
    */
   static async fromJSON(json: RxJson): Promise<RxDetector> {
-    if (json === null || typeof json !== "object" || json.format !== "prism.rx") {
+    if (json === null || typeof json !== "object") {
+      throw new TypeError(
+        "RxDetector.fromJSON() takes the object toJSON() returned, got " +
+          (json === null ? "null" : typeof json),
+      );
+    }
+    if (json.format !== "prism.rx") {
       throw new InvalidDataError(`not a prism RX model: expected { format: "prism.rx", ... }`);
     }
     if (json.version !== 1) {
@@ -327,7 +333,8 @@ export class RxDetector {
    * `skipped`).
    *
    * @param path The file; its extension picks the format.
-   * @throws {TypeError} When unfitted or the extension is neither JSON nor HDF5.
+   * @throws {TypeError} When the detector is not fitted.
+   * @throws {RangeError} When the extension is neither JSON nor HDF5.
    * @example
    * ```ts
    * import { RxDetector } from "./rx.ts";
@@ -348,7 +355,7 @@ export class RxDetector {
    *
    * @param path A `.json` or `.h5`/`.hdf5` file.
    * @returns The fitted detector.
-   * @throws {TypeError} When the extension is neither JSON nor HDF5.
+   * @throws {RangeError} When the extension is neither JSON nor HDF5.
    * @throws {Deno.errors.NotFound} When the file does not exist.
    * @throws {InvalidDataError} When the file is corrupt or not a prism RX model.
    * @example

@@ -69,7 +69,7 @@ Deno.test("openCubeSource streams .npy (2-D, 3-D, 4-D), HDF5 and ENVI BIL int16 
 
 Deno.test("openCubeSource rejects unknown formats, missing datasets, bad shapes and corrupt files", async () => {
   await inTempDir(async (dir) => {
-    await rejectsWith(() => openCubeSource(`${dir}/x.tif`), TypeError, ".npy");
+    await rejectsWith(() => openCubeSource(`${dir}/x.tif`), RangeError, ".npy");
     await writeHdf5(`${dir}/c.h5`, { datasets: [{ path: "cube", data: cube, shape: [H, W, C] }] });
     await rejectsWith(() => openCubeSource(`${dir}/c.h5`), TypeError, "--dataset");
     await rejectsWith(

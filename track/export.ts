@@ -23,6 +23,7 @@
  */
 
 import { withAtomicPath, writeFileAtomic } from "../io/atomic.ts";
+import { formatOfPath } from "../io/format.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import type { TrackData } from "./row.ts";
 import { formatTrackCsv, parseTrackCsv } from "./_csv_format.ts";
@@ -145,17 +146,10 @@ export async function readTrack(path: string, options: LoadOptions = {}): Promis
   return data;
 }
 
+const FORMATS = { csv: "csv", json: "json", h5: "hdf5", hdf5: "hdf5" } as const;
+
 function formatOf(path: string): Format {
-  if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`path must be a non-empty string, got ${String(path)}`);
-  }
-  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
-  if (ext === "csv") return "csv";
-  if (ext === "json") return "json";
-  if (ext === "h5" || ext === "hdf5") return "hdf5";
-  throw new RangeError(
-    `cannot tell the format of ${path}: use the extension .csv, .json, .h5 or .hdf5`,
-  );
+  return formatOfPath(path, FORMATS);
 }
 
 /** `<stem>.<safe layer>.csv` per layer, unique even when two names sanitise alike. */
