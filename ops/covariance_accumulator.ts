@@ -6,8 +6,9 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Matrix, Progress } from "../core/types.ts";
+import type { Backend, Matrix, RunOptions } from "../core/types.ts";
 import { assertFinite, checkInteger, checkMatrix, firstNonFinite } from "../core/validate.ts";
+import { operationOf } from "../core/operation.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { estimateShift } from "./_covariance_shift.ts";
@@ -28,21 +29,20 @@ export interface CovarianceResult {
   backend: "wasm" | "webgpu";
 }
 
-/** Options of {@linkcode CovarianceAccumulator}. */
-export interface CovarianceAccumulatorOptions {
-  /** The engine; default `"auto"` (`chooseBackend("covariance", …)`, decided on the first chunk). */
-  backend?: Backend;
+/**
+ * Options of {@linkcode CovarianceAccumulator}. `backend` defaults to `"auto"`
+ * (`chooseBackend("covariance", …)`, decided on the first chunk).
+ */
+export interface CovarianceAccumulatorOptions extends Pick<RunOptions, "backend"> {
   /** Skip pixels with NaN or infinity (counted in `skipped`) instead of throwing. */
   skipInvalid?: boolean;
 }
 
-/** Options of {@linkcode CovarianceAccumulator.add}. */
-export interface AddOptions {
-  /** Cancels the chunk's work; the call then rejects with `AbortedError`. */
-  signal?: AbortSignal;
-  /** Progress within the chunk, in rows. */
-  onProgress?: (progress: Progress) => void;
-}
+/**
+ * Options of {@linkcode CovarianceAccumulator.add}: `signal` cancels the chunk's work (the call
+ * then rejects with `AbortedError`); `onProgress` reports progress within the chunk, in rows.
+ */
+export interface AddOptions extends Pick<RunOptions, "signal" | "onProgress"> {}
 
 /** The JSON form of an accumulator (see {@linkcode CovarianceAccumulator.toJSON}). */
 export interface CovarianceAccumulatorJson {
@@ -163,7 +163,12 @@ export class CovarianceAccumulator {
     )).backend;
     this.#shift ??= estimateShift(m);
     const shift = this.#shift ?? new Float32Array(m.cols);
-    const run = { shift, backend: this.#backend, ...options };
+    const run = {
+      shift,
+      backend: this.#backend,
+      ...options,
+      operation: operationOf(options, "CovarianceAccumulator.add()"),
+    };
     let g = await gram(m, run);
     let rows = m.rows;
     if (!finiteStats(g.sum!, g.gram, m.cols)) {

@@ -11,9 +11,10 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Cube, Matrix, RunOptions } from "../core/types.ts";
+import type { Cube, Matrix, RunOptions } from "../core/types.ts";
 import { checkMatrix, cubeAsMatrix } from "../core/validate.ts";
-import { covariance } from "./covariance.ts";
+import type { NestedOptions } from "../core/operation.ts";
+import { covariance, type CovarianceOptions } from "./covariance.ts";
 import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
 import { scoreWasm } from "./_rx_score_wasm.ts";
@@ -50,13 +51,8 @@ export interface RxFitOptions extends RunOptions {
   skipInvalid?: boolean;
 }
 
-/** Options of {@linkcode RxDetector.score}. */
-export interface RxScoreOptions {
-  /** The engine; default `"auto"`. */
-  backend?: Backend;
-  /** Cancels the scoring. */
-  signal?: AbortSignal;
-}
+/** Options of {@linkcode RxDetector.score}: `backend` (default `"auto"`) and `signal`. */
+export interface RxScoreOptions extends Pick<RunOptions, "backend" | "signal"> {}
 
 /** The statistics a detector is built from, e.g. a merged `CovarianceAccumulator` result. */
 export interface RxStatistics {
@@ -113,13 +109,15 @@ export class RxDetector {
   ): Promise<this> {
     const eps = options.eps ?? 1e-6;
     checkEps(eps);
-    const result = await covariance(data, {
+    const run: CovarianceOptions & NestedOptions = {
       backend: options.backend,
       ddof: 1,
       signal: options.signal,
       onProgress: options.onProgress,
       skipInvalid: options.skipInvalid,
-    });
+      operation: "RxDetector.fit()",
+    };
+    const result = await covariance(data, run);
     await this.#setStatistics(result, eps);
     return this;
   }

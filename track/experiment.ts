@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Matrix, Progress } from "../core/types.ts";
-import { AbortedError } from "../core/errors.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
@@ -34,8 +34,12 @@ export type TrackerFactory = (
   options: { samplingFrequency: number; measure: MeasureFunction },
 ) => ExperimentTracker;
 
-/** Options of {@linkcode runTrackingExperiment}. */
-export interface ExperimentOptions {
+/**
+ * Options of {@linkcode runTrackingExperiment}. `onProgress` is called every 100 steps and at
+ * the end of each run with the steps done over all runs; `signal` cancels between steps (the
+ * promise then rejects with `AbortedError`).
+ */
+export interface ExperimentOptions extends Pick<RunOptions, "signal" | "onProgress"> {
   /** Training steps per run (default 8000, as the reference). */
   steps?: number;
   /** Batch size (default 64). */
@@ -44,10 +48,6 @@ export interface ExperimentOptions {
   samplingFrequencies?: readonly number[];
   /** Seed of the data and the weights (default 0); every run uses it. */
   seed?: number;
-  /** Called every 100 steps and at the end of each run with the steps done over all runs. */
-  onProgress?: (progress: Progress) => void;
-  /** Cancels between steps; the promise then rejects with `AbortedError`. */
-  signal?: AbortSignal;
   /** Makes each run's tracker (default: a `DimensionalityTracker` from `./tracker.ts`). */
   tracker?: TrackerFactory;
   /** The singular-value solver (default: `singularValues` from `ops/spectrum.ts`). */
@@ -195,9 +195,7 @@ export async function runTrackingExperiment(
     let observeMs = 0;
     const start = performance.now();
     for (let step = 0; step < n; step++) {
-      if (options.signal?.aborted) {
-        throw new AbortedError("runTrackingExperiment", { cause: options.signal.reason });
-      }
+      throwIfAborted(options.signal, "runTrackingExperiment()");
       task.batch(step, { x, labels });
       const { loss, gradNorm } = net.trainStep(x, labels);
       losses[step] = loss;
