@@ -19,6 +19,8 @@ import {
   serialQueue,
 } from "./_binary.ts";
 
+export type { SampleType } from "./_binary.ts";
+
 /** What an ENVI header says, with the data file it points to. */
 export interface EnviHeader {
   /** Pixels per line (image width). */

@@ -15,10 +15,15 @@ export interface RxJson {
   format: "prism.rx";
   /** Format version, 1. */
   version: 1;
+  /** Pixels the statistics came from. */
   count: number;
+  /** Bands C. */
   bands: number;
+  /** The diagonal regularisation of the inverse. */
   eps: number;
+  /** Pixels skipped for NaN or infinity. */
   skipped: number;
+  /** The `bands` means. */
   mean: number[];
   /** Row-major `bands × bands`. */
   covariance: number[];

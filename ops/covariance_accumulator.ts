@@ -48,16 +48,21 @@ export interface AddOptions extends Pick<RunOptions, "signal" | "onProgress"> {}
 export interface CovarianceAccumulatorJson {
   /** Format version, 1. */
   version: 1;
+  /** Bands (columns) per pixel. */
   bands: number;
+  /** Valid pixels accumulated. */
   count: number;
+  /** Pixels skipped for NaN or infinity. */
   skipped: number;
   /** Rows seen, valid or not: where the next chunk's row numbers start. */
   rowsSeen: number;
+  /** The column means. */
   mean: number[];
   /** `bands × bands`, row-major. */
   m2: number[];
   /** The float32 shift the kernels subtract, once chosen. */
   shift: number[] | null;
+  /** The engine chosen on the first chunk, or `null` before any. */
   backend: "wasm" | "webgpu" | null;
 }
 
@@ -99,6 +104,8 @@ export class CovarianceAccumulator {
   #shift?: Float32Array;
 
   /**
+   * Creates an empty accumulator for pixels of `bands` bands.
+   *
    * @param bands Bands (columns) per pixel, at least 1.
    * @param options `backend`, `skipInvalid`.
    * @throws {TypeError} When `bands` is not a whole number.

@@ -56,10 +56,15 @@ export interface RxScoreOptions extends Pick<RunOptions, "backend" | "signal"> {
 
 /** The statistics a detector is built from, e.g. a merged `CovarianceAccumulator` result. */
 export interface RxStatistics {
+  /** Pixels the statistics came from, at least 2. */
   readonly count: number;
+  /** Bands C. */
   readonly bands: number;
+  /** The `C` float64 means. */
   readonly mean: Float64Array;
+  /** The `C × C` unbiased covariance (ddof 1), row-major. */
   readonly covariance: Float64Array;
+  /** Pixels skipped for NaN or infinity (default 0). */
   readonly skipped?: number;
 }
 

@@ -9,7 +9,7 @@
 import { throwIfAborted } from "../core/abort.ts";
 import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
-import { type Kernels, loadKernels } from "../wasm/loader.ts";
+import { loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
 import { SyntheticClassification } from "../synth/classification.ts";
 import { DimensionalityTracker, type MeasureFunction, type Observation } from "./tracker.ts";
@@ -55,8 +55,6 @@ export interface ExperimentOptions extends Pick<RunOptions, "signal" | "onProgre
   /** The frequency whose tracker is exported to CSV, JSON and HDF5 (default 5 when listed,
    * else the first); `null` skips the exports. */
   exportFrequency?: number | null;
-  /** The kernel module (default `loadKernels()`). */
-  kernels?: Kernels;
 }
 
 /** Size and write time of one export. */
@@ -179,7 +177,7 @@ export async function runTrackingExperiment(
   const makeTracker = options.tracker ??
     ((o: { samplingFrequency: number; measure: MeasureFunction }) => new DimensionalityTracker(o));
   const measure = options.measure ?? ((m: Matrix) => singularValues(m));
-  const kernels = options.kernels ?? await loadKernels();
+  const kernels = await loadKernels();
 
   const task = new SyntheticClassification({ seed });
   const net = new Mlp(kernels, { batch, seed });

@@ -139,6 +139,8 @@ export class DimensionalityTracker {
   readonly #layers = new Map<string, LayerState>();
 
   /**
+   * Creates a tracker with no measurements.
+   *
    * @param options Sampling frequency, jump settings, the singular-value solver and metadata.
    * @throws {RangeError} When `samplingFrequency` is not a positive integer, a jump option is
    *   out of range, or a metadata key is reserved ({@linkcode RESERVED_METADATA_KEYS}).
