@@ -5,84 +5,23 @@
  * @module
  */
 
-import type { Matrix, Tensor } from "../core/types.ts";
-import { InvalidDataError } from "../core/errors.ts";
-import { checkInteger, firstNonFinite } from "../core/validate.ts";
+import { checkInteger } from "../core/validate.ts";
 import { flattenActivations } from "./flatten.ts";
 import { detectJumps, type JumpOptions, resolveJumpOptions } from "./jumps.ts";
 import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
-import { JUMP_METRICS, type JumpMetric, type LayerRow, type TrackRow } from "./row.ts";
+import type { JumpMetric, LayerRow, TrackRow } from "./row.ts";
+import type { MeasureFunction, Observation, TrackerOptions, TrackJump } from "./tracker_types.ts";
+import {
+  checkActivations,
+  checkExtra,
+  checkLayerName,
+  checkMetadata,
+  checkMetric,
+  checkStep,
+} from "./_tracker_checks.ts";
 import { BYTES_PER_ROW, LayerStore } from "./_store.ts";
 import { type ExportOptions, type LoadOptions, readTrack, writeTrack } from "./export.ts";
 import { singularValues } from "../ops/spectrum.ts";
-
-/** Computes the singular values of a matrix, largest first. */
-export type MeasureFunction = (matrix: Matrix) => Promise<Float64Array>;
-
-/** Options of {@linkcode DimensionalityTracker}. */
-export interface TrackerOptions {
-  /** Measure the steps with `step % samplingFrequency === 0` (default 1: every step). */
-  samplingFrequency?: number;
-  /** Jump detection settings used by `jumps()`; `metric` defaults to `"stable_rank"`. */
-  jump?: JumpOptions & { metric?: JumpMetric };
-  /**
-   * The singular-value solver (default: `singularValues` from `ops/spectrum.ts`, the Gram route
-   * with backend `"auto"`).
-   */
-  measure?: MeasureFunction;
-  /** Run metadata (model, seed, …), written to HDF5 exports as attributes. */
-  metadata?: Record<string, string | number>;
-}
-
-/** Extra per-step values recorded with a measurement. */
-export interface ObserveExtras {
-  /** The training loss at this step; must be finite. */
-  loss?: number;
-  /** The gradient norm at this step; must be finite. */
-  gradNorm?: number;
-}
-
-/** What {@linkcode DimensionalityTracker.observe} records for one layer at one step. */
-export interface Observation extends ObserveExtras {
-  /** The layer's name (any non-empty string). */
-  layer: string;
-  /**
-   * A batch × features matrix, or a tensor `[rows, cols]`, `[N, H, W, C]` or `[B, T, D]`. Do
-   * not change its data until `observe`'s promise settles.
-   */
-  activations: Matrix | Tensor;
-}
-
-/** A flagged point of a layer's metric series. */
-export interface TrackJump {
-  /** The layer. */
-  readonly layer: string;
-  /** The metric searched. */
-  readonly metric: JumpMetric;
-  /** The training step of the flagged measurement. */
-  readonly step: number;
-  /** Its index in the layer's series of measurements. */
-  readonly index: number;
-  /** The metric's value there. */
-  readonly value: number;
-  /** Mean of the window before it. */
-  readonly mean: number;
-  /** Population standard deviation of that window. */
-  readonly std: number;
-  /** `(value − mean) / std`. */
-  readonly z: number;
-}
-
-/** Attribute names the exports use themselves; metadata may not take them. */
-export const RESERVED_METADATA_KEYS: readonly string[] = [
-  "format",
-  "version",
-  "columns",
-  "layer",
-  "rows",
-  "index",
-  "sampling_frequency",
-];
 
 interface LayerState {
   readonly store: LayerStore;
@@ -246,27 +185,7 @@ export class DimensionalityTracker {
     const { matrix, featureShape } = flattenActivations(activations);
     const state = this.#state(layer);
     checkStep(layer, step, state.reservedStep);
-    if (state.featureShape !== undefined && !sameShape(state.featureShape, featureShape)) {
-      throw new TypeError(
-        `layer "${layer}" changed its feature shape from [${state.featureShape}] to ` +
-          `[${featureShape}] at step ${step}; track a layer of another shape under another name`,
-      );
-    }
-    if (matrix.rows === 0 || matrix.cols === 0) {
-      throw new RangeError(
-        `layer "${layer}" at step ${step}: the activations are ${matrix.rows} x ${matrix.cols}; ` +
-          `need at least one row and one column`,
-      );
-    }
-    const bad = firstNonFinite(matrix.data, matrix.cols);
-    if (bad !== undefined) {
-      throw new InvalidDataError(
-        `layer "${layer}" at step ${step}: activation ${bad.value} at row ${bad.row}, column ` +
-          `${bad.col} of the ${matrix.rows} x ${matrix.cols} flattened matrix; activations must ` +
-          `be finite (the model has likely diverged)`,
-        { position: { layer, step, row: bad.row, col: bad.col } },
-      );
-    }
+    checkActivations(layer, step, { matrix, featureShape, previous: state.featureShape });
     const loss = checkExtra(observation.loss, "loss", layer, step);
     const gradNorm = checkExtra(observation.gradNorm, "gradNorm", layer, step);
 
@@ -279,19 +198,8 @@ export class DimensionalityTracker {
       const s = await measure(matrix);
       const m = spectrumMetrics(s, { shape: [matrix.rows, matrix.cols] });
       await previous;
-      state.store.push({
-        step,
-        loss,
-        grad_norm: gradNorm,
-        stable_rank: m.stable_rank,
-        participation_ratio: m.participation_ratio,
-        cumulative_90: m.cumulative_90,
-        nuclear_norm_ratio: m.nuclear_norm_ratio,
-        spectral_entropy: m.spectral_entropy,
-        effective_rank: m.effective_rank,
-        condition_number: m.condition_number,
-        numerical_rank: m.numerical_rank,
-      });
+      // The metrics are named as the row's columns; the store keeps the ones a row has.
+      state.store.push({ ...m, step, loss, grad_norm: gradNorm });
     } finally {
       release();
     }
@@ -504,78 +412,17 @@ export class DimensionalityTracker {
 /** Bytes stored per measurement ({@linkcode DimensionalityTracker.memoryBytes} counts them). */
 export const TRACKER_BYTES_PER_MEASUREMENT: number = BYTES_PER_ROW;
 
-function checkStep(layer: string, step: number, last: number): void {
-  if (step <= last) {
-    throw new RangeError(
-      `layer "${layer}": step ${step} is not after the last recorded step ${last}; steps must ` +
-        `increase per layer (use a new tracker for a new run)`,
-    );
-  }
-}
-
-function checkLayerName(layer: string): void {
-  if (typeof layer !== "string" || layer.length === 0) {
-    throw new TypeError(`layer must be a non-empty string, got ${JSON.stringify(layer)}`);
-  }
-}
-
-function checkMetric(metric: string): asserts metric is JumpMetric {
-  if (!(JUMP_METRICS as readonly string[]).includes(metric)) {
-    throw new RangeError(`unknown metric "${metric}"; use one of ${JUMP_METRICS.join(", ")}`);
-  }
-}
-
-function checkExtra(
-  value: number | undefined,
-  name: string,
-  layer: string,
-  step: number,
-): number | null {
-  if (value === undefined) return null;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  }
-  if (value - value !== 0) {
-    throw new InvalidDataError(
-      `layer "${layer}" at step ${step}: ${name} is ${value}; it must be finite (omit it when ` +
-        `there is none)`,
-      { position: { layer, step } },
-    );
-  }
-  return value;
-}
-
-function checkMetadata(
-  metadata: Record<string, string | number>,
-): Record<string, string | number> {
-  if (metadata === null || typeof metadata !== "object") {
-    throw new TypeError(`metadata must be an object of strings and numbers`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (RESERVED_METADATA_KEYS.includes(key)) {
-      throw new RangeError(
-        `metadata key "${key}" is reserved for the export format; rename it (reserved: ${
-          RESERVED_METADATA_KEYS.join(", ")
-        })`,
-      );
-    }
-    const ok = typeof value === "string" || (typeof value === "number" && value - value === 0);
-    if (!ok) {
-      throw new TypeError(
-        `metadata "${key}" must be a string or a finite number, got ${String(value)}`,
-      );
-    }
-  }
-  return metadata;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-// Re-exported so users of the tracker get its row types from one module.
+// Re-exported so users of the tracker get its row and option types from one module.
 export type { JumpMetric, LayerRow, TrackRow };
+export type {
+  MeasureFunction,
+  Observation,
+  ObserveExtras,
+  TrackerOptions,
+  TrackJump,
+} from "./tracker_types.ts";
+export { RESERVED_METADATA_KEYS } from "./_tracker_checks.ts";
