@@ -115,6 +115,7 @@ export {
 
 // Files: cubes in, results out.
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
+export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
   encodeNpy,
   type NpyArray,

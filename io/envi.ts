@@ -19,6 +19,8 @@ import {
   serialQueue,
 } from "./_binary.ts";
 
+import type { RowReader } from "./row_reader.ts";
+
 export type { SampleType } from "./_binary.ts";
 
 /** What an ENVI header says, with the data file it points to. */
@@ -48,7 +50,7 @@ export interface EnviHeader {
 }
 
 /** An open ENVI image whose lines are read on demand. */
-export interface EnviReader {
+export interface EnviReader extends RowReader {
   /** Image lines. */
   readonly height: number;
   /** Pixels per line. */
@@ -62,10 +64,6 @@ export interface EnviReader {
    * (`lineCount * width * bands` values). Calls may overlap; they run one after another.
    */
   readRows(lineStart: number, lineCount: number): Promise<Float32Array>;
-  /** Closes the data file. */
-  close(): void;
-  /** Closes the data file (`using reader = await openEnvi(...)`). */
-  [Symbol.dispose](): void;
 }
 
 const DATA_TYPES: Readonly<Record<number, SampleType>> = { 2: "i2", 4: "f4", 5: "f8", 12: "u2" };

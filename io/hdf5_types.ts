@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ArrayRowReader } from "./row_reader.ts";
+
 /** Attribute values prism writes and reads back. */
 export type Hdf5Attrs = Record<string, string | number | string[] | number[]>;
 
@@ -77,22 +79,4 @@ export interface Hdf5Tree {
 }
 
 /** An open dataset whose rows (slices along the first axis) are read on demand. */
-export interface Hdf5DatasetReader {
-  /** The extent of each axis. */
-  readonly shape: readonly number[];
-  /** The element type, e.g. `float32`. */
-  readonly dtype: string;
-  /** Rows along the first axis (1 for a scalar). */
-  readonly rows: number;
-  /** Values per row. */
-  readonly rowLength: number;
-  /**
-   * Reads `count` rows from `start`, converted to float32. Asynchronous like the `.npy` and
-   * ENVI readers' `readRows`, so a cube source reads every format alike.
-   */
-  readRows(start: number, count: number): Promise<Float32Array>;
-  /** Closes the file. */
-  close(): void;
-  /** Closes the file (`using reader = await openHdf5Dataset(...)`). */
-  [Symbol.dispose](): void;
-}
+export interface Hdf5DatasetReader extends ArrayRowReader {}

@@ -22,6 +22,7 @@ import {
   serialQueue,
 } from "./_binary.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import type { ArrayRowReader } from "./row_reader.ts";
 
 /** An array read from a `.npy` file, always in C (row-major) order. */
 export interface NpyArray {
@@ -51,25 +52,7 @@ export interface NpyInput {
 }
 
 /** An open `.npy` file whose rows (slices along the first axis) are read on demand. */
-export interface NpyReader {
-  /** The extent of each axis. */
-  readonly shape: readonly number[];
-  /** numpy's name of the element type. */
-  readonly dtype: string;
-  /** Rows along the first axis (1 for a scalar). */
-  readonly rows: number;
-  /** Values per row: the product of the other axes. */
-  readonly rowLength: number;
-  /**
-   * Reads `count` rows from `start` as float32 (other types converted; float64 and int32 are
-   * rounded to nearest). Calls may overlap; they run one after another.
-   */
-  readRows(start: number, count: number): Promise<Float32Array>;
-  /** Closes the file. */
-  close(): void;
-  /** Closes the file (`using reader = await openNpy(...)`). */
-  [Symbol.dispose](): void;
-}
+export interface NpyReader extends ArrayRowReader {}
 
 /** What a parsed header says. */
 interface NpyHeader {
