@@ -259,11 +259,15 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
  * ```
  */
 export async function writeNpy(path: string, array: NpyInput): Promise<void> {
-  if (array === null || typeof array !== "object") {
+  // A typed array here is the old (path, data, shape) call: say how to call it now.
+  if (array === null || typeof array !== "object" || ArrayBuffer.isView(array)) {
+    const got = array === null
+      ? "null"
+      : ArrayBuffer.isView(array)
+      ? `a ${array.constructor.name}`
+      : typeof array;
     throw new TypeError(
-      `writeNpy() takes (path, { data, shape }), got ${
-        array === null ? "null" : typeof array
-      } as its second argument`,
+      `writeNpy() takes (path, { data, shape }), got ${got} as its second argument`,
     );
   }
   await writeFileAtomic(path, encodeNpy(array.data, array.shape));

@@ -196,3 +196,15 @@ Deno.test("readNpy() and openNpy() name the file and the fault on corrupt input"
     await rejectsWith(() => readNpy(version), InvalidDataError, "version 9.0");
     await rejectsWith(() => readNpy(`${dir}/missing.npy`), Deno.errors.NotFound);
   }));
+
+Deno.test("writeNpy() takes (path, { data, shape }) and says so when called the old way", () =>
+  inTempDir(async (dir) => {
+    await rejectsWith(
+      () =>
+        (writeNpy as (...a: unknown[]) => Promise<void>)(`${dir}/a.npy`, new Float32Array(2), [2]),
+      TypeError,
+      "writeNpy() takes (path, { data, shape })",
+    );
+    await writeNpy(`${dir}/a.npy`, { data: new Float32Array([1, 2]), shape: [2] });
+    assert.deepEqual((await readNpy(`${dir}/a.npy`)).shape, [2]);
+  }));

@@ -361,3 +361,17 @@ Deno.test("rows hold float32 values; values beyond float32's range saturate", as
   assert.equal(row.grad_norm, Math.fround(0.1));
   assert.equal(row.condition_number, 3.4028234663852886e38); // 1e30 / 1e-10 = 1e40
 });
+
+Deno.test("observe() takes (step, observation) and says so when called the old way", async () => {
+  const tracker = new DimensionalityTracker({
+    measure: () => Promise.resolve(new Float64Array([1])),
+  });
+  const x = { data: new Float32Array([1]), rows: 1, cols: 1 };
+  await assert.rejects(
+    () => (tracker.observe as (...a: unknown[]) => Promise<boolean>)(0, "fc", x),
+    (e: unknown) => e instanceof TypeError && e.message.includes("observe() takes (step, {"),
+  );
+  await assert.rejects(() => tracker.observe(0, { layer: "", activations: x }), TypeError);
+  assert.equal(await tracker.observe(0, { layer: "fc", activations: x, gradNorm: 2 }), true);
+  assert.equal(tracker.rows("fc")[0].grad_norm, 2);
+});

@@ -9,6 +9,7 @@ import type { Matrix } from "../core/types.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { firstNonFinite } from "../core/validate.ts";
 import { JUMP_METRICS, type JumpMetric } from "./row.ts";
+import type { Observation, ObserveExtras } from "./tracker_types.ts";
 
 /** Attribute names the exports use themselves; metadata may not take them. */
 export const RESERVED_METADATA_KEYS: readonly string[] = [
@@ -21,14 +22,28 @@ export const RESERVED_METADATA_KEYS: readonly string[] = [
   "sampling_frequency",
 ];
 
-/** Throws a RangeError unless `step` comes after the layer's `last` recorded step. */
-export function checkStep(layer: string, step: number, last: number): void {
+/** Throws a RangeError unless `where.step` comes after the layer's `last` recorded step. */
+export function checkStep(where: Where, last: number): void {
+  const { layer, step } = where;
   if (step <= last) {
     throw new RangeError(
       `layer "${layer}": step ${step} is not after the last recorded step ${last}; steps must ` +
         `increase per layer (use a new tracker for a new run)`,
     );
   }
+}
+
+/** The observation `observe` received, when it is an object with a valid layer name. */
+export function checkObservation(observation: Observation): Observation {
+  if (observation === null || typeof observation !== "object") {
+    throw new TypeError(
+      `observe() takes (step, { layer, activations, loss?, gradNorm? }), got ${
+        observation === null ? "null" : typeof observation
+      } as its second argument`,
+    );
+  }
+  checkLayerName(observation.layer);
+  return observation;
 }
 
 /** Throws a TypeError unless `layer` is a non-empty string. */
@@ -45,13 +60,35 @@ export function checkMetric(metric: string): asserts metric is JumpMetric {
   }
 }
 
-/** A finite loss or gradient norm, or `null` when none was given. */
-export function checkExtra(
-  value: number | undefined,
-  name: string,
-  layer: string,
-  step: number,
-): number | null {
+/** Where a value was observed, for messages and error positions. */
+export interface Where {
+  /** The layer's name. */
+  readonly layer: string;
+  /** The training step. */
+  readonly step: number;
+}
+
+/**
+ * The loss and gradient norm of an observation, each finite or `null` when not given.
+ *
+ * @param extras The observation's `loss` and `gradNorm`.
+ * @param where The layer and step, for messages.
+ * @returns `loss` and `gradNorm`, `null` where missing.
+ * @throws {TypeError} When one is given but is not a number.
+ * @throws {InvalidDataError} When one is NaN or infinite; `position` has `layer` and `step`.
+ */
+export function checkExtras(
+  extras: ObserveExtras,
+  where: Where,
+): { loss: number | null; gradNorm: number | null } {
+  return {
+    loss: checkExtra(extras.loss, "loss", where),
+    gradNorm: checkExtra(extras.gradNorm, "gradNorm", where),
+  };
+}
+
+function checkExtra(value: number | undefined, name: string, where: Where): number | null {
+  const { layer, step } = where;
   if (value === undefined) return null;
   if (typeof value !== "number") {
     throw new TypeError(`${name} must be a number, got ${typeof value}`);
@@ -100,8 +137,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Checks a layer's flattened activations before they are measured: the same feature shape as
  * the layer's earlier steps, at least one row and column, every value finite.
  *
- * @param layer The layer's name, for messages.
- * @param step The training step, for messages.
+ * @param where The layer and step, for messages.
  * @param activations The flattened `matrix`, its `featureShape`, and the layer's `previous`
  *   feature shape (`undefined` on its first measurement).
  * @throws {TypeError} When the feature shape changed.
@@ -109,14 +145,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * @throws {InvalidDataError} When a value is NaN or infinite; `position` names it.
  */
 export function checkActivations(
-  layer: string,
-  step: number,
+  where: Where,
   activations: {
     matrix: Matrix;
     featureShape: readonly number[];
     previous: readonly number[] | undefined;
   },
 ): void {
+  const { layer, step } = where;
   const { matrix, featureShape, previous } = activations;
   if (previous !== undefined && !sameShape(previous, featureShape)) {
     throw new TypeError(

@@ -13,10 +13,11 @@ import type { JumpMetric, LayerRow, TrackRow } from "./row.ts";
 import type { MeasureFunction, Observation, TrackerOptions, TrackJump } from "./tracker_types.ts";
 import {
   checkActivations,
-  checkExtra,
+  checkExtras,
   checkLayerName,
   checkMetadata,
   checkMetric,
+  checkObservation,
   checkStep,
 } from "./_tracker_checks.ts";
 import { BYTES_PER_ROW, LayerStore } from "./_store.ts";
@@ -172,22 +173,14 @@ export class DimensionalityTracker {
 
   async #observe(step: number, observation: Observation): Promise<boolean> {
     checkInteger("step", step, 0, MAX_STEP);
-    if (observation === null || typeof observation !== "object") {
-      throw new TypeError(
-        `observe() takes (step, { layer, activations, loss?, gradNorm? }), got ${
-          observation === null ? "null" : typeof observation
-        } as its second argument`,
-      );
-    }
-    const { layer, activations } = observation;
-    checkLayerName(layer);
+    const { layer, activations } = checkObservation(observation);
     const measure = this.#measure;
     const { matrix, featureShape } = flattenActivations(activations);
     const state = this.#state(layer);
-    checkStep(layer, step, state.reservedStep);
-    checkActivations(layer, step, { matrix, featureShape, previous: state.featureShape });
-    const loss = checkExtra(observation.loss, "loss", layer, step);
-    const gradNorm = checkExtra(observation.gradNorm, "gradNorm", layer, step);
+    const where = { layer, step };
+    checkStep(where, state.reservedStep);
+    checkActivations(where, { matrix, featureShape, previous: state.featureShape });
+    const { loss, gradNorm } = checkExtras(observation, where);
 
     state.featureShape = featureShape;
     state.reservedStep = step;
@@ -375,7 +368,7 @@ export class DimensionalityTracker {
       checkLayerName(name);
       const state = tracker.#state(name);
       for (const row of rows) {
-        checkStep(name, row.step, state.reservedStep);
+        checkStep({ layer: name, step: row.step }, state.reservedStep);
         state.reservedStep = row.step;
         state.store.push(row);
       }
