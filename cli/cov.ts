@@ -40,7 +40,7 @@ export const covCommand: Command = {
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["json", "h5", "npy"], (m) => new UsageError(m));
+    const format = outputFormat(values.out, ["json", "h5", "npy"]);
     const backend = checkBackend(values.backend);
     const source = await openCubeSource(values.input, { dataset: values.dataset });
     const t0 = performance.now();

@@ -35,11 +35,15 @@ export async function openExisting(h5: H5, path: string): Promise<H5File> {
     }
     throw error;
   }
-  return openFile(h5, target, "r", path);
+  return openFile(h5, { fsPath: target, mode: "r", shown: path });
 }
 
 /** Opens `fsPath` in `mode`, turning HDF5's error stack into an `InvalidDataError`. */
-export function openFile(h5: H5, fsPath: string, mode: "r" | "a" | "w", shown: string): H5File {
+export function openFile(
+  h5: H5,
+  file: { fsPath: string; mode: "r" | "a" | "w"; shown: string },
+): H5File {
+  const { fsPath, mode, shown } = file;
   try {
     return mode === "r" ? new h5.File(fsPath, mode) : new h5.File(fsPath, mode, { libver: LIBVER });
   } catch (error) {

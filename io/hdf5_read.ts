@@ -99,7 +99,7 @@ export async function readHdf5Dataset(
     }
     const start = options.rowStart ?? 0;
     const count = options.rowCount ?? Math.max(0, shape[0] - start);
-    checkRowRange(start, count, shape[0]);
+    checkRowRange({ start, count }, shape[0]);
     return { data: readSlice(dataset, start, count), shape: [count, ...shape.slice(1)] };
   } finally {
     file.close();
@@ -200,7 +200,7 @@ export async function openHdf5Dataset(
       readRows(start: number, count: number): Promise<Float32Array> {
         // h5wasm reads synchronously; errors still arrive through the promise.
         try {
-          checkRowRange(start, count, rows);
+          checkRowRange({ start, count }, rows);
           if (closed) throw new TypeError(`the reader of ${datasetPath} in ${path} is closed`);
           const values = shape.length === 0
             ? asArray(dataset.value, dataset)

@@ -79,7 +79,7 @@ export async function writeHdf5(
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
     }
-    const file = openFile(h5, tmp, existing ? "a" : "w", path);
+    const file = openFile(h5, { fsPath: tmp, mode: existing ? "a" : "w", shown: path });
     try {
       writeAttrs(file, content.attrs);
       for (const g of groups) writeAttrs(ensureGroup(h5, file, normalise(g.path)), g.attrs);

@@ -107,7 +107,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
     );
   }
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
-  let data = decodeSamples(raw, header.type, header.littleEndian);
+  let data = decodeSamples(raw, header);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
   return { data, shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
 }
@@ -171,16 +171,15 @@ export async function openNpy(path: string): Promise<NpyReader> {
       rows,
       rowLength,
       readRows(start: number, count: number): Promise<Float32Array> {
-        checkRowRange(start, count, rows);
+        checkRowRange({ start, count }, rows);
         if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
         return queue(async () => {
-          const bytes = await readExactly(
-            file,
-            header.dataOffset + start * rowLength * itemSize,
-            count * rowLength * itemSize,
-            path,
-          );
-          return decodeToFloat32(bytes, header.type, header.littleEndian);
+          const bytes = await readExactly(file, {
+            position: header.dataOffset + start * rowLength * itemSize,
+            length: count * rowLength * itemSize,
+            name: path,
+          });
+          return decodeToFloat32(bytes, header);
         });
       },
       close,
@@ -280,7 +279,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
       `${name} is not a .npy file: too few bytes for the header: expected at least 12 got ${size}`,
     );
   }
-  const start = await readExactly(file, 0, 12, name);
+  const start = await readExactly(file, { position: 0, length: 12, name });
   checkMagic(start, name);
   const view = new DataView(start.buffer);
   const headerLength = start[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -291,7 +290,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
         `bytes got ${size}`,
     );
   }
-  return await readExactly(file, 0, prefixLength + headerLength, name);
+  return await readExactly(file, { position: 0, length: prefixLength + headerLength, name });
 }
 
 function checkMagic(bytes: Uint8Array, name: string): void {

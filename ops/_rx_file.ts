@@ -35,8 +35,15 @@ function formatOf(path: string): "json" | "h5" {
   return formatOfPath(path, FORMATS);
 }
 
-/** Writes `json` to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file. */
-export async function writeRxFile(path: string, json: RxJson, rank: number): Promise<void> {
+/**
+ * Writes a model to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file: its `json` form,
+ * and (HDF5 only, as an attribute) the `rank` of its inverse.
+ */
+export async function writeRxFile(
+  path: string,
+  model: { json: RxJson; rank: number },
+): Promise<void> {
+  const { json, rank } = model;
   if (formatOf(path) === "json") {
     await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json)));
     return;

@@ -350,7 +350,7 @@ export class RxDetector {
    * ```
    */
   async save(path: string): Promise<void> {
-    await writeRxFile(path, this.toJSON(), this.#fitted().stats.rank);
+    await writeRxFile(path, { json: this.toJSON(), rank: this.#fitted().stats.rank });
   }
 
   /**

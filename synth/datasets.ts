@@ -159,7 +159,7 @@ export async function* datasetRows(
       throwIfAborted(options.signal, "datasetRows()");
       const lines = Math.min(linesPerChunk, height - line);
       const data = new Float32Array(lines * width * bands);
-      nextLines(plan, lines, data, new Int32Array(lines * width));
+      nextLines(plan, { lineCount: lines, cube: data, labels: new Int32Array(lines * width) });
       yield { data, rows: lines * width, cols: bands };
       await Promise.resolve();
     }

@@ -49,8 +49,9 @@ const INT_COLUMNS = new Set(["step", "cumulative_90", "numerical_rank"]);
 export async function writeTrackHdf5(
   path: string,
   data: TrackData,
-  append: boolean,
+  options: { append?: boolean } = {},
 ): Promise<void> {
+  const append = options.append ?? false;
   let run = 0;
   if (append) {
     const tree = await readTreeIfAny(path);

@@ -94,7 +94,7 @@ export async function writeTrack(
   if (format === "json") {
     await writeFileAtomic(path, encoder.encode(formatTrackJson(layers)));
   } else if (format === "hdf5") {
-    await writeTrackHdf5(path, { ...data, layers }, append);
+    await writeTrackHdf5(path, { ...data, layers }, { append });
   } else if (!perLayer) {
     await writeFileAtomic(path, encoder.encode(formatTrackCsv(layers)));
   } else {
@@ -142,7 +142,7 @@ export async function readTrack(path: string, options: LoadOptions = {}): Promis
     }
     data = format === "csv" ? parseTrackCsv(text, path) : parseTrackJson(text, path);
   }
-  for (const layer of data.layers) checkIncreasingSteps(layer.name, layer.rows, path);
+  for (const layer of data.layers) checkIncreasingSteps(layer, path);
   return data;
 }
 
