@@ -340,12 +340,8 @@ export class CovarianceAccumulator {
     json: CovarianceAccumulatorJson,
     options: CovarianceAccumulatorOptions = {},
   ): Promise<CovarianceAccumulator> {
-    // Checked synchronously but reported through the promise, like every async API.
-    try {
-      return Promise.resolve(CovarianceAccumulator.#restore(json, options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    // Every failure arrives through the promise, like every async API's.
+    return Promise.resolve().then(() => CovarianceAccumulator.#restore(json, options));
   }
 
   static #restore(
