@@ -26,8 +26,9 @@ export type { Backend, Cube, Matrix, Progress, RunOptions, Tensor } from "./core
 
 // What the machine offers, and backends.
 export { type Capabilities, capabilities, type WasmCapabilities } from "./ops/capabilities.ts";
-export type { OperationFamily, Route } from "./ops/route.ts";
-export { getGpu, gpuStatus, releaseGpu } from "./gpu/device.ts";
+export { OPERATION_FAMILIES, type OperationFamily, type Route } from "./ops/route.ts";
+// The GPU context (buffer pool, pipeline cache) is backend internals: `getGpu` stays in gpu/.
+export { gpuStatus, releaseGpu } from "./gpu/device.ts";
 export type { GpuAdapterSummary, GpuAvailable, GpuStatus, GpuUnavailable } from "./gpu/types.ts";
 export { type PoolOptions, WorkerPool } from "./wasm/pool.ts";
 export { allocMatrix, type KernelMatrix } from "./wasm/kernel_matrix.ts";
@@ -37,6 +38,7 @@ export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
 export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";
 export { covariance, type CovarianceOptions } from "./ops/covariance.ts";
 export {
+  type AddOptions,
   CovarianceAccumulator,
   type CovarianceAccumulatorJson,
   type CovarianceAccumulatorOptions,
@@ -67,7 +69,7 @@ export {
   type SpectrumMetrics,
   spectrumMetrics,
   type SpectrumMetricsOptions,
-} from "./track/metrics.ts";
+} from "./ops/spectrum_metrics.ts";
 export { detectJumps, type Jump, type JumpOptions } from "./track/jumps.ts";
 export {
   convAsMatrix,
@@ -80,21 +82,31 @@ export {
   type JumpMetric,
   type LayerRow,
   type MeasureFunction,
+  type Observation,
   type ObserveExtras,
   type TrackerOptions,
   type TrackJump,
   type TrackRow,
 } from "./track/tracker.ts";
+export { JUMP_METRICS } from "./track/row.ts";
 export {
   type ExperimentOptions,
   type ExperimentResult,
+  type ExperimentTracker,
+  type ExportMeasurement,
+  type FrequencyResult,
   runTrackingExperiment,
+  type TrackerFactory,
 } from "./track/experiment.ts";
+export type { ExportOptions, LoadOptions, TrackData, TrackLayer } from "./track/export.ts";
 
 // Synthetic data.
-export { synthCube, type SynthCubeOptions, type SynthSample } from "./synth/cube.ts";
+export { type Cluster, synthCube, type SynthCubeOptions, type SynthSample } from "./synth/cube.ts";
 export {
   datasetRows,
+  type DatasetShape,
+  type IndexedSample,
+  type ScaleInfo,
   type ScaleName,
   SCALES,
   synthDataset,
@@ -103,15 +115,37 @@ export {
 
 // Files: cubes in, results out.
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
-export { encodeNpy, type NpyArray, type NpyReader, openNpy, readNpy, writeNpy } from "./io/npy.ts";
-export { type EnviHeader, type EnviReader, openEnvi, readEnvi, readEnviHeader } from "./io/envi.ts";
+export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  type NpyInput,
+  type NpyReader,
+  openNpy,
+  readNpy,
+  writeNpy,
+} from "./io/npy.ts";
+export {
+  type EnviHeader,
+  type EnviReader,
+  openEnvi,
+  readEnvi,
+  readEnviHeader,
+  type SampleType,
+} from "./io/envi.ts";
+export {
+  type Hdf5Attrs,
   type Hdf5Content,
+  type Hdf5Data,
+  type Hdf5DatasetInfo,
   type Hdf5DatasetReader,
+  type Hdf5DatasetSpec,
+  type Hdf5ReadData,
   type Hdf5Tree,
   openHdf5Dataset,
   readHdf5Dataset,
   readHdf5Tree,
   writeHdf5,
 } from "./io/hdf5.ts";
-export { formatCsv, parseCsv } from "./io/csv.ts";
+export { type CsvValue, formatCsv, parseCsv } from "./io/csv.ts";

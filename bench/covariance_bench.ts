@@ -10,7 +10,7 @@ import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { GPU_BENCH, size } from "./_config.ts";
 import { tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
-import { fillUniform } from "../tests/_helpers.ts";
+import { fillUniform } from "../synth/uniform.ts";
 
 await tfjsReady();
 
@@ -26,7 +26,7 @@ const SHAPES: [string, number, number][] = [
 
 for (const [sweep, rows, cols] of SHAPES) {
   const group = `${sweep} ${rows}x${cols}`;
-  const data = fillUniform(new Float32Array(rows * cols), 12345, 100, 101);
+  const data = fillUniform(new Float32Array(rows * cols), 12345, { lo: 100, hi: 101 });
   const km = await allocMatrix(rows, cols);
   km.data.set(data);
   const n = rows * cols > 1e7 ? 5 : 30;

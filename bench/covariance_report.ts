@@ -12,7 +12,7 @@ import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { writeNpy } from "../io/npy.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
-import { fillUniform } from "../tests/_helpers.ts";
+import { fillUniform } from "../synth/uniform.ts";
 
 const quick = Deno.args.includes("--quick");
 const shrink = quick ? 16 : 1;
@@ -48,14 +48,14 @@ const lines = [
 const notes = new Set<string>();
 try {
   for (const [sweep, rows, cols] of shapes) {
-    const data = fillUniform(new Float32Array(rows * cols), 12345, 100, 101);
+    const data = fillUniform(new Float32Array(rows * cols), 12345, { lo: 100, hi: 101 });
     const big = rows * cols > 1e7;
     const plain = await medianMs(() => covariance({ data, rows, cols }, { backend: "wasm" }), runs);
     using km = await allocMatrix(rows, cols);
     km.data.set(data);
     const inPlace = await medianMs(() => covariance(km, { backend: "wasm" }), runs);
     const path = `${dir}/x_${rows}_${cols}.npy`;
-    await writeNpy(path, data, [rows, cols]);
+    await writeNpy(path, { data, shape: [rows, cols] });
     const numpy = numpyCovarianceMs(path, runs);
     await Deno.remove(path);
     if (typeof numpy === "string") notes.add(numpy);

@@ -6,7 +6,7 @@
  */
 
 import { loadKernels } from "../wasm/loader.ts";
-import { uniform } from "../tests/_helpers.ts";
+import { uniform } from "../synth/uniform.ts";
 import { QUICK } from "./_config.ts";
 import { printNumpyTiming } from "./_numpy.ts";
 
@@ -16,7 +16,7 @@ const ex = kernels.exports;
 
 /** A seeded random symmetric matrix (full storage). */
 function symmetric(n: number): Float64Array {
-  const next = uniform(12345, -0.5, 0.5);
+  const next = uniform(12345, { lo: -0.5, hi: 0.5 });
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = next();
   return a;

@@ -8,7 +8,7 @@
 
 import { loadKernels } from "../wasm/loader.ts";
 import { sgemm } from "../wasm/gemm.ts";
-import { randomF32 } from "../tests/_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 import { size } from "./_config.ts";
 
 const kernels = await loadKernels();
@@ -65,7 +65,8 @@ function gflops(s: Shape, run: () => void): string {
 }
 
 for (const s of SHAPES) {
-  const a = randomF32(s.m * s.k, 1, -0.5, 0.5), b = randomF32(s.k * s.n, 2, -0.5, 0.5);
+  const a = randomF32(s.m * s.k, 1, { lo: -0.5, hi: 0.5 }),
+    b = randomF32(s.k * s.n, 2, { lo: -0.5, hi: 0.5 });
   const c = new Float32Array(s.m * s.n);
   const pa = kernels.copyIn(a), pb = kernels.copyIn(b), pc = kernels.copyIn(c);
   const ps = kernels.alloc(4 * gemm.prism_sgemm_scratch_len(s.m, s.n, s.k));

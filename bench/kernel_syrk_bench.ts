@@ -12,7 +12,8 @@
  */
 
 import { loadKernels } from "../wasm/loader.ts";
-import { fillUniform, gramColumns64, gramRows64 } from "../tests/_helpers.ts";
+import { gramColumns64, gramRows64 } from "./_scalar_baselines.ts";
+import { fillUniform } from "../synth/uniform.ts";
 import { size } from "./_config.ts";
 import { printNumpyTiming } from "./_numpy.ts";
 
@@ -22,7 +23,7 @@ const ex = kernels.exports;
 /** Allocates and fills a seeded `rows x cols` float32 matrix in wasm memory, in place. */
 function randomIn(rows: number, cols: number): number {
   const ptr = kernels.alloc(rows * cols * 4);
-  fillUniform(kernels.f32(ptr, rows * cols), 12345, -0.5, 0.5);
+  fillUniform(kernels.f32(ptr, rows * cols), 12345, { lo: -0.5, hi: 0.5 });
   return ptr;
 }
 

@@ -44,7 +44,7 @@ console.log(`prism RX fit+score ${rows} x ${bands}: median ${prism.toFixed(1)} m
 
 const dir = await Deno.makeTempDir({ prefix: "prism_rx_bench_" });
 try {
-  await writeNpy(`${dir}/x.npy`, data, [rows, bands]);
+  await writeNpy(`${dir}/x.npy`, { data, shape: [rows, bands] });
   const code = `
 import numpy as np, sys, time
 X = np.load(sys.argv[1]); ts = []

@@ -61,7 +61,7 @@ try {
       await spectrumOf(m, { backend: "wasm" });
       prism.push(performance.now() - t0);
     }
-    await writeNpy(`${dir}/a.npy`, m.data, [r, c]);
+    await writeNpy(`${dir}/a.npy`, { data: m.data, shape: [r, c] });
     const np = await numpyTimes(`${dir}/a.npy`);
     if (typeof np === "string") notes.add(np);
     const ml = new MlMatrix(r, c);

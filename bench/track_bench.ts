@@ -32,7 +32,12 @@ const tracker = new DimensionalityTracker({
 const x = { data: new Float32Array(16 * 16), rows: 16, cols: 16 };
 for (let step = 0; step < measurements; step++) {
   for (let layer = 0; layer < 10; layer++) {
-    await tracker.observe(step, `layer${layer}`, x, { loss: 1 / (step + 1), gradNorm: 0.5 });
+    await tracker.observe(step, {
+      layer: `layer${layer}`,
+      activations: x,
+      loss: 1 / (step + 1),
+      gradNorm: 0.5,
+    });
   }
 }
 const dir = await Deno.makeTempDir({ prefix: "prism_track_bench_" });

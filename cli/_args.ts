@@ -33,11 +33,15 @@ export function parseCommandArgs<T extends OptionSpec>(
  * Reads a numeric option, or `fallback` when it was not given.
  *
  * @param name The option's name, for the message.
- * @param value The raw string value.
- * @param fallback The default.
+ * @param option `value` (the raw string, `undefined` when not given) and `fallback` (the default).
  * @returns The number.
+ * @throws {UsageError} When the value is not a finite number.
  */
-export function numberOption(name: string, value: string | undefined, fallback: number): number {
+export function numberOption(
+  name: string,
+  option: { value: string | undefined; fallback: number },
+): number {
+  const { value, fallback } = option;
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) {

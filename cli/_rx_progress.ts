@@ -43,14 +43,14 @@ export function progressLine(label: string, intervalMs = 1000): ProgressLine {
  *
  * @param path The output path.
  * @param allowed Extensions without dots, e.g. `["npy", "h5"]`; `hdf5` counts as `h5`.
- * @param fail Makes the error to throw (the caller's UsageError).
  * @returns The matched extension.
+ * @throws {UsageError} When the extension is not one of `allowed`.
  */
-export function outputFormat(path: string, allowed: string[], fail: (m: string) => Error): string {
+export function outputFormat(path: string, allowed: string[]): string {
   const ext = path.toLowerCase().split(".").pop() ?? "";
   const norm = ext === "hdf5" ? "h5" : ext;
   if (!path.includes(".") || !allowed.includes(norm)) {
-    throw fail(`--out ${path}: use a .${allowed.join(", .")} file`);
+    throw new UsageError(`--out ${path}: use a .${allowed.join(", .")} file`);
   }
   return norm;
 }

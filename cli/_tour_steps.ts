@@ -74,8 +74,8 @@ const synthesize: TourStep = async (ctx) => {
   const { height: h, width: w, bands: c } = SAMPLE;
   const cubeFile = `${ctx.outDir}/cube.npy`;
   const labelsFile = `${ctx.outDir}/labels.npy`;
-  await writeNpy(cubeFile, made.cube.data, [h, w, c]);
-  await writeNpy(labelsFile, made.labels, [h, w]);
+  await writeNpy(cubeFile, { data: made.cube.data, shape: [h, w, c] });
+  await writeNpy(labelsFile, { data: made.labels, shape: [h, w] });
   const anomalous = made.mask.reduce((n, v) => n + v, 0);
   return [{
     title: `synthCube ${h}×${w}×${c}`,
@@ -105,7 +105,7 @@ const covarianceStep: TourStep = async (ctx) => {
   for (const backend of ctx.backends) {
     const [stats, ms] = await timed(() => covariance(sample!.cube, { backend }));
     const file = `${ctx.outDir}/covariance_${backend}.npy`;
-    await writeNpy(file, stats.covariance, [stats.bands, stats.bands]);
+    await writeNpy(file, { data: stats.covariance, shape: [stats.bands, stats.bands] });
     lines.push({
       title: `covariance ${stats.count} px × ${stats.bands}`,
       backend,
@@ -132,7 +132,7 @@ const rxStep: TourStep = async (ctx) => {
       return await rx.score(sample!.cube, { backend });
     });
     const file = `${ctx.outDir}/rx_scores_${backend}.npy`;
-    await writeNpy(file, scores, [SAMPLE.height, SAMPLE.width]);
+    await writeNpy(file, { data: scores, shape: [SAMPLE.height, SAMPLE.width] });
     const sparseRx = await new RxDetector().fit(sparse.cube, { backend });
     const sparseAuc = rocAuc(await sparseRx.score(sparse.cube, { backend }), sparse.mask);
     lines.push({
@@ -160,7 +160,7 @@ const rxLocalStep: TourStep = async (ctx) => {
   const window = { inner: 3, outer: 9 };
   const [scores, ms] = await timed(() => rxLocal(sample!.cube, window));
   const file = `${ctx.outDir}/rx_local_scores.npy`;
-  await writeNpy(file, scores, [SAMPLE.height, SAMPLE.width]);
+  await writeNpy(file, { data: scores, shape: [SAMPLE.height, SAMPLE.width] });
   return [{
     title: `rxLocal window (${window.inner}, ${window.outer})`,
     backend: "wasm",
@@ -195,7 +195,7 @@ const spectrumStep: TourStep = async (ctx) => {
   for (const backend of ctx.backends) {
     const [{ singularValues: s, metrics }, ms] = await timed(() => spectrumOf(a, { backend }));
     const file = `${ctx.outDir}/singular_values_${backend}.npy`;
-    await writeNpy(file, s, [s.length]);
+    await writeNpy(file, { data: s, shape: [s.length] });
     lines.push({
       title: `singularValues 512 × 768 (rank 20)`,
       backend,
@@ -214,7 +214,9 @@ const trackerStep: TourStep = async (ctx) => {
   const [, ms] = await timed(async () => {
     for (let step = 0; step < 120; step++) {
       const rank = step < 80 ? 24 : 4;
-      await tracker.observe(step, "hidden", activations(64, 128, rank, step), {
+      await tracker.observe(step, {
+        layer: "hidden",
+        activations: activations(64, 128, rank, step),
         loss: 1 / (1 + step),
       });
     }

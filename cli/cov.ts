@@ -40,7 +40,7 @@ export const covCommand: Command = {
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["json", "h5", "npy"], (m) => new UsageError(m));
+    const format = outputFormat(values.out, ["json", "h5", "npy"]);
     const backend = checkBackend(values.backend);
     const source = await openCubeSource(values.input, { dataset: values.dataset });
     const t0 = performance.now();
@@ -57,7 +57,7 @@ export const covCommand: Command = {
     }
     const secs = (performance.now() - t0) / 1000;
     const { count, bands, mean, covariance: cov, skipped } = result;
-    if (format === "npy") await writeNpy(values.out, cov, [bands, bands]);
+    if (format === "npy") await writeNpy(values.out, { data: cov, shape: [bands, bands] });
     else if (format === "json") {
       const json = { count, bands, skipped, mean: [...mean], covariance: [...cov] };
       await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));

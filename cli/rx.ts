@@ -43,9 +43,9 @@ export const rxCommand: Command = {
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["npy", "h5"], (m) => new UsageError(m));
+    const format = outputFormat(values.out, ["npy", "h5"]);
     const backend = checkBackend(values.backend);
-    const eps = numberOption("eps", values.eps, 1e-6);
+    const eps = numberOption("eps", { value: values.eps, fallback: 1e-6 });
     if (eps < 0) throw new UsageError(`--eps must be ≥ 0, got ${eps}`);
     const window = values.window === undefined ? undefined : parseWindow(values.window);
     const source = await openCubeSource(values.input, { dataset: values.dataset });
@@ -102,7 +102,7 @@ export const rxCommand: Command = {
     }
     const secs = (performance.now() - t0) / 1000;
     const shape = [...source.pixelShape];
-    if (format === "npy") await writeNpy(values.out, scores, shape);
+    if (format === "npy") await writeNpy(values.out, { data: scores, shape });
     else {
       const chunks = shape.map((n, i) => i === 0 ? Math.min(n, 256) : n);
       await writeHdf5(values.out, {

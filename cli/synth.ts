@@ -41,13 +41,13 @@ export const synthCommand: Command = {
       throw new UsageError(`--scale must be one of ${Object.keys(SCALES).join(", ")}`);
     }
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["h5", "npy"], (m) => new UsageError(m));
+    const format = outputFormat(values.out, ["h5", "npy"]);
     const scale = SCALES[values.scale as ScaleName];
-    const samples = numberOption("samples", values.samples, scale.samples);
+    const samples = numberOption("samples", { value: values.samples, fallback: scale.samples });
     if (!Number.isInteger(samples) || samples < 1 || samples > scale.samples) {
       throw new UsageError(`--samples must be a whole number in 1..${scale.samples}`);
     }
-    const seed = numberOption("seed", values.seed, 0);
+    const seed = numberOption("seed", { value: values.seed, fallback: 0 });
     const { height: H, width: W, bands: C } = scale;
     const perSample = H * W * (C * 4 + (format === "h5" ? 5 : 0));
     const free = await freeBytes(values.out);

@@ -41,11 +41,13 @@ export const trackDemoCommand: Command = {
       "out-dir": { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const steps = numberOption("steps", values.steps, DEFAULT_STEPS);
+    const steps = numberOption("steps", { value: values.steps, fallback: DEFAULT_STEPS });
     if (!Number.isInteger(steps) || steps < 1) {
       throw new UsageError(`--steps must be a whole number >= 1, got ${values.steps}`);
     }
-    const sampling = values.sampling.split(",").map((v) => numberOption("sampling", v, NaN));
+    const sampling = values.sampling.split(",").map((v) =>
+      numberOption("sampling", { value: v, fallback: NaN })
+    );
     if (sampling.some((f) => !Number.isInteger(f) || f < 1)) {
       throw new UsageError(`--sampling must list whole numbers >= 1, got "${values.sampling}"`);
     }

@@ -21,6 +21,8 @@
  */
 export class PrismError extends Error {
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param message What failed and what to do about it.
    * @param options Standard error options (`cause`).
    */
@@ -46,6 +48,8 @@ export class BackendUnavailableError extends PrismError {
   /** The backend that was asked for. */
   readonly backend: string;
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param backend The backend that was asked for (`"webgpu"`, `"wasm"`).
    * @param reason What was looked for and not found.
    * @param options Standard error options (`cause`).
@@ -75,6 +79,8 @@ export class WasmLoadError extends PrismError {
   /** The file or URL of the module. */
   readonly file: string;
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param file The file or URL of the module.
    * @param reason Why it could not be used.
    * @param options Standard error options (`cause`).
@@ -98,6 +104,8 @@ export class WasmLoadError extends PrismError {
  */
 export class OutOfMemoryError extends PrismError {
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param detail What was being allocated and what to do instead.
    * @param options Standard error options (`cause`).
    */
@@ -119,6 +127,8 @@ export class OutOfMemoryError extends PrismError {
  */
 export class SingularMatrixError extends PrismError {
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param detail Which matrix, its rank, and what to do.
    * @param options Standard error options (`cause`).
    */
@@ -143,6 +153,8 @@ export class InvalidDataError extends PrismError {
   /** Where the first bad element is, when known. */
   readonly position?: Readonly<Record<string, number | string>>;
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param detail What is wrong, where, and what to do.
    * @param options `position` of the first bad element, and `cause`.
    */
@@ -172,6 +184,8 @@ export class KernelError extends PrismError {
   /** The status code it returned (-1 when none: a worker crash, a GPU validation error). */
   readonly status: number;
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param kernel The kernel that failed.
    * @param status Its status code, or -1.
    * @param detail What the status means.
@@ -196,6 +210,8 @@ export class KernelError extends PrismError {
  */
 export class AbortedError extends PrismError {
   /**
+   * Creates the error; its message is built from the arguments below.
+   *
    * @param what The operation that was cancelled.
    * @param options Standard error options (`cause`: the signal's reason).
    */

@@ -20,6 +20,32 @@ export type SampleArray =
   | Int32Array
   | Uint8Array;
 
+/** How samples are encoded: the element type and the byte order. */
+export interface SampleLayout {
+  /** The element type. */
+  readonly type: SampleType;
+  /** Whether the bytes are little-endian. */
+  readonly littleEndian: boolean;
+}
+
+/** A byte range of a file, and the file's name for messages. */
+export interface ByteRange {
+  /** Byte offset of the first byte. */
+  readonly position: number;
+  /** Bytes to read. */
+  readonly length: number;
+  /** The file's name for messages. */
+  readonly name: string;
+}
+
+/** Rows `start .. start + count - 1` along the first axis. */
+export interface RowSlice {
+  /** First row. */
+  readonly start: number;
+  /** Rows wanted. */
+  readonly count: number;
+}
+
 /** Bytes per element of each sample type. */
 export const SAMPLE_BYTES: Readonly<Record<SampleType, number>> = {
   f4: 4,
@@ -71,15 +97,11 @@ export function sampleTypeOf(data: unknown): SampleType | undefined {
  * independent of the source buffer).
  *
  * @param bytes Exactly `n * SAMPLE_BYTES[type]` bytes.
- * @param type The element type.
- * @param littleEndian Byte order of `bytes`.
+ * @param layout The element `type` and the byte order (`littleEndian`) of `bytes`.
  * @returns The values.
  */
-export function decodeSamples(
-  bytes: Uint8Array,
-  type: SampleType,
-  littleEndian: boolean,
-): SampleArray {
+export function decodeSamples(bytes: Uint8Array, layout: SampleLayout): SampleArray {
+  const { type, littleEndian } = layout;
   const size = SAMPLE_BYTES[type];
   const n = Math.floor(bytes.length / size);
   const out = new CONSTRUCTORS[type](n);
@@ -93,16 +115,11 @@ export function decodeSamples(
  * Decodes `bytes` of any sample type into float32 (float64 and int32 are rounded to nearest).
  *
  * @param bytes The encoded values.
- * @param type The element type.
- * @param littleEndian Byte order of `bytes`.
+ * @param layout The element `type` and the byte order (`littleEndian`) of `bytes`.
  * @returns The values as float32.
  */
-export function decodeToFloat32(
-  bytes: Uint8Array,
-  type: SampleType,
-  littleEndian: boolean,
-): Float32Array {
-  const samples = decodeSamples(bytes, type, littleEndian);
+export function decodeToFloat32(bytes: Uint8Array, layout: SampleLayout): Float32Array {
+  const samples = decodeSamples(bytes, layout);
   if (samples instanceof Float32Array) return samples;
   const out = new Float32Array(samples.length);
   out.set(samples);
@@ -135,18 +152,13 @@ function swapBytes(raw: Uint8Array, size: number): void {
  * Reads exactly `length` bytes at `position` of an open file.
  *
  * @param file The open file.
- * @param position Byte offset from the start.
- * @param length Bytes wanted.
- * @param name The file's name for messages.
+ * @param range `position` (byte offset from the start), `length` (bytes wanted) and `name`
+ *   (the file's name for messages).
  * @returns The bytes.
  * @throws {InvalidDataError} When the file ends first.
  */
-export async function readExactly(
-  file: Deno.FsFile,
-  position: number,
-  length: number,
-  name: string,
-): Promise<Uint8Array> {
+export async function readExactly(file: Deno.FsFile, range: ByteRange): Promise<Uint8Array> {
+  const { position, length, name } = range;
   const out = new Uint8Array(length);
   await file.seek(position, Deno.SeekMode.Start);
   let got = 0;
@@ -181,13 +193,13 @@ export function serialQueue(): <T>(task: () => Promise<T>) => Promise<T> {
 /**
  * Checks a slice `[start, start + count)` along an axis of `rows` entries.
  *
- * @param start First row.
- * @param count Rows wanted.
+ * @param slice `start` (first row) and `count` (rows wanted).
  * @param rows Rows available.
  * @throws {TypeError} When either is not a whole number.
  * @throws {RangeError} When the slice leaves `[0, rows]`.
  */
-export function checkRowRange(start: number, count: number, rows: number): void {
+export function checkRowRange(slice: RowSlice, rows: number): void {
+  const { start, count } = slice;
   checkInteger("start", start, 0, rows);
   checkInteger("count", count, 0, rows - start);
 }

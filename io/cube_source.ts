@@ -15,6 +15,7 @@ import { checkInteger } from "../core/validate.ts";
 import { openEnvi } from "./envi.ts";
 import { openHdf5Dataset } from "./hdf5.ts";
 import { openNpy } from "./npy.ts";
+import { formatOfPath } from "./format.ts";
 
 /** An open source of pixels. */
 export interface CubeSource {
@@ -54,8 +55,9 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * @param path The file (for ENVI, the `.hdr` header).
  * @param options `dataset` for HDF5.
  * @returns The source; close it when done.
- * @throws {TypeError} On an unknown extension, a missing `dataset` for HDF5, or an array with
- *   fewer than 2 or more than 4 axes.
+ * @throws {TypeError} On a missing `dataset` for HDF5, or an array with fewer than 2 or more
+ *   than 4 axes.
+ * @throws {RangeError} On an extension other than `.npy`, `.h5`, `.hdf5` or `.hdr`.
  * @throws {Deno.errors.NotFound} When the file (or dataset) does not exist.
  * @throws {InvalidDataError} When the file is corrupt, truncated or of an unsupported type.
  * @example
@@ -64,7 +66,7 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * import { writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/c.npy`, new Float32Array(2 * 3 * 4).map((_, i) => i), [2, 3, 4]);
+ * await writeNpy(`${dir}/c.npy`, { data: new Float32Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] });
  * const src = await openCubeSource(`${dir}/c.npy`);
  * let rows = 0;
  * for await (const m of src.chunks(4)) rows += m.rows; // 3-pixel lines, one per chunk
@@ -77,35 +79,29 @@ export async function openCubeSource(
   path: string,
   options: CubeSourceOptions = {},
 ): Promise<CubeSource> {
-  if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".npy")) {
+  const format = formatOfPath(path, FORMATS);
+  if (format === "npy") {
     const r = await openNpy(path);
     return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
   }
-  if (lower.endsWith(".h5") || lower.endsWith(".hdf5")) {
+  if (format === "hdf5") {
     if (typeof options.dataset !== "string" || options.dataset === "") {
       throw new TypeError(`${path} is HDF5: name the dataset to read (e.g. --dataset /cube)`);
     }
     const r = await openHdf5Dataset(path, options.dataset);
-    return fromSlices(
-      path,
-      r.shape,
-      (s, n) => Promise.resolve(r.readRows(s, n)),
-      () => r.close(),
-    );
+    return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
   }
-  if (lower.endsWith(".hdr")) {
-    const r = await openEnvi(path);
-    return fromSlices(
-      path,
-      [r.height, r.width, r.bands],
-      (s, n) => r.readRows(s, n),
-      () => r.close(),
-    );
-  }
-  throw new TypeError(`cannot tell the format of ${path}: use .npy, .h5/.hdf5 or an ENVI .hdr`);
+  // The ENVI header (.hdr) names the raw file beside it.
+  const r = await openEnvi(path);
+  return fromSlices(
+    path,
+    [r.height, r.width, r.bands],
+    (s, n) => r.readRows(s, n),
+    () => r.close(),
+  );
 }
+
+const FORMATS = { npy: "npy", h5: "hdf5", hdf5: "hdf5", hdr: "envi" } as const;
 
 function fromSlices(
   path: string,

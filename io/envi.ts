@@ -19,6 +19,10 @@ import {
   serialQueue,
 } from "./_binary.ts";
 
+import type { RowReader } from "./row_reader.ts";
+
+export type { SampleType } from "./_binary.ts";
+
 /** What an ENVI header says, with the data file it points to. */
 export interface EnviHeader {
   /** Pixels per line (image width). */
@@ -46,7 +50,7 @@ export interface EnviHeader {
 }
 
 /** An open ENVI image whose lines are read on demand. */
-export interface EnviReader {
+export interface EnviReader extends RowReader {
   /** Image lines. */
   readonly height: number;
   /** Pixels per line. */
@@ -60,10 +64,6 @@ export interface EnviReader {
    * (`lineCount * width * bands` values). Calls may overlap; they run one after another.
    */
   readRows(lineStart: number, lineCount: number): Promise<Float32Array>;
-  /** Closes the data file. */
-  close(): void;
-  /** Closes the data file (`using reader = await openEnvi(...)`). */
-  [Symbol.dispose](): void;
 }
 
 const DATA_TYPES: Readonly<Record<number, SampleType>> = { 2: "i2", 4: "f4", 5: "f8", 12: "u2" };
@@ -205,28 +205,21 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
     closed = true;
   };
   const lineBytes = width * bands * size;
+  const layout = { type: sampleType, littleEndian: little };
   const read = (offset: number, length: number) =>
-    readExactly(file, header.headerOffset + offset, length, header.dataFile);
+    readExactly(file, { position: header.headerOffset + offset, length, name: header.dataFile });
 
   const readRows = (lineStart: number, lineCount: number): Promise<Float32Array> => {
-    checkRowRange(lineStart, lineCount, height);
+    checkRowRange({ start: lineStart, count: lineCount }, height);
     if (closed) return Promise.reject(new TypeError(`ENVI reader for ${hdrPath} is closed`));
     return queue(async () => {
       if (interleave === "bip") {
-        return decodeToFloat32(
-          await read(lineStart * lineBytes, lineCount * lineBytes),
-          sampleType,
-          little,
-        );
+        return decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
       }
       const out = new Float32Array(lineCount * width * bands);
       if (interleave === "bil") {
         // Each line holds band 0's samples, then band 1's, ...
-        const v = decodeToFloat32(
-          await read(lineStart * lineBytes, lineCount * lineBytes),
-          sampleType,
-          little,
-        );
+        const v = decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
         for (let l = 0; l < lineCount; l++) {
           for (let b = 0; b < bands; b++) {
             const src = (l * bands + b) * width;
@@ -241,8 +234,7 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
       for (let b = 0; b < bands; b++) {
         const v = decodeToFloat32(
           await read(b * bandBytes + lineStart * width * size, lineCount * width * size),
-          sampleType,
-          little,
+          layout,
         );
         for (let p = 0; p < v.length; p++) out[p * bands + b] = v[p];
       }

@@ -22,37 +22,37 @@ import {
   serialQueue,
 } from "./_binary.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import type { ArrayRowReader } from "./row_reader.ts";
 
 /** An array read from a `.npy` file, always in C (row-major) order. */
 export interface NpyArray {
   /** The values, C order, in the file's element type. */
-  data: Float32Array | Float64Array | Int16Array | Uint16Array | Int32Array | Uint8Array;
+  data: NpyData;
   /** The extent of each axis (`[]` for a scalar). */
   shape: number[];
   /** numpy's name of the element type: `float32`, `float64`, `int16`, `uint16`, `int32`, `uint8`. */
   dtype: string;
 }
 
-/** An open `.npy` file whose rows (slices along the first axis) are read on demand. */
-export interface NpyReader {
-  /** The extent of each axis. */
+/** The numeric typed arrays `.npy` files hold here. */
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint8Array;
+
+/** An array to write: {@linkcode NpyArray} without `dtype` (taken from the data's type). */
+export interface NpyInput {
+  /** The values, C order; the element type picks the file's dtype. */
+  readonly data: NpyData;
+  /** The extent of each axis; its product must equal `data.length`. */
   readonly shape: readonly number[];
-  /** numpy's name of the element type. */
-  readonly dtype: string;
-  /** Rows along the first axis (1 for a scalar). */
-  readonly rows: number;
-  /** Values per row: the product of the other axes. */
-  readonly rowLength: number;
-  /**
-   * Reads `count` rows from `start` as float32 (other types converted; float64 and int32 are
-   * rounded to nearest). Calls may overlap; they run one after another.
-   */
-  readRows(start: number, count: number): Promise<Float32Array>;
-  /** Closes the file. */
-  close(): void;
-  /** Closes the file (`using reader = await openNpy(...)`). */
-  [Symbol.dispose](): void;
 }
+
+/** An open `.npy` file whose rows (slices along the first axis) are read on demand. */
+export interface NpyReader extends ArrayRowReader {}
 
 /** What a parsed header says. */
 interface NpyHeader {
@@ -107,7 +107,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
     );
   }
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
-  let data = decodeSamples(raw, header.type, header.littleEndian);
+  let data = decodeSamples(raw, header);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
   return { data, shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
 }
@@ -127,7 +127,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * import { openNpy, writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/a.npy`, new Int16Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+ * await writeNpy(`${dir}/a.npy`, { data: new Int16Array([1, 2, 3, 4, 5, 6]), shape: [3, 2] });
  * const reader = await openNpy(`${dir}/a.npy`);
  * const rows = await reader.readRows(1, 2);
  * reader.close();
@@ -171,16 +171,15 @@ export async function openNpy(path: string): Promise<NpyReader> {
       rows,
       rowLength,
       readRows(start: number, count: number): Promise<Float32Array> {
-        checkRowRange(start, count, rows);
+        checkRowRange({ start, count }, rows);
         if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
         return queue(async () => {
-          const bytes = await readExactly(
-            file,
-            header.dataOffset + start * rowLength * itemSize,
-            count * rowLength * itemSize,
-            path,
-          );
-          return decodeToFloat32(bytes, header.type, header.littleEndian);
+          const bytes = await readExactly(file, {
+            position: header.dataOffset + start * rowLength * itemSize,
+            length: count * rowLength * itemSize,
+            name: path,
+          });
+          return decodeToFloat32(bytes, header);
         });
       },
       close,
@@ -208,7 +207,7 @@ export async function openNpy(path: string): Promise<NpyReader> {
  * assert(bytes[0] === 0x93 && bytes.length % 64 === 16);
  * ```
  */
-export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Array {
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const type = sampleTypeOf(data);
   if (type === undefined) {
     throw new TypeError(
@@ -243,8 +242,8 @@ export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Arr
  * Writes an array to a `.npy` file atomically (see {@linkcode encodeNpy} for the format).
  *
  * @param path The file to create or replace.
- * @param data The values, C order.
- * @param shape The extent of each axis.
+ * @param array `data` (the values, C order) and `shape` (the extent of each axis); an
+ *   {@linkcode NpyArray} from {@linkcode readNpy} writes back as it was read.
  * @returns Resolves once the file is in place.
  * @throws {TypeError} When `data` is not a supported typed array or `shape` does not match it.
  * @throws {Deno.errors.NotFound} When the folder does not exist.
@@ -253,17 +252,24 @@ export function encodeNpy(data: SampleArray, shape: readonly number[]): Uint8Arr
  * import { readNpy, writeNpy } from "./npy.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
- * await writeNpy(`${dir}/x.npy`, new Float32Array([0.5, 1.5]), [2, 1]);
+ * await writeNpy(`${dir}/x.npy`, { data: new Float32Array([0.5, 1.5]), shape: [2, 1] });
  * assert((await readNpy(`${dir}/x.npy`)).data[1] === 1.5);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeNpy(
-  path: string,
-  data: SampleArray,
-  shape: readonly number[],
-): Promise<void> {
-  await writeFileAtomic(path, encodeNpy(data, shape));
+export async function writeNpy(path: string, array: NpyInput): Promise<void> {
+  // A typed array here is the old (path, data, shape) call: say how to call it now.
+  if (array === null || typeof array !== "object" || ArrayBuffer.isView(array)) {
+    const got = array === null
+      ? "null"
+      : ArrayBuffer.isView(array)
+      ? `a ${array.constructor.name}`
+      : typeof array;
+    throw new TypeError(
+      `writeNpy() takes (path, { data, shape }), got ${got} as its second argument`,
+    );
+  }
+  await writeFileAtomic(path, encodeNpy(array.data, array.shape));
 }
 
 /** Reads the magic, version and header bytes of an open file (no more than the header needs). */
@@ -273,7 +279,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
       `${name} is not a .npy file: too few bytes for the header: expected at least 12 got ${size}`,
     );
   }
-  const start = await readExactly(file, 0, 12, name);
+  const start = await readExactly(file, { position: 0, length: 12, name });
   checkMagic(start, name);
   const view = new DataView(start.buffer);
   const headerLength = start[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -284,7 +290,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
         `bytes got ${size}`,
     );
   }
-  return await readExactly(file, 0, prefixLength + headerLength, name);
+  return await readExactly(file, { position: 0, length: prefixLength + headerLength, name });
 }
 
 function checkMagic(bytes: Uint8Array, name: string): void {

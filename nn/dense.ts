@@ -29,6 +29,11 @@ export interface DenseOptions {
   seed?: number;
   /** Compute `dX` in `backward` (default true; the first layer of a network needs none). */
   gradInput?: boolean;
+  /**
+   * A buffer of `batch x inputs` to read X from instead of a new one (a previous layer's
+   * `output`); the layer does not free it.
+   */
+  input?: WasmStorage;
 }
 
 /**
@@ -79,14 +84,13 @@ export class Dense {
 
   /**
    * @param kernels The loaded kernel module (`loadKernels()`).
-   * @param options Shape, activation and seed.
-   * @param input A buffer of `batch x inputs` to read X from instead of a new one (a previous
-   *   layer's `output`); the layer does not free it.
+   * @param options Shape, activation, seed, and optionally the `input` buffer to read X from.
    * @throws {TypeError} When a size or the seed is not a whole number.
    * @throws {RangeError} When a size is below 1 or the seed is negative or not a safe integer.
    * @throws {OutOfMemoryError} When WASM memory cannot hold the buffers.
    */
-  constructor(kernels: Kernels, options: DenseOptions, input?: WasmStorage) {
+  constructor(kernels: Kernels, options: DenseOptions) {
+    const input = options.input;
     this.inputs = checkInteger("inputs", options.inputs, 1);
     this.outputs = checkInteger("outputs", options.outputs, 1);
     this.batch = checkInteger("batch", options.batch, 1);

@@ -106,7 +106,8 @@ export class Mlp {
           relu: i + 2 < sizes.length,
           seed: seed * 1000 + i,
           gradInput: i > 0,
-        }, i > 0 ? layers[i - 1].output : undefined),
+          input: i > 0 ? layers[i - 1].output : undefined,
+        }),
       );
     }
     this.layers = layers;

@@ -6,19 +6,44 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { formatOfPath } from "../io/format.ts";
 import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
-import type { RxJson } from "./rx.ts";
 
-function formatOf(path: string): "json" | "h5" {
-  if (typeof path !== "string") throw new TypeError(`path must be a string, got ${typeof path}`);
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".json")) return "json";
-  if (lower.endsWith(".h5") || lower.endsWith(".hdf5")) return "h5";
-  throw new TypeError(`cannot tell the format of ${path}: use a .json, .h5 or .hdf5 file name`);
+/** The JSON form of a fitted detector (`RxDetector.toJSON()` in `./rx.ts`). */
+export interface RxJson {
+  /** Always `"prism.rx"`. */
+  format: "prism.rx";
+  /** Format version, 1. */
+  version: 1;
+  /** Pixels the statistics came from. */
+  count: number;
+  /** Bands C. */
+  bands: number;
+  /** The diagonal regularisation of the inverse. */
+  eps: number;
+  /** Pixels skipped for NaN or infinity. */
+  skipped: number;
+  /** The `bands` means. */
+  mean: number[];
+  /** Row-major `bands × bands`. */
+  covariance: number[];
 }
 
-/** Writes `json` to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file. */
-export async function writeRxFile(path: string, json: RxJson, rank: number): Promise<void> {
+const FORMATS = { json: "json", h5: "h5", hdf5: "h5" } as const;
+
+function formatOf(path: string): "json" | "h5" {
+  return formatOfPath(path, FORMATS);
+}
+
+/**
+ * Writes a model to `path` (`.json`, `.h5`, `.hdf5`) through a temporary file: its `json` form,
+ * and (HDF5 only, as an attribute) the `rank` of its inverse.
+ */
+export async function writeRxFile(
+  path: string,
+  model: { json: RxJson; rank: number },
+): Promise<void> {
+  const { json, rank } = model;
   if (formatOf(path) === "json") {
     await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json)));
     return;

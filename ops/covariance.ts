@@ -5,10 +5,15 @@
  * @module
  */
 
-import { AbortedError } from "../core/errors.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import { type NestedOptions, operationOf } from "../core/operation.ts";
 import type { Cube, Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger, cubeAsMatrix } from "../core/validate.ts";
-import { CovarianceAccumulator, type CovarianceResult } from "./covariance_accumulator.ts";
+import {
+  type AddOptions,
+  CovarianceAccumulator,
+  type CovarianceResult,
+} from "./covariance_accumulator.ts";
 
 export type { CovarianceResult } from "./covariance_accumulator.ts";
 
@@ -59,6 +64,7 @@ export async function covariance(
 ): Promise<CovarianceResult> {
   const ddof = checkInteger("options.ddof", options.ddof ?? 1, 0);
   const { signal, onProgress } = options;
+  const operation = operationOf(options, "covariance()");
   const make = (bands: number) =>
     new CovarianceAccumulator(bands, {
       backend: options.backend,
@@ -68,9 +74,10 @@ export async function covariance(
     let acc: CovarianceAccumulator | undefined;
     let done = 0;
     for await (const chunk of data) {
-      if (signal?.aborted) throw new AbortedError("covariance", { cause: signal.reason });
+      throwIfAborted(signal, operation);
       acc ??= make(checkInteger("chunk 0 cols", (chunk as Matrix)?.cols ?? NaN, 1));
-      await acc.add(chunk, { signal });
+      const run: AddOptions & NestedOptions = { signal, operation };
+      await acc.add(chunk, run);
       done += chunk.rows;
       onProgress?.({ done, unit: "rows" });
     }
@@ -81,7 +88,8 @@ export async function covariance(
   }
   const m = asMatrix(data);
   const acc = make(m.cols);
-  await acc.add(m, { signal, onProgress });
+  const run: AddOptions & NestedOptions = { signal, onProgress, operation };
+  await acc.add(m, run);
   return acc.result(ddof);
 }
 

@@ -6,8 +6,9 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Matrix, Progress } from "../core/types.ts";
+import type { Backend, Matrix, RunOptions } from "../core/types.ts";
 import { assertFinite, checkInteger, checkMatrix, firstNonFinite } from "../core/validate.ts";
+import { operationOf } from "../core/operation.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { estimateShift } from "./_covariance_shift.ts";
@@ -28,36 +29,40 @@ export interface CovarianceResult {
   backend: "wasm" | "webgpu";
 }
 
-/** Options of {@linkcode CovarianceAccumulator}. */
-export interface CovarianceAccumulatorOptions {
-  /** The engine; default `"auto"` (`chooseBackend("covariance", …)`, decided on the first chunk). */
-  backend?: Backend;
+/**
+ * Options of {@linkcode CovarianceAccumulator}. `backend` defaults to `"auto"`
+ * (`chooseBackend("covariance", …)`, decided on the first chunk).
+ */
+export interface CovarianceAccumulatorOptions extends Pick<RunOptions, "backend"> {
   /** Skip pixels with NaN or infinity (counted in `skipped`) instead of throwing. */
   skipInvalid?: boolean;
 }
 
-/** Options of {@linkcode CovarianceAccumulator.add}. */
-export interface AddOptions {
-  /** Cancels the chunk's work; the call then rejects with `AbortedError`. */
-  signal?: AbortSignal;
-  /** Progress within the chunk, in rows. */
-  onProgress?: (progress: Progress) => void;
-}
+/**
+ * Options of {@linkcode CovarianceAccumulator.add}: `signal` cancels the chunk's work (the call
+ * then rejects with `AbortedError`); `onProgress` reports progress within the chunk, in rows.
+ */
+export interface AddOptions extends Pick<RunOptions, "signal" | "onProgress"> {}
 
 /** The JSON form of an accumulator (see {@linkcode CovarianceAccumulator.toJSON}). */
 export interface CovarianceAccumulatorJson {
   /** Format version, 1. */
   version: 1;
+  /** Bands (columns) per pixel. */
   bands: number;
+  /** Valid pixels accumulated. */
   count: number;
+  /** Pixels skipped for NaN or infinity. */
   skipped: number;
   /** Rows seen, valid or not: where the next chunk's row numbers start. */
   rowsSeen: number;
+  /** The column means. */
   mean: number[];
   /** `bands × bands`, row-major. */
   m2: number[];
   /** The float32 shift the kernels subtract, once chosen. */
   shift: number[] | null;
+  /** The engine chosen on the first chunk, or `null` before any. */
   backend: "wasm" | "webgpu" | null;
 }
 
@@ -99,6 +104,8 @@ export class CovarianceAccumulator {
   #shift?: Float32Array;
 
   /**
+   * Creates an empty accumulator for pixels of `bands` bands.
+   *
    * @param bands Bands (columns) per pixel, at least 1.
    * @param options `backend`, `skipInvalid`.
    * @throws {TypeError} When `bands` is not a whole number.
@@ -163,7 +170,12 @@ export class CovarianceAccumulator {
     )).backend;
     this.#shift ??= estimateShift(m);
     const shift = this.#shift ?? new Float32Array(m.cols);
-    const run = { shift, backend: this.#backend, ...options };
+    const run = {
+      shift,
+      backend: this.#backend,
+      ...options,
+      operation: operationOf(options, "CovarianceAccumulator.add()"),
+    };
     let g = await gram(m, run);
     let rows = m.rows;
     if (!finiteStats(g.sum!, g.gram, m.cols)) {
@@ -308,28 +320,44 @@ export class CovarianceAccumulator {
    *
    * @param json The saved state.
    * @param options `backend` and `skipInvalid` for the chunks still to come.
-   * @returns The accumulator.
-   * @throws {TypeError} When a field is missing, of the wrong type or length.
-   * @throws {InvalidDataError} When a value is not finite, or counts are inconsistent.
+   * @returns The accumulator. Asynchronous like `RxDetector.fromJSON`, so every saved state
+   *   loads with `await`.
+   * @throws {TypeError} When `json` is not an object, or a field is missing, of the wrong type
+   *   or length.
+   * @throws {InvalidDataError} When the state's version is unknown, a value is not finite, or
+   *   counts are inconsistent.
    * @example
    * ```ts
    * import { CovarianceAccumulator } from "./covariance_accumulator.ts";
    * import assert from "node:assert";
    * const a = new CovarianceAccumulator(2, { backend: "wasm" });
    * await a.add({ data: new Float32Array([1, 2, 3, 5, 4, 4]), rows: 3, cols: 2 });
-   * const b = CovarianceAccumulator.fromJSON(JSON.parse(JSON.stringify(a)));
+   * const b = await CovarianceAccumulator.fromJSON(JSON.parse(JSON.stringify(a)));
    * assert(b.result().covariance[1] === a.result().covariance[1]);
    * ```
    */
   static fromJSON(
     json: CovarianceAccumulatorJson,
     options: CovarianceAccumulatorOptions = {},
+  ): Promise<CovarianceAccumulator> {
+    // Every failure arrives through the promise, like every async API's.
+    return Promise.resolve().then(() => CovarianceAccumulator.#restore(json, options));
+  }
+
+  static #restore(
+    json: CovarianceAccumulatorJson,
+    options: CovarianceAccumulatorOptions,
   ): CovarianceAccumulator {
     if (json === null || typeof json !== "object") {
-      throw new TypeError("fromJSON() takes the object toJSON() returned");
+      throw new TypeError(
+        "CovarianceAccumulator.fromJSON() takes the object toJSON() returned, got " +
+          (json === null ? "null" : typeof json),
+      );
     }
     if (json.version !== 1) {
-      throw new TypeError(`unknown covariance state version ${String(json.version)}; expected 1`);
+      throw new InvalidDataError(
+        `covariance state version ${String(json.version)} is not supported (this prism reads 1)`,
+      );
     }
     const bands = checkInteger("state.bands", json.bands, 1, 65535);
     const count = checkInteger("state.count", json.count);

@@ -6,15 +6,20 @@
  * @module
  */
 
-import { AbortedError } from "../core/errors.ts";
-import type { Backend, Matrix, Progress } from "../core/types.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import { operationOf } from "../core/operation.ts";
+import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkMatrix } from "../core/validate.ts";
 import { gpuGram } from "../gpu/gram.ts";
 import { chooseBackend } from "./route.ts";
 import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 
-/** Options of {@linkcode gram}. */
-export interface GramOptions {
+/**
+ * Options of {@linkcode gram}. `backend` defaults to `"auto"` (`chooseBackend("gram", …)`);
+ * `signal` cancels between chunks; `onProgress` is called as chunks finish, with rows (side
+ * columns) or columns (side rows) done.
+ */
+export interface GramOptions extends RunOptions {
   /**
    * `"columns"` (default): `(A - shift)ᵀ(A - shift)`, `n = cols`, with column sums.
    * `"rows"`: `AAᵀ`, `n = rows` (no shift, no sums); the smaller side for wide matrices.
@@ -22,12 +27,6 @@ export interface GramOptions {
   side?: "columns" | "rows";
   /** `cols` values subtracted from every row (side `"columns"` only); default zeros. */
   shift?: Float32Array;
-  /** The engine; default `"auto"` (`chooseBackend("gram", …)`). */
-  backend?: Backend;
-  /** Cancels the work between chunks; the call then rejects with `AbortedError`. */
-  signal?: AbortSignal;
-  /** Called as chunks finish, with rows (side columns) or columns (side rows) done. */
-  onProgress?: (progress: Progress) => void;
 }
 
 /** What {@linkcode gram} returns. */
@@ -92,11 +91,12 @@ export async function gram(matrix: Matrix, options: GramOptions = {}): Promise<G
       );
     }
   }
-  if (options.signal?.aborted) throw new AbortedError("gram", { cause: options.signal.reason });
+  const operation = operationOf(options, "gram()");
+  throwIfAborted(options.signal, operation);
   const n = side === "columns" ? m.cols : m.rows;
   const count = side === "columns" ? m.rows : m.cols;
   const route = await chooseBackend("gram", options.backend, (count * n * n) / 2);
-  const run = { signal: options.signal, onProgress: options.onProgress };
+  const run = { signal: options.signal, onProgress: options.onProgress, operation };
   let upper: Float64Array;
   let sum: Float64Array | undefined;
   if (side === "columns") {

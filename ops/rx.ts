@@ -11,14 +11,17 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Cube, Matrix, RunOptions } from "../core/types.ts";
+import type { Cube, Matrix, RunOptions } from "../core/types.ts";
 import { checkMatrix, cubeAsMatrix } from "../core/validate.ts";
-import { covariance } from "./covariance.ts";
+import type { NestedOptions } from "../core/operation.ts";
+import { covariance, type CovarianceOptions } from "./covariance.ts";
 import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
-import { readRxFile, writeRxFile } from "./_rx_file.ts";
+import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
+
+export type { RxJson } from "./_rx_file.ts";
 
 /** What a fitted {@linkcode RxDetector} knows. */
 export interface RxStats {
@@ -48,35 +51,20 @@ export interface RxFitOptions extends RunOptions {
   skipInvalid?: boolean;
 }
 
-/** Options of {@linkcode RxDetector.score}. */
-export interface RxScoreOptions {
-  /** The engine; default `"auto"`. */
-  backend?: Backend;
-  /** Cancels the scoring. */
-  signal?: AbortSignal;
-}
-
-/** The JSON form of a fitted detector ({@linkcode RxDetector.toJSON}). */
-export interface RxJson {
-  /** Always `"prism.rx"`. */
-  format: "prism.rx";
-  /** Format version, 1. */
-  version: 1;
-  count: number;
-  bands: number;
-  eps: number;
-  skipped: number;
-  mean: number[];
-  /** Row-major `bands × bands`. */
-  covariance: number[];
-}
+/** Options of {@linkcode RxDetector.score}: `backend` (default `"auto"`) and `signal`. */
+export interface RxScoreOptions extends Pick<RunOptions, "backend" | "signal"> {}
 
 /** The statistics a detector is built from, e.g. a merged `CovarianceAccumulator` result. */
 export interface RxStatistics {
+  /** Pixels the statistics came from, at least 2. */
   readonly count: number;
+  /** Bands C. */
   readonly bands: number;
+  /** The `C` float64 means. */
   readonly mean: Float64Array;
+  /** The `C × C` unbiased covariance (ddof 1), row-major. */
   readonly covariance: Float64Array;
+  /** Pixels skipped for NaN or infinity (default 0). */
   readonly skipped?: number;
 }
 
@@ -126,13 +114,15 @@ export class RxDetector {
   ): Promise<this> {
     const eps = options.eps ?? 1e-6;
     checkEps(eps);
-    const result = await covariance(data, {
+    const run: CovarianceOptions & NestedOptions = {
       backend: options.backend,
       ddof: 1,
       signal: options.signal,
       onProgress: options.onProgress,
       skipInvalid: options.skipInvalid,
-    });
+      operation: "RxDetector.fit()",
+    };
+    const result = await covariance(data, run);
     await this.#setStatistics(result, eps);
     return this;
   }
@@ -308,8 +298,8 @@ export class RxDetector {
    *
    * @param json The parsed JSON.
    * @returns The fitted detector.
+   * @throws {TypeError} When `json` is not an object, or its arrays do not match `bands`.
    * @throws {InvalidDataError} When `json` is not a prism RX model of a known version.
-   * @throws {TypeError} When its arrays do not match `bands`.
    * @throws {RangeError} When `count < 2` or `eps` is negative.
    * @example
    * ```ts
@@ -323,7 +313,13 @@ export class RxDetector {
    * ```
    */
   static async fromJSON(json: RxJson): Promise<RxDetector> {
-    if (json === null || typeof json !== "object" || json.format !== "prism.rx") {
+    if (json === null || typeof json !== "object") {
+      throw new TypeError(
+        "RxDetector.fromJSON() takes the object toJSON() returned, got " +
+          (json === null ? "null" : typeof json),
+      );
+    }
+    if (json.format !== "prism.rx") {
       throw new InvalidDataError(`not a prism RX model: expected { format: "prism.rx", ... }`);
     }
     if (json.version !== 1) {
@@ -349,7 +345,8 @@ export class RxDetector {
    * `skipped`).
    *
    * @param path The file; its extension picks the format.
-   * @throws {TypeError} When unfitted or the extension is neither JSON nor HDF5.
+   * @throws {TypeError} When the detector is not fitted.
+   * @throws {RangeError} When the extension is neither JSON nor HDF5.
    * @example
    * ```ts
    * import { RxDetector } from "./rx.ts";
@@ -362,7 +359,7 @@ export class RxDetector {
    * ```
    */
   async save(path: string): Promise<void> {
-    await writeRxFile(path, this.toJSON(), this.#fitted().stats.rank);
+    await writeRxFile(path, { json: this.toJSON(), rank: this.#fitted().stats.rank });
   }
 
   /**
@@ -370,7 +367,7 @@ export class RxDetector {
    *
    * @param path A `.json` or `.h5`/`.hdf5` file.
    * @returns The fitted detector.
-   * @throws {TypeError} When the extension is neither JSON nor HDF5.
+   * @throws {RangeError} When the extension is neither JSON nor HDF5.
    * @throws {Deno.errors.NotFound} When the file does not exist.
    * @throws {InvalidDataError} When the file is corrupt or not a prism RX model.
    * @example

@@ -17,22 +17,24 @@
  * @module
  */
 
-import { AbortedError } from "../core/errors.ts";
-import type { Cube, Progress } from "../core/types.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import { BackendUnavailableError } from "../core/errors.ts";
+import type { Cube, RunOptions } from "../core/types.ts";
 import { assertFinite, checkInteger, cubeAsMatrix } from "../core/validate.ts";
 
-/** Options of {@linkcode rxLocal}. */
-export interface RxLocalOptions {
+/**
+ * Options of {@linkcode rxLocal}. `backend`: `"auto"` (default) and `"wasm"` run the CPU
+ * implementation; there is no WebGPU one, so `"webgpu"` throws `BackendUnavailableError`.
+ * `signal` cancels between image rows; `onProgress` is called after each image row with
+ * `{ done, total, unit: "lines" }`.
+ */
+export interface RxLocalOptions extends RunOptions {
   /** Inner (guard) window side, odd, ≥ 1. */
   inner: number;
   /** Outer window side, odd, > inner. */
   outer: number;
   /** Added to each annulus covariance diagonal; default 1e-6. */
   eps?: number;
-  /** Cancels between image rows. */
-  signal?: AbortSignal;
-  /** Called after each image row with `{ done, total, unit: "lines" }`. */
-  onProgress?: (progress: Progress) => void;
 }
 
 /**
@@ -40,12 +42,14 @@ export interface RxLocalOptions {
  * 1) the mean and covariance of the annulus between the inner and outer windows.
  *
  * @param cube A BIP cube with at least 2 pixels.
- * @param options `inner`, `outer` (odd, inner < outer), `eps` (default 1e-6), `signal`,
- *   `onProgress`.
+ * @param options `inner`, `outer` (odd, inner < outer), `eps` (default 1e-6), `backend`
+ *   (`"auto"` or `"wasm"`; both run on the CPU), `signal`, `onProgress`.
  * @returns An H×W map (row-major) of squared distances, float32.
  * @throws {TypeError} When the cube is malformed or a window size is not a whole number.
- * @throws {RangeError} When a window is even, `inner ≥ outer`, `eps < 0`, or the cube has fewer
- *   than 2 pixels.
+ * @throws {RangeError} When a window is even, `inner ≥ outer`, `eps < 0`, the cube has fewer
+ *   than 2 pixels, or `backend` is not a backend name.
+ * @throws {BackendUnavailableError} When `backend` is `"webgpu"`: rxLocal has no WebGPU
+ *   implementation; use `"wasm"` or `"auto"`.
  * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
  * @throws {AbortedError} When `signal` aborts.
  * @example
@@ -62,6 +66,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
   const m = cubeAsMatrix(cube);
   const { height: H, width: W, bands: C } = cube;
   const { inner, outer } = options ?? {};
+  checkCpuBackend(options?.backend);
   checkInteger("options.inner", inner, 1);
   checkInteger("options.outer", outer, 1);
   if (inner % 2 === 0 || outer % 2 === 0 || inner >= outer) {
@@ -118,9 +123,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
   }
 
   for (let y = 0; y < H; y++) {
-    if (options.signal?.aborted) {
-      throw new AbortedError("rxLocal", { cause: options.signal.reason });
-    }
+    throwIfAborted(options.signal, "rxLocal()");
     for (let k = 0; k < 2; k++) {
       const h = halves[k];
       if (y + h < H) addRow(k, y + h, 1);
@@ -194,4 +197,18 @@ function choleskyQuadratic(a: Float64Array, n: number, d: Float64Array, y: Float
     score += y[j] * y[j];
   }
   return score;
+}
+
+/** `"auto"` and `"wasm"` run here (on the CPU); WebGPU has no rxLocal program. */
+function checkCpuBackend(backend: RunOptions["backend"]): void {
+  if (backend === undefined || backend === "auto" || backend === "wasm") return;
+  if (backend === "webgpu") {
+    throw new BackendUnavailableError(
+      "webgpu",
+      'rxLocal() has no WebGPU implementation (it runs on the CPU); pass backend "wasm" or "auto"',
+    );
+  }
+  throw new RangeError(
+    `backend must be "auto", "wasm" or "webgpu", got ${JSON.stringify(backend)}`,
+  );
 }

@@ -10,37 +10,36 @@
  * @module
  */
 
-import type { Backend, Matrix } from "../core/types.ts";
-import { AbortedError, InvalidDataError } from "../core/errors.ts";
+import type { Matrix, RunOptions } from "../core/types.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import { InvalidDataError } from "../core/errors.ts";
 import { checkMatrix, firstNonFinite } from "../core/validate.ts";
-import { type SpectrumMetrics, spectrumMetrics } from "../track/metrics.ts";
-import { gram } from "./gram.ts";
+import { type SpectrumMetrics, spectrumMetrics } from "./spectrum_metrics.ts";
+import { type NestedOptions, operationOf } from "../core/operation.ts";
+import { gram, type GramOptions } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
 
-export type { SpectrumMetrics } from "../track/metrics.ts";
+export type { SpectrumMetrics } from "./spectrum_metrics.ts";
 
-/** Options of {@linkcode singularValues} and {@linkcode spectrumOf}. */
-export interface SingularValueOptions {
-  /**
-   * Where the Gram product runs: `"auto"` (default; see `ops/route.ts`, family `"spectrum"`),
-   * `"wasm"` or `"webgpu"`. The eigensolver and `exact` always run in WASM on the CPU.
-   */
-  backend?: Backend;
+/**
+ * Options of {@linkcode singularValues} and {@linkcode spectrumOf}. `backend` is where the Gram
+ * product runs: `"auto"` (default; see `ops/route.ts`, family `"spectrum"`), `"wasm"` or
+ * `"webgpu"`; the eigensolver and `exact` always run in WASM on the CPU.
+ */
+export interface SingularValueOptions extends Pick<RunOptions, "backend" | "signal"> {
   /**
    * Compute from `A` itself by one-sided Jacobi in float64 instead of through the Gram matrix:
    * keeps the small singular values the Gram route loses, at many times the cost.
    */
   exact?: boolean;
-  /** Cancels the work; the call then rejects with `AbortedError`. */
-  signal?: AbortSignal;
 }
 
 /** What {@linkcode spectrumOf} returns. */
 export interface Spectrum {
   /** The singular values, descending, `min(rows, cols)` of them. */
   readonly singularValues: Float64Array;
-  /** The metrics of `track/metrics.ts`'s `spectrumMetrics`, with the matrix's shape. */
+  /** The metrics of `ops/spectrum_metrics.ts`'s `spectrumMetrics`, with the matrix's shape. */
   readonly metrics: SpectrumMetrics;
 }
 
@@ -111,7 +110,8 @@ export async function singularValues(
   if (typeof exact !== "boolean") {
     throw new TypeError(`options.exact must be true or false, got ${String(exact)}`);
   }
-  checkAborted(signal);
+  const operation = operationOf(options, "singularValues()");
+  throwIfAborted(signal, operation);
   const maxAbs = finiteMaxAbs(data, cols);
   const n = Math.min(rows, cols);
   if (n === 0) return new Float64Array(0);
@@ -129,12 +129,14 @@ export async function singularValues(
   const route = await chooseBackend("spectrum", backend, rows * cols * n);
   const exponent = scaleExponent(maxAbs);
   const input = exponent === 0 ? a : scaled(a, 2 ** -exponent);
-  const g = await gram(input, {
+  const run: GramOptions & NestedOptions = {
     side: rows >= cols ? "columns" : "rows",
     backend: route.backend,
     signal,
-  });
-  checkAborted(signal);
+    operation,
+  };
+  const g = await gram(input, run);
+  throwIfAborted(signal, operation);
   const lambda = (await symmetricEigen({ data: g.gram, n: g.n })).values;
   const floor = noiseFloor(lambda);
   const unscale = 2 ** exponent;
@@ -145,7 +147,7 @@ export async function singularValues(
 
 /**
  * The singular values of a matrix and their dimensionality metrics in one call:
- * {@linkcode singularValues} followed by `spectrumMetrics` (`track/metrics.ts`, every formula
+ * {@linkcode singularValues} followed by `spectrumMetrics` (`ops/spectrum_metrics.ts`, every formula
  * in its JSDoc) with the matrix's shape, so `numerical_rank` uses numpy's `matrix_rank`
  * tolerance `s₁ · max(rows, cols) · 2⁻⁵²`.
  *
@@ -176,7 +178,8 @@ export async function spectrumOf(a: Matrix, options: SingularValueOptions = {}):
         `matrix has no singular values to summarise`,
     );
   }
-  const s = await singularValues(m, options);
+  const run: SingularValueOptions & NestedOptions = { ...options, operation: "spectrumOf()" };
+  const s = await singularValues(m, run);
   return { singularValues: s, metrics: spectrumMetrics(s, { shape: [m.rows, m.cols] }) };
 }
 
@@ -223,8 +226,4 @@ function scaled(a: Matrix, factor: number): Matrix {
   const data = new Float32Array(a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] * factor;
   return { data, rows: a.rows, cols: a.cols };
-}
-
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError("singularValues", { cause: signal.reason });
 }

@@ -106,7 +106,7 @@ export function planSample(params: SampleParams): SamplePlan {
  * @param line The image line.
  * @param out `width` entries, overwritten.
  */
-export function lineLabels(plan: SamplePlan, line: number, out: Int32Array): void {
+function lineLabels(plan: SamplePlan, line: number, out: Int32Array): void {
   out.fill(0);
   const width = plan.params.width;
   plan.clusters.forEach((c, index) => {
@@ -126,16 +126,14 @@ export function lineLabels(plan: SamplePlan, line: number, out: Int32Array): voi
  * rounded to float32; anomalous pixels get the noise-free anomaly signature.
  *
  * @param plan The plan; its line cursor advances.
- * @param lineCount Lines to generate.
- * @param cube `lineCount * width * bands` values (BIP), overwritten.
- * @param labels `lineCount * width` cluster ids, overwritten.
+ * @param into `lineCount` (lines to generate), `cube` (`lineCount * width * bands` values,
+ *   BIP, overwritten) and `labels` (`lineCount * width` cluster ids, overwritten).
  */
 export function nextLines(
   plan: SamplePlan,
-  lineCount: number,
-  cube: Float32Array,
-  labels: Int32Array,
+  into: { lineCount: number; cube: Float32Array; labels: Int32Array },
 ): void {
+  const { lineCount, cube, labels } = into;
   const { height, width, bands, noiseStd } = plan.params;
   const std = noiseStd * 100;
   const { background, anomaly, rng } = plan;

@@ -79,7 +79,7 @@ export function synthCube(options: SynthCubeOptions): SynthSample {
   const plan = planSample(params);
   const data = new Float32Array(height * width * bands);
   const labels = new Int32Array(height * width);
-  nextLines(plan, height, data, labels);
+  nextLines(plan, { lineCount: height, cube: data, labels });
   const mask = new Uint8Array(height * width);
   for (let p = 0; p < labels.length; p++) mask[p] = labels[p] > 0 ? 1 : 0;
   return { cube: { data, height, width, bands }, labels, mask, clusters: plan.clusters };

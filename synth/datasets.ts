@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Matrix } from "../core/types.ts";
-import { AbortedError } from "../core/errors.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import { checkSynthOptions, synthCube, type SynthSample } from "./cube.ts";
 import { nextLines, planSample } from "./_sample.ts";
@@ -60,8 +60,11 @@ export const SCALES: Readonly<Record<ScaleName, Readonly<ScaleInfo>>> = Object.f
   "extra-large": scale(10000, 512, 200),
 });
 
-/** Options of {@linkcode synthDataset} and {@linkcode datasetRows}. */
-export interface SynthDatasetOptions {
+/**
+ * Options of {@linkcode synthDataset} and {@linkcode datasetRows}; `signal` stops the generation
+ * (the iterator then throws `AbortedError`).
+ */
+export interface SynthDatasetOptions extends Pick<RunOptions, "signal"> {
   /** Seed of the whole dataset; sample `i` uses stream `i`. Default 0. */
   seed?: number;
   /** First sample to generate (for sharding across workers); default 0. */
@@ -74,8 +77,6 @@ export interface SynthDatasetOptions {
   noiseStd?: number;
   /** See `synthCube`; default 3. */
   anomalyMagnitude?: number;
-  /** Stops the generation; the iterator then throws `AbortedError`. */
-  signal?: AbortSignal;
 }
 
 /** A sample of a dataset with its index. */
@@ -111,7 +112,7 @@ export async function* synthDataset(
 ): AsyncGenerator<IndexedSample> {
   const { sizes, first, end } = resolveRange(shape, options);
   for (let index = first; index < end; index++) {
-    throwIfAborted(options.signal);
+    throwIfAborted(options.signal, "synthDataset()");
     const sample = synthCube({ ...sizes, ...generatorOptions(options), sampleIndex: index });
     yield { index, ...sample };
     await Promise.resolve();
@@ -155,10 +156,10 @@ export async function* datasetRows(
       checkSynthOptions({ ...sizes, ...generatorOptions(options), sampleIndex: index }),
     );
     for (let line = 0; line < height; line += linesPerChunk) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.signal, "datasetRows()");
       const lines = Math.min(linesPerChunk, height - line);
       const data = new Float32Array(lines * width * bands);
-      nextLines(plan, lines, data, new Int32Array(lines * width));
+      nextLines(plan, { lineCount: lines, cube: data, labels: new Int32Array(lines * width) });
       yield { data, rows: lines * width, cols: bands };
       await Promise.resolve();
     }
@@ -201,10 +202,4 @@ function resolveRange(shape: ScaleName | DatasetShape, options: SynthDatasetOpti
     first,
     end: first + count,
   };
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new AbortedError("synthetic data generation", { cause: signal.reason });
-  }
 }

@@ -1,89 +1,16 @@
 /**
- * Numeric helpers shared by the tests and the benchmarks: seeded data (from synth/rng.ts's
- * `Rng`, so a failure reproduces) and float64 references written as plain loops, independent of
- * any kernel's blocking. Process and file helpers (python3, error assertions, temporary folders)
- * are in `_io_helpers.ts`.
+ * Float64 references for the tests, written as plain loops, independent of any kernel's
+ * blocking. Seeded data comes from `synth/uniform.ts`; the Gram references, which the benchmarks
+ * also time as scalar baselines, from `bench/_scalar_baselines.ts`. Process and file helpers
+ * (python3, error assertions, temporary folders) are in `_io_helpers.ts`.
  *
  * @module
  */
 
 import { equal, ok } from "node:assert/strict";
-import type { Matrix } from "../core/types.ts";
-import { Rng } from "../synth/rng.ts";
+import { gramColumns64 } from "../bench/_scalar_baselines.ts";
 
-/**
- * A seeded stream of uniform numbers in `[lo, hi)`.
- *
- * @param seed A whole number in `[0, 2^53)`; equal seeds give equal streams.
- * @param lo Smallest value (default -1).
- * @param hi Bound above every value (default 1).
- * @returns The next number, each call.
- */
-export function uniform(seed: number, lo = -1, hi = 1): () => number {
-  const rng = new Rng(seed);
-  return () => lo + (hi - lo) * rng.uniform();
-}
-
-/**
- * Fills `target` in place with seeded uniform numbers in `[lo, hi)`, e.g. a view into wasm
- * memory, so large inputs need no second copy.
- *
- * @param target The array to fill.
- * @param seed A whole number in `[0, 2^53)`.
- * @param lo Smallest value (default -1).
- * @param hi Bound above every value (default 1).
- * @returns `target`.
- */
-export function fillUniform<T extends Float32Array | Float64Array>(
-  target: T,
-  seed: number,
-  lo = -1,
-  hi = 1,
-): T {
-  const next = uniform(seed, lo, hi);
-  for (let i = 0; i < target.length; i++) target[i] = next();
-  return target;
-}
-
-/**
- * `n` seeded uniform float32 numbers in `[lo, hi)`.
- *
- * @param n How many.
- * @param seed A whole number in `[0, 2^53)`.
- * @param lo Smallest value (default -1).
- * @param hi Bound above every value (default 1).
- * @returns The numbers.
- */
-export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array<ArrayBuffer> {
-  return fillUniform(new Float32Array(n), seed, lo, hi);
-}
-
-/**
- * `n` seeded uniform float64 numbers in `[lo, hi)`.
- *
- * @param n How many.
- * @param seed A whole number in `[0, 2^53)`.
- * @param lo Smallest value (default -1).
- * @param hi Bound above every value (default 1).
- * @returns The numbers.
- */
-export function randomF64(n: number, seed: number, lo = -1, hi = 1): Float64Array<ArrayBuffer> {
-  return fillUniform(new Float64Array(n), seed, lo, hi);
-}
-
-/**
- * A seeded `rows x cols` matrix of uniform numbers in `[lo, hi)`.
- *
- * @param rows Rows.
- * @param cols Columns.
- * @param seed A whole number in `[0, 2^53)`.
- * @param lo Smallest value (default -1).
- * @param hi Bound above every value (default 1).
- * @returns The matrix.
- */
-export function randomMatrix(rows: number, cols: number, seed: number, lo = -1, hi = 1): Matrix {
-  return { data: randomF32(rows * cols, seed, lo, hi), rows, cols };
-}
+export { gramColumns64, gramRows64 } from "../bench/_scalar_baselines.ts";
 
 /**
  * Float64 column sums of a row-major block, and the sums of absolute values (the scale an
@@ -135,56 +62,6 @@ export function assertColumnSums(
       `${what}: column ${c} is ${got[c]}, float64 reference ${sums[c]} (error ${error})`,
     );
   }
-}
-
-/**
- * The upper triangle of `Σ_r d_rᵀ d_r` with `d_r = x[r] - shift` (the Gram matrix of the
- * columns, `XᵀX` for a zero shift), in float64, one row at a time. The strict lower triangle
- * stays zero. Benchmarks time it as the scalar baseline.
- *
- * @param x Row-major values, `rows x cols`.
- * @param rows Rows.
- * @param cols Columns.
- * @param shift Subtracted from every row (default none).
- * @returns `cols x cols`, row-major.
- */
-export function gramColumns64(
-  x: ArrayLike<number>,
-  rows: number,
-  cols: number,
-  shift?: ArrayLike<number>,
-): Float64Array {
-  const gram = new Float64Array(cols * cols);
-  const d = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) d[c] = x[r * cols + c] - (shift === undefined ? 0 : shift[c]);
-    for (let i = 0; i < cols; i++) {
-      const di = d[i];
-      for (let j = i; j < cols; j++) gram[i * cols + j] += di * d[j];
-    }
-  }
-  return gram;
-}
-
-/**
- * The upper triangle of `A·Aᵀ` (the Gram matrix of the rows) in float64, one dot product per
- * entry. The strict lower triangle stays zero. Benchmarks time it as the scalar baseline.
- *
- * @param a Row-major values, `rows x cols`.
- * @param rows Rows.
- * @param cols Columns.
- * @returns `rows x rows`, row-major.
- */
-export function gramRows64(a: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const gram = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = i; j < rows; j++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += a[i * cols + c] * a[j * cols + c];
-      gram[i * rows + j] = s;
-    }
-  }
-  return gram;
 }
 
 /**

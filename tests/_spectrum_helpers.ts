@@ -42,7 +42,7 @@ export function lowRank(rows: number, cols: number, rank: number, seed: number):
 export async function numpySingularValues(m: Matrix): Promise<Float64Array> {
   const dir = await Deno.makeTempDir({ prefix: "prism_spectrum_" });
   try {
-    await writeNpy(`${dir}/a.npy`, m.data, [m.rows, m.cols]);
+    await writeNpy(`${dir}/a.npy`, { data: m.data, shape: [m.rows, m.cols] });
     await python(
       "import numpy as np, sys\n" +
         "a = np.load(sys.argv[1]).astype(np.float64)\n" +

@@ -34,7 +34,7 @@ Deno.test({
   async fn() {
     const want = await (await new RxDetector().fit(cube)).score(cube);
     await inTempDir(async (dir) => {
-      await writeNpy(`${dir}/c.npy`, cube.data, [19, 23, 6]);
+      await writeNpy(`${dir}/c.npy`, { data: cube.data, shape: [19, 23, 6] });
       let r = await cli("rx", "--input", `${dir}/c.npy`, "--out", `${dir}/s.npy`);
       assert(r.code === 0, r.err);
       assert(/rank 6, condition number/.test(r.out) && /Mpixel\/s/.test(r.out), r.out);
@@ -146,10 +146,10 @@ Deno.test("cli rx, cov and synth fail cleanly and leave no output file", async (
   await inTempDir(async (dir) => {
     const bad = cube.data.slice();
     bad[(4 * 23 + 2) * 6 + 3] = NaN;
-    await writeNpy(`${dir}/nan.npy`, bad, [19, 23, 6]);
+    await writeNpy(`${dir}/nan.npy`, { data: bad, shape: [19, 23, 6] });
     let r = await cli("rx", "--input", `${dir}/nan.npy`, "--out", `${dir}/o.npy`);
     assert(r.code === 1 && /pixel 94|94.*3/.test(r.err), r.err);
-    await writeNpy(`${dir}/one.npy`, cube.data.slice(0, 6), [1, 6]);
+    await writeNpy(`${dir}/one.npy`, { data: cube.data.slice(0, 6), shape: [1, 6] });
     r = await cli("rx", "--input", `${dir}/one.npy`, "--out", `${dir}/o.npy`);
     assert(r.code === 1 && r.err.includes("at least 2"), r.err);
     await Deno.writeFile(

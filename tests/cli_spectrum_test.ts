@@ -6,7 +6,7 @@ import assert from "node:assert";
 import { main } from "../cli.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
-import { spectrumMetrics } from "../track/metrics.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
 import { numpySingularValues, randomMatrix } from "./_spectrum_helpers.ts";
 
@@ -47,7 +47,7 @@ Deno.test({
     inTempDir(async (dir) => {
       const m = randomMatrix(24, 2 * 3 * 5, 3);
       const ref = spectrumMetrics(await numpySingularValues(m), { shape: [24, 30] });
-      await writeNpy(`${dir}/acts.npy`, m.data, [24, 2, 3, 5]);
+      await writeNpy(`${dir}/acts.npy`, { data: m.data, shape: [24, 2, 3, 5] });
       await writeHdf5(`${dir}/acts.h5`, {
         datasets: [
           { path: "layers/fc", data: m.data, shape: [4, 6, 30] },
@@ -79,7 +79,7 @@ Deno.test({
 
 Deno.test("cli spectrum rejects wrong shapes, a missing --dataset choice and an unwritable --out", () =>
   inTempDir(async (dir) => {
-    await writeNpy(`${dir}/v.npy`, new Float32Array(5), [5]);
+    await writeNpy(`${dir}/v.npy`, { data: new Float32Array(5), shape: [5] });
     let r = await run(["spectrum", "--input", `${dir}/v.npy`]);
     assert.strictEqual(r.code, 1);
     assert.match(r.err, /shape \[5\].*2-D/);
@@ -94,7 +94,7 @@ Deno.test("cli spectrum rejects wrong shapes, a missing --dataset choice and an 
     assert.match(r.err, /--dataset/);
     r = await run(["spectrum", "--input", `${dir}/v.npy`, "--out", `${dir}/x.txt`]);
     assert.strictEqual(r.code, 2);
-    await writeNpy(`${dir}/m.npy`, randomMatrix(6, 4, 1).data, [6, 4]);
+    await writeNpy(`${dir}/m.npy`, { data: randomMatrix(6, 4, 1).data, shape: [6, 4] });
     const before = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     for (const out of [`${dir}/missing/m.json`, `${dir}/m.npy/m.h5`, `${dir}/missing/m.csv`]) {
       r = await run(["spectrum", "--input", `${dir}/m.npy`, "--out", out]);

@@ -171,20 +171,22 @@ Deno.test("CovarianceAccumulator round-trips through JSON exactly and validates 
   const acc = new CovarianceAccumulator(4, wasm);
   await acc.add(rowsOf(m, 0, 150));
   const text = JSON.stringify(acc);
-  const back = CovarianceAccumulator.fromJSON(JSON.parse(text));
+  const back = await CovarianceAccumulator.fromJSON(JSON.parse(text));
   deepStrictEqual(JSON.stringify(back), text);
   await acc.add(rowsOf(m, 150, 300));
   await back.add(rowsOf(m, 150, 300));
   deepStrictEqual(back.result(), acc.result());
   const bad = JSON.parse(text);
-  throws(() => CovarianceAccumulator.fromJSON({ ...bad, m2: bad.m2.slice(1) }), TypeError);
-  throws(() => CovarianceAccumulator.fromJSON({ ...bad, version: 2 }), TypeError);
-  throws(() => CovarianceAccumulator.fromJSON({ ...bad, count: -1 }), RangeError);
-  throws(
-    () => CovarianceAccumulator.fromJSON({ ...bad, mean: [1, null, 3, 4] }),
+  await rejects(CovarianceAccumulator.fromJSON({ ...bad, m2: bad.m2.slice(1) }), TypeError);
+  // An unknown version is a bad saved state, as in RxDetector.fromJSON.
+  await rejects(CovarianceAccumulator.fromJSON({ ...bad, version: 2 }), InvalidDataError);
+  await rejects(CovarianceAccumulator.fromJSON({ ...bad, count: -1 }), RangeError);
+  await rejects(
+    CovarianceAccumulator.fromJSON({ ...bad, mean: [1, null, 3, 4] }),
     InvalidDataError,
   );
-  throws(() => CovarianceAccumulator.fromJSON({ ...bad, rowsSeen: 3 }), InvalidDataError);
+  await rejects(CovarianceAccumulator.fromJSON({ ...bad, rowsSeen: 3 }), InvalidDataError);
+  await rejects(CovarianceAccumulator.fromJSON(null as never), TypeError);
 });
 
 Deno.test("covariance() names the first NaN/Inf pixel and band, or skips and counts them", async () => {

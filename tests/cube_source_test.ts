@@ -28,9 +28,9 @@ async function collect(path: string, maxRows: number, dataset?: string) {
 
 Deno.test("openCubeSource streams .npy (2-D, 3-D, 4-D), HDF5 and ENVI BIL int16 in order", async () => {
   await inTempDir(async (dir) => {
-    await writeNpy(`${dir}/c3.npy`, cube, [H, W, C]);
-    await writeNpy(`${dir}/c2.npy`, cube, [H * W, C]);
-    await writeNpy(`${dir}/c4.npy`, cube.slice(0, 1 * H * W * C), [1, H, W, C]);
+    await writeNpy(`${dir}/c3.npy`, { data: cube, shape: [H, W, C] });
+    await writeNpy(`${dir}/c2.npy`, { data: cube, shape: [H * W, C] });
+    await writeNpy(`${dir}/c4.npy`, { data: cube.slice(0, 1 * H * W * C), shape: [1, H, W, C] });
     await writeHdf5(`${dir}/c.h5`, {
       datasets: [{ path: "g/cube", data: cube, shape: [H, W, C] }],
     });
@@ -69,16 +69,16 @@ Deno.test("openCubeSource streams .npy (2-D, 3-D, 4-D), HDF5 and ENVI BIL int16 
 
 Deno.test("openCubeSource rejects unknown formats, missing datasets, bad shapes and corrupt files", async () => {
   await inTempDir(async (dir) => {
-    await rejectsWith(() => openCubeSource(`${dir}/x.tif`), TypeError, ".npy");
+    await rejectsWith(() => openCubeSource(`${dir}/x.tif`), RangeError, ".npy");
     await writeHdf5(`${dir}/c.h5`, { datasets: [{ path: "cube", data: cube, shape: [H, W, C] }] });
     await rejectsWith(() => openCubeSource(`${dir}/c.h5`), TypeError, "--dataset");
     await rejectsWith(
       () => openCubeSource(`${dir}/c.h5`, { dataset: "/nope" }),
       Deno.errors.NotFound,
     );
-    await writeNpy(`${dir}/v.npy`, cube, [H * W * C]);
+    await writeNpy(`${dir}/v.npy`, { data: cube, shape: [H * W * C] });
     await rejectsWith(() => openCubeSource(`${dir}/v.npy`), TypeError, "shape");
-    await writeNpy(`${dir}/t.npy`, cube, [H, W, C]);
+    await writeNpy(`${dir}/t.npy`, { data: cube, shape: [H, W, C] });
     const bytes = await Deno.readFile(`${dir}/t.npy`);
     await Deno.writeFile(`${dir}/t.npy`, bytes.subarray(0, bytes.length - 10));
     await rejectsWith(() => openCubeSource(`${dir}/t.npy`), InvalidDataError, "truncated");

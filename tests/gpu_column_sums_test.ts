@@ -5,7 +5,8 @@ import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { gpuColumnSums as hostColumnSums, type GpuColumnSumsOptions } from "../gpu/column_sums.ts";
 import type { MatrixInput } from "../gpu/upload.ts";
 import { COLUMN_SUMS_PROGRAM, columnSumsOverrides } from "../gpu/programs/column_sums.ts";
-import { assertColumnSums, uniform } from "./_helpers.ts";
+import { assertColumnSums } from "./_helpers.ts";
+import { uniform } from "../synth/uniform.ts";
 
 // Checked once: every GPU test below is skipped, with this reason printed, when there is no adapter.
 const status = await gpuStatus();
@@ -36,7 +37,7 @@ Deno.test("gpuColumnSums() matches float64 reference at sizes 0, 1, 7 and 257", 
   ignore: !available,
 }, async () => {
   try {
-    const next = uniform(1, 0, 1);
+    const next = uniform(1, { lo: 0, hi: 1 });
     for (const rows of [0, 1, 7, 257]) {
       for (const cols of [0, 1, 7, 257]) {
         const m = matrix(rows, cols, () => next() * 2 - 1);
@@ -52,7 +53,7 @@ Deno.test("gpuColumnSums() keeps 1e-5 relative accuracy on data offset by 1000",
   ignore: !available,
 }, async () => {
   try {
-    const next = uniform(2, 0, 1);
+    const next = uniform(2, { lo: 0, hi: 1 });
     // 5003 rows span several row blocks for every tile shape; 1 and 64 columns take the narrowest
     // and the widest workgroup, 67 a partial second column tile.
     for (const cols of [1, 13, 64, 67]) {
@@ -72,7 +73,7 @@ Deno.test("gpuColumnSums() sums each column separately on column-dependent data"
     const m = matrix(1031, 70, (r, c) => r * (c + 1) - c);
     assertClose(await gpuColumnSums(m), m, "1031x70 ramp");
     // Large values of alternating sign: the sums cancel to almost nothing.
-    const next = uniform(3, 0, 1);
+    const next = uniform(3, { lo: 0, hi: 1 });
     const cancel = matrix(2000, 5, (r) => (r % 2 === 0 ? 1 : -1) * (1e6 + next()));
     assertClose(await gpuColumnSums(cancel), cancel, "2000x5 cancellation");
   } finally {
@@ -84,7 +85,7 @@ Deno.test("gpuColumnSums() in forced row chunks equals the one-chunk result", {
   ignore: !available,
 }, async () => {
   try {
-    const next = uniform(4, 0, 1);
+    const next = uniform(4, { lo: 0, hi: 1 });
     const cols = 7;
     const m = matrix(2000, cols, () => 1000 + next() * 2 - 1);
     const whole = await gpuColumnSums(m);

@@ -8,7 +8,7 @@ import type { Matrix } from "../core/types.ts";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { gpuMatmul } from "../gpu/matmul.ts";
 import { GpuStorage } from "../gpu/storage.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 const status = await gpuStatus();
 await releaseGpu();
@@ -47,8 +47,12 @@ Deno.test("gpuMatmul() matches float64 reference on sizes 0, 1, 7, 13 and 257, a
     for (const [m, k, n] of sizes) {
       for (const transposeA of [false, true]) {
         for (const transposeB of [false, true]) {
-          const a = transposeA ? randomMatrix(k, m, seed++) : randomMatrix(m, k, seed++);
-          const b = transposeB ? randomMatrix(n, k, seed++) : randomMatrix(k, n, seed++);
+          const a = transposeA
+            ? randomMatrix(k, m, { seed: seed++ })
+            : randomMatrix(m, k, { seed: seed++ });
+          const b = transposeB
+            ? randomMatrix(n, k, { seed: seed++ })
+            : randomMatrix(k, n, { seed: seed++ });
           const ref = reference(a, b, transposeA, transposeB);
           const c = await gpuMatmul(a, b, { operation, transposeA, transposeB });
           deepEqual([c.rows, c.cols], [m, n]);
@@ -73,16 +77,26 @@ Deno.test("gpuMatmul() gives an empty result for 0 rows or columns and zeros for
   ignore,
 }, async () => {
   try {
-    const empty = await gpuMatmul(randomMatrix(0, 7, 1), randomMatrix(7, 13, 2), { operation });
+    const empty = await gpuMatmul(
+      randomMatrix(0, 7, { seed: 1 }),
+      randomMatrix(7, 13, { seed: 2 }),
+      { operation },
+    );
     deepEqual([empty.rows, empty.cols, (await empty.storage.read()).length], [0, 13, 0]);
     empty.storage.free();
-    const none = await gpuMatmul(randomMatrix(5, 3, 1), randomMatrix(3, 0, 2), { operation });
+    const none = await gpuMatmul(randomMatrix(5, 3, { seed: 1 }), randomMatrix(3, 0, { seed: 2 }), {
+      operation,
+    });
     deepEqual([none.rows, none.cols, none.storage.length], [5, 0, 0]);
     none.storage.free();
     // Pooled buffers are not zeroed: fill one with garbage first so k = 0 must clear it.
     const gpu = await getGpu();
     GpuStorage.fromArray(gpu, new Float32Array(64).fill(7)).free();
-    const zeros = await gpuMatmul(randomMatrix(4, 0, 1), randomMatrix(0, 4, 2), { operation });
+    const zeros = await gpuMatmul(
+      randomMatrix(4, 0, { seed: 1 }),
+      randomMatrix(0, 4, { seed: 2 }),
+      { operation },
+    );
     deepEqual(Array.from(await zeros.storage.read()), new Array(16).fill(0));
     zeros.storage.free();
   } finally {
@@ -94,8 +108,11 @@ Deno.test("gpuMatmul() rejects mismatched shapes, freed inputs and aborted signa
   ignore,
 }, async () => {
   try {
-    const a = randomMatrix(3, 4, 1);
-    await rejects(() => gpuMatmul(a, randomMatrix(3, 4, 2), { operation }), /inner dimensions/);
+    const a = randomMatrix(3, 4, { seed: 1 });
+    await rejects(
+      () => gpuMatmul(a, randomMatrix(3, 4, { seed: 2 }), { operation }),
+      /inner dimensions/,
+    );
     const gpu = await getGpu();
     const storage = GpuStorage.fromArray(gpu, a.data);
     storage.free();

@@ -18,7 +18,7 @@ import { record } from "../gpu/run.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
 import { type GpuMatrix, GpuStorage } from "../gpu/storage.ts";
 import type { GpuProgram } from "../gpu/types.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 const status = await gpuStatus();
 await releaseGpu();
@@ -44,10 +44,10 @@ function product(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: numbe
 Deno.test("a chain of three matmuls submits once and reads back once", { ignore }, async () => {
   try {
     const gpu = await getGpu();
-    const a = randomMatrix(13, 7, 1);
-    const b = randomMatrix(7, 257, 2);
-    const c = randomMatrix(257, 5, 3);
-    const d = randomMatrix(5, 13, 4);
+    const a = randomMatrix(13, 7, { seed: 1 });
+    const b = randomMatrix(7, 257, { seed: 2 });
+    const c = randomMatrix(257, 5, { seed: 3 });
+    const d = randomMatrix(5, 13, { seed: 4 });
     gpu.stats.reset();
     const ab = await gpuMatmul(a, b, { operation });
     const abc = await gpuMatmul(ab, c, { operation });
@@ -76,7 +76,7 @@ Deno.test("RX scores left on the device feed a matmul: one submit, one read-back
 }, async () => {
   try {
     const gpu = await getGpu();
-    const x = randomMatrix(300, 6, 5);
+    const x = randomMatrix(300, 6, { seed: 5 });
     const w = new Float64Array(6 * 3).map((_, i) => ((i * 7) % 5) / 5 - 0.4);
     const options = { operation, mean: new Float64Array(6).fill(0.1), w, k: 3 };
     const host = await gpuRxScore(x, options);
@@ -103,7 +103,7 @@ Deno.test("a GPU matrix fed to three hosts is uploaded once and gives the plain 
 }, async () => {
   try {
     const gpu = await getGpu();
-    const m = randomMatrix(1000, 7, 6, 999, 1001);
+    const m = randomMatrix(1000, 7, { seed: 6, lo: 999, hi: 1001 });
     const shift = new Float32Array(7).fill(1000);
     const rx = { operation, mean: new Float64Array(7).fill(1000), w: new Float64Array(49), k: 7 };
     for (let i = 0; i < 7; i++) rx.w[i * 7 + i] = 1;
@@ -136,7 +136,7 @@ Deno.test("GPU matrices in row chunks: aligned offsets bound in place, others co
 }, async () => {
   try {
     const gpu = await getGpu();
-    const m = randomMatrix(2000, 7, 7);
+    const m = randomMatrix(2000, 7, { seed: 7 });
     const storage = GpuStorage.fromArray(gpu, m.data);
     const g = toGpu(m, storage);
     const whole = await gpuColumnSums(m, { operation });

@@ -166,13 +166,13 @@ Deno.test("openHdf5Dataset() streams rows as float32 and closes", () =>
     let seen = 0;
     for (let start = 0; start < reader.rows; start += 50) {
       const count = Math.min(50, reader.rows - start);
-      const rows = reader.readRows(start, count);
+      const rows = await reader.readRows(start, count);
       assert.ok(rows instanceof Float32Array);
       for (let k = 0; k < rows.length; k++) assert.equal(rows[k], data[start * 5 + k]);
       seen += count;
     }
     assert.equal(seen, 257);
-    assert.throws(() => reader.readRows(250, 8), RangeError);
+    await assert.rejects(reader.readRows(250, 8), RangeError);
   }));
 
 Deno.test("writeHdf5() append adds datasets, keeps the old ones and refuses an existing path", () =>

@@ -50,10 +50,10 @@ Deno.test({
   fn: () =>
     inTempDir(async (dir) => {
       const f32 = Float32Array.from(ramp(3 * 257), (v) => v / 3);
-      await writeNpy(`${dir}/f32.npy`, f32, [3, 257]);
+      await writeNpy(`${dir}/f32.npy`, { data: f32, shape: [3, 257] });
       const i16 = Int16Array.from(ramp(30), Math.round);
-      await writeNpy(`${dir}/i16.npy`, i16, [2, 3, 5]);
-      await writeNpy(`${dir}/u8.npy`, new Uint8Array([0, 255, 7]), [3]);
+      await writeNpy(`${dir}/i16.npy`, { data: i16, shape: [2, 3, 5] });
+      await writeNpy(`${dir}/u8.npy`, { data: new Uint8Array([0, 255, 7]), shape: [3] });
       const out = await python(
         `import numpy as np, json, sys
 d = sys.argv[1]
@@ -131,7 +131,7 @@ Deno.test("openNpy() reads row slices without loading the file, in any order", (
   inTempDir(async (dir) => {
     const rows = 257, cols = 13;
     const data = Float64Array.from(ramp(rows * cols));
-    await writeNpy(`${dir}/a.npy`, data, [rows, cols]);
+    await writeNpy(`${dir}/a.npy`, { data, shape: [rows, cols] });
     using reader = await openNpy(`${dir}/a.npy`);
     assert.equal(reader.rows, rows);
     assert.equal(reader.rowLength, cols);
@@ -195,4 +195,16 @@ Deno.test("readNpy() and openNpy() name the file and the fault on corrupt input"
     version[6] = 9;
     await rejectsWith(() => readNpy(version), InvalidDataError, "version 9.0");
     await rejectsWith(() => readNpy(`${dir}/missing.npy`), Deno.errors.NotFound);
+  }));
+
+Deno.test("writeNpy() takes (path, { data, shape }) and says so when called the old way", () =>
+  inTempDir(async (dir) => {
+    await rejectsWith(
+      () =>
+        (writeNpy as (...a: unknown[]) => Promise<void>)(`${dir}/a.npy`, new Float32Array(2), [2]),
+      TypeError,
+      "writeNpy() takes (path, { data, shape })",
+    );
+    await writeNpy(`${dir}/a.npy`, { data: new Float32Array([1, 2]), shape: [2] });
+    assert.deepEqual((await readNpy(`${dir}/a.npy`)).shape, [2]);
   }));

@@ -8,7 +8,8 @@ import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows }
 import { InvalidDataError, KernelError } from "../core/errors.ts";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { STATUS } from "../wasm/_status.ts";
-import { gramColumns64, randomF64, uniform } from "./_helpers.ts";
+import { gramColumns64 } from "./_helpers.ts";
+import { randomF64, uniform } from "../synth/uniform.ts";
 import { hasNumpy, python } from "./_io_helpers.ts";
 
 const kernels: Kernels = await loadKernels();
@@ -138,7 +139,7 @@ function checkEigh(a: Float64Array, n: number, got: Eigh, expected: ArrayLike<nu
 }
 
 function spectrum(n: number, seed: number): Float64Array {
-  return randomF64(n, seed, -10, 10);
+  return randomF64(n, seed, { lo: -10, hi: 10 });
 }
 
 for (const n of [1, 2, 3, 17, 101, 257]) {

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
 import { sgemm } from "../wasm/gemm.ts";
-import { uniform } from "./_helpers.ts";
+import { uniform } from "../synth/uniform.ts";
 
 const kernels = await loadKernels();
 const gemm = kernels.exports;
@@ -22,7 +22,7 @@ interface Case {
   c?: Float32Array;
 }
 
-const rand = uniform(12345, -0.5, 0.5);
+const rand = uniform(12345, { lo: -0.5, hi: 0.5 });
 function fill(n: number): Float32Array {
   return Float32Array.from({ length: n }, rand);
 }

@@ -7,7 +7,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { type Kernels, loadKernels } from "../wasm/loader.ts";
 import { STATUS } from "../wasm/_status.ts";
-import { columnSums64, covariance64, gramColumns64, gramRows64, randomF32 } from "./_helpers.ts";
+import { columnSums64, covariance64, gramColumns64, gramRows64 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 const kernels: Kernels = await loadKernels();
 const ex = kernels.exports;
@@ -134,7 +135,7 @@ for (const rows of [0, 1, 2, 3, 7, 257, 1000]) {
   Deno.test(`prism_syrk_shifted_f32() matches float64 reference on ${rows} rows`, () => {
     for (const cols of [1, 2, 3, 5, 7, 13, 50, 64, 67]) {
       const x = randomF32(rows * cols, rows * 100 + cols);
-      const shift = randomF32(cols, 7 + cols, -0.25, 0.25);
+      const shift = randomF32(cols, 7 + cols, { lo: -0.25, hi: 0.25 });
       const got = syrk(x, cols, shift);
       assertEquals(got.status, STATUS.OK, `status at ${rows}x${cols}`);
       const want = referenceSyrk(x, cols, shift);
@@ -151,7 +152,7 @@ for (const rows of [0, 1, 2, 3, 7, 257, 1000]) {
 Deno.test("prism_syrk_shifted_f32() with a first-row shift keeps the covariance of data at 1000", () => {
   for (const [rows, cols] of [[1000, 50], [1000, 13], [3001, 67]]) {
     // Values near 1000 with spread 1: unshifted float32 sums would lose the covariance entirely.
-    const x = randomF32(rows * cols, 4242 + cols, 999, 1001);
+    const x = randomF32(rows * cols, 4242 + cols, { lo: 999, hi: 1001 });
     const shift = x.slice(0, cols);
     const got = syrk(x, cols, shift);
     assertEquals(got.status, STATUS.OK);
@@ -216,7 +217,7 @@ function referenceGramRows(a: Float32Array, rows: number, cols: number) {
 
 for (const [rows, cols] of [[1, 1], [1, 300], [2, 3], [3, 7], [7, 13], [13, 257], [50, 600]]) {
   Deno.test(`prism_gram_rows_f32() matches float64 reference on ${rows}x${cols}`, () => {
-    const a = randomF32(rows * cols, rows * 1000 + cols, -0.9, 1.1);
+    const a = randomF32(rows * cols, rows * 1000 + cols, { lo: -0.9, hi: 1.1 });
     const got = gramRows(a, rows);
     assertEquals(got.status, STATUS.OK);
     const want = referenceGramRows(a, rows, cols);

@@ -2,11 +2,11 @@ import { ok as assert, throws } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
 import { Dense } from "../nn/dense.ts";
 import { WasmStorage } from "../wasm/storage.ts";
-import { uniform } from "./_helpers.ts";
+import { uniform } from "../synth/uniform.ts";
 
 const kernels = await loadKernels();
 
-const rand = uniform(99, -0.5, 0.5);
+const rand = uniform(99, { lo: -0.5, hi: 0.5 });
 
 /** float64 forward: relu?(X·W + b). */
 function reference(

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok as assert } from "node:assert";
 import { loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
-import { SyntheticClassification } from "../nn/synthetic.ts";
+import { SyntheticClassification } from "../synth/classification.ts";
 
 const kernels = await loadKernels();
 
@@ -12,7 +12,7 @@ function train(seed: number, steps: number): { losses: number[]; weights: Float3
   try {
     const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
-      task.batch(s, x, y);
+      task.batch(s, { x, labels: y });
       losses.push(net.trainStep(x, y).loss);
     }
     return { losses, weights: net.layers[1].weights.view().slice() };
@@ -41,7 +41,7 @@ Deno.test("Mlp.activations() exposes hidden1, hidden2 and logits of the last ste
   try {
     const task = new SyntheticClassification({ samples: 64 });
     const x = new Float32Array(64 * 784), y = new Int32Array(64);
-    task.batch(0, x, y);
+    task.batch(0, { x, labels: y });
     net.trainStep(x, y);
     const acts = net.activations();
     deepStrictEqual(

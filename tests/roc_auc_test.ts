@@ -1,7 +1,7 @@
 import { equal, ok, throws } from "node:assert/strict";
 import { rocAuc } from "../ops/roc_auc.ts";
 import { InvalidDataError } from "../core/errors.ts";
-import { uniform } from "./_helpers.ts";
+import { uniform } from "../synth/uniform.ts";
 
 /** The definition itself, O(P·N): the share of (positive, negative) pairs ranked right. */
 function pairwiseAuc(scores: Float32Array, labels: Uint8Array): number {
@@ -20,7 +20,7 @@ function pairwiseAuc(scores: Float32Array, labels: Uint8Array): number {
 
 Deno.test("rocAuc() equals the pairwise definition on random scores with ties", () => {
   for (const n of [2, 7, 257]) {
-    const next = uniform(n, 0, 1);
+    const next = uniform(n, { lo: 0, hi: 1 });
     // Rounded scores make ties, which the rank sum must share out as the definition does.
     const scores = Float32Array.from({ length: n }, () => Math.round(next() * 10));
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 3 === 0 ? 1 : 0);

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { RxDetector } from "../ops/rx.ts";
+import { RxDetector, type RxJson } from "../ops/rx.ts";
 import { whitening } from "../ops/_pinv.ts";
 import { InvalidDataError, SingularMatrixError } from "../core/errors.ts";
 import type { Matrix } from "../core/types.ts";
@@ -15,7 +15,7 @@ Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
 async function numpyScores(m: Matrix, eps: number): Promise<Float64Array> {
   let out!: Float64Array;
   await inTempDir(async (dir) => {
-    await writeNpy(`${dir}/x.npy`, m.data, [m.rows, m.cols]);
+    await writeNpy(`${dir}/x.npy`, { data: m.data, shape: [m.rows, m.cols] });
     await python(
       `import numpy as np, sys
 X = np.load(sys.argv[1]).astype(np.float64)
@@ -235,6 +235,26 @@ Deno.test("whitening() pseudo-inverts, reports rank and condition, and throws wh
   await rejectsWith(() => whitening(new Float64Array(3), 2), TypeError, "4 values");
 });
 
+Deno.test("RxDetector.fromJSON() rejects a non-object with TypeError, a bad state with InvalidDataError", async () => {
+  const json: RxJson = {
+    format: "prism.rx",
+    version: 1,
+    count: 3,
+    bands: 1,
+    eps: 0,
+    skipped: 0,
+    mean: [1],
+    covariance: [2],
+  };
+  await assert.rejects(RxDetector.fromJSON(null as never), TypeError);
+  await assert.rejects(RxDetector.fromJSON({ ...json, version: 2 as 1 }), InvalidDataError);
+  await assert.rejects(
+    RxDetector.fromJSON({ ...json, format: "x" as "prism.rx" }),
+    InvalidDataError,
+  );
+  assert((await RxDetector.fromJSON(json)).stats.count === 3);
+});
+
 Deno.test("RxDetector round-trips through JSON and HDF5 (read back by h5py)", async () => {
   const m = randomMatrix(120, 6, 9);
   const rx = await new RxDetector().fit(m, { eps: 1e-4 });
@@ -265,6 +285,6 @@ print(f["covariance"].shape, f.attrs["count"], f.attrs["rank"], f.attrs["format"
     await rejectsWith(() => RxDetector.load(`${dir}/bad.h5`), InvalidDataError);
     await Deno.writeTextFile(`${dir}/other.json`, '{"format": "x"}');
     await rejectsWith(() => RxDetector.load(`${dir}/other.json`), InvalidDataError, "prism RX");
-    await rejectsWith(() => rx.save(`${dir}/rx.txt`), TypeError, ".json");
+    await rejectsWith(() => rx.save(`${dir}/rx.txt`), RangeError, ".json");
   });
 });

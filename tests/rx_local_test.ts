@@ -16,7 +16,10 @@ function randomCube(height: number, width: number, bands: number, seed: number):
 async function numpyLocal(cube: Cube, inner: number, outer: number, eps: number) {
   let out!: Float64Array;
   await inTempDir(async (dir) => {
-    await writeNpy(`${dir}/c.npy`, cube.data, [cube.height, cube.width, cube.bands]);
+    await writeNpy(`${dir}/c.npy`, {
+      data: cube.data,
+      shape: [cube.height, cube.width, cube.bands],
+    });
     await python(
       `import numpy as np, sys
 X = np.load(sys.argv[1]).astype(np.float64); H, W, C = X.shape

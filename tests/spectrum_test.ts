@@ -2,7 +2,7 @@ import assert from "node:assert";
 import type { Matrix } from "../core/types.ts";
 import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { singularValues, spectrumOf } from "../ops/spectrum.ts";
-import { SPECTRUM_EPS, spectrumMetrics } from "../track/metrics.ts";
+import { SPECTRUM_EPS, spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { DimensionalityTracker } from "../track/tracker.ts";
 import { hasNumpy, rejectsWith } from "./_io_helpers.ts";
 import {
@@ -219,7 +219,7 @@ Deno.test({
     for (let step = 0; step < 6; step++) {
       const m = randomMatrix(32, 24, 100 + step);
       steps.push(m);
-      await tracker.observe(step, "fc", m, { loss: 1 / (step + 1) });
+      await tracker.observe(step, { layer: "fc", activations: m, loss: 1 / (step + 1) });
     }
     const rows = tracker.rows("fc");
     assert.deepStrictEqual(rows.map((r) => r.step), [0, 2, 4]);
@@ -242,17 +242,21 @@ Deno.test({
 Deno.test("the tracker's default measure names layer, step and position of a non-finite activation", async () => {
   const tracker = new DimensionalityTracker();
   const m = randomMatrix(8, 4, 3);
-  await tracker.observe(0, "conv1", m);
+  await tracker.observe(0, { layer: "conv1", activations: m });
   const data = m.data.slice();
   data[5 * 4 + 1] = NaN;
   const e = await rejectsWith(
-    () => tracker.observe(1, "conv1", { data, rows: 8, cols: 4 }),
+    () => tracker.observe(1, { layer: "conv1", activations: { data, rows: 8, cols: 4 } }),
     InvalidDataError,
     'layer "conv1" at step 1',
   ) as InvalidDataError;
   assert.deepStrictEqual(e.position, { layer: "conv1", step: 1, row: 5, col: 1 });
   await rejectsWith(
-    () => tracker.observe(2, "conv1", { data: new Float32Array(10), rows: 2, cols: 5 }),
+    () =>
+      tracker.observe(2, {
+        layer: "conv1",
+        activations: { data: new Float32Array(10), rows: 2, cols: 5 },
+      }),
     TypeError,
     "feature shape",
   );

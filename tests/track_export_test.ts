@@ -21,11 +21,11 @@ async function sampleTracker(): Promise<DimensionalityTracker> {
     for (const [i, layer] of layers.entries()) {
       if (i === 2 && step > 30) continue; // layers of different lengths
       const extras = step % 2 ? { loss: 1 / (step + 1), gradNorm: step * 1e-7 } : {};
-      await tracker.observe(step, layer, x, extras);
+      await tracker.observe(step, { layer, activations: x, ...extras });
     }
   }
   // A step int32 cannot hold (a multiple of 3), and float32's smallest subnormal as the loss.
-  await tracker.observe(2 ** 32 - 4, "fc", x, { loss: 1.401298464324817e-45 });
+  await tracker.observe(2 ** 32 - 4, { layer: "fc", activations: x, loss: 1.401298464324817e-45 });
   return tracker;
 }
 
@@ -208,7 +208,10 @@ Deno.test("export() with append adds a run group; load() reads the last or a cho
       measure: () => Promise.resolve(Float64Array.of(3, 1)),
     });
     for (let step = 0; step < 5; step++) {
-      await second.observe(step, "fc", { data: new Float32Array(4), rows: 2, cols: 2 });
+      await second.observe(step, {
+        layer: "fc",
+        activations: { data: new Float32Array(4), rows: 2, cols: 2 },
+      });
     }
     await second.export(path, { append: true });
     const last = await DimensionalityTracker.load(path);
@@ -242,8 +245,8 @@ Deno.test("a loaded tracker goes on observing after the loaded steps only", asyn
       measure: () => Promise.resolve(Float64Array.of(1)),
     });
     const x = { data: new Float32Array(3), rows: 1, cols: 3 };
-    await assert.rejects(back.observe(57, "FC", x), { name: "RangeError" });
-    assert.equal(await back.observe(60, "FC", x), true);
+    await assert.rejects(back.observe(57, { layer: "FC", activations: x }), { name: "RangeError" });
+    assert.equal(await back.observe(60, { layer: "FC", activations: x }), true);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Matrix } from "../core/types.ts";
-import { spectrumMetrics } from "../track/metrics.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { DimensionalityTracker, TRACKER_BYTES_PER_MEASUREMENT } from "../track/tracker.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 /**
  * Singular values by one-sided Jacobi in float64 (rotate column pairs until orthogonal; the
@@ -77,13 +77,13 @@ Deno.test("jacobiSingularValues() (the test's reference) recovers constructed sp
 
 Deno.test("observe() stores the metrics of the float64 reference spectrum, with step and extras", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const fc1 = [randomMatrix(33, 17, 1), randomMatrix(257, 17, 4)];
-  const fc2 = randomMatrix(5, 11, 2);
-  const head = randomMatrix(1, 1, 3);
-  assert.equal(await tracker.observe(0, "fc1", fc1[0], { loss: 0.5 }), true);
-  assert.equal(await tracker.observe(3, "fc1", fc1[1], { loss: 3.5 }), true);
-  await tracker.observe(0, "fc2", fc2, { gradNorm: 2.25 });
-  await tracker.observe(0, "head", head);
+  const fc1 = [randomMatrix(33, 17, { seed: 1 }), randomMatrix(257, 17, { seed: 4 })];
+  const fc2 = randomMatrix(5, 11, { seed: 2 });
+  const head = randomMatrix(1, 1, { seed: 3 });
+  assert.equal(await tracker.observe(0, { layer: "fc1", activations: fc1[0], loss: 0.5 }), true);
+  assert.equal(await tracker.observe(3, { layer: "fc1", activations: fc1[1], loss: 3.5 }), true);
+  await tracker.observe(0, { layer: "fc2", activations: fc2, gradNorm: 2.25 });
+  await tracker.observe(0, { layer: "head", activations: head });
   assert.deepEqual(tracker.rows("fc1").map((r) => [r.step, r.loss]), [[0, 0.5], [3, 3.5]]);
   const cases = [["fc1", fc1[1], 1], ["fc2", fc2, 0], ["head", head, 0]] as const;
   for (const [layer, input, index] of cases) {
@@ -110,7 +110,7 @@ Deno.test("observe() stores the metrics of the float64 reference spectrum, with 
 
 Deno.test("observe() with a rank-3 constructed spectrum gives the known metrics", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  await tracker.observe(0, "l", knownSpectrum([4, 2, 1], 11, 7));
+  await tracker.observe(0, { layer: "l", activations: knownSpectrum([4, 2, 1], 11, 7) });
   const [row] = tracker.rows();
   assert.equal(row.stable_rank, Math.fround(21 / (16 + 1e-10)));
   assert.equal(row.cumulative_90, 2); // 16 < 18.9 <= 20
@@ -126,11 +126,20 @@ Deno.test("observe() flattens NHWC and sequence tensors to batch x features", as
       return measure(m);
     },
   });
-  await tracker.observe(0, "conv", {
-    data: randomMatrix(2, 3 * 5 * 4, 9).data,
-    shape: [2, 3, 5, 4],
+  await tracker.observe(0, {
+    layer: "conv",
+    activations: {
+      data: randomMatrix(2, 3 * 5 * 4, { seed: 9 }).data,
+      shape: [2, 3, 5, 4],
+    },
   });
-  await tracker.observe(0, "attn", { data: randomMatrix(3 * 7, 5, 4).data, shape: [3, 7, 5] });
+  await tracker.observe(0, {
+    layer: "attn",
+    activations: {
+      data: randomMatrix(3 * 7, 5, { seed: 4 }).data,
+      shape: [3, 7, 5],
+    },
+  });
   assert.deepEqual(seen, [[2, 60], [21, 5]]);
 });
 
@@ -140,10 +149,10 @@ Deno.test("observe() at samplingFrequency 10 measures exactly steps 0, 10, 20, .
     samplingFrequency: 10,
     measure: (m) => (calls++, measure(m)),
   });
-  const x = randomMatrix(8, 3, 5);
+  const x = randomMatrix(8, 3, { seed: 5 });
   const skipped = new Set<Promise<boolean>>();
   for (let step = 0; step <= 97; step++) {
-    const p = tracker.observe(step, "l", x);
+    const p = tracker.observe(step, { layer: "l", activations: x });
     if (step % 10 !== 0) skipped.add(p);
     assert.equal(await p, step % 10 === 0);
     assert.equal(tracker.shouldMeasure(step), step % 10 === 0);
@@ -164,8 +173,8 @@ Deno.test("observe() keeps each layer's rows in step order when calls overlap", 
       return new Promise((resolve) => setTimeout(() => resolve(jacobiSingularValues(m)), delay));
     },
   });
-  const x = randomMatrix(4, 2, 3);
-  await Promise.all([0, 1, 2].map((step) => tracker.observe(step, "l", x)));
+  const x = randomMatrix(4, 2, { seed: 3 });
+  await Promise.all([0, 1, 2].map((step) => tracker.observe(step, { layer: "l", activations: x })));
   assert.deepEqual(tracker.rows("l").map((r) => r.step), [0, 1, 2]);
 });
 
@@ -174,16 +183,20 @@ Deno.test("memoryBytes() counts 40 bytes per measurement in 512-row blocks", asy
   const tracker = new DimensionalityTracker({
     measure: () => Promise.resolve(Float64Array.of(2, 1)),
   });
-  const x = randomMatrix(2, 2, 1);
+  const x = randomMatrix(2, 2, { seed: 1 });
   assert.equal(tracker.memoryBytes(), 0);
-  await tracker.observe(0, "a", x);
+  await tracker.observe(0, { layer: "a", activations: x });
   assert.equal(tracker.memoryBytes(), 512 * 40);
-  for (let step = 1; step < 1024; step++) await tracker.observe(step, "a", x);
-  for (let step = 0; step < 512; step++) await tracker.observe(step, "b", x);
+  for (let step = 1; step < 1024; step++) {
+    await tracker.observe(step, { layer: "a", activations: x });
+  }
+  for (let step = 0; step < 512; step++) {
+    await tracker.observe(step, { layer: "b", activations: x });
+  }
   const measurements = tracker.rows().length;
   assert.equal(measurements, 1536);
   assert.equal(tracker.memoryBytes() / measurements, 40);
-  await tracker.observe(1024, "a", x);
+  await tracker.observe(1024, { layer: "a", activations: x });
   assert.equal(tracker.memoryBytes(), (3 + 1) * 512 * 40);
 });
 
@@ -193,11 +206,11 @@ Deno.test("jumps() reports the training step of a jump, per layer and metric", a
     samplingFrequency: 5,
     measure: () => Promise.resolve(Float64Array.of(1, second)),
   });
-  const x = randomMatrix(2, 2, 1);
+  const x = randomMatrix(2, 2, { seed: 1 });
   for (let step = 0; step < 300; step += 1) {
     second = step < 200 ? 0.1 + 0.001 * (step % 4) : 0.9;
-    await tracker.observe(step, "conv", x);
-    await tracker.observe(step, "flat", x);
+    await tracker.observe(step, { layer: "conv", activations: x });
+    await tracker.observe(step, { layer: "flat", activations: x });
   }
   const jumps = tracker.jumps();
   // The first flagged point per layer is the change at step 200 (index 40); later points stay
@@ -223,64 +236,93 @@ Deno.test("jumps() reports the training step of a jump, per layer and metric", a
 
 Deno.test("observe() rejects non-finite activations naming layer, step, row and column", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const x = randomMatrix(4, 3, 1);
+  const x = randomMatrix(4, 3, { seed: 1 });
   x.data[2 * 3 + 1] = NaN;
-  await assert.rejects(tracker.observe(7, "enc.0", x), {
+  await assert.rejects(tracker.observe(7, { layer: "enc.0", activations: x }), {
     name: "InvalidDataError",
     message: /layer "enc.0" at step 7.*row 2, column 1/,
     position: { layer: "enc.0", step: 7, row: 2, col: 1 },
   });
   const t = { data: new Float32Array(2 * 2 * 2 * 3), shape: [2, 2, 2, 3] };
   t.data[12 + 5] = -Infinity;
-  await assert.rejects(tracker.observe(8, "conv", t), {
+  await assert.rejects(tracker.observe(8, { layer: "conv", activations: t }), {
     position: { layer: "conv", step: 8, row: 1, col: 5 },
   });
-  await assert.rejects(tracker.observe(9, "fc", randomMatrix(2, 2, 1), { loss: NaN }), {
-    name: "InvalidDataError",
-    message: /loss is NaN/,
-  });
+  await assert.rejects(
+    tracker.observe(9, { layer: "fc", activations: randomMatrix(2, 2, { seed: 1 }), loss: NaN }),
+    {
+      name: "InvalidDataError",
+      message: /loss is NaN/,
+    },
+  );
   // Nothing was stored for the rejected calls.
   assert.deepEqual(tracker.layers(), []);
 });
 
 Deno.test("observe() rejects a changed feature shape, naming layer and both shapes", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  await tracker.observe(0, "conv", {
-    data: new Float32Array(2 * 4 * 4 * 3).fill(1),
-    shape: [2, 4, 4, 3],
+  await tracker.observe(0, {
+    layer: "conv",
+    activations: {
+      data: new Float32Array(2 * 4 * 4 * 3).fill(1),
+      shape: [2, 4, 4, 3],
+    },
   });
   // A smaller batch is fine; other features are not.
-  await tracker.observe(1, "conv", {
-    data: new Float32Array(4 * 4 * 3).fill(1),
-    shape: [1, 4, 4, 3],
+  await tracker.observe(1, {
+    layer: "conv",
+    activations: {
+      data: new Float32Array(4 * 4 * 3).fill(1),
+      shape: [1, 4, 4, 3],
+    },
   });
   await assert.rejects(
-    tracker.observe(2, "conv", { data: new Float32Array(2 * 2 * 8 * 3), shape: [2, 2, 8, 3] }),
+    tracker.observe(2, {
+      layer: "conv",
+      activations: { data: new Float32Array(2 * 2 * 8 * 3), shape: [2, 2, 8, 3] },
+    }),
     { name: "TypeError", message: /layer "conv".*\[4,4,3\] to \[2,8,3\]/ },
   );
 });
 
 Deno.test("observe() rejects steps that go backwards or repeat, and bad steps", async () => {
   const tracker = new DimensionalityTracker({ measure });
-  const x = randomMatrix(3, 2, 1);
-  await tracker.observe(10, "a", x);
-  await assert.rejects(tracker.observe(10, "a", x), {
+  const x = randomMatrix(3, 2, { seed: 1 });
+  await tracker.observe(10, { layer: "a", activations: x });
+  await assert.rejects(tracker.observe(10, { layer: "a", activations: x }), {
     name: "RangeError",
     message: /step 10 .*last recorded step 10/,
   });
-  await assert.rejects(tracker.observe(3, "a", x), { name: "RangeError", message: /layer "a"/ });
-  await tracker.observe(3, "b", x); // another layer has its own steps
-  await assert.rejects(tracker.observe(-1, "a", x), { name: "RangeError" });
-  await assert.rejects(tracker.observe(1.5, "a", x), { name: "TypeError" });
-  await assert.rejects(tracker.observe(2 ** 32, "a", x), { name: "RangeError" });
-  await assert.rejects(tracker.observe(11, "", x), { name: "TypeError", message: /layer/ });
-  await assert.rejects(tracker.observe(11, "a", { data: new Float32Array(0), rows: 0, cols: 2 }), {
+  await assert.rejects(tracker.observe(3, { layer: "a", activations: x }), {
     name: "RangeError",
-    message: /0 x 2/,
+    message: /layer "a"/,
   });
-  await assert.rejects(tracker.observe(12, "a", { data: new Float32Array(3), shape: [3] }), {
+  await tracker.observe(3, { layer: "b", activations: x }); // another layer has its own steps
+  await assert.rejects(tracker.observe(-1, { layer: "a", activations: x }), { name: "RangeError" });
+  await assert.rejects(tracker.observe(1.5, { layer: "a", activations: x }), { name: "TypeError" });
+  await assert.rejects(tracker.observe(2 ** 32, { layer: "a", activations: x }), {
+    name: "RangeError",
+  });
+  await assert.rejects(tracker.observe(11, { layer: "", activations: x }), {
     name: "TypeError",
+    message: /layer/,
   });
+  await assert.rejects(
+    tracker.observe(11, {
+      layer: "a",
+      activations: { data: new Float32Array(0), rows: 0, cols: 2 },
+    }),
+    {
+      name: "RangeError",
+      message: /0 x 2/,
+    },
+  );
+  await assert.rejects(
+    tracker.observe(12, { layer: "a", activations: { data: new Float32Array(3), shape: [3] } }),
+    {
+      name: "TypeError",
+    },
+  );
 });
 
 Deno.test("the constructor rejects bad sampling frequencies, jump options and metadata", () => {
@@ -308,7 +350,9 @@ Deno.test("rows hold float32 values; values beyond float32's range saturate", as
   const tracker = new DimensionalityTracker({
     measure: () => Promise.resolve(Float64Array.of(1e30, 0)),
   });
-  await tracker.observe(0, "l", { data: new Float32Array(4), rows: 2, cols: 2 }, {
+  await tracker.observe(0, {
+    layer: "l",
+    activations: { data: new Float32Array(4), rows: 2, cols: 2 },
     loss: 1e300,
     gradNorm: 0.1,
   });
@@ -316,4 +360,18 @@ Deno.test("rows hold float32 values; values beyond float32's range saturate", as
   assert.equal(row.loss, 3.4028234663852886e38);
   assert.equal(row.grad_norm, Math.fround(0.1));
   assert.equal(row.condition_number, 3.4028234663852886e38); // 1e30 / 1e-10 = 1e40
+});
+
+Deno.test("observe() takes (step, observation) and says so when called the old way", async () => {
+  const tracker = new DimensionalityTracker({
+    measure: () => Promise.resolve(new Float64Array([1])),
+  });
+  const x = { data: new Float32Array([1]), rows: 1, cols: 1 };
+  await assert.rejects(
+    () => (tracker.observe as (...a: unknown[]) => Promise<boolean>)(0, "fc", x),
+    (e: unknown) => e instanceof TypeError && e.message.includes("observe() takes (step, {"),
+  );
+  await assert.rejects(() => tracker.observe(0, { layer: "", activations: x }), TypeError);
+  assert.equal(await tracker.observe(0, { layer: "fc", activations: x, gradNorm: 2 }), true);
+  assert.equal(tracker.rows("fc")[0].grad_norm, 2);
 });

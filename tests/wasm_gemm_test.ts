@@ -11,7 +11,7 @@ import { GEMM_PARALLEL_FROM, wasmMatmul } from "../wasm/gemm.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { defaultPool, WorkerPool } from "../wasm/pool.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 const kernels = await loadKernels();
 const operation = "matmul()";
@@ -56,8 +56,12 @@ Deno.test("wasmMatmul() matches float64 reference for sizes 0, 1, 7, 13, 257 and
       for (const m of SIZES) {
         for (const n of SIZES) {
           for (const k of SIZES) {
-            const a = transA ? randomMatrix(k, m, seed++) : randomMatrix(m, k, seed++);
-            const b = transB ? randomMatrix(n, k, seed++) : randomMatrix(k, n, seed++);
+            const a = transA
+              ? randomMatrix(k, m, { seed: seed++ })
+              : randomMatrix(m, k, { seed: seed++ });
+            const b = transB
+              ? randomMatrix(n, k, { seed: seed++ })
+              : randomMatrix(k, n, { seed: seed++ });
             using c = await wasmMatmul({ a, b }, { transA, transB, operation });
             assert.deepStrictEqual([c.rows, c.cols], [m, n]);
             assertClose(
@@ -73,8 +77,8 @@ Deno.test("wasmMatmul() matches float64 reference for sizes 0, 1, 7, 13, 257 and
 });
 
 Deno.test("wasmMatmul() chains products in kernel memory without copying its inputs", async () => {
-  const a = randomMatrix(512, 512, 5);
-  const b = randomMatrix(512, 8, 6);
+  const a = randomMatrix(512, 512, { seed: 5 });
+  const b = randomMatrix(512, 8, { seed: 6 });
   using ka = await allocMatrix(512, 512);
   ka.data.set(a.data);
   const before = kernels.memory().inUseBytes;
@@ -91,9 +95,9 @@ Deno.test("wasmMatmul() chains products in kernel memory without copying its inp
 Deno.test("wasmMatmul() split across workers equals one thread bit for bit", async () => {
   const [m, n, k] = [1000, 67, 301];
   assert(m * n * k >= GEMM_PARALLEL_FROM);
-  const a = randomMatrix(m, k, 8);
-  const bt = randomMatrix(n, k, 9);
-  const at = randomMatrix(k, m, 10);
+  const a = randomMatrix(m, k, { seed: 8 });
+  const bt = randomMatrix(n, k, { seed: 9 });
+  const at = randomMatrix(k, m, { seed: 10 });
   const one = new WorkerPool({ size: 1 });
   const three = new WorkerPool({ size: 3 });
   try {
@@ -120,8 +124,8 @@ Deno.test("wasmMatmul() split across workers equals one thread bit for bit", asy
 });
 
 Deno.test("wasmMatmul() leaks no kernel memory, also when it fails", async () => {
-  const a = randomMatrix(300, 200, 11);
-  const b = randomMatrix(200, 100, 12);
+  const a = randomMatrix(300, 200, { seed: 11 });
+  const b = randomMatrix(200, 100, { seed: 12 });
   (await wasmMatmul({ a, b }, { operation })).free(); // warm the pool (worker stacks)
   const before = kernels.memory().inUseBytes;
   const c = await wasmMatmul({ a, b }, { operation, pool: defaultPool() });

@@ -13,7 +13,7 @@ import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
-import { randomMatrix } from "./_helpers.ts";
+import { randomMatrix } from "../synth/uniform.ts";
 
 const kernels = await loadKernels();
 const operation = "test()";
@@ -32,10 +32,10 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
     // Worker stacks come from the shared heap when the pool starts: start it before measuring.
-    await wasmSyrk(randomMatrix(40_000, 16, 1), { operation, pool });
-    const tall = randomMatrix(40_000, 16, 2); // 5 M multiply-adds: split over the workers
-    const small = randomMatrix(50, 6, 3);
-    const wide = randomMatrix(24, 6_000, 4);
+    await wasmSyrk(randomMatrix(40_000, 16, { seed: 1 }), { operation, pool });
+    const tall = randomMatrix(40_000, 16, { seed: 2 }); // 5 M multiply-adds: split over the workers
+    const small = randomMatrix(50, 6, { seed: 3 });
+    const wide = randomMatrix(24, 6_000, { seed: 4 });
     await noLeak("wasmSyrk (one thread)", () => wasmSyrk(small, { operation, pool }));
     await noLeak("wasmSyrk (staged)", () => wasmSyrk(tall, { operation, pool }));
     using km = await allocMatrix(tall.rows, tall.cols);
@@ -53,7 +53,7 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
       () => wasmRxScores({ ...rx, matrix: km }, { operation, pool }),
     );
     const done: number[] = [];
-    const many = randomMatrix(300_000, 16, 7); // 3 chunks of 131,072 rows
+    const many = randomMatrix(300_000, 16, { seed: 7 }); // 3 chunks of 131,072 rows
     await wasmRxScores({ ...rx, matrix: many }, {
       operation,
       pool,
@@ -72,9 +72,9 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
 Deno.test("WASM hosts free their memory when they fail", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
-    await wasmSyrk(randomMatrix(40_000, 16, 5), { operation, pool });
+    await wasmSyrk(randomMatrix(40_000, 16, { seed: 5 }), { operation, pool });
     // Several staging chunks (8 MiB each): abort from the first progress report, between chunks.
-    const big = randomMatrix(300_000, 16, 6);
+    const big = randomMatrix(300_000, 16, { seed: 6 });
     const controller = new AbortController();
     await noLeak("wasmSyrk aborted between chunks", () =>
       assert.rejects(

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { InvalidDataError, KernelError } from "../core/errors.ts";
 import { defaultPool, WorkerPool } from "../wasm/pool.ts";
-import { columnSums64, randomF32 } from "./_helpers.ts";
+import { columnSums64 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 const TEST_WORKER = new URL("./_wasm_test_worker.ts", import.meta.url);
 
@@ -9,7 +10,7 @@ Deno.test("WorkerPool.run('column_sums') matches float64 reference and transfers
   const pool = new WorkerPool({ size: 2 });
   try {
     const rows = 257, cols = 13;
-    const data = randomF32(rows * cols, 7, -0.5, 0.5);
+    const data = randomF32(rows * cols, 7, { lo: -0.5, hi: 0.5 });
     const expected = columnSums64(data, cols).sums;
     const sums = await pool.run<Float64Array>("column_sums", { data, rows, cols }, {
       transfer: [data.buffer],

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { KernelError } from "../core/errors.ts";
 import { columnSums } from "../wasm/column_sums.ts";
 import { loadKernels } from "../wasm/loader.ts";
-import { assertColumnSums, columnSums64, randomF32 } from "./_helpers.ts";
+import { assertColumnSums, columnSums64 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 const SIZES = [0, 1, 7, 257];
 
@@ -21,7 +22,7 @@ Deno.test("columnSums() matches float64 reference for rows and cols in 0, 1, 7, 
 Deno.test("columnSums() keeps precision on 1000003 rows offset by 1000", async () => {
   const kernels = await loadKernels();
   const rows = 1_000_003, cols = 3;
-  const data = randomF32(rows * cols, 99, 999, 1001);
+  const data = randomF32(rows * cols, 99, { lo: 999, hi: 1001 });
   const want = columnSums64(data, cols).sums;
   const got = columnSums(kernels, { data, rows, cols });
   // A plain float32 running sum is off by about 1e-2 relative here; 256-row blocks stay near

@@ -8,9 +8,8 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import { type CsvValue, formatCsv, parseCsv } from "../io/csv.ts";
-import { TRACK_COLUMNS } from "./row.ts";
+import { TRACK_COLUMNS, type TrackData, type TrackLayer } from "./row.ts";
 import { rowFrom, STORED_COLUMNS } from "./_rows.ts";
-import type { TrackData, TrackLayer } from "./export.ts";
 
 const HEADER = ["layer", ...TRACK_COLUMNS];
 

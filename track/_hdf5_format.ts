@@ -36,9 +36,8 @@ import {
   readHdf5Tree,
   writeHdf5,
 } from "../io/hdf5.ts";
-import type { TrackRow } from "./row.ts";
+import type { TrackData, TrackLayer, TrackRow } from "./row.ts";
 import { rowFrom, STORED_COLUMNS } from "./_rows.ts";
-import type { TrackData, TrackLayer } from "./export.ts";
 
 const FORMAT = "prism-track";
 const VERSION = 1;
@@ -50,8 +49,9 @@ const INT_COLUMNS = new Set(["step", "cumulative_90", "numerical_rank"]);
 export async function writeTrackHdf5(
   path: string,
   data: TrackData,
-  append: boolean,
+  options: { append?: boolean } = {},
 ): Promise<void> {
+  const append = options.append ?? false;
   let run = 0;
   if (append) {
     const tree = await readTreeIfAny(path);

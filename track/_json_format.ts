@@ -7,9 +7,8 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import { TRACK_COLUMNS, type TrackRow } from "./row.ts";
+import { TRACK_COLUMNS, type TrackData, type TrackLayer, type TrackRow } from "./row.ts";
 import { rowFrom } from "./_rows.ts";
-import type { TrackData, TrackLayer } from "./export.ts";
 
 /** Formats layers as JSON text. */
 export function formatTrackJson(layers: readonly TrackLayer[]): string {

@@ -6,7 +6,7 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { TrackRow } from "./row.ts";
+import type { TrackLayer, TrackRow } from "./row.ts";
 
 const NULLABLE = new Set(["loss", "grad_norm"]);
 const INTEGER = new Set(["step", "cumulative_90", "numerical_rank"]);
@@ -82,7 +82,8 @@ export function rowFrom(
 }
 
 /** Throws when a layer's steps do not increase. */
-export function checkIncreasingSteps(layer: string, rows: readonly TrackRow[], file: string): void {
+export function checkIncreasingSteps(track: TrackLayer, file: string): void {
+  const { name: layer, rows } = track;
   for (let i = 1; i < rows.length; i++) {
     if (rows[i].step <= rows[i - 1].step) {
       throw new InvalidDataError(

@@ -6,24 +6,19 @@
  * @module
  */
 
-import type { Matrix, Progress } from "../core/types.ts";
-import { AbortedError } from "../core/errors.ts";
+import { throwIfAborted } from "../core/abort.ts";
+import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
-import { type Kernels, loadKernels } from "../wasm/loader.ts";
+import { loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
-import { SyntheticClassification } from "../nn/synthetic.ts";
-import { DimensionalityTracker, type MeasureFunction } from "./tracker.ts";
+import { SyntheticClassification } from "../synth/classification.ts";
+import { DimensionalityTracker, type MeasureFunction, type Observation } from "./tracker.ts";
 import { singularValues } from "../ops/spectrum.ts";
 
 /** The part of a tracker the experiment uses; `DimensionalityTracker` has it. */
 export interface ExperimentTracker {
   /** Measures (or skips) one layer at one step. */
-  observe(
-    step: number,
-    layer: string,
-    activations: Matrix,
-    extras: { loss: number; gradNorm: number },
-  ): Promise<boolean>;
+  observe(step: number, observation: Observation): Promise<boolean>;
   /** Every stored measurement. */
   rows(): readonly unknown[];
   /** The flagged jumps. */
@@ -39,8 +34,12 @@ export type TrackerFactory = (
   options: { samplingFrequency: number; measure: MeasureFunction },
 ) => ExperimentTracker;
 
-/** Options of {@linkcode runTrackingExperiment}. */
-export interface ExperimentOptions {
+/**
+ * Options of {@linkcode runTrackingExperiment}. `onProgress` is called every 100 steps and at
+ * the end of each run with the steps done over all runs; `signal` cancels between steps (the
+ * promise then rejects with `AbortedError`).
+ */
+export interface ExperimentOptions extends Pick<RunOptions, "signal" | "onProgress"> {
   /** Training steps per run (default 8000, as the reference). */
   steps?: number;
   /** Batch size (default 64). */
@@ -49,10 +48,6 @@ export interface ExperimentOptions {
   samplingFrequencies?: readonly number[];
   /** Seed of the data and the weights (default 0); every run uses it. */
   seed?: number;
-  /** Called every 100 steps and at the end of each run with the steps done over all runs. */
-  onProgress?: (progress: Progress) => void;
-  /** Cancels between steps; the promise then rejects with `AbortedError`. */
-  signal?: AbortSignal;
   /** Makes each run's tracker (default: a `DimensionalityTracker` from `./tracker.ts`). */
   tracker?: TrackerFactory;
   /** The singular-value solver (default: `singularValues` from `ops/spectrum.ts`). */
@@ -60,8 +55,6 @@ export interface ExperimentOptions {
   /** The frequency whose tracker is exported to CSV, JSON and HDF5 (default 5 when listed,
    * else the first); `null` skips the exports. */
   exportFrequency?: number | null;
-  /** The kernel module (default `loadKernels()`). */
-  kernels?: Kernels;
 }
 
 /** Size and write time of one export. */
@@ -148,6 +141,7 @@ export interface ExperimentResult {
  * @example
  * ```ts
  * import { runTrackingExperiment } from "./experiment.ts";
+ * import assert from "node:assert";
  * // A toy solver keeps the example fast: the largest column norms stand in for the
  * // singular values (pass ops/spectrum.ts's singularValues, the default, for real ones).
  * const measure = (m: { data: Float32Array; rows: number; cols: number }) => {
@@ -162,8 +156,8 @@ export interface ExperimentResult {
  *   measure,
  *   exportFrequency: null,
  * });
- * console.assert(result.frequencies[0].measurements === 2 * 3);
- * console.assert(result.identicalTraining);
+ * assert(result.frequencies[0].measurements === 2 * 3);
+ * assert(result.identicalTraining);
  * ```
  */
 export async function runTrackingExperiment(
@@ -183,7 +177,7 @@ export async function runTrackingExperiment(
   const makeTracker = options.tracker ??
     ((o: { samplingFrequency: number; measure: MeasureFunction }) => new DimensionalityTracker(o));
   const measure = options.measure ?? ((m: Matrix) => singularValues(m));
-  const kernels = options.kernels ?? await loadKernels();
+  const kernels = await loadKernels();
 
   const task = new SyntheticClassification({ seed });
   const net = new Mlp(kernels, { batch, seed });
@@ -199,10 +193,8 @@ export async function runTrackingExperiment(
     let observeMs = 0;
     const start = performance.now();
     for (let step = 0; step < n; step++) {
-      if (options.signal?.aborted) {
-        throw new AbortedError("runTrackingExperiment", { cause: options.signal.reason });
-      }
-      task.batch(step, x, labels);
+      throwIfAborted(options.signal, "runTrackingExperiment()");
+      task.batch(step, { x, labels });
       const { loss, gradNorm } = net.trainStep(x, labels);
       losses[step] = loss;
       if (tracker !== undefined) {
@@ -210,7 +202,7 @@ export async function runTrackingExperiment(
         // The next step overwrites the activations: every layer's measurement must settle first.
         await Promise.all(
           net.activations().map((a) =>
-            tracker.observe(step, a.layer, a.activations, { loss, gradNorm })
+            tracker.observe(step, { layer: a.layer, activations: a.activations, loss, gradNorm })
           ),
         );
         observeMs += performance.now() - t0;

@@ -23,30 +23,15 @@
  */
 
 import { withAtomicPath, writeFileAtomic } from "../io/atomic.ts";
+import { formatOfPath } from "../io/format.ts";
 import { InvalidDataError } from "../core/errors.ts";
-import type { TrackRow } from "./row.ts";
+import type { TrackData } from "./row.ts";
 import { formatTrackCsv, parseTrackCsv } from "./_csv_format.ts";
 import { formatTrackJson, parseTrackJson } from "./_json_format.ts";
 import { readTrackHdf5, writeTrackHdf5 } from "./_hdf5_format.ts";
 import { checkIncreasingSteps } from "./_rows.ts";
 
-/** One layer's rows. */
-export interface TrackLayer {
-  /** The layer name. */
-  readonly name: string;
-  /** Its rows in step order. */
-  readonly rows: readonly TrackRow[];
-}
-
-/** What an export holds. */
-export interface TrackData {
-  /** The tracker's sampling frequency (HDF5 only; `undefined` when read from CSV/JSON). */
-  readonly samplingFrequency: number | undefined;
-  /** Run metadata (HDF5 only; `undefined` when read from CSV/JSON). */
-  readonly metadata: Readonly<Record<string, string | number>> | undefined;
-  /** The layers with at least one row, in first-seen order. */
-  readonly layers: readonly TrackLayer[];
-}
+export type { TrackData, TrackLayer } from "./row.ts";
 
 /** Options of {@linkcode writeTrack}. */
 export interface ExportOptions {
@@ -109,7 +94,7 @@ export async function writeTrack(
   if (format === "json") {
     await writeFileAtomic(path, encoder.encode(formatTrackJson(layers)));
   } else if (format === "hdf5") {
-    await writeTrackHdf5(path, { ...data, layers }, append);
+    await writeTrackHdf5(path, { ...data, layers }, { append });
   } else if (!perLayer) {
     await writeFileAtomic(path, encoder.encode(formatTrackCsv(layers)));
   } else {
@@ -157,21 +142,14 @@ export async function readTrack(path: string, options: LoadOptions = {}): Promis
     }
     data = format === "csv" ? parseTrackCsv(text, path) : parseTrackJson(text, path);
   }
-  for (const layer of data.layers) checkIncreasingSteps(layer.name, layer.rows, path);
+  for (const layer of data.layers) checkIncreasingSteps(layer, path);
   return data;
 }
 
+const FORMATS = { csv: "csv", json: "json", h5: "hdf5", hdf5: "hdf5" } as const;
+
 function formatOf(path: string): Format {
-  if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`path must be a non-empty string, got ${String(path)}`);
-  }
-  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
-  if (ext === "csv") return "csv";
-  if (ext === "json") return "json";
-  if (ext === "h5" || ext === "hdf5") return "hdf5";
-  throw new RangeError(
-    `cannot tell the format of ${path}: use the extension .csv, .json, .h5 or .hdf5`,
-  );
+  return formatOfPath(path, FORMATS);
 }
 
 /** `<stem>.<safe layer>.csv` per layer, unique even when two names sanitise alike. */

@@ -1,5 +1,6 @@
 /**
- * The row the tracker records per layer and measured step, and the names of its columns.
+ * The row the tracker records per layer and measured step, the names of its columns, and the
+ * layers and run an export holds (shared by `export.ts` and its format files).
  *
  * @module
  */
@@ -71,3 +72,21 @@ export const JUMP_METRICS = [
 
 /** A metric {@linkcode JUMP_METRICS} lists. */
 export type JumpMetric = typeof JUMP_METRICS[number];
+
+/** One layer's rows. */
+export interface TrackLayer {
+  /** The layer name. */
+  readonly name: string;
+  /** Its rows in step order. */
+  readonly rows: readonly TrackRow[];
+}
+
+/** What an export holds. */
+export interface TrackData {
+  /** The tracker's sampling frequency (HDF5 only; `undefined` when read from CSV/JSON). */
+  readonly samplingFrequency: number | undefined;
+  /** Run metadata (HDF5 only; `undefined` when read from CSV/JSON). */
+  readonly metadata: Readonly<Record<string, string | number>> | undefined;
+  /** The layers with at least one row, in first-seen order. */
+  readonly layers: readonly TrackLayer[];
+}

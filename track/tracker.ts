@@ -5,73 +5,24 @@
  * @module
  */
 
-import type { Matrix, Tensor } from "../core/types.ts";
-import { InvalidDataError } from "../core/errors.ts";
-import { checkInteger, firstNonFinite } from "../core/validate.ts";
+import { checkInteger } from "../core/validate.ts";
 import { flattenActivations } from "./flatten.ts";
 import { detectJumps, type JumpOptions, resolveJumpOptions } from "./jumps.ts";
-import { spectrumMetrics } from "./metrics.ts";
-import { JUMP_METRICS, type JumpMetric, type LayerRow, type TrackRow } from "./row.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
+import type { JumpMetric, LayerRow, TrackRow } from "./row.ts";
+import type { MeasureFunction, Observation, TrackerOptions, TrackJump } from "./tracker_types.ts";
+import {
+  checkActivations,
+  checkExtras,
+  checkLayerName,
+  checkMetadata,
+  checkMetric,
+  checkObservation,
+  checkStep,
+} from "./_tracker_checks.ts";
 import { BYTES_PER_ROW, LayerStore } from "./_store.ts";
 import { type ExportOptions, type LoadOptions, readTrack, writeTrack } from "./export.ts";
 import { singularValues } from "../ops/spectrum.ts";
-
-/** Computes the singular values of a matrix, largest first. */
-export type MeasureFunction = (matrix: Matrix) => Promise<Float64Array>;
-
-/** Options of {@linkcode DimensionalityTracker}. */
-export interface TrackerOptions {
-  /** Measure the steps with `step % samplingFrequency === 0` (default 1: every step). */
-  samplingFrequency?: number;
-  /** Jump detection settings used by `jumps()`; `metric` defaults to `"stable_rank"`. */
-  jump?: JumpOptions & { metric?: JumpMetric };
-  /**
-   * The singular-value solver (default: `singularValues` from `ops/spectrum.ts`, the Gram route
-   * with backend `"auto"`).
-   */
-  measure?: MeasureFunction;
-  /** Run metadata (model, seed, …), written to HDF5 exports as attributes. */
-  metadata?: Record<string, string | number>;
-}
-
-/** Extra per-step values recorded with a measurement. */
-export interface ObserveExtras {
-  /** The training loss at this step; must be finite. */
-  loss?: number;
-  /** The gradient norm at this step; must be finite. */
-  gradNorm?: number;
-}
-
-/** A flagged point of a layer's metric series. */
-export interface TrackJump {
-  /** The layer. */
-  readonly layer: string;
-  /** The metric searched. */
-  readonly metric: JumpMetric;
-  /** The training step of the flagged measurement. */
-  readonly step: number;
-  /** Its index in the layer's series of measurements. */
-  readonly index: number;
-  /** The metric's value there. */
-  readonly value: number;
-  /** Mean of the window before it. */
-  readonly mean: number;
-  /** Population standard deviation of that window. */
-  readonly std: number;
-  /** `(value − mean) / std`. */
-  readonly z: number;
-}
-
-/** Attribute names the exports use themselves; metadata may not take them. */
-export const RESERVED_METADATA_KEYS: readonly string[] = [
-  "format",
-  "version",
-  "columns",
-  "layer",
-  "rows",
-  "index",
-  "sampling_frequency",
-];
 
 interface LayerState {
   readonly store: LayerStore;
@@ -92,7 +43,7 @@ const MAX_STEP = 0xffffffff;
  * For each measured step and layer it flattens the activations to a batch × features matrix
  * (NHWC conv output `[N, H, W, C]` → `N × H·W·C`, sequences `[B, T, D]` → `B·T × D`), gets its
  * singular values from `options.measure`, and stores the {@linkcode TrackRow} metrics
- * (see `spectrumMetrics` in `./metrics.ts` for every formula) in columnar typed arrays: step,
+ * (see `spectrumMetrics` in `ops/spectrum_metrics.ts` for every formula) in columnar typed arrays: step,
  * cumulative_90 and numerical_rank as uint32, the other values as float32 (the activations are
  * float32, so the metrics hold no more digits than that; the loss and gradient norm are rounded
  * to float32 too), 40 bytes per measurement.
@@ -100,6 +51,7 @@ const MAX_STEP = 0xffffffff;
  * @example
  * ```ts
  * import { DimensionalityTracker } from "./tracker.ts";
+ * import assert from "node:assert";
  * // A stand-in solver: the activations below are diagonal, so their singular values are
  * // the absolute diagonal entries.
  * const measure = (m: { data: Float32Array; cols: number }) =>
@@ -110,11 +62,11 @@ const MAX_STEP = 0xffffffff;
  * const tracker = new DimensionalityTracker({ samplingFrequency: 10, measure });
  * for (let step = 0; step < 30; step++) {
  *   const data = new Float32Array([3, 0, 0, 0, 2, 0, 0, 0, 1]);
- *   await tracker.observe(step, "fc1", { data, rows: 3, cols: 3 }, { loss: 1 / (step + 1) });
+ *   await tracker.observe(step, { layer: "fc1", activations: { data, rows: 3, cols: 3 }, loss: 1 / (step + 1) });
  * }
  * const rows = tracker.rows("fc1");
- * console.assert(rows.map((r) => r.step).join() === "0,10,20");
- * console.assert(Math.abs(rows[0].stable_rank - 14 / 9) < 1e-6);
+ * assert(rows.map((r) => r.step).join() === "0,10,20");
+ * assert(Math.abs(rows[0].stable_rank - 14 / 9) < 1e-6);
  * ```
  */
 export class DimensionalityTracker {
@@ -127,6 +79,8 @@ export class DimensionalityTracker {
   readonly #layers = new Map<string, LayerState>();
 
   /**
+   * Creates a tracker with no measurements.
+   *
    * @param options Sampling frequency, jump settings, the singular-value solver and metadata.
    * @throws {RangeError} When `samplingFrequency` is not a positive integer, a jump option is
    *   out of range, or a metadata key is reserved ({@linkcode RESERVED_METADATA_KEYS}).
@@ -168,8 +122,9 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ samplingFrequency: 5 });
-   * console.assert(t.shouldMeasure(10) && !t.shouldMeasure(11));
+   * assert(t.shouldMeasure(10) && !t.shouldMeasure(11));
    * ```
    */
   shouldMeasure(step: number): boolean {
@@ -186,10 +141,9 @@ export class DimensionalityTracker {
    * Concurrent calls are allowed; each layer's rows are stored in step order.
    *
    * @param step The training step, an integer in `0 .. 2³² − 1`, increasing per layer.
-   * @param layer The layer's name (any non-empty string).
-   * @param activations A batch × features matrix, or a tensor `[rows, cols]`,
-   *   `[N, H, W, C]` or `[B, T, D]`.
-   * @param extras The loss and gradient norm at this step, each optional.
+   * @param observation `layer` (the layer's name, any non-empty string), `activations` (a
+   *   batch × features matrix, or a tensor `[rows, cols]`, `[N, H, W, C]` or `[B, T, D]`), and
+   *   optionally the `loss` and `gradNorm` at this step.
    * @returns `true` when the step was measured and stored, `false` when it was skipped.
    * @throws {TypeError} When `step` is not a whole number, `layer` is not a non-empty string,
    *   the activations have an unsupported shape, or the layer's feature shape changed.
@@ -200,62 +154,33 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const tracker = new DimensionalityTracker({
    *   samplingFrequency: 2,
    *   measure: () => Promise.resolve(new Float64Array([2, 1])),
    * });
    * const x = { data: new Float32Array(4), rows: 2, cols: 2 };
-   * console.assert((await tracker.observe(0, "fc", x)) === true);
-   * console.assert((await tracker.observe(1, "fc", x)) === false);
+   * assert((await tracker.observe(0, { layer: "fc", activations: x })) === true);
+   * assert((await tracker.observe(1, { layer: "fc", activations: x })) === false);
    * ```
    */
-  observe(
-    step: number,
-    layer: string,
-    activations: Matrix | Tensor,
-    extras?: ObserveExtras,
-  ): Promise<boolean> {
+  observe(step: number, observation: Observation): Promise<boolean> {
     if (Number.isInteger(step) && step >= 0 && step % this.samplingFrequency !== 0) {
       return SKIPPED;
     }
-    return this.#observe(step, layer, activations, extras);
+    return this.#observe(step, observation);
   }
 
-  async #observe(
-    step: number,
-    layer: string,
-    activations: Matrix | Tensor,
-    extras: ObserveExtras | undefined,
-  ): Promise<boolean> {
+  async #observe(step: number, observation: Observation): Promise<boolean> {
     checkInteger("step", step, 0, MAX_STEP);
-    checkLayerName(layer);
+    const { layer, activations } = checkObservation(observation);
     const measure = this.#measure;
     const { matrix, featureShape } = flattenActivations(activations);
     const state = this.#state(layer);
-    checkStep(layer, step, state.reservedStep);
-    if (state.featureShape !== undefined && !sameShape(state.featureShape, featureShape)) {
-      throw new TypeError(
-        `layer "${layer}" changed its feature shape from [${state.featureShape}] to ` +
-          `[${featureShape}] at step ${step}; track a layer of another shape under another name`,
-      );
-    }
-    if (matrix.rows === 0 || matrix.cols === 0) {
-      throw new RangeError(
-        `layer "${layer}" at step ${step}: the activations are ${matrix.rows} x ${matrix.cols}; ` +
-          `need at least one row and one column`,
-      );
-    }
-    const bad = firstNonFinite(matrix.data, matrix.cols);
-    if (bad !== undefined) {
-      throw new InvalidDataError(
-        `layer "${layer}" at step ${step}: activation ${bad.value} at row ${bad.row}, column ` +
-          `${bad.col} of the ${matrix.rows} x ${matrix.cols} flattened matrix; activations must ` +
-          `be finite (the model has likely diverged)`,
-        { position: { layer, step, row: bad.row, col: bad.col } },
-      );
-    }
-    const loss = checkExtra(extras?.loss, "loss", layer, step);
-    const gradNorm = checkExtra(extras?.gradNorm, "gradNorm", layer, step);
+    const where = { layer, step };
+    checkStep(where, state.reservedStep);
+    checkActivations(where, { matrix, featureShape, previous: state.featureShape });
+    const { loss, gradNorm } = checkExtras(observation, where);
 
     state.featureShape = featureShape;
     state.reservedStep = step;
@@ -266,19 +191,8 @@ export class DimensionalityTracker {
       const s = await measure(matrix);
       const m = spectrumMetrics(s, { shape: [matrix.rows, matrix.cols] });
       await previous;
-      state.store.push({
-        step,
-        loss,
-        grad_norm: gradNorm,
-        stable_rank: m.stable_rank,
-        participation_ratio: m.participation_ratio,
-        cumulative_90: m.cumulative_90,
-        nuclear_norm_ratio: m.nuclear_norm_ratio,
-        spectral_entropy: m.spectral_entropy,
-        effective_rank: m.effective_rank,
-        condition_number: m.condition_number,
-        numerical_rank: m.numerical_rank,
-      });
+      // The metrics are named as the row's columns; the store keeps the ones a row has.
+      state.store.push({ ...m, step, loss, grad_norm: gradNorm });
     } finally {
       release();
     }
@@ -292,7 +206,8 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
-   * console.assert(new DimensionalityTracker().layers().length === 0);
+   * import assert from "node:assert";
+   * assert(new DimensionalityTracker().layers().length === 0);
    * ```
    */
   layers(): string[] {
@@ -311,9 +226,10 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
-   * await t.observe(0, "head", { data: new Float32Array([1]), rows: 1, cols: 1 }, { loss: 0.5 });
-   * console.assert(t.rows()[0].layer === "head" && t.rows("head")[0].loss === 0.5);
+   * await t.observe(0, { layer: "head", activations: { data: new Float32Array([1]), rows: 1, cols: 1 }, loss: 0.5 });
+   * assert(t.rows()[0].layer === "head" && t.rows("head")[0].loss === 0.5);
    * ```
    */
   rows(layer?: string): LayerRow[] {
@@ -333,7 +249,8 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
-   * console.assert(new DimensionalityTracker().memoryBytes() === 0);
+   * import assert from "node:assert";
+   * assert(new DimensionalityTracker().memoryBytes() === 0);
    * ```
    */
   memoryBytes(): number {
@@ -353,6 +270,7 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * let scale = 1;
    * const t = new DimensionalityTracker({
    *   measure: () => Promise.resolve(new Float64Array([1, scale, 0.5])),
@@ -360,9 +278,9 @@ export class DimensionalityTracker {
    * const x = { data: new Float32Array(9), rows: 3, cols: 3 };
    * for (let step = 0; step < 30; step++) {
    *   scale = step < 25 ? 0.1 + 0.01 * (step % 3) : 1;
-   *   await t.observe(step, "conv", x);
+   *   await t.observe(step, { layer: "conv", activations: x });
    * }
-   * console.assert(t.jumps()[0].step === 25);
+   * assert(t.jumps()[0].step === 25);
    * ```
    */
   jumps(options: { metric?: JumpMetric; layer?: string } = {}): TrackJump[] {
@@ -392,12 +310,13 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const t = new DimensionalityTracker({ measure: () => Promise.resolve(new Float64Array([1])) });
-   * await t.observe(0, "fc", { data: new Float32Array([1]), rows: 1, cols: 1 });
+   * await t.observe(0, { layer: "fc", activations: { data: new Float32Array([1]), rows: 1, cols: 1 } });
    * const dir = await Deno.makeTempDir();
    * await t.export(`${dir}/run.json`);
    * const back = await DimensionalityTracker.load(`${dir}/run.json`);
-   * console.assert(back.rows()[0].stable_rank === t.rows()[0].stable_rank);
+   * assert(back.rows()[0].stable_rank === t.rows()[0].stable_rank);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
@@ -427,10 +346,11 @@ export class DimensionalityTracker {
    * @example
    * ```ts
    * import { DimensionalityTracker } from "./tracker.ts";
+   * import assert from "node:assert";
    * const dir = await Deno.makeTempDir();
    * await Deno.writeTextFile(`${dir}/empty.json`, "{}");
    * const t = await DimensionalityTracker.load(`${dir}/empty.json`);
-   * console.assert(t.layers().length === 0);
+   * assert(t.layers().length === 0);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
@@ -448,7 +368,7 @@ export class DimensionalityTracker {
       checkLayerName(name);
       const state = tracker.#state(name);
       for (const row of rows) {
-        checkStep(name, row.step, state.reservedStep);
+        checkStep({ layer: name, step: row.step }, state.reservedStep);
         state.reservedStep = row.step;
         state.store.push(row);
       }
@@ -485,78 +405,17 @@ export class DimensionalityTracker {
 /** Bytes stored per measurement ({@linkcode DimensionalityTracker.memoryBytes} counts them). */
 export const TRACKER_BYTES_PER_MEASUREMENT: number = BYTES_PER_ROW;
 
-function checkStep(layer: string, step: number, last: number): void {
-  if (step <= last) {
-    throw new RangeError(
-      `layer "${layer}": step ${step} is not after the last recorded step ${last}; steps must ` +
-        `increase per layer (use a new tracker for a new run)`,
-    );
-  }
-}
-
-function checkLayerName(layer: string): void {
-  if (typeof layer !== "string" || layer.length === 0) {
-    throw new TypeError(`layer must be a non-empty string, got ${JSON.stringify(layer)}`);
-  }
-}
-
-function checkMetric(metric: string): asserts metric is JumpMetric {
-  if (!(JUMP_METRICS as readonly string[]).includes(metric)) {
-    throw new RangeError(`unknown metric "${metric}"; use one of ${JUMP_METRICS.join(", ")}`);
-  }
-}
-
-function checkExtra(
-  value: number | undefined,
-  name: string,
-  layer: string,
-  step: number,
-): number | null {
-  if (value === undefined) return null;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  }
-  if (value - value !== 0) {
-    throw new InvalidDataError(
-      `layer "${layer}" at step ${step}: ${name} is ${value}; it must be finite (omit it when ` +
-        `there is none)`,
-      { position: { layer, step } },
-    );
-  }
-  return value;
-}
-
-function checkMetadata(
-  metadata: Record<string, string | number>,
-): Record<string, string | number> {
-  if (metadata === null || typeof metadata !== "object") {
-    throw new TypeError(`metadata must be an object of strings and numbers`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (RESERVED_METADATA_KEYS.includes(key)) {
-      throw new RangeError(
-        `metadata key "${key}" is reserved for the export format; rename it (reserved: ${
-          RESERVED_METADATA_KEYS.join(", ")
-        })`,
-      );
-    }
-    const ok = typeof value === "string" || (typeof value === "number" && value - value === 0);
-    if (!ok) {
-      throw new TypeError(
-        `metadata "${key}" must be a string or a finite number, got ${String(value)}`,
-      );
-    }
-  }
-  return metadata;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-// Re-exported so users of the tracker get its row types from one module.
+// Re-exported so users of the tracker get its row and option types from one module.
 export type { JumpMetric, LayerRow, TrackRow };
+export type {
+  MeasureFunction,
+  Observation,
+  ObserveExtras,
+  TrackerOptions,
+  TrackJump,
+} from "./tracker_types.ts";
+export { RESERVED_METADATA_KEYS } from "./_tracker_checks.ts";

@@ -94,6 +94,8 @@ export class WorkerPool {
   #nextId = 1;
 
   /**
+   * Creates a pool; its workers start on the first job.
+   *
    * @param options Size, idle delay, module and worker script.
    * @throws {TypeError} When `size` or `idleMs` is not a whole number.
    * @throws {RangeError} When `size` is below 1 or above 1024, or `idleMs` is negative.

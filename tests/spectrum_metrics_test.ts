@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SPECTRUM_EPS, spectrumMetrics } from "../track/metrics.ts";
-import { uniform } from "./_helpers.ts";
+import { SPECTRUM_EPS, spectrumMetrics } from "../ops/spectrum_metrics.ts";
+import { uniform } from "../synth/uniform.ts";
 
 const EPS = SPECTRUM_EPS;
 
@@ -103,7 +103,7 @@ Deno.test("spectrumMetrics() of n equal values gives stable rank = participation
 });
 
 Deno.test("spectrumMetrics() matches the float64 reference on random spectra of odd sizes", () => {
-  const rand = uniform(7, 0, 1);
+  const rand = uniform(7, { lo: 0, hi: 1 });
   for (const n of [1, 2, 3, 17, 101, 257]) {
     const s = Array.from({ length: n }, () => rand() ** 3 * 100);
     assertMatchesReference(s);

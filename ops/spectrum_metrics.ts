@@ -82,7 +82,7 @@ export interface SpectrumMetricsOptions {
  * @throws {TypeError} When `singularValues` is not an array of numbers.
  * @example
  * ```ts
- * import { spectrumMetrics } from "./metrics.ts";
+ * import { spectrumMetrics } from "./spectrum_metrics.ts";
  * import assert from "node:assert";
  * const m = spectrumMetrics([2, 2, 2, 2]);
  * assert(Math.abs(m.stable_rank - 4) < 1e-9);

@@ -5,7 +5,7 @@
  */
 
 import { checkInteger } from "../core/validate.ts";
-import { Rng } from "../synth/rng.ts";
+import { Rng } from "./rng.ts";
 
 /** Options of {@linkcode SyntheticClassification}. */
 export interface SyntheticClassificationOptions {
@@ -25,6 +25,14 @@ export interface SyntheticClassificationOptions {
   seed?: number;
 }
 
+/** Where {@linkcode SyntheticClassification.batch} writes one batch. */
+export interface BatchTarget {
+  /** Receives `batch x features` inputs, row-major. */
+  readonly x: Float32Array;
+  /** Receives the `batch` labels; its length is the batch size. */
+  readonly labels: Int32Array;
+}
+
 /**
  * Gaussian blobs: `classes` centres placed at distance `separation` from the origin inside a
  * random `latentDims`-dimensional subspace of the `features`-dimensional input, and `samples`
@@ -41,11 +49,11 @@ export interface SyntheticClassificationOptions {
  *
  * @example
  * ```ts
- * import { SyntheticClassification } from "./synthetic.ts";
+ * import { SyntheticClassification } from "./classification.ts";
  * import assert from "node:assert";
  * const task = new SyntheticClassification({ samples: 100, features: 20, seed: 1 });
  * const x = new Float32Array(8 * 20), y = new Int32Array(8);
- * task.batch(0, x, y);
+ * task.batch(0, { x, labels: y });
  * assert(y.every((label) => label >= 0 && label < 10));
  * ```
  */
@@ -113,20 +121,20 @@ export class SyntheticClassification {
   }
 
   /**
-   * Copies the batch of training step `step` into `x` and `labels`: rows
+   * Copies the batch of training step `step` into `into.x` and `into.labels`: rows
    * `step · batch … step · batch + batch − 1` of the set, wrapping around (the set is already in
    * random order, so consecutive batches are independent draws). The batch size is
    * `labels.length`.
    *
    * @param step The training step (0-based).
-   * @param x Receives `batch x features` inputs.
-   * @param labels Receives `batch` labels.
+   * @param into `x` receives `batch x features` inputs, `labels` the `batch` labels.
    * @throws {TypeError} When `x` does not hold `labels.length * features` values, or `step` is
    *   not a whole number.
    * @throws {RangeError} When `step` is negative.
    */
-  batch(step: number, x: Float32Array, labels: Int32Array): void {
+  batch(step: number, into: BatchTarget): void {
     checkInteger("step", step, 0);
+    const { x, labels } = into;
     const n = labels.length;
     if (x.length !== n * this.features) {
       throw new TypeError(
