@@ -26,12 +26,15 @@ export type { Backend, Cube, Matrix, Progress, RunOptions, Tensor } from "./core
 
 // What the machine offers, and backends.
 export { type Capabilities, capabilities, type WasmCapabilities } from "./ops/capabilities.ts";
-export { OPERATION_FAMILIES, type OperationFamily, type Route } from "./ops/route.ts";
+export type { FamilyInfo, OperationFamily } from "./ops/families.ts";
+export type { Route, RouteRequest } from "./ops/route.ts";
 // The GPU context (buffer pool, pipeline cache) is backend internals: `getGpu` stays in gpu/.
 export { gpuStatus, releaseGpu } from "./gpu/device.ts";
 export type { GpuAdapterSummary, GpuAvailable, GpuStatus, GpuUnavailable } from "./gpu/types.ts";
-export { type PoolOptions, WorkerPool } from "./wasm/pool.ts";
+export { type PoolOptions, type RunJobOptions, WorkerPool } from "./wasm/pool.ts";
 export { allocMatrix, type KernelMatrix } from "./wasm/kernel_matrix.ts";
+export type { WasmStorage } from "./wasm/storage.ts";
+export type { KernelExports, KernelMemory, Kernels } from "./wasm/kernels.ts";
 
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";

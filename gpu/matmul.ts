@@ -31,8 +31,8 @@ export interface GpuMatmulOptions extends Pick<GpuHostOptions, "signal" | "opera
  * result stays on the device until read (`c.storage.read()` submits everything pending once).
  * Plain inputs are uploaded whole; GPU-resident ones are bound in place.
  *
- * @param a `m × k` (or `k × m` with `transposeA`), plain or GPU-resident.
- * @param b `k × n` (or `n × k` with `transposeB`), plain or GPU-resident.
+ * @param operands `a`: `m × k` (or `k × m` with `transposeA`); `b`: `k × n` (or `n × k` with
+ *   `transposeB`); each plain or GPU-resident.
  * @param options `operation` (named when aborted), `transposeA`, `transposeB`, `signal`.
  * @returns `C` as a GPU-resident `m × n` matrix; the caller frees its storage.
  * @throws {TypeError} When an input is malformed or the inner dimensions differ.
@@ -50,8 +50,8 @@ export interface GpuMatmulOptions extends Pick<GpuHostOptions, "signal" | "opera
  *   const a = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
  *   const counts = () => [gpu.stats.submits, gpu.stats.readBacks];
  *   gpu.stats.reset();
- *   const ab = await gpuMatmul(a, a, { operation: "example" });
- *   const abb = await gpuMatmul(ab, a, { operation: "example", transposeB: true });
+ *   const ab = await gpuMatmul({ a, b: a }, { operation: "example" });
+ *   const abb = await gpuMatmul({ a: ab, b: a }, { operation: "example", transposeB: true });
  *   assert.deepStrictEqual(counts(), [0, 0]);
  *   // [[7, 10], [15, 22]] · [[1, 3], [2, 4]]
  *   assert.deepStrictEqual(Array.from(await abb.storage.read()), [27, 61, 59, 133]);
@@ -63,10 +63,10 @@ export interface GpuMatmulOptions extends Pick<GpuHostOptions, "signal" | "opera
  * ```
  */
 export async function gpuMatmul(
-  a: MatrixInput,
-  b: MatrixInput,
+  operands: { readonly a: MatrixInput; readonly b: MatrixInput },
   options: GpuMatmulOptions,
 ): Promise<GpuMatrix> {
+  const { a, b } = operands;
   const gpu = await getGpu();
   checkInput(gpu, a);
   checkInput(gpu, b);

@@ -32,7 +32,7 @@ export interface GpuRxScoreOptions extends GpuHostOptions {
   /** The `cols × k` row-major whitening matrix `W` (`S⁺ = W·Wᵀ`). */
   w: Float64Array;
   /** Columns of `w` (0 gives all-zero scores). */
-  k: number;
+  rank: number;
   /** The most rows bound at once; default what one storage binding holds. */
   chunkRows?: number;
   /**
@@ -47,7 +47,7 @@ export interface GpuRxScoreOptions extends GpuHostOptions {
  * storage binding are uploaded in row chunks, GPU-resident ones bound in place.
  *
  * @param input The rows, `{ data, rows, cols }` or a GPU-resident `{ storage, rows, cols }`.
- * @param options `operation` (named when aborted), `mean`, `w`, `k`, `output`, `chunkRows`
+ * @param options `operation` (named when aborted), `mean`, `w`, `rank`, `output`, `chunkRows`
  *   (rounded to whole `minStorageBufferOffsetAlignment`s of scores when it splits the rows),
  *   `signal` (checked between chunks), `onProgress`.
  * @returns `rows` scores, or with `output: "device"` a GPU matrix of `rows × 1` scores.
@@ -68,7 +68,7 @@ export interface GpuRxScoreOptions extends GpuHostOptions {
  *     operation: "RxDetector.score()",
  *     mean: new Float64Array([1, 1]),
  *     w: new Float64Array([1, 0, 0, 1]),
- *     k: 2,
+ *     rank: 2,
  *   };
  *   assert((await gpuRxScore(m, options))[0] === 13);
  *   const onDevice = await gpuRxScore(m, { ...options, output: "device" });
@@ -99,8 +99,8 @@ export async function gpuRxScore(
 ): Promise<Float32Array | GpuMatrix> {
   const gpu = await getGpu();
   const { rows, cols } = checkInput(gpu, input);
-  const { mean, w, k } = options;
-  checkInteger("options.k", k);
+  const { mean, w, rank: k } = options;
+  checkInteger("options.rank", k);
   if (mean?.length !== cols || w?.length !== cols * k) {
     throw new TypeError(
       `mean must hold ${cols} values and w ${cols}·${k}, got ${mean?.length} and ${w?.length}`,

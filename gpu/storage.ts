@@ -6,7 +6,7 @@
  */
 
 import { checkInteger } from "../core/validate.ts";
-import type { DeviceKind, TensorStorage } from "../tensor/storage.ts";
+import type { DeviceKind, TensorStorage } from "../core/tensor_storage.ts";
 import type { GpuContext } from "./context.ts";
 
 /** The usage of every storage buffer: bound to programs, read back, written by the queue. */

@@ -9,7 +9,8 @@ import { gpuStatus } from "../gpu/device.ts";
 import type { GpuStatus } from "../gpu/types.ts";
 import { ABI_VERSION, loadKernels, wasmSimdSupported } from "../wasm/loader.ts";
 import { defaultPool } from "../wasm/pool.ts";
-import { autoRoute, OPERATION_FAMILIES, type OperationFamily, type Route } from "./route.ts";
+import { familyInfo, type OperationFamily } from "./families.ts";
+import { autoRoute, type Route } from "./route.ts";
 import meta from "../deno.json" with { type: "json" };
 
 /** The WASM side of {@linkcode Capabilities}. */
@@ -75,8 +76,8 @@ export async function capabilities(): Promise<Capabilities> {
     ? undefined
     : JSON.parse(new TextDecoder().decode(section)) as { hash: string; rustc: string };
   const routes = Object.fromEntries(
-    (Object.keys(OPERATION_FAMILIES) as OperationFamily[]).map((family) => {
-      const { backend, reason } = autoRoute(family, Infinity, gpu);
+    familyInfo().map(([family]) => {
+      const { backend, reason } = autoRoute(family, { work: Infinity, gpu });
       return [family, { backend, reason }];
     }),
   ) as Record<OperationFamily, Route>;

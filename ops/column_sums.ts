@@ -5,12 +5,11 @@
  * @module
  */
 
-import type { Matrix, RunOptions } from "../core/types.ts";
-import { checkMatrix } from "../core/validate.ts";
-import { loadKernels } from "../wasm/loader.ts";
-import { columnSums as wasmColumnSums } from "../wasm/column_sums.ts";
-import { gpuColumnSums } from "../gpu/column_sums.ts";
+import { operationOf } from "../core/operation.ts";
+import type { RunOptions } from "../core/types.ts";
+import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
+import { livesOn, type MatrixLike, place, runHost, shapeOf } from "./_placement.ts";
 
 /** Per-column results and the backend that computed them. */
 export interface ColumnSumsResult {
@@ -26,8 +25,8 @@ export interface ColumnSumsResult {
  * Sums every column of a row-major float32 matrix, accumulating in float32 blocks merged in
  * float64 (relative error about 1e-7 even on data with a large offset).
  *
- * @param matrix The matrix.
- * @param options `backend` (default `"auto"`); `signal` and `onProgress` apply on WebGPU.
+ * @param matrix The matrix, or a device tensor (read where it lives; `auto` runs there).
+ * @param options `backend` (default `"auto"`), `signal`, `onProgress`.
  * @returns Sums, means and the backend used.
  * @throws {TypeError} When the matrix is malformed.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
@@ -40,18 +39,20 @@ export interface ColumnSumsResult {
  * ```
  */
 export async function columnSums(
-  matrix: Matrix,
+  matrix: MatrixLike,
   options: RunOptions = {},
 ): Promise<ColumnSumsResult> {
-  const m = checkMatrix(matrix);
-  const { backend } = await chooseBackend("reduce", options.backend, m.data.length);
-  const sums = backend === "webgpu"
-    ? await gpuColumnSums(m, {
-      signal: options.signal,
-      onProgress: options.onProgress,
-      operation: "columnSums()",
-    })
-    : wasmColumnSums(await loadKernels(), m);
-  const means = sums.map((s) => s / m.rows);
+  const { rows, cols } = shapeOf(matrix);
+  const { backend } = await chooseBackend("reduce", {
+    backend: options.backend,
+    work: rows * cols,
+    lives: livesOn(matrix),
+  });
+  const sums = await runHost(FAMILIES.reduce, await place(matrix, backend), {
+    signal: options.signal,
+    onProgress: options.onProgress,
+    operation: operationOf(options, "columnSums()"),
+  });
+  const means = sums.map((s) => s / rows);
   return { sums, means, backend };
 }

@@ -9,6 +9,8 @@ import { throwIfAborted } from "../core/abort.ts";
 import { type NestedOptions, operationOf } from "../core/operation.ts";
 import type { Cube, Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger, cubeAsMatrix } from "../core/validate.ts";
+import { DeviceTensor } from "../tensor/device_tensor.ts";
+import { type MatrixLike, shapeOf } from "./_placement.ts";
 import {
   type AddOptions,
   CovarianceAccumulator,
@@ -33,7 +35,7 @@ export interface CovarianceOptions extends RunOptions {
  * Chan's update: a stream gives the answer of one pass, and the result is within 1e-5 relative
  * (Frobenius) of a float64 computation. A matrix from `allocMatrix()` is read in place.
  *
- * @param data A matrix `{ data, rows, cols }` (row = pixel), a BIP cube
+ * @param data A matrix `{ data, rows, cols }` (row = pixel) or a device tensor, a BIP cube
  *   `{ data, height, width, bands }`, or an `AsyncIterable` of matrices (chunks of pixels, all
  *   with the same band count).
  * @param options `backend` (`chooseBackend("covariance", …)`), `ddof` (default 1), `signal`,
@@ -59,7 +61,7 @@ export interface CovarianceOptions extends RunOptions {
  * ```
  */
 export async function covariance(
-  data: Matrix | Cube | AsyncIterable<Matrix>,
+  data: MatrixLike | Cube | AsyncIterable<Matrix>,
   options: CovarianceOptions = {},
 ): Promise<CovarianceResult> {
   const ddof = checkInteger("options.ddof", options.ddof ?? 1, 0);
@@ -87,14 +89,15 @@ export async function covariance(
     return acc.result(ddof);
   }
   const m = asMatrix(data);
-  const acc = make(m.cols);
+  const acc = make(shapeOf(m).cols);
   const run: AddOptions & NestedOptions = { signal, onProgress, operation };
   await acc.add(m, run);
   return acc.result(ddof);
 }
 
 /** A matrix or a cube as a matrix; anything else is a TypeError. */
-function asMatrix(data: Matrix | Cube): Matrix {
+function asMatrix(data: MatrixLike | Cube): MatrixLike {
+  if (data instanceof DeviceTensor) return data;
   if (data !== null && typeof data === "object") {
     if ("bands" in data && "height" in data) return cubeAsMatrix(data, "cube");
     if ("rows" in data && "cols" in data) return data;

@@ -7,11 +7,13 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import type { Backend, Matrix, RunOptions } from "../core/types.ts";
-import { assertFinite, checkInteger, checkMatrix, firstNonFinite } from "../core/validate.ts";
+import { assertFinite, checkInteger, firstNonFinite } from "../core/validate.ts";
 import { operationOf } from "../core/operation.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { estimateShift } from "./_covariance_shift.ts";
+import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
+import { sampleForShift } from "./_shift_sample.ts";
 
 /** What `covariance()` and {@linkcode CovarianceAccumulator.result} return. */
 export interface CovarianceResult {
@@ -150,9 +152,9 @@ export class CovarianceAccumulator {
    * @throws {AbortedError} When `signal` aborts.
    * @throws {BackendUnavailableError} When `"webgpu"` was asked for and there is none.
    */
-  async add(chunk: Matrix, options: AddOptions = {}): Promise<void> {
+  async add(chunk: MatrixLike, options: AddOptions = {}): Promise<void> {
     const index = this.#chunks;
-    const m = checkMatrix(chunk, `chunk ${index}`);
+    const m = shapeOf(chunk, `chunk ${index}`);
     if (m.cols !== this.bands) {
       throw new TypeError(
         `chunk ${index} has ${m.cols} bands but the accumulator has ${this.bands}; every chunk ` +
@@ -163,12 +165,12 @@ export class CovarianceAccumulator {
     const offset = this.#rowsSeen;
     this.#rowsSeen += m.rows;
     if (m.rows === 0) return;
-    this.#backend ??= (await chooseBackend(
-      "covariance",
-      this.#requested,
-      (m.rows * m.cols * m.cols) / 2,
-    )).backend;
-    this.#shift ??= estimateShift(m);
+    this.#backend ??= (await chooseBackend("covariance", {
+      backend: this.#requested,
+      work: (m.rows * m.cols * m.cols) / 2,
+      lives: livesOn(chunk),
+    })).backend;
+    this.#shift ??= estimateShift(await sampleForShift(chunk));
     const shift = this.#shift ?? new Float32Array(m.cols);
     const run = {
       shift,
@@ -176,12 +178,13 @@ export class CovarianceAccumulator {
       ...options,
       operation: operationOf(options, "CovarianceAccumulator.add()"),
     };
-    let g = await gram(m, run);
+    let g = await gram(chunk, run);
     let rows = m.rows;
     if (!finiteStats(g.sum!, g.gram, m.cols)) {
-      // Rare path: find the bad pixels only when the kernels saw one.
-      if (!this.#skipInvalid) assertFinite(m.data, m.cols, "pixel", "band", offset);
-      const valid = finiteRows(m);
+      // Rare path: find the bad pixels only when the kernels saw one (a GPU tensor is read back).
+      const values = await hostMatrix(chunk);
+      if (!this.#skipInvalid) assertFinite(values.data, m.cols, "pixel", "band", offset);
+      const valid = finiteRows(values);
       if (valid.rows < m.rows) {
         this.#skipped += m.rows - valid.rows;
         rows = valid.rows;

@@ -8,11 +8,10 @@
 
 import { throwIfAborted } from "../core/abort.ts";
 import { operationOf } from "../core/operation.ts";
-import type { Matrix, RunOptions } from "../core/types.ts";
-import { checkMatrix } from "../core/validate.ts";
-import { gpuGram } from "../gpu/gram.ts";
+import type { RunOptions } from "../core/types.ts";
+import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
-import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
+import { livesOn, type MatrixLike, place, runHost, shapeOf } from "./_placement.ts";
 
 /**
  * Options of {@linkcode gram}. `backend` defaults to `"auto"` (`chooseBackend("gram", …)`);
@@ -53,9 +52,10 @@ export interface GramResult {
  *
  * On WASM the work is split across every pool worker; a matrix from `allocMatrix()` (or any view
  * of the kernel memory) is read in place, a plain array is copied in chunk by chunk while the
- * workers compute. On WebGPU side `"rows"` is the SYRK of the transpose (made on the CPU).
+ * workers compute. On WebGPU side `"rows"` is the SYRK of the transpose (made on the CPU, so a
+ * GPU-resident tensor is refused there). A device tensor is read where it lives.
  *
- * @param matrix `{ data: Float32Array, rows, cols }`, row-major.
+ * @param matrix `{ data: Float32Array, rows, cols }`, row-major, or a device tensor.
  * @param options `side`, `shift`, `backend`, `signal`, `onProgress`.
  * @returns `{ n, count, sum?, gram, backend }`; zeros for an empty matrix.
  * @throws {TypeError} When the matrix is malformed, `side` is unknown, or `shift` is not a
@@ -76,8 +76,8 @@ export interface GramResult {
  * assert(r.n === 3 && r.gram[1] === 11 && r.gram[3] === 11);
  * ```
  */
-export async function gram(matrix: Matrix, options: GramOptions = {}): Promise<GramResult> {
-  const m = checkMatrix(matrix);
+export async function gram(matrix: MatrixLike, options: GramOptions = {}): Promise<GramResult> {
+  const m = shapeOf(matrix);
   const side = options.side ?? "columns";
   if (side !== "columns" && side !== "rows") {
     throw new TypeError(`options.side must be "columns" or "rows", got ${JSON.stringify(side)}`);
@@ -95,20 +95,18 @@ export async function gram(matrix: Matrix, options: GramOptions = {}): Promise<G
   throwIfAborted(options.signal, operation);
   const n = side === "columns" ? m.cols : m.rows;
   const count = side === "columns" ? m.rows : m.cols;
-  const route = await chooseBackend("gram", options.backend, (count * n * n) / 2);
-  const run = { signal: options.signal, onProgress: options.onProgress, operation };
-  let upper: Float64Array;
-  let sum: Float64Array | undefined;
-  if (side === "columns") {
-    const shift = options.shift ?? new Float32Array(m.cols);
-    ({ gram: upper, sum } = route.backend === "webgpu"
-      ? await gpuGram(m, { ...run, shift, operation: "gram()" })
-      : await wasmSyrk(m, { ...run, shift, operation: "gram()" }));
-  } else {
-    upper = route.backend === "webgpu"
-      ? (await gpuGram(m, { ...run, side, operation: "gram()" })).gram
-      : (await wasmGramRows(m, { ...run, operation: "gram()" })).gram;
-  }
+  const route = await chooseBackend("gram", {
+    backend: options.backend,
+    work: (count * n * n) / 2,
+    lives: livesOn(matrix),
+  });
+  const { gram: upper, sum } = await runHost(FAMILIES.gram, await place(matrix, route.backend), {
+    side,
+    ...(side === "columns" ? { shift: options.shift ?? new Float32Array(m.cols) } : {}),
+    signal: options.signal,
+    onProgress: options.onProgress,
+    operation,
+  });
   mirrorUpper(upper, n);
   return { n, count, ...(sum === undefined ? {} : { sum }), gram: upper, backend: route.backend };
 }

@@ -1,11 +1,13 @@
 /**
- * Backend routing: the one place where `backend: "auto"` becomes `"wasm"` or `"webgpu"`.
+ * Backend routing: the one place where `backend: "auto"` becomes `"wasm"` or `"webgpu"`, read
+ * from the family table in `./families.ts`.
  *
- * The policy: a hardware GPU takes problems large enough to amortise the transfer; everything
- * else runs on WASM SIMD. A software adapter (llvmpipe, lavapipe, SwiftShader) is slower than
- * WASM SIMD on the same cores, so `auto` never picks it; asking for `"webgpu"` explicitly still
- * runs on it (that is how CI proves the GPU path correct). When `auto` passes over a GPU the
- * reason is said once per process, plainly, on stderr.
+ * The policy: input that already lives on a backend (a device tensor) runs there; otherwise a
+ * hardware GPU takes problems large enough to amortise the transfer and everything else runs on
+ * WASM SIMD. A software adapter (llvmpipe, lavapipe, SwiftShader) is slower than WASM SIMD on the
+ * same cores, so `auto` never picks it; asking for `"webgpu"` explicitly still runs on it (that is
+ * how CI proves the GPU path correct). When `auto` passes over a GPU the reason is said once per
+ * process, plainly, on stderr.
  *
  * @module
  */
@@ -14,30 +16,9 @@ import type { Backend } from "../core/types.ts";
 import { BackendUnavailableError } from "../core/errors.ts";
 import { gpuStatus } from "../gpu/device.ts";
 import type { GpuStatus } from "../gpu/types.ts";
+import { FAMILIES, type FamilyInfo, type OperationFamily } from "./families.ts";
 
-/** The operation families that route independently, with the work size from which a GPU pays. */
-export const OPERATION_FAMILIES = {
-  /** Per-column sums and means of a matrix: memory-bound, a GPU pays only on large inputs. */
-  reduce: { gpuFromWork: 64 * 1024 * 1024, unit: "values" },
-  /**
-   * Streaming covariance: `rows · bands² / 2` multiply-adds (the upper triangle); a GPU pays once
-   * the product is about a billion multiply-adds and the upload is amortised.
-   */
-  covariance: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
-  /** The Gram engine alone (`AᵀA` or `AAᵀ`): `k · n² / 2` multiply-adds, as for covariance. */
-  gram: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
-  /**
-   * Singular values through the smaller Gram matrix: the Gram product (`rows · cols ·
-   * min(rows, cols)` multiply-adds) runs on the chosen backend, the float64 eigensolver always on
-   * the CPU; a GPU pays once the product is about a billion multiply-adds.
-   */
-  spectrum: { gpuFromWork: 1024 * 1024 * 1024, unit: "multiply-adds" },
-  /** RX scoring: `pixels · bands · rank` multiply-adds; a GPU pays only on large cubes. */
-  rx: { gpuFromWork: 4 * 1024 * 1024 * 1024, unit: "multiply-adds" },
-} as const;
-
-/** The name of an operation family, e.g. `"reduce"`. */
-export type OperationFamily = keyof typeof OPERATION_FAMILIES;
+export type { OperationFamily } from "./families.ts";
 
 /** The backend chosen for one call, and why. */
 export interface Route {
@@ -49,45 +30,67 @@ export interface Route {
   readonly fallback?: boolean;
 }
 
+/** What {@linkcode chooseBackend} decides on. */
+export interface RouteRequest {
+  /** What the caller asked for; default `"auto"`. */
+  backend?: Backend;
+  /** The problem size in the family's unit; default `Infinity` (where a large problem goes). */
+  work?: number;
+  /** Where the input already lives (a device tensor): `auto` runs there. */
+  lives?: "wasm" | "webgpu";
+  /** The GPU status to decide on (default: the live `gpuStatus()`). */
+  status?: GpuStatus;
+}
+
 const announced = new Set<string>();
 
 /**
  * Picks the backend for one call of an operation family.
  *
  * @param family The operation family, e.g. `"reduce"`.
- * @param requested What the caller asked for (`"auto"` by default).
- * @param work The problem size in the family's unit (see {@linkcode OPERATION_FAMILIES});
- *   `Infinity` asks where a large problem would go.
- * @param status The GPU status to decide on (default: the live {@linkcode gpuStatus}).
+ * @param request What the caller asked for, the work, where the input lives.
  * @returns The backend and the reason.
- * @throws {BackendUnavailableError} When `"webgpu"` is requested and no adapter exists.
- * @throws {RangeError} When `requested` is not a backend name.
+ * @throws {BackendUnavailableError} When `"webgpu"` is requested (or the input lives there) and
+ *   there is no adapter, or the family has no WebGPU implementation.
+ * @throws {RangeError} When `backend` is not a backend name.
  * @example
  * ```ts
  * import { chooseBackend } from "./route.ts";
  * import assert from "node:assert";
- * const route = await chooseBackend("reduce", "wasm", 10);
+ * const route = await chooseBackend("reduce", { backend: "wasm", work: 10 });
  * assert(route.backend === "wasm");
  * ```
  */
 export async function chooseBackend(
   family: OperationFamily,
-  requested: Backend = "auto",
-  work = Infinity,
-  status?: GpuStatus,
+  request: RouteRequest = {},
 ): Promise<Route> {
+  const requested = request.backend ?? "auto";
   if (requested === "wasm") return { backend: "wasm", reason: "requested by the caller" };
   if (requested !== "auto" && requested !== "webgpu") {
     throw new RangeError(
       `backend must be "auto", "wasm" or "webgpu", got ${JSON.stringify(requested)}`,
     );
   }
-  const gpu = status ?? await gpuStatus();
-  if (requested === "webgpu") {
-    if (!gpu.available) throw new BackendUnavailableError("webgpu", gpu.reason);
-    return { backend: "webgpu", reason: "requested by the caller" };
+  const entry: FamilyInfo = FAMILIES[family];
+  if (requested === "auto" && request.lives === "wasm") {
+    return { backend: "wasm", reason: "the input lives in WASM kernel memory" };
   }
-  const route = autoRoute(family, work, gpu);
+  if (requested === "webgpu" || request.lives === "webgpu") {
+    if (entry.noGpu !== undefined) {
+      throw new BackendUnavailableError("webgpu", `${entry.noGpu}; pass backend "wasm" or "auto"`);
+    }
+    const gpu = request.status ?? await gpuStatus();
+    if (!gpu.available) throw new BackendUnavailableError("webgpu", gpu.reason);
+    const reason = requested === "webgpu"
+      ? "requested by the caller"
+      : "the input lives in a GPU buffer";
+    return { backend: "webgpu", reason };
+  }
+  const route = autoRoute(family, {
+    work: request.work ?? Infinity,
+    gpu: request.status ?? await gpuStatus(),
+  });
   if (route.fallback) announceOnce(route.reason);
   return route;
 }
@@ -96,19 +99,28 @@ export async function chooseBackend(
  * The `auto` policy alone, without side effects: where a problem of `work` units would run.
  *
  * @param family The operation family.
- * @param work The problem size in the family's unit.
- * @param gpu The GPU status to decide on.
+ * @param situation `work` (in the family's unit) and the GPU status `gpu` to decide on.
  * @returns The backend and the reason.
+ * @throws {TypeError} When `gpu` is not a GPU status.
  * @example
  * ```ts
  * import { autoRoute } from "./route.ts";
  * import assert from "node:assert";
- * const r = autoRoute("reduce", 1e9, { available: false, reason: "navigator.gpu is undefined" });
+ * const gpu = { available: false as const, reason: "navigator.gpu is undefined" };
+ * const r = autoRoute("reduce", { work: 1e9, gpu });
  * assert(r.backend === "wasm" && r.reason.includes("navigator.gpu"));
  * ```
  */
-export function autoRoute(family: OperationFamily, work: number, gpu: GpuStatus): Route {
-  const { gpuFromWork, unit } = OPERATION_FAMILIES[family];
+export function autoRoute(
+  family: OperationFamily,
+  situation: { work: number; gpu: GpuStatus },
+): Route {
+  const { work, gpu } = situation;
+  if (gpu === null || typeof gpu !== "object") {
+    throw new TypeError(`situation.gpu must be a GPU status, got ${String(gpu)}`);
+  }
+  const { gpuFromWork, unit, noGpu }: FamilyInfo = FAMILIES[family];
+  if (noGpu !== undefined) return { backend: "wasm", reason: noGpu };
   // Only a problem a GPU would have taken makes a missing or software adapter a fallback.
   const wantsGpu = work >= gpuFromWork;
   if (!gpu.available) {

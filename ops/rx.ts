@@ -12,13 +12,12 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import type { Cube, Matrix, RunOptions } from "../core/types.ts";
-import { checkMatrix, cubeAsMatrix } from "../core/validate.ts";
 import type { NestedOptions } from "../core/operation.ts";
 import { covariance, type CovarianceOptions } from "./covariance.ts";
-import { chooseBackend } from "./route.ts";
 import { type Whitening, whitening } from "./_pinv.ts";
-import { wasmRxScores } from "../wasm/rx_score.ts";
-import { gpuRxScore } from "../gpu/rx_score.ts";
+import type { DeviceTensor } from "../tensor/device_tensor.ts";
+import type { MatrixLike } from "./_placement.ts";
+import { scoreRx } from "./_rx_score.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
 
 export type { RxJson } from "./_rx_file.ts";
@@ -68,10 +67,6 @@ export interface RxStatistics {
   readonly skipped?: number;
 }
 
-function isCube(data: unknown): data is Cube {
-  return typeof data === "object" && data !== null && "height" in data && "bands" in data;
-}
-
 /**
  * A global RX anomaly detector.
  *
@@ -109,7 +104,7 @@ export class RxDetector {
    * ```
    */
   async fit(
-    data: Matrix | Cube | AsyncIterable<Matrix>,
+    data: MatrixLike | Cube | AsyncIterable<Matrix>,
     options: RxFitOptions = {},
   ): Promise<this> {
     const eps = options.eps ?? 1e-6;
@@ -221,8 +216,10 @@ export class RxDetector {
   /**
    * Squared Mahalanobis distance of every pixel (float32, no square root).
    *
-   * @param data A matrix (row = pixel) or a BIP cube (gives an H×W map, row-major).
-   * @param options `backend` (`auto`, `wasm`, `webgpu`), `signal`.
+   * @param data A matrix (row = pixel), a BIP cube (gives an H×W map, row-major), or a device
+   *   tensor (scored where it lives: `auto` runs there, with no upload).
+   * @param options `backend` (`auto`, `wasm`, `webgpu`), `signal`, and `output`: `"array"`
+   *   (default) or `"tensor"` (the overload below).
    * @returns One score per pixel, all finite.
    * @throws {TypeError} When unfitted, malformed, or the band count differs from the fit.
    * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
@@ -238,31 +235,30 @@ export class RxDetector {
    * assert(map.length === 4 && map.every(Number.isFinite));
    * ```
    */
-  async score(data: Matrix | Cube, options: RxScoreOptions = {}): Promise<Float32Array> {
+  score(
+    data: MatrixLike | Cube,
+    options?: RxScoreOptions & { output?: "array" },
+  ): Promise<Float32Array>;
+  /**
+   * Scores as a device tensor `[pixels]` that stays where the scoring ran (see the overload
+   * above); with this output, non-finite pixels give non-finite scores instead of an error,
+   * since checking them would need a read-back.
+   *
+   * @param data Pixels: a matrix, a BIP cube or a device tensor.
+   * @param options `output: "tensor"`, `backend`, `signal`.
+   * @returns The scores on the backend that ran; the caller disposes the tensor.
+   */
+  score(
+    data: MatrixLike | Cube,
+    options: RxScoreOptions & { output: "tensor" },
+  ): Promise<DeviceTensor>;
+  async score(
+    data: MatrixLike | Cube,
+    options: RxScoreOptions & { output?: "array" | "tensor" } = {},
+  ): Promise<Float32Array | DeviceTensor> {
     const { stats, white } = this.#fitted();
-    const m = isCube(data) ? cubeAsMatrix(data) : checkMatrix(data as Matrix);
-    const label = isCube(data) ? "pixel" : "row";
-    if (m.cols !== stats.bands) {
-      throw new TypeError(
-        `the data has ${m.cols} bands but this detector was fitted on ${stats.bands}; ` +
-          `score data with the bands it was fitted on`,
-      );
-    }
-    const route = await chooseBackend("rx", options.backend, m.rows * m.cols * white.rank);
-    const scores = route.backend === "webgpu"
-      ? await gpuRxScore(m, {
-        mean: stats.mean,
-        w: white.w,
-        k: white.rank,
-        signal: options.signal,
-        operation: "RxDetector.score()",
-      })
-      : await wasmRxScores({ matrix: m, mean: stats.mean, w: white.w, rank: white.rank }, {
-        operation: "RxDetector.score()",
-        signal: options.signal,
-      });
-    checkScores(scores, m, label);
-    return scores;
+    const model = { bands: stats.bands, mean: stats.mean, w: white.w, rank: white.rank };
+    return await scoreRx(data, { ...options, model });
   }
 
   /**
@@ -389,25 +385,5 @@ export class RxDetector {
 function checkEps(eps: number): void {
   if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
     throw new RangeError(`eps must be a finite number ≥ 0, got ${String(eps)}`);
-  }
-}
-
-/** Turns a non-finite score into an error naming the pixel and band (or the overflow). */
-function checkScores(scores: Float32Array, m: Matrix, label: string): void {
-  for (let r = 0; r < scores.length; r++) {
-    const v = scores[r];
-    if (v - v === 0) continue;
-    const row = m.data.subarray(r * m.cols, (r + 1) * m.cols);
-    const b = row.findIndex((x) => !Number.isFinite(x));
-    if (b >= 0) {
-      throw new InvalidDataError(
-        `${row[b]} at ${label} ${r}, band ${b}; clean or mask the data before scoring`,
-        { position: { [label]: r, band: b } },
-      );
-    }
-    throw new InvalidDataError(
-      `the RX score of ${label} ${r} overflows float32; rescale the data (e.g. min-max normalise)`,
-      { position: { [label]: r } },
-    );
   }
 }

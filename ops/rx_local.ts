@@ -18,9 +18,9 @@
  */
 
 import { throwIfAborted } from "../core/abort.ts";
-import { BackendUnavailableError } from "../core/errors.ts";
 import type { Cube, RunOptions } from "../core/types.ts";
 import { assertFinite, checkInteger, cubeAsMatrix } from "../core/validate.ts";
+import { chooseBackend } from "./route.ts";
 
 /**
  * Options of {@linkcode rxLocal}. `backend`: `"auto"` (default) and `"wasm"` run the CPU
@@ -66,7 +66,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
   const m = cubeAsMatrix(cube);
   const { height: H, width: W, bands: C } = cube;
   const { inner, outer } = options ?? {};
-  checkCpuBackend(options?.backend);
+  await chooseBackend("rxLocal", { backend: options?.backend }); // CPU only: refuses "webgpu"
   checkInteger("options.inner", inner, 1);
   checkInteger("options.outer", outer, 1);
   if (inner % 2 === 0 || outer % 2 === 0 || inner >= outer) {
@@ -197,18 +197,4 @@ function choleskyQuadratic(a: Float64Array, n: number, d: Float64Array, y: Float
     score += y[j] * y[j];
   }
   return score;
-}
-
-/** `"auto"` and `"wasm"` run here (on the CPU); WebGPU has no rxLocal program. */
-function checkCpuBackend(backend: RunOptions["backend"]): void {
-  if (backend === undefined || backend === "auto" || backend === "wasm") return;
-  if (backend === "webgpu") {
-    throw new BackendUnavailableError(
-      "webgpu",
-      'rxLocal() has no WebGPU implementation (it runs on the CPU); pass backend "wasm" or "auto"',
-    );
-  }
-  throw new RangeError(
-    `backend must be "auto", "wasm" or "webgpu", got ${JSON.stringify(backend)}`,
-  );
 }

@@ -18,6 +18,7 @@ import { type SpectrumMetrics, spectrumMetrics } from "./spectrum_metrics.ts";
 import { type NestedOptions, operationOf } from "../core/operation.ts";
 import { gram, type GramOptions } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
+import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
 import { jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
 
 export type { SpectrumMetrics } from "./spectrum_metrics.ts";
@@ -78,7 +79,7 @@ const NOISE_FACTOR = 2;
  * An empty matrix (0 rows or 0 columns) has no singular values: the result is an empty
  * `Float64Array` (as numpy's `svd(compute_uv=False)` returns), not an error.
  *
- * @param a The matrix, row-major float32.
+ * @param matrix The matrix, row-major float32, or a device tensor.
  * @param options `backend` for the Gram product, `exact`, `signal`.
  * @returns The singular values, descending, in float64.
  * @throws {TypeError} When `a` is not a well-formed `{ data, rows, cols }`.
@@ -102,9 +103,12 @@ const NOISE_FACTOR = 2;
  * ```
  */
 export async function singularValues(
-  a: Matrix,
+  matrix: MatrixLike,
   options: SingularValueOptions = {},
 ): Promise<Float64Array> {
+  // The scan for non-finite values and the scaling read the values on the CPU: a WASM tensor in
+  // place, a GPU tensor read back once (the Gram product still runs where it lives).
+  const a = await hostMatrix(matrix);
   const { data, rows, cols } = checkMatrix(a);
   const { backend = "auto", exact = false, signal } = options;
   if (typeof exact !== "boolean") {
@@ -122,13 +126,17 @@ export async function singularValues(
         'exact: true runs one-sided Jacobi on the CPU only; drop backend: "webgpu" or exact',
       );
     }
-    await chooseBackend("spectrum", backend, 0); // validates the backend name
+    await chooseBackend("spectrum", { backend, work: 0 }); // validates the backend name
     return await jacobiSingularValues({ data, rows, cols });
   }
 
-  const route = await chooseBackend("spectrum", backend, rows * cols * n);
+  const route = await chooseBackend("spectrum", {
+    backend,
+    work: rows * cols * n,
+    lives: livesOn(matrix),
+  });
   const exponent = scaleExponent(maxAbs);
-  const input = exponent === 0 ? a : scaled(a, 2 ** -exponent);
+  const input = exponent === 0 ? matrix : scaled(a, 2 ** -exponent);
   const run: GramOptions & NestedOptions = {
     side: rows >= cols ? "columns" : "rows",
     backend: route.backend,
@@ -170,8 +178,11 @@ export async function singularValues(
  * assert(Math.abs(metrics.stable_rank - 3) < 1e-6 && metrics.numerical_rank === 3);
  * ```
  */
-export async function spectrumOf(a: Matrix, options: SingularValueOptions = {}): Promise<Spectrum> {
-  const m = checkMatrix(a);
+export async function spectrumOf(
+  a: MatrixLike,
+  options: SingularValueOptions = {},
+): Promise<Spectrum> {
+  const m = shapeOf(a);
   if (m.rows === 0 || m.cols === 0) {
     throw new RangeError(
       `spectrumOf() needs at least one row and one column, got ${m.rows} x ${m.cols}; an empty ` +
@@ -179,7 +190,7 @@ export async function spectrumOf(a: Matrix, options: SingularValueOptions = {}):
     );
   }
   const run: SingularValueOptions & NestedOptions = { ...options, operation: "spectrumOf()" };
-  const s = await singularValues(m, run);
+  const s = await singularValues(a, run);
   return { singularValues: s, metrics: spectrumMetrics(s, { shape: [m.rows, m.cols] }) };
 }
 

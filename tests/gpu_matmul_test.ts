@@ -54,7 +54,7 @@ Deno.test("gpuMatmul() matches float64 reference on sizes 0, 1, 7, 13 and 257, a
             ? randomMatrix(n, k, { seed: seed++ })
             : randomMatrix(k, n, { seed: seed++ });
           const ref = reference(a, b, transposeA, transposeB);
-          const c = await gpuMatmul(a, b, { operation, transposeA, transposeB });
+          const c = await gpuMatmul({ a, b }, { operation, transposeA, transposeB });
           deepEqual([c.rows, c.cols], [m, n]);
           const got = await c.storage.read();
           c.storage.free();
@@ -77,14 +77,10 @@ Deno.test("gpuMatmul() gives an empty result for 0 rows or columns and zeros for
   ignore,
 }, async () => {
   try {
-    const empty = await gpuMatmul(
-      randomMatrix(0, 7, { seed: 1 }),
-      randomMatrix(7, 13, { seed: 2 }),
-      { operation },
-    );
+    const empty = await gpuMatmul({ a: randomMatrix(0, 7, { seed: 1 }), b: randomMatrix(7, 13, { seed: 2 }) }, { operation });
     deepEqual([empty.rows, empty.cols, (await empty.storage.read()).length], [0, 13, 0]);
     empty.storage.free();
-    const none = await gpuMatmul(randomMatrix(5, 3, { seed: 1 }), randomMatrix(3, 0, { seed: 2 }), {
+    const none = await gpuMatmul({ a: randomMatrix(5, 3, { seed: 1 }), b: randomMatrix(3, 0, { seed: 2 }) }, {
       operation,
     });
     deepEqual([none.rows, none.cols, none.storage.length], [5, 0, 0]);
@@ -92,11 +88,7 @@ Deno.test("gpuMatmul() gives an empty result for 0 rows or columns and zeros for
     // Pooled buffers are not zeroed: fill one with garbage first so k = 0 must clear it.
     const gpu = await getGpu();
     GpuStorage.fromArray(gpu, new Float32Array(64).fill(7)).free();
-    const zeros = await gpuMatmul(
-      randomMatrix(4, 0, { seed: 1 }),
-      randomMatrix(0, 4, { seed: 2 }),
-      { operation },
-    );
+    const zeros = await gpuMatmul({ a: randomMatrix(4, 0, { seed: 1 }), b: randomMatrix(0, 4, { seed: 2 }) }, { operation });
     deepEqual(Array.from(await zeros.storage.read()), new Array(16).fill(0));
     zeros.storage.free();
   } finally {
@@ -110,17 +102,17 @@ Deno.test("gpuMatmul() rejects mismatched shapes, freed inputs and aborted signa
   try {
     const a = randomMatrix(3, 4, { seed: 1 });
     await rejects(
-      () => gpuMatmul(a, randomMatrix(3, 4, { seed: 2 }), { operation }),
+      () => gpuMatmul({ a: a, b: randomMatrix(3, 4, { seed: 2 }) }, { operation }),
       /inner dimensions/,
     );
     const gpu = await getGpu();
     const storage = GpuStorage.fromArray(gpu, a.data);
     storage.free();
-    await rejects(() => gpuMatmul({ storage, rows: 3, cols: 4 }, a, { operation }), TypeError);
+    await rejects(() => gpuMatmul({ a: { storage, rows: 3, cols: 4 }, b: a }, { operation }), TypeError);
     const controller = new AbortController();
     controller.abort();
     await rejects(
-      () => gpuMatmul(a, a, { operation, transposeB: true, signal: controller.signal }),
+      () => gpuMatmul({ a: a, b: a }, { operation, transposeB: true, signal: controller.signal }),
       /gpuMatmul test/,
     );
     deepEqual(gpu.pool.stats().inUseBytes, 0);

@@ -49,9 +49,9 @@ Deno.test("a chain of three matmuls submits once and reads back once", { ignore 
     const c = randomMatrix(257, 5, { seed: 3 });
     const d = randomMatrix(5, 13, { seed: 4 });
     gpu.stats.reset();
-    const ab = await gpuMatmul(a, b, { operation });
-    const abc = await gpuMatmul(ab, c, { operation });
-    const abcd = await gpuMatmul(abc, d, { operation });
+    const ab = await gpuMatmul({ a, b }, { operation });
+    const abc = await gpuMatmul({ a: ab, b: c }, { operation });
+    const abcd = await gpuMatmul({ a: abc, b: d }, { operation });
     deepEqual([gpu.stats.submits, gpu.stats.readBacks], [0, 0]);
     const got = await abcd.storage.read();
     deepEqual({ ...gpu.stats }, { submits: 1, readBacks: 1, uploads: 4 });
@@ -78,13 +78,13 @@ Deno.test("RX scores left on the device feed a matmul: one submit, one read-back
     const gpu = await getGpu();
     const x = randomMatrix(300, 6, { seed: 5 });
     const w = new Float64Array(6 * 3).map((_, i) => ((i * 7) % 5) / 5 - 0.4);
-    const options = { operation, mean: new Float64Array(6).fill(0.1), w, k: 3 };
+    const options = { operation, mean: new Float64Array(6).fill(0.1), w, rank: 3 };
     const host = await gpuRxScore(x, options);
     gpu.stats.reset();
     const scores = await gpuRxScore(x, { ...options, output: "device" });
     deepEqual([scores.rows, scores.cols], [300, 1]);
     // sᵀs: the sum of squared scores, computed on the device from the device scores.
-    const norm = await gpuMatmul(scores, scores, { operation, transposeA: true });
+    const norm = await gpuMatmul({ a: scores, b: scores }, { operation, transposeA: true });
     const [value] = await norm.storage.read();
     deepEqual([gpu.stats.submits, gpu.stats.readBacks, gpu.stats.uploads], [1, 1, 1]);
     const ref = host.reduce((s, v) => s + v * v, 0);
@@ -105,7 +105,7 @@ Deno.test("a GPU matrix fed to three hosts is uploaded once and gives the plain 
     const gpu = await getGpu();
     const m = randomMatrix(1000, 7, { seed: 6, lo: 999, hi: 1001 });
     const shift = new Float32Array(7).fill(1000);
-    const rx = { operation, mean: new Float64Array(7).fill(1000), w: new Float64Array(49), k: 7 };
+    const rx = { operation, mean: new Float64Array(7).fill(1000), w: new Float64Array(49), rank: 7 };
     for (let i = 0; i < 7; i++) rx.w[i * 7 + i] = 1;
     const plain = {
       sums: await gpuColumnSums(m, { operation }),
@@ -148,7 +148,7 @@ Deno.test("GPU matrices in row chunks: aligned offsets bound in place, others co
     const ref = await gpuGram(m, { operation });
     const chunked = await gpuGram(g, { operation, chunkRows: 97 });
     for (let i = 0; i < 49; i++) ok(Math.abs(chunked.gram[i] - ref.gram[i]) < 1e-3, `gram ${i}`);
-    const rx = { operation, mean: new Float64Array(7), w: new Float64Array(7).fill(1), k: 1 };
+    const rx = { operation, mean: new Float64Array(7), w: new Float64Array(7).fill(1), rank: 1 };
     const scores = await gpuRxScore(m, rx);
     // 97 is rounded down to whole 256-byte offsets of the score buffer.
     deepEqual(await gpuRxScore(g, { ...rx, chunkRows: 97 }), scores);

@@ -23,32 +23,32 @@ function adapter(isSoftware: boolean): GpuAvailable {
 const none: GpuStatus = { available: false, reason: "navigator.gpu is undefined" };
 
 Deno.test("autoRoute() runs on WASM without an adapter and says what was looked for", () => {
-  const route = autoRoute("reduce", Infinity, none);
+  const route = autoRoute("reduce", { work: Infinity, gpu: none });
   equal(route.backend, "wasm");
   match(route.reason, /navigator\.gpu is undefined/);
   equal(route.fallback, true);
 });
 
 Deno.test("autoRoute() passes over a software adapter, naming it", () => {
-  const route = autoRoute("reduce", Infinity, adapter(true));
+  const route = autoRoute("reduce", { work: Infinity, gpu: adapter(true) });
   equal(route.backend, "wasm");
   match(route.reason, /llvmpipe.*software rasterizer/);
 });
 
 Deno.test("autoRoute() sends large problems to a hardware GPU and small ones to WASM", () => {
-  equal(autoRoute("reduce", Infinity, adapter(false)).backend, "webgpu");
-  const small = autoRoute("reduce", 10, adapter(false));
+  equal(autoRoute("reduce", { work: Infinity, gpu: adapter(false) }).backend, "webgpu");
+  const small = autoRoute("reduce", { work: 10, gpu: adapter(false) });
   equal(small.backend, "wasm");
   equal(small.fallback, undefined, "a small problem on WASM is policy, not a fallback");
   match(small.reason, /below the GPU threshold/);
 });
 
 Deno.test("chooseBackend() honours explicit requests and rejects unknown names", async () => {
-  equal((await chooseBackend("reduce", "wasm", 1, adapter(false))).backend, "wasm");
-  equal((await chooseBackend("reduce", "webgpu", 1, adapter(true))).backend, "webgpu");
-  await rejects(chooseBackend("reduce", "webgpu", 1, none), BackendUnavailableError);
+  equal((await chooseBackend("reduce", { backend: "wasm", work: 1, status: adapter(false) })).backend, "wasm");
+  equal((await chooseBackend("reduce", { backend: "webgpu", work: 1, status: adapter(true) })).backend, "webgpu");
+  await rejects(chooseBackend("reduce", { backend: "webgpu", work: 1, status: none }), BackendUnavailableError);
   // deno-lint-ignore no-explicit-any
-  await rejects(chooseBackend("reduce", "cuda" as any, 1, none), RangeError);
+  await rejects(chooseBackend("reduce", { backend: "cuda" as any, work: 1, status: none }), RangeError);
 });
 
 Deno.test("chooseBackend() announces a fallback once per reason on stderr", async () => {
@@ -57,11 +57,23 @@ Deno.test("chooseBackend() announces a fallback once per reason on stderr", asyn
   console.error = (...args: unknown[]) => said.push(args.join(" "));
   try {
     const unique: GpuStatus = { available: false, reason: `test reason ${crypto.randomUUID()}` };
-    await chooseBackend("reduce", "auto", Infinity, unique);
-    await chooseBackend("reduce", "auto", Infinity, unique);
+    await chooseBackend("reduce", { backend: "auto", work: Infinity, status: unique });
+    await chooseBackend("reduce", { backend: "auto", work: Infinity, status: unique });
     equal(said.filter((s) => s.includes(unique.reason)).length, 1);
   } finally {
     console.error = original;
   }
-  throws(() => autoRoute("reduce", 1, null as unknown as GpuStatus));
+  throws(() => autoRoute("reduce", { work: 1, gpu: null as unknown as GpuStatus }));
+});
+
+Deno.test("chooseBackend() runs auto where a device tensor lives, and refuses GPU-less families", async () => {
+  const gpu = adapter(true); // a software adapter: auto alone would never pick it
+  equal((await chooseBackend("matmul", { lives: "webgpu", status: gpu })).backend, "webgpu");
+  equal((await chooseBackend("matmul", { lives: "wasm", status: adapter(false) })).backend, "wasm");
+  await rejects(chooseBackend("matmul", { lives: "webgpu", status: none }), BackendUnavailableError);
+  await rejects(
+    chooseBackend("rxLocal", { backend: "webgpu", status: gpu }),
+    (e: unknown) => e instanceof BackendUnavailableError && /rxLocal/.test(e.message),
+  );
+  equal(autoRoute("rxLocal", { work: Infinity, gpu: adapter(false) }).backend, "wasm");
 });

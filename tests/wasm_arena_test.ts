@@ -10,7 +10,7 @@ import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
 import { kernelAddress, WasmStorage } from "../wasm/storage.ts";
 import { allocMatrix, kernelMatrix } from "../wasm/kernel_matrix.ts";
-import type { TensorStorage } from "../tensor/storage.ts";
+import type { TensorStorage } from "../core/tensor_storage.ts";
 
 const kernels = await loadKernels();
 const TEST_WORKER = new URL("./_wasm_test_worker.ts", import.meta.url);

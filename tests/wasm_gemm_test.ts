@@ -62,7 +62,7 @@ Deno.test("wasmMatmul() matches float64 reference for sizes 0, 1, 7, 13, 257 and
             const b = transB
               ? randomMatrix(n, k, { seed: seed++ })
               : randomMatrix(k, n, { seed: seed++ });
-            using c = await wasmMatmul({ a, b }, { transA, transB, operation });
+            using c = await wasmMatmul({ a, b }, { transposeA: transA, transposeB: transB, operation });
             assert.deepStrictEqual([c.rows, c.cols], [m, n]);
             assertClose(
               c.data,
@@ -87,7 +87,7 @@ Deno.test("wasmMatmul() chains products in kernel memory without copying its inp
   // A copy of A would add 1 MiB to the peak; C, B and the scratch take about 100 KiB.
   const added = kernels.memory().peakBytes - before;
   assert(added < 512 * 1024, `peak grew by ${added} bytes: A was copied`);
-  using d = await wasmMatmul({ a: c, b: c }, { transA: true, operation }); // Cᵀ·C, 8 x 8
+  using d = await wasmMatmul({ a: c, b: c }, { transposeA: true, operation }); // Cᵀ·C, 8 x 8
   assertClose(c.data, reference(a, b, false, false), "A·B");
   assertClose(d.data, reference(c, c, true, false), "Cᵀ·C");
 });
@@ -103,14 +103,14 @@ Deno.test("wasmMatmul() split across workers equals one thread bit for bit", asy
   try {
     for (const [x, transA] of [[a, false], [at, true]] as const) {
       using single = await wasmMatmul({ a: x, b: bt }, {
-        transA,
-        transB: true,
+        transposeA: transA,
+        transposeB: true,
         operation,
         pool: one,
       });
       using split = await wasmMatmul({ a: x, b: bt }, {
-        transA,
-        transB: true,
+        transposeA: transA,
+        transposeB: true,
         operation,
         pool: three,
       });

@@ -46,15 +46,15 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
     const rx = { mean: new Float64Array(16), w: new Float64Array(16 * 3).fill(0.5), rank: 3 };
     await noLeak(
       "wasmRxScores (staged)",
-      () => wasmRxScores({ ...rx, matrix: tall }, { operation, pool }),
+      () => wasmRxScores(tall, { ...rx, operation, pool }),
     );
     await noLeak(
       "wasmRxScores (in place)",
-      () => wasmRxScores({ ...rx, matrix: km }, { operation, pool }),
+      () => wasmRxScores(km, { ...rx, operation, pool }),
     );
     const done: number[] = [];
     const many = randomMatrix(300_000, 16, { seed: 7 }); // 3 chunks of 131,072 rows
-    await wasmRxScores({ ...rx, matrix: many }, {
+    await wasmRxScores(many, { ...rx,
       operation,
       pool,
       onProgress: (p) => done.push(p.done),
@@ -87,10 +87,10 @@ Deno.test("WASM hosts free their memory when they fail", async () => {
         (e) => e instanceof AbortedError && e.message.startsWith("covariance()"),
       ));
     const aborted = AbortSignal.abort();
-    const rx = { matrix: big, mean: new Float64Array(16), w: new Float64Array(16), rank: 1 };
+    const rx = { mean: new Float64Array(16), w: new Float64Array(16), rank: 1 };
     await noLeak("wasmRxScores aborted", () =>
       assert.rejects(
-        wasmRxScores(rx, { operation: "RxDetector.score()", pool, signal: aborted }),
+        wasmRxScores(big, { ...rx, operation: "RxDetector.score()", pool, signal: aborted }),
         /RxDetector\.score\(\) was aborted/,
       ));
     const nan = { data: new Float64Array([1, NaN, NaN, 1]), n: 2 };

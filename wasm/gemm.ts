@@ -185,18 +185,18 @@ export class Gemm implements Disposable {
 
 /** The operands of {@linkcode wasmMatmul}. */
 export interface MatmulInput {
-  /** Row-major A (`m × k`, or `k × m` with `transA`); kernel-memory data is read in place. */
+  /** Row-major A (`m × k`, or `k × m` with `transposeA`); kernel-memory data is read in place. */
   readonly a: Matrix;
-  /** Row-major B (`k × n`, or `n × k` with `transB`). */
+  /** Row-major B (`k × n`, or `n × k` with `transposeB`). */
   readonly b: Matrix;
 }
 
 /** Options of {@linkcode wasmMatmul}. */
 export interface MatmulOptions extends HostOptions {
   /** Multiply by Aᵀ; default false. */
-  transA?: boolean;
+  transposeA?: boolean;
   /** Multiply by Bᵀ; default false. */
-  transB?: boolean;
+  transposeB?: boolean;
 }
 
 /**
@@ -206,7 +206,7 @@ export interface MatmulOptions extends HostOptions {
  * it (`using`) when done.
  *
  * @param input A and B.
- * @param options `transA`, `transB`, `operation`, `signal`, `onProgress`, `pool`.
+ * @param options `transposeA`, `transposeB`, `operation`, `signal`, `onProgress`, `pool`.
  * @returns C, `m × n`, in kernel memory.
  * @throws {TypeError} When a matrix is malformed or the inner dimensions differ.
  * @throws {AbortedError} When `signal` aborts (before the product starts).
@@ -216,7 +216,7 @@ export interface MatmulOptions extends HostOptions {
  * import { wasmMatmul } from "./gemm.ts";
  * import assert from "node:assert";
  * const a = { data: new Float32Array([1, 2, 3, 4, 5, 6]), rows: 2, cols: 3 };
- * using c = await wasmMatmul({ a, b: a }, { transB: true, operation: "matmul()" });
+ * using c = await wasmMatmul({ a, b: a }, { transposeB: true, operation: "matmul()" });
  * using d = await wasmMatmul({ a: c, b: c }, { operation: "matmul()" }); // stays in kernel memory
  * assert.deepStrictEqual([...c.data], [14, 32, 32, 77]);
  * assert(d.data[0] === 14 * 14 + 32 * 32);
@@ -228,14 +228,14 @@ export async function wasmMatmul(
 ): Promise<KernelMatrix> {
   const a = checkMatrix(input.a);
   const b = checkMatrix(input.b);
-  const transA = options.transA ?? false;
-  const transB = options.transB ?? false;
+  const transA = options.transposeA ?? false;
+  const transB = options.transposeB ?? false;
   const [m, k] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
   const [kb, n] = transB ? [b.cols, b.rows] : [b.rows, b.cols];
   if (k !== kb) {
     throw new TypeError(
       `cannot multiply: op(A) is ${m} x ${k} but op(B) is ${kb} x ${n}; the inner dimensions ` +
-        `must match (check transA / transB)`,
+        `must match (check transposeA / transposeB)`,
     );
   }
   throwIfAborted(options.signal, options.operation);
@@ -258,7 +258,13 @@ async function multiplyInto(
   options: MatmulOptions & { m: number; n: number; k: number },
 ): Promise<void> {
   const { m, n, k } = options;
-  const shape = { transA: options.transA ?? false, transB: options.transB ?? false, m, n, k };
+  const shape = {
+    transA: options.transposeA ?? false,
+    transB: options.transposeB ?? false,
+    m,
+    n,
+    k,
+  };
   // Declared first so it is disposed last: jobs writing into C must finish before it is freed.
   await using arena = new KernelArena(kernels);
   const a = kernelAddress(kernels, operands.a.data) ?? arena.copyIn(operands.a.data);

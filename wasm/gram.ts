@@ -55,6 +55,12 @@ export interface SyrkOptions extends HostOptions {
   shift?: Float32Array;
 }
 
+/** Options of {@linkcode wasmGram}. */
+export interface WasmGramOptions extends SyrkOptions {
+  /** `"columns"` (default): `(A - shift)ᵀ(A - shift)` with sums; `"rows"`: `AAᵀ`. */
+  side?: "columns" | "rows";
+}
+
 /** Pointers into the shared kernel memory and sizes of one SYRK call. */
 export interface SyrkCall {
   /** Row-major f32 block of `rows × cols`. */
@@ -289,3 +295,26 @@ registerJobs({
     return { result: null };
   },
 });
+
+/**
+ * The WASM host of the Gram families: {@linkcode wasmSyrk} for side `"columns"` (the default,
+ * with `shift`), {@linkcode wasmGramRows} for side `"rows"`.
+ *
+ * @param m The matrix (kernel-memory data is read in place).
+ * @param options `side`, `shift`, and the host options.
+ * @returns The upper triangle, and the sums for side `"columns"`.
+ * @throws {AbortedError} When `signal` aborts.
+ * @throws {OutOfMemoryError} When kernel memory cannot hold the buffers.
+ * @example
+ * ```ts
+ * import { wasmGram } from "./gram.ts";
+ * import assert from "node:assert";
+ * const m = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
+ * const g = await wasmGram(m, { operation: "gram()" });
+ * assert(g.gram[0] === 10 && g.gram[1] === 14 && g.sum?.[1] === 6);
+ * ```
+ */
+export function wasmGram(m: Matrix, options: WasmGramOptions): Promise<WasmGram> {
+  if ((options.side ?? "columns") === "rows") return wasmGramRows(m, options);
+  return wasmSyrk(m, { ...options, shift: options.shift ?? new Float32Array(m.cols) });
+}

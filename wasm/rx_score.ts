@@ -43,9 +43,7 @@ export interface MahalanobisCall {
 }
 
 /** What {@linkcode wasmRxScores} scores: the rows and the fitted model. */
-export interface RxScoreInput {
-  /** The rows (validated by the caller); kernel-memory data is read in place. */
-  readonly matrix: Matrix;
+export interface RxScoreParams {
   /** `cols` float64 mean. */
   readonly mean: Float64Array;
   /** `cols × rank` row-major float64 whitening matrix (`S⁺ = W·Wᵀ`). */
@@ -147,17 +145,21 @@ export function mahalanobisRows(kernels: Kernels, call: MahalanobisCall): void {
  * import assert from "node:assert";
  * const matrix = { data: new Float32Array([3, 4, 1, 1]), rows: 2, cols: 2 };
  * const w = new Float64Array([1, 0, 0, 1]);
- * const s = await wasmRxScores({ matrix, mean: new Float64Array([1, 1]), w, rank: 2 }, {
+ * const s = await wasmRxScores(matrix, {
+ *   mean: new Float64Array([1, 1]),
+ *   w,
+ *   rank: 2,
  *   operation: "RxDetector.score()",
  * });
  * assert(s[0] === 13 && s[1] === 0);
  * ```
  */
 export async function wasmRxScores(
-  input: RxScoreInput,
-  options: HostOptions,
+  m: Matrix,
+  options: HostOptions & RxScoreParams,
 ): Promise<Float32Array> {
-  const { matrix: m, rank: k } = input;
+  const input = options;
+  const { rank: k } = options;
   const { operation, signal } = options;
   const kernels = await loadKernels();
   const pool = options.pool ?? defaultPool();

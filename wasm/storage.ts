@@ -3,9 +3,8 @@
  * behind a device tensor, a layer's weights, a matrix from `allocMatrix()`. Hosts read it in
  * place through {@linkcode kernelAddress}, never through a copy.
  *
- * {@linkcode WasmStorage} has the shape of `TensorStorage` (`tensor/storage.ts`); it does not
- * import it, because imports run one way (`tensor -> wasm`), and tests/wasm_arena_test.ts
- * checks that it is assignable.
+ * {@linkcode WasmStorage} implements `TensorStorage` (`core/tensor_storage.ts`), the storage
+ * interface behind a device tensor.
  *
  * The kernel memory is a shared `WebAssembly.Memory` (its buffer is a `SharedArrayBuffer`).
  * A shared memory grows in place and never detaches its buffer: a view taken before a growth
@@ -16,6 +15,7 @@
  * @module
  */
 
+import type { TensorStorage } from "../core/tensor_storage.ts";
 import { checkInteger } from "../core/validate.ts";
 import { zeroBlock } from "./arena.ts";
 import type { Kernels } from "./kernels.ts";
@@ -40,7 +40,7 @@ const MAX_LENGTH = 2 ** 30 - 1;
  * assert.deepStrictEqual(await s.read(), new Float32Array([5, 2, 3]));
  * ```
  */
-export class WasmStorage implements Disposable {
+export class WasmStorage implements TensorStorage, Disposable {
   /** Where the values live. */
   readonly backend = "wasm" as const;
   /** The module that owns the memory. */

@@ -1,5 +1,5 @@
 /**
- * What a backend keeps behind a {@linkcode DeviceTensor}: float32 values in WASM kernel memory
+ * What a backend keeps behind a device tensor (`tensor/device_tensor.ts`): float32 values in WASM kernel memory
  * (`wasm/storage.ts`) or in a GPU buffer (`gpu/storage.ts`). The tensor layer only moves and
  * frees storage; backends create it and their hosts read it in place.
  *
