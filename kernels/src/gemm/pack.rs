@@ -78,12 +78,19 @@ pub(crate) unsafe fn pack<const W: usize>(
     shift: Option<&Shift>,
     out: *mut f32,
 ) {
+    let panel = |j0: usize, w: usize| Panel {
+        src,
+        j0,
+        w,
+        k,
+        shift,
+        out: out.add(j0 * k),
+    };
     if src.cs != 1 {
         // A transposed operand (`rs == 1`): a panel column is contiguous in memory.
         let mut j0 = 0;
         while j0 < n {
-            let w = W.min(n - j0);
-            by_columns::<W>(src, j0, w, k, shift, out.add(j0 * k));
+            panel(j0, W.min(n - j0)).by_columns::<W>();
             j0 += W;
         }
         return;
@@ -93,112 +100,128 @@ pub(crate) unsafe fn pack<const W: usize>(
     // on 10 columns, where the edge is a fifth of the packing, ran up to 15% slower).
     let full = n / W;
     for s in 0..full {
-        as_vectors::<W>(src, s * W, k, shift, out.add(s * W * k));
+        panel(s * W, W).as_vectors::<W>();
     }
     let w = n - full * W;
     if w > 0 {
-        edge_rows::<W>(src, full * W, w, k, shift, out.add(full * W * k));
+        panel(full * W, w).edge_rows::<W>();
     }
 }
 
-/// Adds a panel's float32 column sums (`sums[q]` for columns `j0 + q`, `q < w`) in float64.
-#[inline(always)]
-unsafe fn add_sums<const W: usize>(shift: Option<&Shift>, j0: usize, w: usize, sums: &[f32; W]) {
-    if let Some(s) = shift {
-        for (q, sum) in sums.iter().take(w).enumerate() {
-            *s.sums.add(j0 + q) += *sum as f64;
-        }
-    }
-}
-
-/// One panel (columns `j0 .. j0 + w` of a transposed operand) column by column: unit-stride
-/// reads, writes `W` apart within the panel; lanes `w .. W` zero.
-#[inline(always)]
-unsafe fn by_columns<const W: usize>(
+/// One panel of [`pack`]: columns `j0 .. j0 + w` (`w <= W`) of the `k`-row operand `src`, into
+/// `out` (`W * k` floats); lanes `w .. W` are zero.
+#[derive(Clone, Copy)]
+struct Panel<'a> {
     src: View,
     j0: usize,
     w: usize,
     k: usize,
-    shift: Option<&Shift>,
-    panel: *mut f32,
-) {
-    let mut sums = [0.0f32; W];
-    for q in 0..W {
-        let col = src.ptr.add((j0 + q.min(w - 1)) * src.cs);
-        let by = shift.map_or(0.0, |s| *s.by.add(j0 + q.min(w - 1)));
-        for p in 0..k {
-            let x = if q < w {
-                *col.add(p * src.rs) - by
-            } else {
-                0.0
-            };
-            *panel.add(p * W + q) = x;
-            sums[q] += x;
-        }
-    }
-    add_sums(shift, j0, w, &sums);
+    shift: Option<&'a Shift>,
+    out: *mut f32,
 }
 
-/// One full panel (columns `j0 .. j0 + W` of an untransposed operand) row by row, as vectors.
-#[inline(always)]
-unsafe fn as_vectors<const W: usize>(
-    src: View,
-    j0: usize,
-    k: usize,
-    shift: Option<&Shift>,
-    panel: *mut f32,
-) {
-    let zero = f32x4_splat(0.0);
-    let (mut by, mut acc) = ([zero; VECTORS], [zero; VECTORS]);
-    if let Some(s) = shift {
-        for v in 0..W / 4 {
-            by[v] = v128_load(s.by.add(j0 + 4 * v) as *const v128);
+impl Panel<'_> {
+    /// Adds the panel's float32 column sums (`sums[q]` for column `j0 + q`) in float64.
+    #[inline(always)]
+    unsafe fn add_sums<const W: usize>(self, sums: &[f32; W]) {
+        if let Some(s) = self.shift {
+            for (q, sum) in sums.iter().take(self.w).enumerate() {
+                *s.sums.add(self.j0 + q) += *sum as f64;
+            }
         }
     }
-    // Rows until `end` rather than `0..k`: with a runtime stride the trip count is opaque to
-    // LLVM, which then keeps the loop as written; unrolled in two, the engine ran it slower.
-    let (mut row, end, mut dst) = (src.ptr.add(j0), src.ptr.add(j0 + k * src.rs), panel);
-    while row != end {
-        let mut x = [zero; VECTORS];
-        for v in 0..W / 4 {
-            x[v] = f32x4_sub(v128_load(row.add(4 * v) as *const v128), by[v]);
-        }
-        for v in 0..W / 4 {
-            v128_store(dst.add(4 * v) as *mut v128, x[v]);
-            acc[v] = f32x4_add(acc[v], x[v]);
-        }
-        row = row.add(src.rs);
-        dst = dst.add(W);
-    }
-    let mut sums = [0.0f32; W];
-    for v in 0..W / 4 {
-        v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, acc[v]);
-    }
-    add_sums(shift, j0, W, &sums);
-}
 
-/// The last, partial panel (columns `j0 .. j0 + w`, `w < W`, of an untransposed operand) row by
-/// row; lanes `w .. W` zero.
-#[inline(always)]
-unsafe fn edge_rows<const W: usize>(
-    src: View,
-    j0: usize,
-    w: usize,
-    k: usize,
-    shift: Option<&Shift>,
-    panel: *mut f32,
-) {
-    let mut sums = [0.0f32; W];
-    for p in 0..k {
-        let row = src.ptr.add(p * src.rs + j0);
+    /// A panel of a transposed operand, column by column: unit-stride reads, writes `W` apart.
+    #[inline(always)]
+    unsafe fn by_columns<const W: usize>(self) {
+        let Panel {
+            src,
+            j0,
+            w,
+            k,
+            shift,
+            out,
+        } = self;
+        let mut sums = [0.0f32; W];
         for q in 0..W {
-            let by = shift.map_or(0.0, |s| *s.by.add(j0 + q));
-            let x = if q < w { *row.add(q) - by } else { 0.0 };
-            *panel.add(p * W + q) = x;
-            sums[q] += x;
+            let col = src.ptr.add((j0 + q.min(w - 1)) * src.cs);
+            let by = shift.map_or(0.0, |s| *s.by.add(j0 + q.min(w - 1)));
+            for p in 0..k {
+                let x = if q < w {
+                    *col.add(p * src.rs) - by
+                } else {
+                    0.0
+                };
+                *out.add(p * W + q) = x;
+                sums[q] += x;
+            }
         }
+        self.add_sums(&sums);
     }
-    add_sums(shift, j0, w, &sums);
+
+    /// A full panel (`w == W`) of an untransposed operand, row by row, as vectors.
+    #[inline(always)]
+    unsafe fn as_vectors<const W: usize>(self) {
+        let Panel {
+            src,
+            j0,
+            k,
+            shift,
+            out,
+            ..
+        } = self;
+        let zero = f32x4_splat(0.0);
+        let (mut by, mut acc) = ([zero; VECTORS], [zero; VECTORS]);
+        if let Some(s) = shift {
+            for v in 0..W / 4 {
+                by[v] = v128_load(s.by.add(j0 + 4 * v) as *const v128);
+            }
+        }
+        // Rows until `end` rather than `0..k`: with a runtime stride the trip count is opaque
+        // to LLVM, which then keeps the loop as written; unrolled in two, it ran slower.
+        let (mut row, end, mut dst) = (src.ptr.add(j0), src.ptr.add(j0 + k * src.rs), out);
+        while row != end {
+            let mut x = [zero; VECTORS];
+            for v in 0..W / 4 {
+                x[v] = f32x4_sub(v128_load(row.add(4 * v) as *const v128), by[v]);
+            }
+            for v in 0..W / 4 {
+                v128_store(dst.add(4 * v) as *mut v128, x[v]);
+                acc[v] = f32x4_add(acc[v], x[v]);
+            }
+            row = row.add(src.rs);
+            dst = dst.add(W);
+        }
+        let mut sums = [0.0f32; W];
+        for v in 0..W / 4 {
+            v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, acc[v]);
+        }
+        self.add_sums(&sums);
+    }
+
+    /// The last, partial panel (`w < W`) of an untransposed operand, row by row.
+    #[inline(always)]
+    unsafe fn edge_rows<const W: usize>(self) {
+        let Panel {
+            src,
+            j0,
+            w,
+            k,
+            shift,
+            out,
+        } = self;
+        let mut sums = [0.0f32; W];
+        for p in 0..k {
+            let row = src.ptr.add(p * src.rs + j0);
+            for q in 0..W {
+                let by = shift.map_or(0.0, |s| *s.by.add(j0 + q));
+                let x = if q < w { *row.add(q) - by } else { 0.0 };
+                *out.add(p * W + q) = x;
+                sums[q] += x;
+            }
+        }
+        self.add_sums(&sums);
+    }
 }
 
 /// `round_up(x, to)`: the smallest multiple of `to` not below `x`.
