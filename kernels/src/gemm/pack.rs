@@ -134,14 +134,7 @@ impl Panel<'_> {
     /// A panel of a transposed operand, column by column: unit-stride reads, writes `W` apart.
     #[inline(always)]
     unsafe fn by_columns<const W: usize>(self) {
-        let Panel {
-            src,
-            j0,
-            w,
-            k,
-            shift,
-            out,
-        } = self;
+        let (src, j0, w, k, shift, out) = (self.src, self.j0, self.w, self.k, self.shift, self.out);
         let mut sums = [0.0f32; W];
         for q in 0..W {
             let col = src.ptr.add((j0 + q.min(w - 1)) * src.cs);
@@ -162,14 +155,7 @@ impl Panel<'_> {
     /// A full panel (`w == W`) of an untransposed operand, row by row, as vectors.
     #[inline(always)]
     unsafe fn as_vectors<const W: usize>(self) {
-        let Panel {
-            src,
-            j0,
-            k,
-            shift,
-            out,
-            ..
-        } = self;
+        let (src, j0, k, shift, out) = (self.src, self.j0, self.k, self.shift, self.out);
         let zero = f32x4_splat(0.0);
         let (mut by, mut acc) = ([zero; VECTORS], [zero; VECTORS]);
         if let Some(s) = shift {
@@ -202,14 +188,7 @@ impl Panel<'_> {
     /// The last, partial panel (`w < W`) of an untransposed operand, row by row.
     #[inline(always)]
     unsafe fn edge_rows<const W: usize>(self) {
-        let Panel {
-            src,
-            j0,
-            w,
-            k,
-            shift,
-            out,
-        } = self;
+        let (src, j0, w, k, shift, out) = (self.src, self.j0, self.w, self.k, self.shift, self.out);
         let mut sums = [0.0f32; W];
         for p in 0..k {
             let row = src.ptr.add(p * src.rs + j0);
