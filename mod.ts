@@ -36,6 +36,12 @@ export { allocMatrix, type KernelMatrix } from "./wasm/kernel_matrix.ts";
 export type { WasmStorage } from "./wasm/storage.ts";
 export type { KernelExports, KernelMemory, Kernels } from "./wasm/kernels.ts";
 
+// Device tensors: values that stay on a backend between operations.
+export { DeviceTensor, toDevice, type ToDeviceOptions } from "./tensor/device_tensor.ts";
+export type { DeviceKind, TensorStorage } from "./core/tensor_storage.ts";
+export type { MatrixLike } from "./ops/_placement.ts";
+export { matmul, type MatmulOptions } from "./ops/matmul.ts";
+
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
 export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";

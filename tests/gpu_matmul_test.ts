@@ -77,10 +77,16 @@ Deno.test("gpuMatmul() gives an empty result for 0 rows or columns and zeros for
   ignore,
 }, async () => {
   try {
-    const empty = await gpuMatmul({ a: randomMatrix(0, 7, { seed: 1 }), b: randomMatrix(7, 13, { seed: 2 }) }, { operation });
+    const empty = await gpuMatmul({
+      a: randomMatrix(0, 7, { seed: 1 }),
+      b: randomMatrix(7, 13, { seed: 2 }),
+    }, { operation });
     deepEqual([empty.rows, empty.cols, (await empty.storage.read()).length], [0, 13, 0]);
     empty.storage.free();
-    const none = await gpuMatmul({ a: randomMatrix(5, 3, { seed: 1 }), b: randomMatrix(3, 0, { seed: 2 }) }, {
+    const none = await gpuMatmul({
+      a: randomMatrix(5, 3, { seed: 1 }),
+      b: randomMatrix(3, 0, { seed: 2 }),
+    }, {
       operation,
     });
     deepEqual([none.rows, none.cols, none.storage.length], [5, 0, 0]);
@@ -88,7 +94,10 @@ Deno.test("gpuMatmul() gives an empty result for 0 rows or columns and zeros for
     // Pooled buffers are not zeroed: fill one with garbage first so k = 0 must clear it.
     const gpu = await getGpu();
     GpuStorage.fromArray(gpu, new Float32Array(64).fill(7)).free();
-    const zeros = await gpuMatmul({ a: randomMatrix(4, 0, { seed: 1 }), b: randomMatrix(0, 4, { seed: 2 }) }, { operation });
+    const zeros = await gpuMatmul({
+      a: randomMatrix(4, 0, { seed: 1 }),
+      b: randomMatrix(0, 4, { seed: 2 }),
+    }, { operation });
     deepEqual(Array.from(await zeros.storage.read()), new Array(16).fill(0));
     zeros.storage.free();
   } finally {
@@ -108,7 +117,10 @@ Deno.test("gpuMatmul() rejects mismatched shapes, freed inputs and aborted signa
     const gpu = await getGpu();
     const storage = GpuStorage.fromArray(gpu, a.data);
     storage.free();
-    await rejects(() => gpuMatmul({ a: { storage, rows: 3, cols: 4 }, b: a }, { operation }), TypeError);
+    await rejects(
+      () => gpuMatmul({ a: { storage, rows: 3, cols: 4 }, b: a }, { operation }),
+      TypeError,
+    );
     const controller = new AbortController();
     controller.abort();
     await rejects(

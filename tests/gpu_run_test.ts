@@ -105,7 +105,12 @@ Deno.test("a GPU matrix fed to three hosts is uploaded once and gives the plain 
     const gpu = await getGpu();
     const m = randomMatrix(1000, 7, { seed: 6, lo: 999, hi: 1001 });
     const shift = new Float32Array(7).fill(1000);
-    const rx = { operation, mean: new Float64Array(7).fill(1000), w: new Float64Array(49), rank: 7 };
+    const rx = {
+      operation,
+      mean: new Float64Array(7).fill(1000),
+      w: new Float64Array(49),
+      rank: 7,
+    };
     for (let i = 0; i < 7; i++) rx.w[i * 7 + i] = 1;
     const plain = {
       sums: await gpuColumnSums(m, { operation }),

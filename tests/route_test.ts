@@ -44,11 +44,23 @@ Deno.test("autoRoute() sends large problems to a hardware GPU and small ones to 
 });
 
 Deno.test("chooseBackend() honours explicit requests and rejects unknown names", async () => {
-  equal((await chooseBackend("reduce", { backend: "wasm", work: 1, status: adapter(false) })).backend, "wasm");
-  equal((await chooseBackend("reduce", { backend: "webgpu", work: 1, status: adapter(true) })).backend, "webgpu");
-  await rejects(chooseBackend("reduce", { backend: "webgpu", work: 1, status: none }), BackendUnavailableError);
+  equal(
+    (await chooseBackend("reduce", { backend: "wasm", work: 1, status: adapter(false) })).backend,
+    "wasm",
+  );
+  equal(
+    (await chooseBackend("reduce", { backend: "webgpu", work: 1, status: adapter(true) })).backend,
+    "webgpu",
+  );
+  await rejects(
+    chooseBackend("reduce", { backend: "webgpu", work: 1, status: none }),
+    BackendUnavailableError,
+  );
   // deno-lint-ignore no-explicit-any
-  await rejects(chooseBackend("reduce", { backend: "cuda" as any, work: 1, status: none }), RangeError);
+  await rejects(
+    chooseBackend("reduce", { backend: "cuda" as any, work: 1, status: none }),
+    RangeError,
+  );
 });
 
 Deno.test("chooseBackend() announces a fallback once per reason on stderr", async () => {
@@ -70,7 +82,10 @@ Deno.test("chooseBackend() runs auto where a device tensor lives, and refuses GP
   const gpu = adapter(true); // a software adapter: auto alone would never pick it
   equal((await chooseBackend("matmul", { lives: "webgpu", status: gpu })).backend, "webgpu");
   equal((await chooseBackend("matmul", { lives: "wasm", status: adapter(false) })).backend, "wasm");
-  await rejects(chooseBackend("matmul", { lives: "webgpu", status: none }), BackendUnavailableError);
+  await rejects(
+    chooseBackend("matmul", { lives: "webgpu", status: none }),
+    BackendUnavailableError,
+  );
   await rejects(
     chooseBackend("rxLocal", { backend: "webgpu", status: gpu }),
     (e: unknown) => e instanceof BackendUnavailableError && /rxLocal/.test(e.message),

@@ -62,7 +62,11 @@ Deno.test("wasmMatmul() matches float64 reference for sizes 0, 1, 7, 13, 257 and
             const b = transB
               ? randomMatrix(n, k, { seed: seed++ })
               : randomMatrix(k, n, { seed: seed++ });
-            using c = await wasmMatmul({ a, b }, { transposeA: transA, transposeB: transB, operation });
+            using c = await wasmMatmul({ a, b }, {
+              transposeA: transA,
+              transposeB: transB,
+              operation,
+            });
             assert.deepStrictEqual([c.rows, c.cols], [m, n]);
             assertClose(
               c.data,

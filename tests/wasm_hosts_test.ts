@@ -54,11 +54,7 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
     );
     const done: number[] = [];
     const many = randomMatrix(300_000, 16, { seed: 7 }); // 3 chunks of 131,072 rows
-    await wasmRxScores(many, { ...rx,
-      operation,
-      pool,
-      onProgress: (p) => done.push(p.done),
-    });
+    await wasmRxScores(many, { ...rx, operation, pool, onProgress: (p) => done.push(p.done) });
     assert.deepStrictEqual(done, [131_072, 262_144, 300_000]);
     const sym = { data: new Float64Array([2, 1, 1, 2]), n: 2 };
     await noLeak("symmetricEigen", () => symmetricEigen(sym, { vectors: true }));
