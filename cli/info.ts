@@ -72,8 +72,16 @@ export function formatCapabilities(caps: Capabilities): string {
       ),
     );
   }
-  lines.push("", 'backend: "auto" for a large problem');
+  lines.push("", "operation families (ops/families.ts)");
   const width = Math.max(...Object.keys(caps.routes).map((f) => f.length));
+  for (const [family, info] of Object.entries(caps.families)) {
+    const gpu = info.noGpu ??
+      (Number.isFinite(info.gpuFromWork)
+        ? `a GPU pays from ${info.gpuFromWork.toExponential(2)} ${info.unit}`
+        : "CPU only");
+    lines.push(`  ${family.padEnd(width)}  ${info.summary}; ${gpu}`);
+  }
+  lines.push("", 'backend: "auto" for a large problem');
   for (const [family, route] of Object.entries(caps.routes)) {
     lines.push(`  ${family.padEnd(width)}  ${route.backend.padEnd(6)}  ${route.reason}`);
   }

@@ -174,7 +174,7 @@ export class InvalidDataError extends PrismError {
  * ```ts
  * import { KernelError } from "./errors.ts";
  * import assert from "node:assert";
- * const e = new KernelError("prism_syrk_f32", 1, "invalid argument");
+ * const e = new KernelError("prism_syrk_f32", "invalid argument", { status: 1 });
  * assert(e.status === 1 && e.kernel === "prism_syrk_f32");
  * ```
  */
@@ -187,11 +187,12 @@ export class KernelError extends PrismError {
    * Creates the error; its message is built from the arguments below.
    *
    * @param kernel The kernel that failed.
-   * @param status Its status code, or -1.
    * @param detail What the status means.
-   * @param options Standard error options (`cause`).
+   * @param options `status`: its status code (default -1: none); standard error options
+   *   (`cause`).
    */
-  constructor(kernel: string, status: number, detail: string, options?: ErrorOptions) {
+  constructor(kernel: string, detail: string, options?: ErrorOptions & { status?: number }) {
+    const status = options?.status ?? -1;
     super(`Kernel ${kernel} failed (status ${status}): ${detail}`, options);
     this.kernel = kernel;
     this.status = status;

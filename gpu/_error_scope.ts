@@ -9,7 +9,7 @@ import { KernelError, OutOfMemoryError } from "../core/errors.ts";
 
 /**
  * Runs `fn` inside the three error scopes and throws the first GPU error they caught:
- * {@linkcode OutOfMemoryError} for `out-of-memory`, else `KernelError(label, -1, message)`.
+ * {@linkcode OutOfMemoryError} for `out-of-memory`, else `KernelError(label, message)` (status -1).
  * A GPU error wins over an error `fn` threw, since the latter is usually its consequence
  * (a map of an invalid buffer, say); `fn`'s error is then the `cause`.
  *
@@ -52,7 +52,7 @@ export async function withErrorScopes<T>(
     );
   }
   const gpuError = validation ?? internal;
-  if (gpuError !== null) throw new KernelError(label, -1, gpuError.message.trim(), cause);
+  if (gpuError !== null) throw new KernelError(label, gpuError.message.trim(), { ...cause });
   if (failed) throw failure;
   return result as T;
 }

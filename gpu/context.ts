@@ -114,7 +114,7 @@ export class GpuContext {
    * @param fn The GPU work; may be async.
    * @returns What `fn` returns.
    * @throws {OutOfMemoryError} When an allocation failed.
-   * @throws {KernelError} `KernelError(label, -1, message)` for validation and internal errors.
+   * @throws {KernelError} `KernelError(label, message)` (status -1) for validation and internal errors.
    * @throws {BackendUnavailableError} When the device was lost.
    * @example
    * ```ts

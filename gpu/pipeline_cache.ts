@@ -133,9 +133,7 @@ export class PipelineCache {
         compute: { module, entryPoint: program.entryPoint, constants: { ...overrides } },
       });
     } catch (e) {
-      throw new KernelError(key, -1, `pipeline creation failed: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new KernelError(key, `pipeline creation failed: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -151,7 +149,7 @@ export class PipelineCache {
     const module = this.device.createShaderModule({ label: program.name, code: program.wgsl });
     const error = await this.device.popErrorScope();
     if (error !== null) {
-      throw new KernelError(program.name, -1, `WGSL does not compile: ${error.message.trim()}`);
+      throw new KernelError(program.name, `WGSL does not compile: ${error.message.trim()}`);
     }
     // Checked after the await, so two concurrent first calls keep one module.
     const raced = this.#modules.get(program.name);

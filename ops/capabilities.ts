@@ -9,7 +9,7 @@ import { gpuStatus } from "../gpu/device.ts";
 import type { GpuStatus } from "../gpu/types.ts";
 import { ABI_VERSION, loadKernels, wasmSimdSupported } from "../wasm/loader.ts";
 import { defaultPool } from "../wasm/pool.ts";
-import { familyInfo, type OperationFamily } from "./families.ts";
+import { type FamilyInfo, familyInfo, type OperationFamily } from "./families.ts";
 import { autoRoute, type Route } from "./route.ts";
 import meta from "../deno.json" with { type: "json" };
 
@@ -48,6 +48,8 @@ export interface Capabilities {
   readonly wasm: WasmCapabilities;
   /** The GPU backend: the adapter, its features and limits, or why there is none. */
   readonly gpu: GpuStatus;
+  /** The operation families (`ops/families.ts`): what each computes, and its GPU threshold. */
+  readonly families: Readonly<Record<OperationFamily, FamilyInfo>>;
   /** Where `backend: "auto"` runs a large problem of each operation family, and why. */
   readonly routes: Readonly<Record<OperationFamily, Route>>;
 }
@@ -101,6 +103,7 @@ export async function capabilities(): Promise<Capabilities> {
       heapBytes: kernels.memory().heapBytes,
     },
     gpu,
+    families: Object.fromEntries(familyInfo()) as Record<OperationFamily, FamilyInfo>,
     routes,
   };
 }

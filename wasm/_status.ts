@@ -37,9 +37,9 @@ export function statusError(kernel: string, status: number, heapBytes: number): 
     case STATUS.INVALID_ARGUMENT:
       return new KernelError(
         kernel,
-        status,
         "invalid argument: a size is zero where one is needed, or a buffer size overflows " +
           "the 4 GiB wasm32 address space; check the shapes passed and split large inputs",
+        { status },
       );
     case STATUS.OUT_OF_MEMORY:
       return new OutOfMemoryError(
@@ -54,16 +54,16 @@ export function statusError(kernel: string, status: number, heapBytes: number): 
     case STATUS.NO_CONVERGENCE:
       return new KernelError(
         kernel,
-        status,
         "the iterative method did not converge; check the input for extreme scaling or " +
           "raise the iteration limit",
+        { status },
       );
     default:
       return new KernelError(
         kernel,
-        status,
         `unknown status code; wasm/_status.ts does not know it, so wasm/prism.wasm and ` +
           `the loader are out of step: rebuild with \`deno task build:wasm\``,
+        { status },
       );
   }
 }

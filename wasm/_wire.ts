@@ -64,18 +64,17 @@ export function toWire(error: unknown, job: string): WireError {
   if (error instanceof WebAssembly.RuntimeError) {
     error = new KernelError(
       job,
-      -1,
       `a kernel trapped (${error.message}); this is a bug in prism's kernels or in the job's ` +
         `pointers, please report it with the input's shape`,
       { cause: error },
     );
   }
   if (!(error instanceof Error)) {
-    error = new KernelError(job, -1, `the job threw a non-error value: ${String(error)}`);
+    error = new KernelError(job, `the job threw a non-error value: ${String(error)}`);
   }
   const e = error as Error & Record<string, unknown>;
   if (!(e.name in CLASSES)) {
-    error = new KernelError(job, -1, `${e.name}: ${e.message}`, { cause: e });
+    error = new KernelError(job, `${e.name}: ${e.message}`, { cause: e });
   }
   const out = error as Error & Record<string, unknown>;
   const fields: Record<string, unknown> = {};

@@ -221,7 +221,6 @@ export class WorkerPool {
       slot.task?.reject(
         new KernelError(
           slot.task.job,
-          -1,
           `the pool worker running it died (${detail}); the pool starts a new worker for the ` +
             `next call`,
         ),
