@@ -97,7 +97,7 @@ export {
   type TrackJump,
   type TrackRow,
 } from "./track/tracker.ts";
-export { JUMP_METRICS } from "./track/row.ts";
+export { JUMP_METRICS, type TrackedMetrics } from "./track/row.ts";
 export {
   type ExperimentOptions,
   type ExperimentResult,

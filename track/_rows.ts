@@ -6,22 +6,11 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { TrackLayer, TrackRow } from "./row.ts";
+import { COLUMN_SPECS, columnsStoredAs, type TrackLayer, type TrackRow } from "./row.ts";
 
-const NULLABLE = new Set(["loss", "grad_norm"]);
-const INTEGER = new Set(["step", "cumulative_90", "numerical_rank"]);
-const STORED = [
-  "step",
-  "loss",
-  "grad_norm",
-  "stable_rank",
-  "participation_ratio",
-  "cumulative_90",
-  "nuclear_norm_ratio",
-  "spectral_entropy",
-  "condition_number",
-  "numerical_rank",
-] as const;
+const NULLABLE = new Set<string>(COLUMN_SPECS.filter((c) => c.nullable).map((c) => c.name));
+const INTEGER = new Set<string>(columnsStoredAs("u32"));
+const STORED = COLUMN_SPECS.filter((c) => c.storage !== "derived").map((c) => c.name);
 
 /** The columns a file must hold; `effective_rank` is derived (`exp(spectral_entropy)`). */
 export const STORED_COLUMNS: readonly string[] = STORED;

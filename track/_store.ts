@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { TrackRow } from "./row.ts";
+import { COLUMN_SPECS, columnsStoredAs, type TrackRow } from "./row.ts";
 
 /** Rows per block: a block is 20 KiB, the most a layer ever holds unused. */
 export const BLOCK_ROWS = 512;
@@ -30,16 +30,10 @@ export const BYTES_PER_ROW = 40;
 
 const MAX_F32 = 3.4028234663852886e38;
 
-const U32 = ["step", "cumulative_90", "numerical_rank"] as const;
-const F32 = [
-  "loss",
-  "grad_norm",
-  "stable_rank",
-  "participation_ratio",
-  "nuclear_norm_ratio",
-  "spectral_entropy",
-  "condition_number",
-] as const;
+// Stored columns by kind, in file order: the block layout below follows these lists.
+const U32 = columnsStoredAs("u32");
+const F32 = columnsStoredAs("f32");
+const NULLABLE = new Set<string>(COLUMN_SPECS.filter((c) => c.nullable).map((c) => c.name));
 
 interface Block {
   readonly u32: Uint32Array;
@@ -66,18 +60,9 @@ export class LayerStore {
     const i = this.#length % BLOCK_ROWS;
     if (i === 0) this.#blocks.push(newBlock());
     const b = this.#blocks[this.#blocks.length - 1];
-    b.u32[i] = row.step;
-    b.u32[BLOCK_ROWS + i] = row.cumulative_90;
-    b.u32[2 * BLOCK_ROWS + i] = row.numerical_rank;
-    const f = b.f32;
-    // Math.min/max keep NaN, so a missing loss stays missing.
-    f[i] = clamp(row.loss ?? NaN);
-    f[BLOCK_ROWS + i] = clamp(row.grad_norm ?? NaN);
-    f[2 * BLOCK_ROWS + i] = clamp(row.stable_rank);
-    f[3 * BLOCK_ROWS + i] = clamp(row.participation_ratio);
-    f[4 * BLOCK_ROWS + i] = clamp(row.nuclear_norm_ratio);
-    f[5 * BLOCK_ROWS + i] = clamp(row.spectral_entropy);
-    f[6 * BLOCK_ROWS + i] = clamp(row.condition_number);
+    for (let c = 0; c < U32.length; c++) b.u32[c * BLOCK_ROWS + i] = row[U32[c]] as number;
+    // Math.min/max keep NaN, so a missing loss or gradient norm stays missing.
+    for (let c = 0; c < F32.length; c++) b.f32[c * BLOCK_ROWS + i] = clamp(row[F32[c]] ?? NaN);
     this.#length++;
   }
 
@@ -92,23 +77,14 @@ export class LayerStore {
   row(index: number): TrackRow {
     const b = this.#blocks[Math.floor(index / BLOCK_ROWS)];
     const i = index % BLOCK_ROWS;
-    const f = b.f32;
-    const loss = f[i];
-    const gradNorm = f[BLOCK_ROWS + i];
-    const entropy = f[5 * BLOCK_ROWS + i];
-    return {
-      step: b.u32[i],
-      loss: Number.isNaN(loss) ? null : loss,
-      grad_norm: Number.isNaN(gradNorm) ? null : gradNorm,
-      stable_rank: f[2 * BLOCK_ROWS + i],
-      participation_ratio: f[3 * BLOCK_ROWS + i],
-      cumulative_90: b.u32[BLOCK_ROWS + i],
-      nuclear_norm_ratio: f[4 * BLOCK_ROWS + i],
-      spectral_entropy: entropy,
-      effective_rank: Math.exp(entropy),
-      condition_number: f[6 * BLOCK_ROWS + i],
-      numerical_rank: b.u32[2 * BLOCK_ROWS + i],
-    };
+    const row: Record<string, number | null> = {};
+    for (let c = 0; c < U32.length; c++) row[U32[c]] = b.u32[c * BLOCK_ROWS + i];
+    for (let c = 0; c < F32.length; c++) {
+      const v = b.f32[c * BLOCK_ROWS + i];
+      row[F32[c]] = Number.isNaN(v) && NULLABLE.has(F32[c]) ? null : v; // NaN marks "missing"
+    }
+    row.effective_rank = Math.exp(row.spectral_entropy as number);
+    return row as unknown as TrackRow;
   }
 
   /** Every row as plain objects, in insertion order. */
