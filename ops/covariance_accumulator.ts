@@ -6,14 +6,15 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Matrix, RunOptions } from "../core/types.ts";
-import { assertFinite, checkInteger, firstNonFinite } from "../core/validate.ts";
+import type { Backend, RunOptions } from "../core/types.ts";
+import { assertFinite, checkInteger } from "../core/validate.ts";
 import { operationOf } from "../core/operation.ts";
 import { gram } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { estimateShift } from "./_covariance_shift.ts";
 import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
 import { sampleForShift } from "./_shift_sample.ts";
+import { finiteRows, finiteStats } from "./_finite_rows.ts";
 
 /** What `covariance()` and {@linkcode CovarianceAccumulator.result} return. */
 export interface CovarianceResult {
@@ -404,24 +405,4 @@ function numbers(what: string, v: unknown, length: number): number[] {
     });
   }
   return v;
-}
-
-/** True when the sums and the Gram's diagonal are finite (NaN/∞ in the data reach both). */
-function finiteStats(sum: Float64Array, g: Float64Array, c: number): boolean {
-  for (let i = 0; i < c; i++) {
-    if (!Number.isFinite(sum[i]) || !Number.isFinite(g[i * c + i])) return false;
-  }
-  return true;
-}
-
-/** The rows of `m` without NaN or infinity, copied. */
-function finiteRows(m: Matrix): Matrix {
-  const { data, rows, cols } = m;
-  const out = new Float32Array(data.length);
-  let kept = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = data.subarray(r * cols, (r + 1) * cols);
-    if (firstNonFinite(row, cols) === undefined) out.set(row, kept++ * cols);
-  }
-  return { data: out.subarray(0, kept * cols), rows: kept, cols };
 }
