@@ -56,9 +56,8 @@ Deno.test("chooseBackend() honours explicit requests and rejects unknown names",
     chooseBackend("reduce", { backend: "webgpu", work: 1, status: none }),
     BackendUnavailableError,
   );
-  // deno-lint-ignore no-explicit-any
   await rejects(
-    chooseBackend("reduce", { backend: "cuda" as any, work: 1, status: none }),
+    chooseBackend("reduce", { backend: "cuda" as unknown as "wasm", work: 1, status: none }),
     RangeError,
   );
 });
