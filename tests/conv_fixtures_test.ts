@@ -247,3 +247,39 @@ Deno.test("conv fixtures: norm, GELU and upsampling fixtures have the shapes the
   assert.deepStrictEqual(up.y.shape, [n, 2 * h, 2 * w, c]);
   assert.deepStrictEqual(up.dx.shape, up.x.shape);
 });
+
+/** A spec layer as far as counting parameters needs (nn/specs/README.md has the whole format). */
+interface SpecLayer {
+  type: string;
+  inChannels?: number;
+  outChannels?: number;
+  kernel?: [number, number];
+  groups?: number;
+  bias?: boolean;
+  norm?: { type: string } | null;
+  layers?: SpecLayer[];
+}
+
+/** Parameters of a spec's layers, counted from the format alone (no Python). */
+function specParameters(layers: SpecLayer[]): number {
+  return layers.reduce((sum, l) => {
+    if (l.type === "residual") return sum + specParameters(l.layers!);
+    if (l.type === "upsample") return sum;
+    assert(l.type === "conv2d" || l.type === "conv_transpose2d", `unknown layer type ${l.type}`);
+    const [kh, kw] = l.kernel!;
+    const out = l.outChannels!;
+    return sum + kh * kw * (l.inChannels! / l.groups!) * out + (l.bias ? out : 0) +
+      (l.norm ? 2 * out : 0);
+  }, 0);
+}
+
+Deno.test("nn/specs: each built-in spec's layers give its stated parameter count (refiner 6,600,532)", async () => {
+  const specs = new URL("../nn/specs/", import.meta.url);
+  const want = { refiner: 6_600_532, "convnext-head": 73_412, small: 12_742, mlp: 235_146 };
+  for (const [name, count] of Object.entries(want)) {
+    const spec = JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, specs)));
+    assert.strictEqual(spec.format, "prism-convnet");
+    assert.strictEqual(spec.parameters, count, name);
+    assert.strictEqual(specParameters(spec.layers), count, name);
+  }
+});

@@ -4,19 +4,22 @@
  *
  * ```sh
  * deno run -A --frozen bench/baselines/tfjs_conv.ts [--tiles 256,384] [--batches 1,2,4]
- *   [--train-tiles 256] [--train-batches 1] [--quick]
+ *   [--train-tiles 256] [--train-batches 1] [--quick] [--warmup n] [--iters n]
  * ```
  *
  * - `forward`: `tf.fused.conv2d` with bias and ReLU fused (XNNPACK inside), three layers.
  * - `train`: forward, MSE loss, `tf.grads` of the input and every weight, one Adam step (lr 1e-3).
  *   tfjs's WASM backend registers no `Conv2DBackpropFilter`, so tfjs cannot train a convolution
- *   there natively; this script says so (it asks the kernel registry and tries a plain `tf.grads`)
- *   and then times a fallback: a `tf.customGrad` whose weight gradient is nine `matMul`s of shifted
- *   input views by the output gradient, and whose input gradient is `conv2dTranspose`
- *   (`Conv2DBackpropInput` exists natively).
+ *   there natively; this script says so (it asks the kernel registry and runs the kernel, which
+ *   throws) and then times a fallback: a `tf.customGrad` whose weight gradient is nine `matMul`s
+ *   of shifted input views by the output gradient, and whose input gradient is `conv2dTranspose`
+ *   (`Conv2DBackpropInput` exists natively). The MSE gradient is written out too: tfjs-core alone
+ *   registers no op gradients (the `@tensorflow/tfjs` umbrella package does). These gradients are
+ *   held to PyTorch's (the `small_net_step` fixture) on every run, in `trainGradientErrorVsPyTorch`.
  *
- * Warm-up 10 and 50 timed iterations (train 5 and 20), as EXPERIMENTS.md §2; `--quick` 1 and 3.
- * Bench-only: nothing in mod.ts's graph imports this. When tfjs's WASM backend cannot start, it
+ * Warm-up 10 and 50 timed iterations (train 5 and 20), as EXPERIMENTS.md §2; `--quick` 1 and 3;
+ * `--warmup` and `--iters` set them (a loaded machine). Bench-only: nothing in mod.ts's graph
+ * imports this; a report imports `tfjsConvBaseline`. When tfjs's WASM backend cannot start, it
  * prints `{ "skipped": reason }` and exits 0.
  *
  * @module
@@ -28,13 +31,41 @@ import { readNpy } from "../../io/npy.ts";
 
 type Weights = [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D];
 
-/** A comma-separated list of numbers from `--name a,b,c`, or the default. */
-function listArg(name: string, fallback: number[]): number[] {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i < 0 ? fallback : Deno.args[i + 1].split(",").map(Number);
+/** What to time; every field is optional (the defaults are the command line's). */
+export interface TfjsConvOptions {
+  /** Forward tiles (default 256, 384) and batches (default 1, 2, 4). */
+  tiles?: number[];
+  batches?: number[];
+  /** Train-step tiles (default 256) and batches (default 1). */
+  trainTiles?: number[];
+  trainBatches?: number[];
+  /** Warm-up and timed iterations (default §2's: forward 10 + 50, train 5 + 20). */
+  warmup?: number;
+  iterations?: number;
+  /** 1 warm-up and 3 timed iterations, for a smoke run. */
+  quick?: boolean;
 }
 
-/** Seeded-free but fixed weights: tfjs's own truncated normal with a seed per tensor. */
+/** The options from `Deno.args` (`--tiles 256,384`, `--warmup 3`, `--quick`, ...). */
+function parseArgs(args: string[]): TfjsConvOptions {
+  const at = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i < 0 ? undefined : args[i + 1];
+  };
+  const list = (name: string) => at(name)?.split(",").map(Number);
+  const num = (name: string) => at(name) === undefined ? undefined : Number(at(name));
+  return {
+    tiles: list("tiles"),
+    batches: list("batches"),
+    trainTiles: list("train-tiles"),
+    trainBatches: list("train-batches"),
+    warmup: num("warmup"),
+    iterations: num("iters"),
+    quick: args.includes("--quick"),
+  };
+}
+
+/** Fixed weights: tfjs's seeded normal draws, one seed per tensor. */
 function smallWeights(): Weights {
   const conv = (cin: number, cout: number, seed: number) =>
     tf.randomNormal([3, 3, cin, cout], 0, 1 / Math.sqrt(9 * cin), "float32", seed) as tf.Tensor4D;
@@ -182,12 +213,15 @@ function nativeTrainStatus(): { registered: boolean; error: string | null } {
  */
 function timeRow(
   mode: "forward" | "train",
-  tile: number,
-  batch: number,
-  quick: boolean,
+  size: { tile: number; batch: number },
+  o: TfjsConvOptions,
   step: () => void,
 ): Record<string, unknown> {
-  const [warmup, iterations] = quick ? [1, 3] : mode === "forward" ? [10, 50] : [5, 20];
+  const { tile, batch } = size;
+  const [warmup, iterations] = [
+    o.warmup ?? (o.quick ? 1 : mode === "forward" ? 10 : 5),
+    o.iterations ?? (o.quick ? 3 : mode === "forward" ? 50 : 20),
+  ];
   const row = {
     net: "small",
     mode,
@@ -222,31 +256,36 @@ function timeIt(step: () => void, warmup: number, iters: number) {
   };
 }
 
-async function main(): Promise<void> {
+/**
+ * Times the small net on tfjs's WASM backend (one thread): forward rows, then train-step rows.
+ *
+ * @param o What to time.
+ * @returns `{ peer, tfjs, threads, rows, ... }` as printed, or `{ peer, skipped }` when tfjs's
+ *   WASM backend does not start.
+ */
+export async function tfjsConvBaseline(o: TfjsConvOptions = {}): Promise<Record<string, unknown>> {
   try {
     setThreadsCount(1);
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
     await tf.ready();
   } catch (e) {
-    console.log(JSON.stringify({ peer: "tfjs-wasm", skipped: `tfjs wasm did not start: ${e}` }));
-    return;
+    return { peer: "tfjs-wasm", skipped: `tfjs wasm did not start: ${e}` };
   }
-  const quick = Deno.args.includes("--quick");
   const rows: Record<string, unknown>[] = [];
   const w = smallWeights();
-  for (const tile of listArg("tiles", [256, 384])) {
-    for (const batch of listArg("batches", [1, 2, 4])) {
+  for (const tile of o.tiles ?? [256, 384]) {
+    for (const batch of o.batches ?? [1, 2, 4]) {
       const x = tf.randomNormal([batch, tile, tile, 6], 0, 1, "float32", 7) as tf.Tensor4D;
       rows.push(
-        timeRow("forward", tile, batch, quick, () => tf.tidy(() => forward(x, w).dataSync())),
+        timeRow("forward", { tile, batch }, o, () => tf.tidy(() => forward(x, w).dataSync())),
       );
       x.dispose();
     }
   }
   const native = nativeTrainStatus();
   const gradientCheck = await checkAgainstFixture();
-  for (const tile of listArg("train-tiles", [256])) {
-    for (const batch of listArg("train-batches", [1])) {
+  for (const tile of o.trainTiles ?? [256]) {
+    for (const batch of o.trainBatches ?? [1]) {
       const x = tf.randomNormal([batch, tile, tile, 6], 0, 1, "float32", 7) as tf.Tensor4D;
       const target = tf.randomNormal([batch, tile, tile, 6], 0, 1, "float32", 8);
       const vars = w.map((t, i) => tf.variable(t, true, `small_${tile}_${batch}_${i}`));
@@ -258,27 +297,26 @@ async function main(): Promise<void> {
           opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: g[i + 1] })));
           g[0].dataSync(); // the input gradient, so every lazy part has run
         });
-      rows.push(timeRow("train", tile, batch, quick, step));
+      rows.push(timeRow("train", { tile, batch }, o, step));
       tf.dispose([x, target, ...vars]);
       opt.dispose();
     }
   }
-  console.log(JSON.stringify(
-    {
-      peer: "tfjs-wasm",
-      tfjs: tf.version_core,
-      threads: getThreadsCount(),
-      quick,
-      conv2dBackpropFilterRegistered: native.registered,
-      nativeTrainError: native.error,
-      trainGradientErrorVsPyTorch: gradientCheck,
-      trainVia: "tf.customGrad: weight gradient as 9 matMuls of shifted input views, input " +
-        "gradient by conv2dTranspose (native Conv2DBackpropInput)",
-      rows,
-    },
-    null,
-    1,
-  ));
+  return {
+    peer: "tfjs-wasm",
+    tfjs: tf.version_core,
+    threads: getThreadsCount(),
+    quick: o.quick ?? false,
+    loadAverage: Deno.loadavg(),
+    conv2dBackpropFilterRegistered: native.registered,
+    nativeTrainError: native.error,
+    trainGradientErrorVsPyTorch: gradientCheck,
+    trainVia: "tf.customGrad: weight gradient as 9 matMuls of shifted input views, input " +
+      "gradient by conv2dTranspose (native Conv2DBackpropInput)",
+    rows,
+  };
 }
 
-await main();
+if (import.meta.main) {
+  console.log(JSON.stringify(await tfjsConvBaseline(parseArgs(Deno.args)), null, 1));
+}

@@ -8,7 +8,7 @@ For every net x mode x tile x batch: a fresh model (from its spec, nn/specs/<net
 median in ms, samples/s and Mpx/s. `inference` is a forward pass under torch.inference_mode() in
 eval mode; `train` is forward + MSE loss against a target of the output's shape + backward + one
 Adam step (lr 1e-3), in train mode (batch statistics). `--quick` times 3 iterations after 1
-warm-up, for a smoke run. Prints one JSON document on stdout, progress on stderr. Without torch it
+warm-up, for a smoke run; --warmup and --iters set the counts (a loaded machine). Prints one JSON document on stdout, progress on stderr. Without torch it
 prints {"skipped": reason} and exits 0, so a report can say why the column is empty.
 """
 
@@ -93,12 +93,15 @@ def main():
     ap.add_argument("--modes", default="inference,train")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--warmup", type=int, help="warm-up iterations (overrides section 2's)")
+    ap.add_argument("--iters", type=int, help="timed iterations (overrides section 2's)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     rows = []
     for net_name in a.nets.split(","):
         for mode in a.modes.split(","):
             warmup, iters = (1, 3) if a.quick else ((10, 50) if mode == "inference" else (5, 20))
+            warmup, iters = a.warmup if a.warmup is not None else warmup, a.iters or iters
             for tile in map(int, a.tiles.split(",")):
                 for batch in map(int, a.batches.split(",")):
                     try:
@@ -110,7 +113,7 @@ def main():
                     rows.append(row)
     print(json.dumps({
         "peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "cpu": cpu_model(), "quick": a.quick, "rows": rows,
+        "cpu": cpu_model(), "quick": a.quick, "load_average": os.getloadavg(), "rows": rows,
     }, indent=1))
 
 

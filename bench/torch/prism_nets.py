@@ -188,17 +188,43 @@ def to_prism_layout(tensor, kind="conv"):
     return t.permute(2, 3, 0, 1) if kind == "swap" else t.permute(2, 3, 1, 0)
 
 
-def prism_state(net):
-    """``{name: tensor}`` of every parameter and batch-norm running statistic, prism layout."""
-    out = OrderedDict()
+def _tensors(net):
+    """``(name, tensor, layout kind)`` of every parameter and batch-norm running statistic."""
     for mname, module in net.named_modules():
         for pname, p in list(module.named_parameters(recurse=False)) + \
                 list(module.named_buffers(recurse=False)):
-            if pname == "num_batches_tracked":
-                continue
-            swap = isinstance(module, nn.ConvTranspose2d) or getattr(module, "groups", 1) > 1
-            out[f"{mname}.{pname}"] = to_prism_layout(p, "swap" if swap else "conv")
-    return out
+            if pname != "num_batches_tracked":
+                swap = isinstance(module, nn.ConvTranspose2d) or getattr(module, "groups", 1) > 1
+                yield f"{mname}.{pname}", p, "swap" if swap else "conv"
+
+
+def prism_state(net):
+    """``{name: tensor}`` of every parameter and batch-norm running statistic, prism layout."""
+    return OrderedDict((name, to_prism_layout(p, kind)) for name, p, kind in _tensors(net))
+
+
+def load_prism_state(net, arrays):
+    """Copies ``{name: array in prism layout}`` (numpy or torch) into ``net``: the way weights
+    saved by prism (an HDF5 dataset per name) come into the PyTorch twin. Every tensor of the
+    net must be given, with its shape; the error names the first that is not."""
+    with torch.no_grad():
+        for name, p, kind in _tensors(net):
+            if name not in arrays:
+                raise SpecError(f"no array for {name}: the file must hold every parameter")
+            a = torch.as_tensor(arrays[name])
+            want = tuple(to_prism_layout(p, kind).shape)
+            if tuple(a.shape) != want:
+                raise SpecError(f"{name}: shape {tuple(a.shape)}, expected {want} (prism layout)")
+            back = (2, 3, 0, 1) if kind == "swap" else (3, 2, 0, 1)
+            p.copy_(a.permute(*back) if a.dim() == 4 else a)
+
+
+def load_hdf5(net, path):
+    """Loads prism's HDF5 weights (one dataset per parameter name, prism layout) into ``net``."""
+    import h5py  # only this function needs it
+
+    with h5py.File(path, "r") as f:
+        load_prism_state(net, {name: f[name][()] for name, _, _ in _tensors(net) if name in f})
 
 
 # --- The same networks written by hand, to hold the specs to EXPERIMENTS.md section 2 ---------
@@ -290,6 +316,12 @@ if __name__ == "__main__":
         print(f"{net_name}: {n:,} parameters ({n * 4 / 2**20:.2f} MB float32), spec == "
               f"hand-written, output {shape} for 32x32 input")
     assert parameter_count(build("refiner")) == 6_600_532
+    for net_name in ("convnext-head", "refiner"):  # depthwise and transposed layouts
+        src, dst = build(net_name).eval(), build(net_name).eval()
+        load_prism_state(dst, {k: v.numpy() for k, v in prism_state(src).items()})
+        probe = torch.randn(1, 4, 32, 32)
+        assert torch.equal(src(probe), dst(probe)), f"{net_name}: prism layout round trip"
+    print("prism layout round trip: refiner, convnext-head")
     up = {"format": "prism-convnet", "version": 1, "name": "up", "input": {"channels": 1}, "layers": [
         {"type": "upsample", "name": "up", "scale": 2, "mode": "bilinear"}]}
     assert build(up)(torch.ones(1, 1, 3, 5)).shape == (1, 1, 6, 10)
