@@ -17,9 +17,13 @@ import shutil
 import sys
 import zlib
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as missing:
+    sys.exit(f"make_conv_fixtures.py needs numpy and torch ({missing}); the committed fixtures "
+             "stay as they are. PyTorch's CPU wheel: find / -xdev -name 'torch-*+cpu-*.whl'")
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "bench", "torch"))

@@ -18,9 +18,14 @@ import os
 import sys
 from collections import OrderedDict
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+try:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+except ImportError as missing:
+    if __name__ == "__main__":
+        sys.exit(f"skipped: the PyTorch twin needs torch ({missing})")
+    raise
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SPEC_DIR = os.path.join(REPO, "nn", "specs")
