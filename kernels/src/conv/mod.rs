@@ -1,0 +1,182 @@
+//! Convolution over NHWC images with HWIO weights (`[kh, kw, c, oc]`; depthwise `[kh, kw, c]`).
+//!
+//! Every kernel reads the geometry from a descriptor of [`GEOM_LEN`] `u32` values (see
+//! [`Geom::read`]) that always describes the *forward* convolution, plus a mode:
+//!
+//! - forward (`mode 0`): source `x` `[n, h, w, c]`, destination `y` `[n, oh, ow, oc]`, output
+//!   pixel `(oy, ox)` reads input pixel `(oy·s + ky − pad_top, ox·s + kx − pad_left)`;
+//! - transposed (`mode 1`): source `dy` `[n, oh, ow, oc]`, destination `dx` `[n, h, w, c]`: the
+//!   gradient of the input, which is also the forward of a transposed-convolution layer. Input
+//!   pixel `iy` reads output pixel `oy = (iy + pad_top − ky) / s` when that divides exactly and
+//!   lies inside the output.
+//!
+//! Files: [`act`] (bias + activation epilogue), [`pack`] (weights into NR panels, once per
+//! layer), [`forward`] (dense forward and input gradient, an indirect GEMM), [`wgrad`] (dense
+//! weight and bias gradients, gathered blocks through `prism_sgemm`), [`depthwise`] (one-pass
+//! depthwise kernels, all three directions).
+
+mod act;
+mod depthwise;
+mod forward;
+mod pack;
+mod wgrad;
+
+/// Values in a geometry descriptor: `[n, h, w, c, kh, kw, oh, ow, oc, stride, pad_top,
+/// pad_left, mode, activation]`.
+pub(crate) const GEOM_LEN: usize = 14;
+
+/// A checked convolution geometry (forward sizes) with its mode and activation.
+#[derive(Clone, Copy)]
+pub(crate) struct Geom {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub oc: usize,
+    pub stride: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+    /// Mode 1: source is `dy`, destination `dx`.
+    pub transposed: bool,
+    /// 0 none, 1 ReLU, 2 GELU (erf form); see [`act`].
+    pub act: u32,
+}
+
+impl Geom {
+    /// Reads and checks a descriptor: sizes non-zero, stride 1 or 2, mode 0 or 1, activation
+    /// 0..=2, and the byte sizes of both images and the weights inside the address space.
+    ///
+    /// # Safety
+    /// `p` must address [`GEOM_LEN`] readable `u32` values (or be null, which gives `None`).
+    pub unsafe fn read(p: *const u32) -> Option<Geom> {
+        if p.is_null() {
+            return None;
+        }
+        let v = |i: usize| if i < GEOM_LEN { *p.add(i) as usize } else { 0 };
+        let g = Geom {
+            n: v(0),
+            h: v(1),
+            w: v(2),
+            c: v(3),
+            kh: v(4),
+            kw: v(5),
+            oh: v(6),
+            ow: v(7),
+            oc: v(8),
+            stride: v(9),
+            pad_top: v(10),
+            pad_left: v(11),
+            transposed: v(12) == 1,
+            act: v(13) as u32,
+        };
+        let sizes = [g.n, g.h, g.w, g.c, g.kh, g.kw, g.oh, g.ow, g.oc];
+        if sizes.contains(&0) || !(1..=2).contains(&g.stride) || v(12) > 1 || g.act > 2 {
+            return None;
+        }
+        // No check that the output size follows from the input: `source` bounds-checks every
+        // tap against the source image, so any sizes are memory-safe (the host derives them).
+        bytes(&[g.n, g.h, g.w, g.c])?;
+        bytes(&[g.n, g.oh, g.ow, g.oc])?;
+        bytes(&[g.kh, g.kw, g.c, g.oc])?;
+        Some(g)
+    }
+
+    /// Kernel taps `kh · kw`.
+    pub fn taps(&self) -> usize {
+        self.kh * self.kw
+    }
+
+    /// `(height, width, channels)` of the image the mode reads.
+    pub fn src(&self) -> (usize, usize, usize) {
+        if self.transposed {
+            (self.oh, self.ow, self.oc)
+        } else {
+            (self.h, self.w, self.c)
+        }
+    }
+
+    /// `(height, width, channels)` of the image the mode writes.
+    pub fn dst(&self) -> (usize, usize, usize) {
+        if self.transposed {
+            (self.h, self.w, self.c)
+        } else {
+            (self.oh, self.ow, self.oc)
+        }
+    }
+
+    /// Destination pixels of the whole batch.
+    pub fn dst_pixels(&self) -> usize {
+        let (dh, dw, _) = self.dst();
+        self.n * dh * dw
+    }
+
+    /// The source pixel `(sy, sx)` that destination pixel `(py, px)` reads at tap `(ky, kx)`,
+    /// or `None` where it falls in the padding (forward) or between strides (transposed).
+    #[inline(always)]
+    pub fn source(&self, py: usize, px: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
+        Some((self.axis(py, ky, self.pad_top, 0)?, self.axis(px, kx, self.pad_left, 1)?))
+    }
+
+    #[inline(always)]
+    fn axis(&self, p: usize, k: usize, pad: usize, which: usize) -> Option<usize> {
+        let (sh, sw, _) = self.src();
+        let limit = if which == 0 { sh } else { sw };
+        let s = if self.transposed {
+            let num = (p + pad).checked_sub(k)?;
+            if self.stride == 2 && num % 2 != 0 {
+                return None;
+            }
+            if self.stride == 2 {
+                num / 2
+            } else {
+                num
+            }
+        } else {
+            (p * self.stride + k).checked_sub(pad)?
+        };
+        if s < limit {
+            Some(s)
+        } else {
+            None
+        }
+    }
+
+    /// The source row (channel vector) of flat destination pixel `m` at tap `t`, or `None`.
+    ///
+    /// # Safety
+    /// `src` must address the whole source image.
+    #[inline(always)]
+    pub unsafe fn source_row(&self, src: *const f32, m: usize, t: usize) -> Option<*const f32> {
+        let (dh, dw, _) = self.dst();
+        let (sh, sw, sc) = self.src();
+        let (row, px) = div_rem(m, dw);
+        let (b, py) = div_rem(row, dh);
+        let (ky, kx) = div_rem(t, self.kw);
+        let (sy, sx) = self.source(py, px, ky, kx)?;
+        Some(src.add(((b * sh + sy) * sw + sx) * sc))
+    }
+
+    /// Checks a flat destination pixel range `m0..m1` against the batch.
+    pub fn range_ok(&self, m0: usize, m1: usize) -> bool {
+        m0 <= m1 && m1 <= self.dst_pixels()
+    }
+}
+
+/// `(a / b, a % b)`; `b` is never 0 for a checked geometry. `checked_div` keeps core's
+/// division-by-zero panic (a function the shared-memory build cannot link) out of the binary.
+#[inline(always)]
+fn div_rem(a: usize, b: usize) -> (usize, usize) {
+    let q = a.checked_div(b).unwrap_or(0);
+    (q, a - q * b)
+}
+
+/// The byte size of a product of sizes as f32 values, or `None` past the address space.
+fn bytes(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(4usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&b| b < u32::MAX as usize)
+}

@@ -1,0 +1,181 @@
+/**
+ * The convolution kernels' raw calls (`kernels/src/conv/`): the one place each export is
+ * called, the geometry descriptor they read, and the pool jobs that run them on a range of
+ * pixels. `./conv.ts` is the host built on them.
+ *
+ * @module
+ */
+
+import type { ConvGeometry } from "../core/conv_geometry.ts";
+import type { KernelArena } from "./arena.ts";
+import { payloadIntegers, registerJobs } from "./job_registry.ts";
+import type { Kernels } from "./kernels.ts";
+
+/** The activations the kernels fuse into their store step. */
+export type ConvActivation = "none" | "relu" | "gelu";
+
+const ACTIVATIONS: Record<ConvActivation, number> = { none: 0, relu: 1, gelu: 2 };
+
+/**
+ * Writes the `u32` descriptor the kernels read (`kernels/src/conv/mod.rs`, `GEOM_LEN` values)
+ * into the arena.
+ *
+ * @param arena Where to allocate it.
+ * @param g The forward geometry.
+ * @param options `transposed` (mode 1: source `dy`, destination `dx`) and `activation`.
+ * @returns Its byte address.
+ * @throws {TypeError} When the activation is unknown.
+ * @throws {OutOfMemoryError} When the kernel memory cannot grow.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import { writeGeometry } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const g = convGeometry({ input: [1, 4, 4, 2], kernel: [3, 3], outChannels: 3 });
+ * const geom = writeGeometry(arena, g, { activation: "relu" });
+ * assert(kernels.exports.prism_conv_packed_len(geom) === 9 * 8 * 2);
+ * ```
+ */
+export function writeGeometry(
+  arena: KernelArena,
+  g: ConvGeometry,
+  options: { transposed?: boolean; activation?: ConvActivation } = {},
+): number {
+  const activation = options.activation ?? "none";
+  const act = ACTIVATIONS[activation];
+  if (act === undefined) {
+    throw new TypeError(
+      `activation must be "none", "relu" or "gelu", got ${JSON.stringify(activation)}`,
+    );
+  }
+  const ptr = arena.bytes(4 * 14);
+  const fields = [g.n, g.h, g.w, g.c, g.kh, g.kw, g.oh, g.ow, g.oc, g.stride, g.padTop, g.padLeft];
+  const view = new Uint32Array(arena.kernels.exports.memory.buffer, ptr, 14);
+  view.set([...fields, options.transposed ? 1 : 0, act]);
+  return ptr;
+}
+
+/** One dense or depthwise pass over destination pixels `m0..m1` (byte addresses). */
+export interface ConvCall {
+  readonly geom: number;
+  readonly src: number;
+  /** Packed weights (dense) or raw `[kh, kw, c]` weights (depthwise). */
+  readonly weights: number;
+  /** 0 for none. */
+  readonly bias: number;
+  readonly dst: number;
+  /** Dense only: `prism_conv_forward_scratch_len` bytes. */
+  readonly scratch: number;
+  readonly m0: number;
+  readonly m1: number;
+}
+
+/** One weight-gradient pass over output pixels `m0..m1`, adding into float64 `dw` / `db`. */
+export interface WgradCall {
+  readonly geom: number;
+  readonly x: number;
+  readonly dy: number;
+  readonly dw: number;
+  /** 0 for none. */
+  readonly db: number;
+  readonly scratch: number;
+  readonly m0: number;
+  readonly m1: number;
+}
+
+/** The kernels behind each job, chosen by `depthwise`. */
+export type ConvKind = "dense" | "depthwise";
+
+/**
+ * Runs a forward (or transposed) pass on one instance.
+ *
+ * @param kernels The instance.
+ * @param kind Dense (indirect GEMM) or depthwise.
+ * @param call Pointers and range.
+ * @throws {InvalidDataError} When a value is NaN or infinite before the activation.
+ * @throws {KernelError} When the kernel rejects its arguments.
+ */
+export function runConv(kernels: Kernels, kind: ConvKind, call: ConvCall): void {
+  const { geom, src, weights, bias, dst, scratch, m0, m1 } = call;
+  if (kind === "dense") {
+    const e = kernels.exports;
+    const status = e.prism_conv_forward_f32(geom, src, weights, bias, dst, scratch, m0, m1);
+    kernels.check("prism_conv_forward_f32", status);
+  } else {
+    const e = kernels.exports;
+    const status = e.prism_conv_depthwise_f32(geom, src, weights, bias, dst, m0, m1);
+    kernels.check("prism_conv_depthwise_f32", status);
+  }
+}
+
+/**
+ * Runs a weight-gradient pass on one instance.
+ *
+ * @param kernels The instance.
+ * @param kind Dense (gathered blocks through sgemm) or depthwise.
+ * @param call Pointers and range.
+ * @throws {InvalidDataError} When a block's sum is NaN or infinite.
+ * @throws {KernelError} When the kernel rejects its arguments.
+ */
+export function runWgrad(kernels: Kernels, kind: ConvKind, call: WgradCall): void {
+  const { geom, x, dy, dw, db, scratch, m0, m1 } = call;
+  const e = kernels.exports;
+  if (kind === "dense") {
+    const status = e.prism_conv_wgrad_f32(geom, x, dy, dw, db, scratch, m0, m1);
+    kernels.check("prism_conv_wgrad_f32", status);
+  } else {
+    const status = e.prism_conv_depthwise_wgrad_f32(geom, x, dy, dw, db, scratch, m0, m1);
+    kernels.check("prism_conv_depthwise_wgrad_f32", status);
+  }
+}
+
+/** Bytes of scratch one pass needs (per worker), by kind and direction. */
+export function scratchBytes(
+  kernels: Kernels,
+  geom: number,
+  pass: "forward" | "dense_wgrad" | "depthwise_wgrad",
+): number {
+  const e = kernels.exports;
+  if (pass === "forward") return e.prism_conv_forward_scratch_len(geom);
+  if (pass === "dense_wgrad") return e.prism_conv_wgrad_scratch_len(geom);
+  return e.prism_conv_depthwise_wgrad_scratch_len(geom) * 4;
+}
+
+/**
+ * Packs dense weights (`prism_conv_pack_weights`) for the descriptor's mode.
+ *
+ * @param kernels The instance.
+ * @param call The descriptor, the HWIO weights and the output (`prism_conv_packed_len` floats).
+ * @throws {InvalidDataError} When a weight is NaN or infinite.
+ */
+export function runPack(kernels: Kernels, call: { geom: number; w: number; out: number }): void {
+  const status = kernels.exports.prism_conv_pack_weights(call.geom, call.w, call.out);
+  kernels.check("prism_conv_pack_weights", status);
+}
+
+const CONV_KEYS = ["geom", "src", "weights", "bias", "dst", "scratch", "m0", "m1"] as const;
+const WGRAD_KEYS = ["geom", "x", "dy", "dw", "db", "scratch", "m0", "m1"] as const;
+
+registerJobs({
+  conv_dense_range(kernels, payload) {
+    runConv(kernels, "dense", payloadIntegers("conv_dense_range", payload, CONV_KEYS));
+    return { result: null };
+  },
+  conv_depthwise_range(kernels, payload) {
+    runConv(kernels, "depthwise", payloadIntegers("conv_depthwise_range", payload, CONV_KEYS));
+    return { result: null };
+  },
+  conv_dense_wgrad_range(kernels, payload) {
+    runWgrad(kernels, "dense", payloadIntegers("conv_dense_wgrad_range", payload, WGRAD_KEYS));
+    return { result: null };
+  },
+  conv_depthwise_wgrad_range(kernels, payload) {
+    const p = payloadIntegers("conv_depthwise_wgrad_range", payload, WGRAD_KEYS);
+    runWgrad(kernels, "depthwise", p);
+    return { result: null };
+  },
+});
