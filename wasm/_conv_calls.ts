@@ -98,6 +98,21 @@ export type ConvKind = "dense" | "depthwise";
  * @param call Pointers and range.
  * @throws {InvalidDataError} When a value is NaN or infinite before the activation.
  * @throws {KernelError} When the kernel rejects its arguments.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import { runConv, writeGeometry } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const g = convGeometry({ input: [1, 1, 2, 1], kernel: [1, 1], outChannels: 1 });
+ * const geom = writeGeometry(arena, g);
+ * const [src, weights, dst] = [arena.copyIn(new Float32Array([2, 3])), arena.copyIn(new Float32Array([4])), arena.f32(2)];
+ * runConv(kernels, "depthwise", { geom, src, weights, bias: 0, dst, scratch: 0, m0: 0, m1: 2 });
+ * assert.deepStrictEqual([...kernels.f32(dst, 2)], [8, 12]);
+ * ```
  */
 export function runConv(kernels: Kernels, kind: ConvKind, call: ConvCall): void {
   const { geom, src, weights, bias, dst, scratch, m0, m1 } = call;
@@ -120,6 +135,23 @@ export function runConv(kernels: Kernels, kind: ConvKind, call: ConvCall): void 
  * @param call Pointers and range.
  * @throws {InvalidDataError} When a block's sum is NaN or infinite.
  * @throws {KernelError} When the kernel rejects its arguments.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import { runWgrad, scratchBytes, writeGeometry } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const g = convGeometry({ input: [1, 1, 2, 1], kernel: [1, 1], outChannels: 1 });
+ * const geom = writeGeometry(arena, g);
+ * const x = arena.copyIn(new Float32Array([2, 3])), dy = arena.copyIn(new Float32Array([1, 1]));
+ * const dw = arena.f64(1, { zero: true }), db = arena.f64(1, { zero: true });
+ * const scratch = arena.bytes(scratchBytes(kernels, geom, "dense_wgrad"));
+ * runWgrad(kernels, "dense", { geom, x, dy, dw, db, scratch, m0: 0, m1: 2 });
+ * assert(kernels.f64(dw, 1)[0] === 5 && kernels.f64(db, 1)[0] === 2);
+ * ```
  */
 export function runWgrad(kernels: Kernels, kind: ConvKind, call: WgradCall): void {
   const { geom, x, dy, dw, db, scratch, m0, m1 } = call;
@@ -133,7 +165,28 @@ export function runWgrad(kernels: Kernels, kind: ConvKind, call: WgradCall): voi
   }
 }
 
-/** Bytes of scratch one pass needs (per worker), by kind and direction. */
+/**
+ * Bytes of scratch one pass needs (per worker), by kind and direction.
+ *
+ * @param kernels The instance.
+ * @param geom The descriptor's address.
+ * @param pass Dense forward/transposed, dense weight gradient, depthwise weight gradient.
+ * @returns Bytes (0 for an invalid descriptor).
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import { scratchBytes, writeGeometry } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const g = convGeometry({ input: [1, 1, 2, 1], kernel: [1, 1], outChannels: 1 });
+ * const geom = writeGeometry(arena, g);
+ * assert(scratchBytes(kernels, geom, "depthwise_wgrad") === 8);
+ * ```
+ */
 export function scratchBytes(
   kernels: Kernels,
   geom: number,
@@ -151,6 +204,21 @@ export function scratchBytes(
  * @param kernels The instance.
  * @param call The descriptor, the HWIO weights and the output (`prism_conv_packed_len` floats).
  * @throws {InvalidDataError} When a weight is NaN or infinite.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import { runPack, writeGeometry } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const g = convGeometry({ input: [1, 1, 2, 1], kernel: [1, 1], outChannels: 1 });
+ * const geom = writeGeometry(arena, g);
+ * const out = arena.f32(kernels.exports.prism_conv_packed_len(geom));
+ * runPack(kernels, { geom, w: arena.copyIn(new Float32Array([7])), out });
+ * assert(kernels.f32(out, 8)[0] === 7);
+ * ```
  */
 export function runPack(kernels: Kernels, call: { geom: number; w: number; out: number }): void {
   const status = kernels.exports.prism_conv_pack_weights(call.geom, call.w, call.out);

@@ -167,14 +167,14 @@ export interface ConvForwardOperands {
  * assert.deepStrictEqual([...y.view()], [0, 1, 0, 1, 4, 1, 0, 1, 0]);
  * ```
  */
-export function wasmConvForward(
+export async function wasmConvForward(
   g: ConvGeometry,
   operands: ConvForwardOperands,
   options: ConvPassOptions,
 ): Promise<WasmStorage> {
   const op = options.operation;
   checkValues(op, "input", operands.input, [g.n, g.h, g.w, g.c]);
-  return destinationPass(g, { src: operands.input, ...operands }, {
+  return await destinationPass(g, { src: operands.input, ...operands }, {
     ...options,
     transposed: false,
   });
@@ -217,13 +217,16 @@ export interface ConvBackwardInputOperands {
  * assert.deepStrictEqual([...dx.view()], [2, 4, 6, 8]);
  * ```
  */
-export function wasmConvBackwardInput(
+export async function wasmConvBackwardInput(
   g: ConvGeometry,
   operands: ConvBackwardInputOperands,
   options: ConvPassOptions,
 ): Promise<WasmStorage> {
   checkValues(options.operation, "dy", operands.dy, [g.n, g.oh, g.ow, g.oc]);
-  return destinationPass(g, { src: operands.dy, ...operands }, { ...options, transposed: true });
+  return await destinationPass(g, { src: operands.dy, ...operands }, {
+    ...options,
+    transposed: true,
+  });
 }
 
 /** The gradients of a convolution's parameters, in kernel memory. */

@@ -6,6 +6,12 @@
 //! error near 1e-16). The tile's values are float32 sums, so GELU's error stays at the float32
 //! level of the product.
 
+use crate::params::NR;
+use core::arch::wasm32::{
+    f32x4_add, f32x4_ne, f32x4_pmax, f32x4_splat, f32x4_sub, v128, v128_any_true, v128_load,
+    v128_or, v128_store,
+};
+
 /// No activation.
 pub const NONE: u32 = 0;
 /// `max(x, 0)`.
@@ -48,6 +54,37 @@ pub unsafe fn finish_row(row: *mut f32, len: usize, bias: *const f32, ch0: usize
         *row.add(j) = apply(act, v);
     }
     finite
+}
+
+/// The full-width store of one tile row ([`NR`] destination channels from `ch0`): bias added,
+/// finiteness checked and ReLU applied as vectors, GELU per value; the same values as
+/// [`finish_row`] on the stored sums. Returns false when a value before the activation is NaN
+/// or infinite.
+///
+/// # Safety
+/// `out` must address [`NR`] floats, `bias` (when not null) `ch0 + NR`.
+#[inline(always)]
+pub unsafe fn finish_tile_row(out: *mut f32, acc: &[v128; 2], bias: *const f32, ch0: usize, act: u32) -> bool {
+    let zero = f32x4_splat(0.0);
+    let mut bad = zero;
+    for (v, &sum) in acc.iter().enumerate() {
+        let mut x = sum;
+        if !bias.is_null() {
+            x = f32x4_add(x, v128_load(bias.add(ch0 + 4 * v) as *const v128));
+        }
+        // x - x is 0 for finite x and NaN for NaN or infinity.
+        bad = v128_or(bad, f32x4_ne(f32x4_sub(x, x), zero));
+        if act == RELU {
+            x = f32x4_pmax(zero, x);
+        }
+        v128_store(out.add(4 * v) as *mut v128, x);
+    }
+    if act == GELU {
+        for j in 0..NR {
+            *out.add(j) = gelu(*out.add(j));
+        }
+    }
+    !v128_any_true(bad)
 }
 
 fn gelu(x: f32) -> f32 {

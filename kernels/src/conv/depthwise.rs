@@ -77,11 +77,11 @@ pub extern "C" fn prism_conv_depthwise_f32(
         for m in m0..m1 {
             let out = dst.add(m * c);
             fill_zero(out, c);
-            for t in 0..g.taps() {
-                if let Some(row) = g.source_row(src, m, t) {
+            g.each_tap(src, m, |t, row| {
+                if let Some(row) = row {
                     add_products(out, row, w.add(t * c), c);
                 }
-            }
+            });
             finite &= finish_row(out, c, bias, 0, g.act);
         }
     }
@@ -144,11 +144,11 @@ pub extern "C" fn prism_conv_depthwise_wgrad_f32(
             fill_zero(scratch, sums + c);
             for q in m..m + p {
                 let d = dy.add(q * c);
-                for t in 0..taps {
-                    if let Some(row) = g.source_row(x, q, t) {
+                g.each_tap(x, q, |t, row| {
+                    if let Some(row) = row {
                         add_products(scratch.add(t * c), row, d, c);
                     }
-                }
+                });
                 for ch in 0..c {
                     *bias_sums.add(ch) += *d.add(ch);
                 }

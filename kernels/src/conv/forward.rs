@@ -13,7 +13,7 @@
 //! Numerics: each output sums its `kh · kw · sc` products in float32, in one pass (the depth of
 //! a 3×3×512 layer is 4608 terms; the error stays near `depth · 2⁻²⁴` of `Σ|x||w|`).
 
-use super::act::finish_row;
+use super::act::{finish_row, finish_tile_row};
 use super::pack::tap_block;
 use super::Geom;
 use crate::gemm::micro::accumulate_indirect;
@@ -76,7 +76,7 @@ pub extern "C" fn prism_conv_forward_f32(
         return status::INVALID_ARGUMENT;
     }
     // SAFETY: the caller passes buffers of the sizes documented above; every source row is
-    // bounds-checked by `Geom::source_row`.
+    // bounds-checked by `Geom::each_tap`.
     unsafe {
         let (zero_len, zero_bytes) = scratch_parts(&g);
         let zero = scratch as *mut f32;
@@ -115,17 +115,24 @@ unsafe fn run(
         let count = MR.min(m1 - m);
         // The indirection of this tile; rows past the range repeat its last pixel (computed,
         // never stored), so the micro-kernel never branches on the edge.
-        for t in 0..taps {
-            for i in 0..MR {
-                let p = m + i.min(count - 1);
-                *rows.add(t * MR + i) = g.source_row(src, p, t).unwrap_or(zero);
-            }
+        for i in 0..MR {
+            g.each_tap(src, m + i.min(count - 1), |t, row| {
+                *rows.add(t * MR + i) = row.unwrap_or(zero);
+            });
         }
         let mut j0 = 0;
         while j0 < dc {
             let cols = NR.min(dc - j0);
             let acc = accumulate_indirect(taps, sc, rows, packed.add(j0 * sc), block);
-            // The tile to the stack, then each pixel's columns to its row of dst.
+            if cols == NR {
+                for (i, row) in acc.iter().enumerate().take(count) {
+                    let out = dst.add((m + i) * dc + j0);
+                    finite &= finish_tile_row(out, row, bias, j0, g.act);
+                }
+                j0 += NR;
+                continue;
+            }
+            // A narrow last panel: the tile to the stack, then each pixel's columns to dst.
             let mut tile = [0.0f32; MR * NR];
             for (i, row) in acc.iter().enumerate() {
                 for (v, &x) in row.iter().enumerate() {

@@ -114,13 +114,6 @@ impl Geom {
         self.n * dh * dw
     }
 
-    /// The source pixel `(sy, sx)` that destination pixel `(py, px)` reads at tap `(ky, kx)`,
-    /// or `None` where it falls in the padding (forward) or between strides (transposed).
-    #[inline(always)]
-    pub fn source(&self, py: usize, px: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
-        Some((self.axis(py, ky, self.pad_top, 0)?, self.axis(px, kx, self.pad_left, 1)?))
-    }
-
     #[inline(always)]
     fn axis(&self, p: usize, k: usize, pad: usize, which: usize) -> Option<usize> {
         let (sh, sw, _) = self.src();
@@ -145,19 +138,33 @@ impl Geom {
         }
     }
 
-    /// The source row (channel vector) of flat destination pixel `m` at tap `t`, or `None`.
+    /// Calls `visit(t, row)` for every tap `t` (row-major over `kh × kw`) of flat destination
+    /// pixel `m`, with the source row (channel vector) it reads, or `None`. The pixel is decoded
+    /// once (two divisions), not per tap: in a tile of a 3×3 layer the decoding would otherwise
+    /// cost a third of the arithmetic.
     ///
     /// # Safety
     /// `src` must address the whole source image.
     #[inline(always)]
-    pub unsafe fn source_row(&self, src: *const f32, m: usize, t: usize) -> Option<*const f32> {
+    pub unsafe fn each_tap(&self, src: *const f32, m: usize, mut visit: impl FnMut(usize, Option<*const f32>)) {
         let (dh, dw, _) = self.dst();
         let (sh, sw, sc) = self.src();
         let (row, px) = div_rem(m, dw);
         let (b, py) = div_rem(row, dh);
-        let (ky, kx) = div_rem(t, self.kw);
-        let (sy, sx) = self.source(py, px, ky, kx)?;
-        Some(src.add(((b * sh + sy) * sw + sx) * sc))
+        let image = src.add(b * sh * sw * sc);
+        let mut t = 0;
+        for ky in 0..self.kh {
+            let sy = self.axis(py, ky, self.pad_top, 0);
+            for kx in 0..self.kw {
+                let sx = self.axis(px, kx, self.pad_left, 1);
+                let ptr = match (sy, sx) {
+                    (Some(y), Some(x)) => Some(image.add((y * sw + x) * sc)),
+                    _ => None,
+                };
+                visit(t, ptr);
+                t += 1;
+            }
+        }
     }
 
     /// Checks a flat destination pixel range `m0..m1` against the batch.

@@ -80,13 +80,12 @@ pub extern "C" fn prism_conv_wgrad_f32(
             let p = CONV_BLOCK.min(m1 - m);
             for i in 0..p {
                 let row = gbuf.add(i * k);
-                for t in 0..g.taps() {
+                g.each_tap(x, m + i, |t, src| {
                     let out = row.add(t * g.c);
-                    let src = g.source_row(x, m + i, t);
                     for ch in 0..g.c {
                         *out.add(ch) = src.map_or(0.0, |r| *r.add(ch));
                     }
-                }
+                });
             }
             let dyb = dy.add(m * g.oc);
             let s = prism_sgemm(1, 0, k, g.oc, p, 1.0, gbuf, k, dyb, g.oc, 0.0, cbuf, g.oc, sgemm_scratch);
