@@ -130,7 +130,7 @@ export interface KernelExports {
     m1: number,
   ): number;
   /**
-   * Bytes of scratch `prism_conv_forward_f32` needs: a zero row of the source channels
+   * Bytes of scratch `prism_conv_forward_f32` needs: a zero row of `kw ·` the source channels
    * (rounded up to 4 floats) and the indirection buffer of `MR · kh · kw` pointers. Zero for an
    * invalid descriptor.
    *
@@ -178,8 +178,9 @@ export interface KernelExports {
   ): number;
   /**
    * The number of f32 values `prism_conv_pack_weights` writes for the geometry at `geom` (a
-   * descriptor of `GEOM_LEN` u32, see `conv/mod.rs`): `kh · kw · round_up(dc, 8) · sc`, with `sc`
-   * and `dc` the source and destination channels of its mode. Zero for an invalid descriptor.
+   * descriptor of `GEOM_LEN` u32, see `conv/mod.rs`): `round_up(dc, 8) · kh · kw · sc`, with
+   * `sc` and `dc` the source and destination channels of its mode. Zero for an invalid
+   * descriptor.
    *
    * Defined in `kernels/src/conv/pack.rs`; the types below are the Rust ones.
    *

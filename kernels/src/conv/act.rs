@@ -56,15 +56,31 @@ pub unsafe fn finish_row(row: *mut f32, len: usize, bias: *const f32, ch0: usize
     finite
 }
 
-/// The full-width store of one tile row ([`NR`] destination channels from `ch0`): bias added,
-/// finiteness checked and ReLU applied as vectors, GELU per value; the same values as
-/// [`finish_row`] on the stored sums. Returns false when a value before the activation is NaN
-/// or infinite.
+/// Stores one tile row: the first `cols` (1..=[`NR`]) of its sums, as destination channels
+/// `ch0..ch0 + cols`, with bias, finiteness check and activation. A full-width row works on
+/// vectors (GELU per value); a narrow last panel goes through [`finish_row`], with the same
+/// results. Returns false when a value before the activation is NaN or infinite.
 ///
 /// # Safety
-/// `out` must address [`NR`] floats, `bias` (when not null) `ch0 + NR`.
+/// `out` must address `cols` floats, `bias` (when not null) `ch0 + cols`.
 #[inline(always)]
-pub unsafe fn finish_tile_row(out: *mut f32, acc: &[v128; 2], bias: *const f32, ch0: usize, act: u32) -> bool {
+pub unsafe fn finish_tile_row(
+    out: *mut f32,
+    acc: &[v128; 2],
+    cols: usize,
+    bias: *const f32,
+    ch0: usize,
+    act: u32,
+) -> bool {
+    if cols < NR {
+        let mut sums = [0.0f32; NR];
+        v128_store(sums.as_mut_ptr() as *mut v128, acc[0]);
+        v128_store(sums.as_mut_ptr().add(4) as *mut v128, acc[1]);
+        for j in 0..cols.min(NR) {
+            *out.add(j) = *sums.as_ptr().add(j);
+        }
+        return finish_row(out, cols, bias, ch0, act);
+    }
     let zero = f32x4_splat(0.0);
     let mut bad = zero;
     for (v, &sum) in acc.iter().enumerate() {

@@ -1,10 +1,14 @@
 //! Dense convolution as an indirect GEMM (after XNNPACK's and MLAS's): the destination pixels
 //! are the rows of C, the packed weights ([`super::pack`]) the B panels, and A is never built.
-//! For each tile of [`MR`] destination pixels an indirection buffer of `MR · kh · kw` pointers
-//! is filled once: the source row each pixel reads at each tap, or one shared zero row where the
-//! tap falls in the padding (or, transposed, between strides). The micro-kernel
-//! (`gemm::micro::accumulate_indirect`) then runs over every NR-wide panel of weights with those
-//! pointers, and the store step adds the bias and applies the activation ([`super::act`]).
+//! For each tile of [`MR`] destination pixels an indirection buffer is filled once: in the
+//! forward, where no tap of the tile falls in the left or right padding, one pointer per pixel
+//! and kernel row, to the `kw · c` contiguous source floats the row's taps read (NHWC puts a
+//! row's `kw` pixels side by side); elsewhere one pointer per pixel and tap, to its source
+//! row. Padding (or, transposed, a tap between strides) points at one shared zero row. The
+//! micro-kernel (`gemm::micro::accumulate_indirect`) then runs over every NR-wide panel of
+//! weights with those pointers, and the store step adds the bias and applies the activation
+//! ([`super::act`]). Longer runs matter for few channels: a 3×3 layer on 6 channels streams
+//! 3 runs of 18 floats per pixel rather than 9 of 6.
 //!
 //! The same kernel computes the forward convolution (mode 0) and the gradient of its input, the
 //! forward of a transposed convolution (mode 1): only the indirection differs. In mode 1 with
@@ -13,16 +17,15 @@
 //! Numerics: each output sums its `kh · kw · sc` products in float32, in one pass (the depth of
 //! a 3×3×512 layer is 4608 terms; the error stays near `depth · 2⁻²⁴` of `Σ|x||w|`).
 
-use super::act::{finish_row, finish_tile_row};
-use super::pack::tap_block;
+use super::act::finish_tile_row;
+use super::pack::depth;
 use super::Geom;
 use crate::gemm::micro::accumulate_indirect;
 use crate::gemm::pack::round_up;
 use crate::params::{MR, NR};
 use crate::status;
-use core::arch::wasm32::{v128, v128_store};
 
-/// Bytes of scratch [`prism_conv_forward_f32`] needs: a zero row of the source channels
+/// Bytes of scratch [`prism_conv_forward_f32`] needs: a zero row of `kw ·` the source channels
 /// (rounded up to 4 floats) and the indirection buffer of `MR · kh · kw` pointers. Zero for an
 /// invalid descriptor.
 #[no_mangle]
@@ -35,7 +38,7 @@ pub extern "C" fn prism_conv_forward_scratch_len(geom: *const u32) -> usize {
 
 /// `(zero-row floats, its bytes)`.
 fn scratch_parts(g: &Geom) -> (usize, usize) {
-    let zero = round_up(g.src().2, 4);
+    let zero = round_up(g.kw * g.src().2, 4);
     (zero, zero * 4)
 }
 
@@ -105,46 +108,34 @@ unsafe fn run(
     m0: usize,
     m1: usize,
 ) -> bool {
-    let taps = g.taps();
     let sc = g.src().2;
     let dc = g.dst().2;
-    let block = tap_block(g);
+    let k = depth(g);
     let mut finite = true;
     let mut m = m0;
     while m < m1 {
         let count = MR.min(m1 - m);
         // The indirection of this tile; rows past the range repeat its last pixel (computed,
         // never stored), so the micro-kernel never branches on the edge.
-        for i in 0..MR {
-            g.each_tap(src, m + i.min(count - 1), |t, row| {
-                *rows.add(t * MR + i) = row.unwrap_or(zero);
-            });
-        }
+        let pixel = |i: usize| m + i.min(count - 1);
+        let by_rows = (0..MR).all(|i| {
+            g.each_row_run(src, pixel(i), |ky, run| *rows.add(ky * MR + i) = run.unwrap_or(zero))
+        });
+        let (groups, kt) = if by_rows {
+            (g.kh, g.kw * sc)
+        } else {
+            for i in 0..MR {
+                g.each_tap(src, pixel(i), |t, row| *rows.add(t * MR + i) = row.unwrap_or(zero));
+            }
+            (g.taps(), sc)
+        };
         let mut j0 = 0;
         while j0 < dc {
             let cols = NR.min(dc - j0);
-            let acc = accumulate_indirect(taps, sc, rows, packed.add(j0 * sc), block);
-            if cols == NR {
-                for (i, row) in acc.iter().enumerate().take(count) {
-                    let out = dst.add((m + i) * dc + j0);
-                    finite &= finish_tile_row(out, row, bias, j0, g.act);
-                }
-                j0 += NR;
-                continue;
-            }
-            // A narrow last panel: the tile to the stack, then each pixel's columns to dst.
-            let mut tile = [0.0f32; MR * NR];
-            for (i, row) in acc.iter().enumerate() {
-                for (v, &x) in row.iter().enumerate() {
-                    v128_store(tile.as_mut_ptr().add(i * NR + 4 * v) as *mut v128, x);
-                }
-            }
-            for i in 0..count {
+            let acc = accumulate_indirect(groups, kt, rows, packed.add(j0 * k));
+            for (i, row) in acc.iter().enumerate().take(count) {
                 let out = dst.add((m + i) * dc + j0);
-                for j in 0..cols {
-                    *out.add(j) = tile[i * NR + j];
-                }
-                finite &= finish_row(out, cols, bias, j0, g.act);
+                finite &= finish_tile_row(out, row, cols, bias, j0, g.act);
             }
             j0 += NR;
         }

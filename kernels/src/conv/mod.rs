@@ -147,11 +147,8 @@ impl Geom {
     /// `src` must address the whole source image.
     #[inline(always)]
     pub unsafe fn each_tap(&self, src: *const f32, m: usize, mut visit: impl FnMut(usize, Option<*const f32>)) {
-        let (dh, dw, _) = self.dst();
-        let (sh, sw, sc) = self.src();
-        let (row, px) = div_rem(m, dw);
-        let (b, py) = div_rem(row, dh);
-        let image = src.add(b * sh * sw * sc);
+        let (image, py, px) = self.locate(src, m);
+        let (_, sw, sc) = self.src();
         let mut t = 0;
         for ky in 0..self.kh {
             let sy = self.axis(py, ky, self.pad_top, 0);
@@ -165,6 +162,43 @@ impl Geom {
                 t += 1;
             }
         }
+    }
+
+    /// Forward mode: calls `visit(ky, run)` for every kernel row `ky` of flat destination pixel
+    /// `m`, with the start of the `kw · c` source floats that row's taps read, contiguous since
+    /// its `kw` taps are consecutive pixels of an NHWC row, or `None` where the row lies in the
+    /// vertical padding. Returns false and visits nothing when a tap of the pixel falls in the
+    /// left or right padding, or in mode 1 (consecutive taps then read pixels in reverse
+    /// order): the caller visits tap by tap with [`Geom::each_tap`] instead.
+    ///
+    /// # Safety
+    /// `src` must address the whole source image.
+    #[inline(always)]
+    pub unsafe fn each_row_run(&self, src: *const f32, m: usize, mut visit: impl FnMut(usize, Option<*const f32>)) -> bool {
+        if self.transposed {
+            return false;
+        }
+        let (image, py, px) = self.locate(src, m);
+        let x0 = match (px * self.stride).checked_sub(self.pad_left) {
+            Some(x0) if x0 + self.kw <= self.w => x0,
+            _ => return false,
+        };
+        for ky in 0..self.kh {
+            let run = self.axis(py, ky, self.pad_top, 0).map(|y| image.add((y * self.w + x0) * self.c));
+            visit(ky, run);
+        }
+        true
+    }
+
+    /// The source image of flat destination pixel `m`'s batch item, and the pixel's row and
+    /// column in the destination.
+    #[inline(always)]
+    unsafe fn locate(&self, src: *const f32, m: usize) -> (*const f32, usize, usize) {
+        let (dh, dw, _) = self.dst();
+        let (sh, sw, sc) = self.src();
+        let (row, px) = div_rem(m, dw);
+        let (b, py) = div_rem(row, dh);
+        (src.add(b * sh * sw * sc), py, px)
     }
 
     /// Checks a flat destination pixel range `m0..m1` against the batch.

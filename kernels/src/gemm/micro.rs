@@ -43,29 +43,29 @@ pub(crate) unsafe fn accumulate<const NV: usize, const A_STEP: usize>(
 }
 
 /// The same tile with the broadcast operand read through an indirection (convolution as an
-/// indirect GEMM: no packed A, no im2col copy). The depth runs over `taps` groups of `kt` steps;
-/// in group `t`, tile row `i` reads its `kt` values contiguously from `rows[t * MR + i]` (an
-/// input row of the image, or a shared zero row for padding), and the B panel of the group
-/// starts at `b + t * b_tap_stride` (`kt` rows of [`NR`] floats).
+/// indirect GEMM: no packed A, no im2col copy). The depth runs over `groups` runs of `kt` steps;
+/// in run `t`, tile row `i` reads its `kt` values contiguously from `rows[t * MR + i]` (a run of
+/// input rows of the image, or a shared zero row for padding). `b` is an [`NR`]-wide packed
+/// panel of `groups * kt` rows, read in order as in [`accumulate`].
 ///
 /// # Safety
-/// `rows` must hold `taps * MR` pointers to `kt` readable floats each, and every B group `kt`
-/// rows of an `NR`-wide panel.
+/// `rows` must hold `groups * MR` pointers to `kt` readable floats each, and `b` address
+/// `groups * kt` rows of an `NR`-wide panel.
 #[inline(always)]
 pub(crate) unsafe fn accumulate_indirect(
-    taps: usize,
+    groups: usize,
     kt: usize,
     rows: *const *const f32,
     b: *const f32,
-    b_tap_stride: usize,
 ) -> Tile {
     let mut acc = [[f32x4_splat(0.0); VECTORS]; MR];
-    for t in 0..taps {
+    let mut bt = b;
+    for t in 0..groups {
         let a = [0, 1, 2, 3].map(|i| *rows.add(t * MR + i));
-        let bt = b.add(t * b_tap_stride);
         for r in 0..kt {
             let ar = [a[0].add(r), a[1].add(r), a[2].add(r), a[3].add(r)];
-            rank1::<2>(&mut acc, ar, bt.add(r * NR));
+            rank1::<2>(&mut acc, ar, bt);
+            bt = bt.add(NR);
         }
     }
     acc
