@@ -43,7 +43,13 @@ pub fn apply(act: u32, x: f32) -> f32 {
 /// # Safety
 /// `row` must address `len` floats, `bias` (when not null) `ch0 + len`.
 #[inline(always)]
-pub unsafe fn finish_row(row: *mut f32, len: usize, bias: *const f32, ch0: usize, act: u32) -> bool {
+pub unsafe fn finish_row(
+    row: *mut f32,
+    len: usize,
+    bias: *const f32,
+    ch0: usize,
+    act: u32,
+) -> bool {
     let mut finite = true;
     for j in 0..len {
         let mut v = *row.add(j);
@@ -114,7 +120,8 @@ fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let y = 1.0 - poly * exp(-a * a);
     if x < 0.0 {
         -y

@@ -19,7 +19,10 @@ unsafe fn add_products(out: *mut f32, a: *const f32, b: *const f32, len: usize) 
     let mut i = 0;
     while i + 4 <= len {
         let o = out.add(i) as *mut v128;
-        let p = f32x4_mul(v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128));
+        let p = f32x4_mul(
+            v128_load(a.add(i) as *const v128),
+            v128_load(b.add(i) as *const v128),
+        );
         v128_store(o, f32x4_add(v128_load(o), p));
         i += 4;
     }

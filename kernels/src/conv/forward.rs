@@ -119,13 +119,17 @@ unsafe fn run(
         // never stored), so the micro-kernel never branches on the edge.
         let pixel = |i: usize| m + i.min(count - 1);
         let by_rows = (0..MR).all(|i| {
-            g.each_row_run(src, pixel(i), |ky, run| *rows.add(ky * MR + i) = run.unwrap_or(zero))
+            g.each_row_run(src, pixel(i), |ky, run| {
+                *rows.add(ky * MR + i) = run.unwrap_or(zero)
+            })
         });
         let (groups, kt) = if by_rows {
             (g.kh, g.kw * sc)
         } else {
             for i in 0..MR {
-                g.each_tap(src, pixel(i), |t, row| *rows.add(t * MR + i) = row.unwrap_or(zero));
+                g.each_tap(src, pixel(i), |t, row| {
+                    *rows.add(t * MR + i) = row.unwrap_or(zero)
+                });
             }
             (g.taps(), sc)
         };

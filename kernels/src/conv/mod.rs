@@ -146,7 +146,12 @@ impl Geom {
     /// # Safety
     /// `src` must address the whole source image.
     #[inline(always)]
-    pub unsafe fn each_tap(&self, src: *const f32, m: usize, mut visit: impl FnMut(usize, Option<*const f32>)) {
+    pub unsafe fn each_tap(
+        &self,
+        src: *const f32,
+        m: usize,
+        mut visit: impl FnMut(usize, Option<*const f32>),
+    ) {
         let (image, py, px) = self.locate(src, m);
         let (_, sw, sc) = self.src();
         let mut t = 0;
@@ -174,7 +179,12 @@ impl Geom {
     /// # Safety
     /// `src` must address the whole source image.
     #[inline(always)]
-    pub unsafe fn each_row_run(&self, src: *const f32, m: usize, mut visit: impl FnMut(usize, Option<*const f32>)) -> bool {
+    pub unsafe fn each_row_run(
+        &self,
+        src: *const f32,
+        m: usize,
+        mut visit: impl FnMut(usize, Option<*const f32>),
+    ) -> bool {
         if self.transposed {
             return false;
         }
@@ -184,7 +194,9 @@ impl Geom {
             _ => return false,
         };
         for ky in 0..self.kh {
-            let run = self.axis(py, ky, self.pad_top, 0).map(|y| image.add((y * self.w + x0) * self.c));
+            let run = self
+                .axis(py, ky, self.pad_top, 0)
+                .map(|y| image.add((y * self.w + x0) * self.c));
             visit(ky, run);
         }
         true

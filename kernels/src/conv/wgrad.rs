@@ -17,7 +17,11 @@ fn parts(g: &Geom) -> Option<(usize, usize, usize)> {
     let k = g.taps().checked_mul(g.c)?;
     let gathered = k.checked_mul(CONV_BLOCK)?;
     let product = k.checked_mul(g.oc)?;
-    Some((gathered, product, prism_sgemm_scratch_len(k, g.oc, CONV_BLOCK)))
+    Some((
+        gathered,
+        product,
+        prism_sgemm_scratch_len(k, g.oc, CONV_BLOCK),
+    ))
 }
 
 /// Bytes of scratch [`prism_conv_wgrad_f32`] needs: a gathered block (`256 · kh·kw·c` floats),
@@ -25,8 +29,14 @@ fn parts(g: &Geom) -> Option<(usize, usize, usize)> {
 /// descriptor (or one in mode 1).
 #[no_mangle]
 pub extern "C" fn prism_conv_wgrad_scratch_len(geom: *const u32) -> usize {
-    match unsafe { Geom::read(geom) }.filter(|g| !g.transposed).and_then(|g| parts(&g)) {
-        Some((a, b, c)) => a.checked_add(b).and_then(|s| s.checked_add(c)).map_or(0, |s| s * 4),
+    match unsafe { Geom::read(geom) }
+        .filter(|g| !g.transposed)
+        .and_then(|g| parts(&g))
+    {
+        Some((a, b, c)) => a
+            .checked_add(b)
+            .and_then(|s| s.checked_add(c))
+            .map_or(0, |s| s * 4),
         None => 0,
     }
 }
@@ -88,7 +98,22 @@ pub extern "C" fn prism_conv_wgrad_f32(
                 });
             }
             let dyb = dy.add(m * g.oc);
-            let s = prism_sgemm(1, 0, k, g.oc, p, 1.0, gbuf, k, dyb, g.oc, 0.0, cbuf, g.oc, sgemm_scratch);
+            let s = prism_sgemm(
+                1,
+                0,
+                k,
+                g.oc,
+                p,
+                1.0,
+                gbuf,
+                k,
+                dyb,
+                g.oc,
+                0.0,
+                cbuf,
+                g.oc,
+                sgemm_scratch,
+            );
             if s != status::OK {
                 return s;
             }

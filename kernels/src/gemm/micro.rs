@@ -37,7 +37,11 @@ pub(crate) unsafe fn accumulate<const NV: usize, const A_STEP: usize>(
     let mut acc = [[f32x4_splat(0.0); VECTORS]; MR];
     for r in 0..k {
         let ar = a.add(r * A_STEP);
-        rank1::<NV>(&mut acc, [ar, ar.add(1), ar.add(2), ar.add(3)], b.add(r * NR));
+        rank1::<NV>(
+            &mut acc,
+            [ar, ar.add(1), ar.add(2), ar.add(3)],
+            b.add(r * NR),
+        );
     }
     acc
 }
