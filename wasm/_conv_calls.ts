@@ -247,3 +247,62 @@ registerJobs({
     return { result: null };
   },
 });
+
+/** The most float32 values one kernel-memory buffer may hold (4 GiB of wasm32 memory). */
+const MAX_VALUES = 2 ** 30 - 1;
+
+/**
+ * Checks that `data` is a Float32Array of the shape's size, naming the operand.
+ *
+ * @param op The operation, for messages.
+ * @param name The operand (`"input"`, `"weights"`, `"bias"`, `"dy"`).
+ * @param data The values.
+ * @param shape The shape the geometry expects.
+ * @throws {TypeError} When `data` is not a Float32Array or its length differs.
+ * @throws {RangeError} When the shape passes 4 GiB of kernel memory.
+ * @example
+ * ```ts
+ * import { checkValues } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * checkValues("conv2d()", "bias", new Float32Array(3), [3]);
+ * assert.throws(() => checkValues("conv2d()", "bias", new Float32Array(2), [3]), /bias has 2/);
+ * ```
+ */
+export function checkValues(op: string, name: string, data: unknown, shape: number[]): void {
+  if (!(data instanceof Float32Array)) {
+    throw new TypeError(
+      `${op}: ${name} must be a Float32Array, got ${Object.prototype.toString.call(data)}`,
+    );
+  }
+  const need = shape.reduce((a, b) => a * b, 1);
+  checkSize(op, name, need);
+  if (data.length !== need) {
+    throw new TypeError(
+      `${op}: ${name} has ${data.length} values but the convolution's geometry needs ` +
+        `[${shape.join(", ")}] = ${need}; check the shapes passed`,
+    );
+  }
+}
+
+/**
+ * Refuses buffers beyond 4 GiB of kernel memory.
+ *
+ * @param op The operation, for messages.
+ * @param name The buffer.
+ * @param values Its float32 count.
+ * @throws {RangeError} When it passes the limit.
+ * @example
+ * ```ts
+ * import { checkSize } from "./_conv_calls.ts";
+ * import assert from "node:assert";
+ * assert.throws(() => checkSize("conv2d()", "output", 2 ** 31), /4 GiB/);
+ * ```
+ */
+export function checkSize(op: string, name: string, values: number): void {
+  if (values > MAX_VALUES) {
+    throw new RangeError(
+      `${op}: ${name} would hold ${values} float32 values, beyond the 4 GiB limit of WASM ` +
+        `kernel memory (${MAX_VALUES} values); split the batch or the image into tiles`,
+    );
+  }
+}

@@ -28,6 +28,8 @@ import { defaultPool, type WorkerPool } from "./pool.ts";
 import { kernelAddress, WasmStorage } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
 import {
+  checkSize,
+  checkValues,
   type ConvActivation,
   type ConvKind,
   runConv,
@@ -36,95 +38,17 @@ import {
   scratchBytes,
   writeGeometry,
 } from "./_conv_calls.ts";
+import { ConvWeights } from "./conv_weights.ts";
 import { CONV_BLOCK } from "./kernel_exports.generated.ts";
 
 export type { ConvActivation };
+export { ConvWeights };
 
 /**
  * Multiply-adds from which a call is split across workers: a round trip of a few jobs costs
  * about 0.2 ms, in which one core does about 2 M multiply-adds.
  */
 export const CONV_PARALLEL_FROM = 2 ** 22;
-
-/** The most float32 values one kernel-memory buffer may hold (4 GiB of wasm32 memory). */
-const MAX_VALUES = 2 ** 30 - 1;
-
-/**
- * Dense HWIO weights packed for one geometry and direction, in kernel memory: pack once per
- * layer, pass to every call, free when the layer goes.
- *
- * @example
- * ```ts
- * import { convGeometry } from "../core/conv_geometry.ts";
- * import { ConvWeights, wasmConvForward } from "./conv.ts";
- * import assert from "node:assert";
- * const g = convGeometry({ input: [1, 1, 1, 2], kernel: [1, 1], outChannels: 1 });
- * using w = await ConvWeights.pack(g, new Float32Array([2, 3]));
- * using y = await wasmConvForward(g, { input: new Float32Array([1, 1]), weights: w },
- *   { operation: "conv2d()" });
- * assert(y.view()[0] === 5);
- * ```
- */
-export class ConvWeights implements Disposable {
-  /** The packed panels. */
-  readonly storage: WasmStorage;
-  /** The geometry they were packed for. */
-  readonly geometry: ConvGeometry;
-  /** Packed for the input gradient / transposed convolution rather than the forward. */
-  readonly transposed: boolean;
-
-  private constructor(storage: WasmStorage, geometry: ConvGeometry, transposed: boolean) {
-    this.storage = storage;
-    this.geometry = geometry;
-    this.transposed = transposed;
-  }
-
-  /**
-   * Packs dense weights `[kh, kw, c, oc]` for the forward (default) or, with `transposed`, for
-   * the input gradient / transposed convolution.
-   *
-   * @param g The convolution's geometry (dense).
-   * @param weights HWIO values; kernel-memory data is read in place.
-   * @param options `transposed`.
-   * @returns The packed weights.
-   * @throws {TypeError} When the geometry is depthwise or the weights' length is wrong.
-   * @throws {InvalidDataError} When a weight is NaN or infinite.
-   * @throws {OutOfMemoryError} When the kernel memory cannot hold them.
-   */
-  static async pack(
-    g: ConvGeometry,
-    weights: Float32Array,
-    options: { transposed?: boolean } = {},
-  ): Promise<ConvWeights> {
-    if (g.depthwise) {
-      throw new TypeError("depthwise weights are used as they are: pass the Float32Array itself");
-    }
-    checkValues("ConvWeights.pack()", "weights", weights, [g.kh, g.kw, g.c, g.oc]);
-    const kernels = await loadKernels();
-    const transposed = options.transposed ?? false;
-    using arena = new KernelArena(kernels);
-    const geom = writeGeometry(arena, g, { transposed });
-    const storage = new WasmStorage(kernels, kernels.exports.prism_conv_packed_len(geom));
-    try {
-      const w = kernelAddress(kernels, weights) ?? arena.copyIn(weights);
-      runPack(kernels, { geom, w, out: storage.ptr });
-    } catch (e) {
-      storage.free();
-      throw e;
-    }
-    return new ConvWeights(storage, g, transposed);
-  }
-
-  /** Frees the panels. */
-  free(): void {
-    this.storage.free();
-  }
-
-  /** Same as {@linkcode ConvWeights.free}, for `using`. */
-  [Symbol.dispose](): void {
-    this.free();
-  }
-}
 
 /** Options of the forward and input-gradient passes. */
 export interface ConvPassOptions extends HostOptions {
@@ -329,7 +253,7 @@ async function destinationPass(
   const { weights, bias } = operands;
   if (weights instanceof ConvWeights) {
     if (g.depthwise) throw new TypeError(`${op}: depthwise weights are never packed`);
-    if (weights.transposed !== transposed || !sameGeometry(weights.geometry, g)) {
+    if (!weights.fits(g, transposed)) {
       throw new TypeError(
         `${op}: the packed weights were packed for another geometry or direction ` +
           `(${weights.transposed ? "transposed" : "forward"}); pack them for this call with ` +
@@ -408,48 +332,4 @@ async function runParts<C>(
 
 function addInto(out: Float64Array, values: Float64Array): void {
   for (let i = 0; i < out.length; i++) out[i] += values[i];
-}
-
-function sameGeometry(a: ConvGeometry, b: ConvGeometry): boolean {
-  const keys = [
-    "h",
-    "w",
-    "c",
-    "kh",
-    "kw",
-    "oh",
-    "ow",
-    "oc",
-    "stride",
-    "padTop",
-    "padLeft",
-  ] as const;
-  return keys.every((k) => a[k] === b[k]);
-}
-
-/** Checks that `data` is a Float32Array of the shape's size, naming the operand. */
-function checkValues(op: string, name: string, data: unknown, shape: number[]): void {
-  if (!(data instanceof Float32Array)) {
-    throw new TypeError(
-      `${op}: ${name} must be a Float32Array, got ${Object.prototype.toString.call(data)}`,
-    );
-  }
-  const need = shape.reduce((a, b) => a * b, 1);
-  checkSize(op, name, need);
-  if (data.length !== need) {
-    throw new TypeError(
-      `${op}: ${name} has ${data.length} values but the convolution's geometry needs ` +
-        `[${shape.join(", ")}] = ${need}; check the shapes passed`,
-    );
-  }
-}
-
-/** Refuses buffers beyond 4 GiB of kernel memory. */
-function checkSize(op: string, name: string, values: number): void {
-  if (values > MAX_VALUES) {
-    throw new RangeError(
-      `${op}: ${name} would hold ${values} float32 values, beyond the 4 GiB limit of WASM ` +
-        `kernel memory (${MAX_VALUES} values); split the batch or the image into tiles`,
-    );
-  }
 }

@@ -136,14 +136,51 @@ unsafe fn run(
         let mut j0 = 0;
         while j0 < dc {
             let cols = NR.min(dc - j0);
-            let acc = accumulate_indirect(groups, kt, rows, packed.add(j0 * k));
-            for (i, row) in acc.iter().enumerate().take(count) {
-                let out = dst.add((m + i) * dc + j0);
-                finite &= finish_tile_row(out, row, cols, bias, j0, g.act);
-            }
+            let out = dst.add(m * dc + j0);
+            let store = Store {
+                count,
+                cols,
+                dc,
+                bias,
+                ch0: j0,
+                act: g.act,
+            };
+            finite &= tile(groups, kt, rows, packed.add(j0 * k), out, &store);
             j0 += NR;
         }
         m += MR;
+    }
+    finite
+}
+
+/// Where and how [`tile`] stores its `count x cols` corner.
+struct Store {
+    count: usize,
+    cols: usize,
+    /// Destination row stride (channels).
+    dc: usize,
+    bias: *const f32,
+    ch0: usize,
+    act: u32,
+}
+
+/// One micro-tile: the indirect micro-kernel, then the store step. Out of line (as GEMM's
+/// `micro_tile`), so the engine compiles the hot loop in a small function of its own rather
+/// than beside the indirection's state.
+#[inline(never)]
+unsafe fn tile(
+    groups: usize,
+    kt: usize,
+    rows: *const *const f32,
+    b: *const f32,
+    out: *mut f32,
+    store: &Store,
+) -> bool {
+    let acc = accumulate_indirect(groups, kt, rows, b);
+    let mut finite = true;
+    for (i, row) in acc.iter().enumerate().take(store.count) {
+        let dst = out.add(i * store.dc);
+        finite &= finish_tile_row(dst, row, store.cols, store.bias, store.ch0, store.act);
     }
     finite
 }
