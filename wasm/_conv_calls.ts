@@ -54,7 +54,8 @@ export function writeGeometry(
   }
   const ptr = arena.bytes(4 * 14);
   const fields = [g.n, g.h, g.w, g.c, g.kh, g.kw, g.oh, g.ow, g.oc, g.stride, g.padTop, g.padLeft];
-  const view = new Uint32Array(arena.kernels.exports.memory.buffer, ptr, 14);
+  // Through `kernels.f32`, which refreshes a buffer another thread's growth left short.
+  const view = new Uint32Array(arena.kernels.f32(ptr, 14).buffer, ptr, 14);
   view.set([...fields, options.transposed ? 1 : 0, act]);
   return ptr;
 }
