@@ -13,6 +13,7 @@
  */
 
 import "./column_sums_job.ts";
+import "./_conv_calls.ts";
 import "./gemm.ts";
 import "./gram.ts";
 import "./rx_score.ts";

@@ -58,6 +58,199 @@ export interface KernelExports {
    */
   prism_heap_reset_peak(): void;
   /**
+   * Depthwise convolution over flat destination pixels `m0..m1` (as `prism_conv_forward_f32`):
+   * `dst = act(depthwise(src, w) + bias)` in the mode of `geom` (mode 0 forward, mode 1 the
+   * input gradient). `w` holds `kh · kw · c` floats (`[kh, kw, c, 1]`), `bias` `c` floats or null.
+   *
+   * Returns `status::OK`, `status::NON_FINITE` when a value before the activation is NaN or
+   * infinite, or `status::INVALID_ARGUMENT` for an invalid descriptor (or `c != oc`), a range
+   * outside the batch or a null pointer.
+   *
+   * Defined in `kernels/src/conv/depthwise.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @param src `*const f32`
+   * @param w `*const f32`
+   * @param bias `*const f32`
+   * @param dst `*mut f32`
+   * @param m0 `usize`
+   * @param m1 `usize`
+   * @returns `i32`
+   */
+  prism_conv_depthwise_f32(
+    geom: number,
+    src: number,
+    w: number,
+    bias: number,
+    dst: number,
+    m0: number,
+    m1: number,
+  ): number;
+  /**
+   * Floats of scratch `prism_conv_depthwise_wgrad_f32` needs: `(kh · kw + 1) · c`. Zero for an
+   * invalid descriptor.
+   *
+   * Defined in `kernels/src/conv/depthwise.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @returns `usize`
+   */
+  prism_conv_depthwise_wgrad_scratch_len(geom: number): number;
+  /**
+   * Adds the depthwise weight gradient of output pixels `m0..m1` into `dw` (`kh · kw · c`
+   * float64) and, when `db` is not null, the bias gradient into `db` (`c` float64). `geom` is the
+   * forward convolution (mode 0), `x` its input, `dy` the gradient of its output; `scratch` holds
+   * `prism_conv_depthwise_wgrad_scratch_len` floats. Float32 sums run over blocks of 256 pixels
+   * from `m0` (workers cut at multiples of 256).
+   *
+   * Returns `status::OK`, `status::NON_FINITE` when a block's sum is NaN or infinite, or
+   * `status::INVALID_ARGUMENT` for an invalid descriptor, mode 1, a range outside the batch
+   * or a null pointer.
+   *
+   * Defined in `kernels/src/conv/depthwise.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @param x `*const f32`
+   * @param dy `*const f32`
+   * @param dw `*mut f64`
+   * @param db `*mut f64`
+   * @param scratch `*mut f32`
+   * @param m0 `usize`
+   * @param m1 `usize`
+   * @returns `i32`
+   */
+  prism_conv_depthwise_wgrad_f32(
+    geom: number,
+    x: number,
+    dy: number,
+    dw: number,
+    db: number,
+    scratch: number,
+    m0: number,
+    m1: number,
+  ): number;
+  /**
+   * Bytes of scratch `prism_conv_forward_f32` needs: a zero row of `kw ·` the source channels
+   * (rounded up to 4 floats) and the indirection buffer of `MR · kh · kw` pointers. Zero for an
+   * invalid descriptor.
+   *
+   * Defined in `kernels/src/conv/forward.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @returns `usize`
+   */
+  prism_conv_forward_scratch_len(geom: number): number;
+  /**
+   * Dense convolution over flat destination pixels `m0..m1` (pixel `m` is batch `m / (dh·dw)`,
+   * row `m / dw % dh`, column `m % dw` of the destination image; workers split the batch at row
+   * boundaries): `dst = act(conv(src, packed) + bias)`, in the mode of `geom` (mode 0: `src` is
+   * `x`, `dst` is `y`; mode 1: `src` is `dy`, `dst` is `dx`).
+   *
+   * - `packed`: `super::pack::prism_conv_pack_weights` for the same geometry and mode;
+   * - `bias`: destination-channel floats, or null for none;
+   * - `scratch`: `prism_conv_forward_scratch_len` bytes, not shared with another call.
+   *
+   * Returns `status::OK`, `status::NON_FINITE` when a value before the activation is NaN or
+   * infinite (NaN or infinity in the source, or overflow), or `status::INVALID_ARGUMENT` for an
+   * invalid descriptor, a range outside the batch or a null pointer.
+   *
+   * Defined in `kernels/src/conv/forward.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @param src `*const f32`
+   * @param packed `*const f32`
+   * @param bias `*const f32`
+   * @param dst `*mut f32`
+   * @param scratch `*mut u8`
+   * @param m0 `usize`
+   * @param m1 `usize`
+   * @returns `i32`
+   */
+  prism_conv_forward_f32(
+    geom: number,
+    src: number,
+    packed: number,
+    bias: number,
+    dst: number,
+    scratch: number,
+    m0: number,
+    m1: number,
+  ): number;
+  /**
+   * The number of f32 values `prism_conv_pack_weights` writes for the geometry at `geom` (a
+   * descriptor of `GEOM_LEN` u32, see `conv/mod.rs`): `round_up(dc, 8) · kh · kw · sc`, with
+   * `sc` and `dc` the source and destination channels of its mode. Zero for an invalid
+   * descriptor.
+   *
+   * Defined in `kernels/src/conv/pack.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @returns `usize`
+   */
+  prism_conv_packed_len(geom: number): number;
+  /**
+   * Packs dense HWIO weights `w` (`[kh, kw, c, oc]`) for the mode of `geom` into `out`
+   * (`prism_conv_packed_len` floats).
+   *
+   * Returns `status::OK`, `status::NON_FINITE` when a weight is NaN or infinite, or
+   * `status::INVALID_ARGUMENT` for an invalid descriptor or a null pointer.
+   *
+   * Defined in `kernels/src/conv/pack.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @param w `*const f32`
+   * @param out `*mut f32`
+   * @returns `i32`
+   */
+  prism_conv_pack_weights(geom: number, w: number, out: number): number;
+  /**
+   * Bytes of scratch `prism_conv_wgrad_f32` needs: a gathered block (`256 · kh·kw·c` floats),
+   * a float32 product (`kh·kw·c · oc`) and `prism_sgemm`'s scratch. Zero for an invalid
+   * descriptor (or one in mode 1).
+   *
+   * Defined in `kernels/src/conv/wgrad.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @returns `usize`
+   */
+  prism_conv_wgrad_scratch_len(geom: number): number;
+  /**
+   * Adds the weight gradient of output pixels `m0..m1` (flat over the batch, as in
+   * `prism_conv_forward_f32`) into `dw` (`kh · kw · c · oc` float64, HWIO) and, when `db` is not
+   * null, the bias gradient into `db` (`oc` float64).
+   *
+   * - `geom`: the forward convolution (mode 0); `x` its input, `dy` the gradient of its output
+   *   (before the activation: the caller applies the activation's derivative);
+   * - `scratch`: `prism_conv_wgrad_scratch_len` bytes, not shared with another call.
+   *
+   * Float32 sums run over blocks of 256 pixels starting at `m0`: workers cut ranges at multiples
+   * of 256 so a split run sums the same blocks. Returns `status::OK`, `status::NON_FINITE`
+   * when a block's sum is NaN or infinite, or `status::INVALID_ARGUMENT` for an invalid
+   * descriptor, mode 1, a range outside the batch or a null pointer.
+   *
+   * Defined in `kernels/src/conv/wgrad.rs`; the types below are the Rust ones.
+   *
+   * @param geom `*const u32`
+   * @param x `*const f32`
+   * @param dy `*const f32`
+   * @param dw `*mut f64`
+   * @param db `*mut f64`
+   * @param scratch `*mut f32`
+   * @param m0 `usize`
+   * @param m1 `usize`
+   * @returns `i32`
+   */
+  prism_conv_wgrad_f32(
+    geom: number,
+    x: number,
+    dy: number,
+    dw: number,
+    db: number,
+    scratch: number,
+    m0: number,
+    m1: number,
+  ): number;
+  /**
    * Scratch `f64` values `prism_eigh_f64` needs for order `n`: `4·n` (off-diagonal,
    * reflector scales and two product vectors). The same with or without eigenvectors.
    *
@@ -358,6 +551,27 @@ export const KERNEL_SIGNATURES: {
   prism_heap_in_use: { params: [], results: ["i32"] },
   prism_heap_peak: { params: [], results: ["i32"] },
   prism_heap_reset_peak: { params: [], results: [] },
+  prism_conv_depthwise_f32: {
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    results: ["i32"],
+  },
+  prism_conv_depthwise_wgrad_scratch_len: { params: ["i32"], results: ["i32"] },
+  prism_conv_depthwise_wgrad_f32: {
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    results: ["i32"],
+  },
+  prism_conv_forward_scratch_len: { params: ["i32"], results: ["i32"] },
+  prism_conv_forward_f32: {
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    results: ["i32"],
+  },
+  prism_conv_packed_len: { params: ["i32"], results: ["i32"] },
+  prism_conv_pack_weights: { params: ["i32", "i32", "i32"], results: ["i32"] },
+  prism_conv_wgrad_scratch_len: { params: ["i32"], results: ["i32"] },
+  prism_conv_wgrad_f32: {
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    results: ["i32"],
+  },
   prism_eigh_f64_scratch_len: { params: ["i32"], results: ["i32"] },
   prism_eigh_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
   prism_svd_jacobi_f64_scratch_len: { params: ["i32", "i32"], results: ["i32"] },
@@ -453,3 +667,13 @@ export const GRAM_BLOCK = 128;
  * (the partial sums live in registers); it bounds the float32 error of each block.
  */
 export const COLUMN_SUMS_BLOCK = 256;
+
+/**
+ * Output pixels whose products a convolution's weight gradient (`prism_conv_wgrad_f32`,
+ * `prism_conv_depthwise_wgrad_f32`) sums in float32 before merging them into its float64
+ * accumulators: bounds the float32 error of each block (about `CONV_BLOCK * 2^-24` relative)
+ * whatever the batch and image size. Sizes the dense weight gradient's gathered input block
+ * (`CONV_BLOCK * kh * kw * c` floats; 288 KiB for 3x3x32). Hosts that split pixels between
+ * workers cut at multiples of it, so a split run sums the same blocks as one call.
+ */
+export const CONV_BLOCK = 256;

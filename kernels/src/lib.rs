@@ -19,6 +19,7 @@
 
 pub mod status;
 mod alloc;
+mod conv;
 mod eigen;
 mod gemm;
 mod mahalanobis;

@@ -47,6 +47,14 @@ pub const GRAM_BLOCK: usize = 128;
 /// (the partial sums live in registers); it bounds the float32 error of each block.
 pub const COLUMN_SUMS_BLOCK: usize = 256;
 
+/// Output pixels whose products a convolution's weight gradient (`prism_conv_wgrad_f32`,
+/// `prism_conv_depthwise_wgrad_f32`) sums in float32 before merging them into its float64
+/// accumulators: bounds the float32 error of each block (about `CONV_BLOCK * 2^-24` relative)
+/// whatever the batch and image size. Sizes the dense weight gradient's gathered input block
+/// (`CONV_BLOCK * kh * kw * c` floats; 288 KiB for 3x3x32). Hosts that split pixels between
+/// workers cut at multiples of it, so a split run sums the same blocks as one call.
+pub const CONV_BLOCK: usize = 256;
+
 const _: () = assert!(
     MR == 4 && NR == 2 * 4,
     "the micro-kernel is written for 4 x (2 x f32x4)"

@@ -3,7 +3,8 @@
 //! Each step `r` of the depth loop broadcasts `MR` values of a packed A operand and multiplies
 //! them by `NR` values (two `f32x4`) of a packed B panel, adding into `MR x 2` accumulators:
 //! `acc[i][v] += a[r * A_STEP + i] * b[r * NR + 4v .. 4v + 4]`. The operands come from
-//! [`super::pack::pack`]; what is done with the tile afterwards (GEMM's `alpha`/`beta` store into
+//! [`super::pack::pack`] (or, for convolution, input rows reached through an indirection:
+//! [`accumulate_indirect`]); what is done with the tile afterwards (GEMM's `alpha`/`beta` store into
 //! float32 C, SYRK's float64 upper-triangle merge) is the caller's epilogue.
 //!
 //! Register budget: 8 accumulators + 2 B vectors + 1 broadcast + 1 product fit the 16 SIMD
@@ -33,21 +34,58 @@ pub(crate) unsafe fn accumulate<const NV: usize, const A_STEP: usize>(
     a: *const f32,
     b: *const f32,
 ) -> Tile {
-    let zero = f32x4_splat(0.0);
-    let mut acc = [[zero; VECTORS]; MR];
+    let mut acc = [[f32x4_splat(0.0); VECTORS]; MR];
     for r in 0..k {
-        let row = b.add(r * NR);
-        let bv = [
-            v128_load(row as *const v128),
-            v128_load(row.add(4) as *const v128),
-        ];
         let ar = a.add(r * A_STEP);
-        for (i, acc_row) in acc.iter_mut().enumerate() {
-            let s = v128_load32_splat(ar.add(i) as *const u32);
-            for v in 0..NV {
-                acc_row[v] = f32x4_add(acc_row[v], f32x4_mul(s, bv[v]));
-            }
+        rank1::<NV>(
+            &mut acc,
+            [ar, ar.add(1), ar.add(2), ar.add(3)],
+            b.add(r * NR),
+        );
+    }
+    acc
+}
+
+/// The same tile with the broadcast operand read through an indirection (convolution as an
+/// indirect GEMM: no packed A, no im2col copy). The depth runs over `groups` runs of `kt` steps;
+/// in run `t`, tile row `i` reads its `kt` values contiguously from `rows[t * MR + i]` (a run of
+/// input rows of the image, or a shared zero row for padding). `b` is an [`NR`]-wide packed
+/// panel of `groups * kt` rows, read in order as in [`accumulate`].
+///
+/// # Safety
+/// `rows` must hold `groups * MR` pointers to `kt` readable floats each, and `b` address
+/// `groups * kt` rows of an `NR`-wide panel.
+#[inline(always)]
+pub(crate) unsafe fn accumulate_indirect(
+    groups: usize,
+    kt: usize,
+    rows: *const *const f32,
+    b: *const f32,
+) -> Tile {
+    let mut acc = [[f32x4_splat(0.0); VECTORS]; MR];
+    let mut bt = b;
+    for t in 0..groups {
+        let a = [0, 1, 2, 3].map(|i| *rows.add(t * MR + i));
+        for r in 0..kt {
+            let ar = [a[0].add(r), a[1].add(r), a[2].add(r), a[3].add(r)];
+            rank1::<2>(&mut acc, ar, bt);
+            bt = bt.add(NR);
         }
     }
     acc
+}
+
+/// One step of the depth loop: `acc[i][v] += *a[i] * b_row[4v .. 4v + 4]` for `v < NV`.
+#[inline(always)]
+unsafe fn rank1<const NV: usize>(acc: &mut Tile, a: [*const f32; MR], b_row: *const f32) {
+    let bv = [
+        v128_load(b_row as *const v128),
+        v128_load(b_row.add(4) as *const v128),
+    ];
+    for (i, acc_row) in acc.iter_mut().enumerate() {
+        let s = v128_load32_splat(a[i] as *const u32);
+        for v in 0..NV {
+            acc_row[v] = f32x4_add(acc_row[v], f32x4_mul(s, bv[v]));
+        }
+    }
 }

@@ -5,10 +5,13 @@
 //! - [`sgemm`]: `C = alpha * op(A) * op(B) + beta * C` (float32 C);
 //! - [`syrk`]: the upper triangle of `PᵀP`, merged into float64 (covariance, Gram).
 //!
+//! Convolution (`crate::conv`) reuses the packing, the micro-kernel (through its indirect
+//! variant) and `prism_sgemm` for the weight gradient.
+//!
 //! Block sizes (`MR`, `NR`, `KC`, `MC`, `NC`, `GRAM_BLOCK`) live in `crate::params`, the one
 //! place they are set, from where the build exports them to TypeScript.
 
-mod micro;
-mod pack;
-mod sgemm;
+pub(crate) mod micro;
+pub(crate) mod pack;
+pub(crate) mod sgemm;
 mod syrk;
