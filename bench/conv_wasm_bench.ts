@@ -29,7 +29,7 @@ import {
 import { loadKernels } from "../wasm/loader.ts";
 import { defaultPool } from "../wasm/pool.ts";
 import { WasmStorage } from "../wasm/storage.ts";
-import { randomF32 } from "../tests/_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 import { QUICK, size } from "./_config.ts";
 import { tfjsReady } from "./_covariance_baselines.ts";
 
@@ -81,8 +81,8 @@ for (const batch of [1, 4]) {
         outChannels: CHANNELS[i + 1],
         padding: "same",
       });
-      const w = randomF32(9 * c * g.oc, 10 + i, -0.2, 0.2);
-      const b = randomF32(g.oc, 20 + i, -0.1, 0.1);
+      const w = randomF32(9 * c * g.oc, 10 + i, { lo: -0.2, hi: 0.2 });
+      const b = randomF32(g.oc, 20 + i, { lo: -0.1, hi: 0.1 });
       const x = randomF32(batch * SIDE * SIDE * c, 30 + i);
       return {
         g,

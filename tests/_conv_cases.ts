@@ -7,7 +7,7 @@
 
 import { convGeometry, type ConvSpec } from "../core/conv_geometry.ts";
 import type { ConvGeometry } from "../core/conv_geometry.ts";
-import { randomF32 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 /** A named geometry. */
 export interface ConvCase {
@@ -103,7 +103,7 @@ export function operands(g: ConvGeometry, seed: number) {
   const wLength = g.kh * g.kw * g.c * (g.depthwise ? 1 : g.oc);
   return {
     input: randomF32(g.n * g.h * g.w * g.c, seed),
-    weights: randomF32(wLength, seed + 1, -0.5, 0.5),
+    weights: randomF32(wLength, seed + 1, { lo: -0.5, hi: 0.5 }),
     bias: randomF32(g.oc, seed + 2),
     dy: randomF32(g.n * g.oh * g.ow * g.oc, seed + 3),
   };

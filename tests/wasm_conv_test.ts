@@ -15,7 +15,7 @@ import {
 } from "../wasm/conv.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
 import { activate64, DENSE_CASES, DEPTHWISE_CASES, operands } from "./_conv_cases.ts";
-import { randomF32 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 const operation = "conv2d()";
 const TOL = 1e-4;
@@ -77,7 +77,7 @@ Deno.test("a transposed convolution k4 s2 p1 (PyTorch's ConvTranspose2d) with bi
   });
   assert(g.oh === 5 && g.ow === 7);
   const layerInput = randomF32(g.n * g.oh * g.ow * g.oc, 40);
-  const weights = randomF32(4 * 4 * 3 * 6, 41, -0.5, 0.5);
+  const weights = randomF32(4 * 4 * 3 * 6, 41, { lo: -0.5, hi: 0.5 });
   const bias = randomF32(3, 42);
   using packed = await ConvWeights.pack(g, weights, { transposed: true });
   using y = await wasmConvBackwardInput(g, { dy: layerInput, weights: packed, bias }, {
