@@ -1,0 +1,273 @@
+/**
+ * Dense 2-D convolution as an implicit GEMM, in the peers' shape: a workgroup of 8 × 8 threads
+ * owns a 32 × 32 tile of the output, each thread 4 × 4 outputs (four `vec4f` accumulators); for
+ * each step of 32 along the inner dimension the workgroup stages a 32 × 32 tile of A and of B in
+ * workgroup memory (every value read from storage once per workgroup). Only `load_a`, `load_b`
+ * and `store_c` differ between the three uses:
+ *
+ * - `forward`: A = im2col(input) `[n·oh·ow, kh·kw·c]`, B = weights `[kh·kw·c, oc]` (HWIO is
+ *   already that matrix), C = output, with bias and activation fused into the store; a 1×1
+ *   stride-1 unpadded convolution reads A as the plain input matrix (`POINTWISE`).
+ * - `input_grad`: A = dY gathered per input pixel `[n·h·w, kh·kw·oc]` (zero where the stride
+ *   skips), B = weights read as `[kh·kw·oc, c]`, C = dX. It is also the forward of a transposed
+ *   convolution.
+ * - `weight_grad`: A = im2colᵀ `[kh·kw·c + 1, n·oh·ow]` whose extra last row is ones (so the
+ *   bias gradient comes out of the same GEMM), B = dY `[n·oh·ow, oc]`; the inner dimension is
+ *   split across workgroups, each writing an f32 partial `[rows, oc]`, summed afterwards by the
+ *   column-sums program (WGSL has no float atomics).
+ *
+ * @module
+ */
+
+import type { ConvGeometry } from "../../core/conv_geometry.ts";
+import type { GpuProgram, OverrideValues } from "../types.ts";
+import { linearEntry } from "./_entry.ts";
+import {
+  ACTIVATION_CODES,
+  type ConvActivation,
+  type ConvMode,
+  type ConvPrecision,
+  convProgram,
+  IM2COL_WGSL,
+} from "./conv2d_common.ts";
+
+/** Which product the GEMM computes; see the module docs. */
+export type ConvGemmMode = ConvMode;
+
+/** Threads per side of a workgroup; each computes 4 × 4 outputs, so a tile is 32 × 32. */
+export const CONV_WG = 8;
+/** Edge of an output tile and of an inner step. */
+export const CONV_TILE = CONV_WG * 4;
+
+/** The sizes of one GEMM run. */
+export interface ConvGemmShapes {
+  /** The convolution's geometry. */
+  readonly g: ConvGeometry;
+  /** `weight_grad`: parts the inner dimension is split into (default 1). */
+  readonly splits?: number;
+  /** `forward`: the fused activation (default none). */
+  readonly activation?: ConvActivation;
+  /** `forward`: a bias is bound (the `bias` binding is bound either way). */
+  readonly hasBias?: boolean;
+}
+
+/**
+ * The GEMM's rows, columns and inner dimension for a mode.
+ *
+ * @param mode The product.
+ * @param g The geometry.
+ * @returns `{ rows, cols, inner }`.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../../core/conv_geometry.ts";
+ * import { convGemmSize } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * const g = convGeometry({ input: [2, 5, 5, 3], kernel: [3, 3], outChannels: 4 });
+ * assert.deepStrictEqual(convGemmSize("forward", g), { rows: 18, cols: 4, inner: 27 });
+ * assert.deepStrictEqual(convGemmSize("weight_grad", g), { rows: 28, cols: 4, inner: 18 });
+ * ```
+ */
+export function convGemmSize(
+  mode: ConvGemmMode,
+  g: ConvGeometry,
+): { rows: number; cols: number; inner: number } {
+  const pixels = g.n * g.oh * g.ow;
+  const taps = g.kh * g.kw;
+  if (mode === "forward") return { rows: pixels, cols: g.oc, inner: taps * g.c };
+  if (mode === "input_grad") return { rows: g.n * g.h * g.w, cols: g.c, inner: taps * g.oc };
+  return { rows: taps * g.c + 1, cols: g.oc, inner: pixels };
+}
+
+/**
+ * True when a forward (or weight-gradient) convolution is a plain matmul: 1×1, stride 1, no
+ * padding.
+ *
+ * @param g The geometry.
+ * @returns Whether `POINTWISE` applies.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../../core/conv_geometry.ts";
+ * import { isPointwise } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * assert(isPointwise(convGeometry({ input: [1, 4, 4, 3], kernel: [1, 1], outChannels: 2 })));
+ * ```
+ */
+export function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.stride === 1 && g.padTop === 0 && g.padLeft === 0;
+}
+
+/**
+ * The override values of a GEMM run.
+ *
+ * @param mode The product.
+ * @param g The geometry.
+ * @returns `{ WG }`, plus `POINTWISE` for the modes that read im2col.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../../core/conv_geometry.ts";
+ * import { convGemmOverrides } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * const g = convGeometry({ input: [1, 4, 4, 3], kernel: [3, 3], outChannels: 2 });
+ * assert.deepStrictEqual(convGemmOverrides("forward", g), { WG: 8, POINTWISE: 0 });
+ * ```
+ */
+export function convGemmOverrides(mode: ConvGemmMode, g: ConvGeometry): OverrideValues {
+  if (mode === "input_grad") return { WG: CONV_WG };
+  return { WG: CONV_WG, POINTWISE: isPointwise(g) ? 1 : 0 };
+}
+
+const LOADS: Record<ConvGemmMode, string> = {
+  forward: `
+${IM2COL_WGSL}
+fn load_a(m: u32, k: u32) -> f32 { return im2col(m, k); }
+fn load_b(k: u32, o: u32) -> f32 { return read_w(k * params.cols + o); }
+fn store_c(split: u32, m: u32, o: u32, v: f32) {
+  var out = v;
+  if (params.has_bias == 1u) {
+    out += bias[o];
+  }
+  store_y(m * params.cols + o, activate(out));
+}
+`,
+  input_grad: `
+// The dY value that input pixel m reaches at tap k / oc, channel k % oc; zero where none does.
+fn load_a(m: u32, k: u32) -> f32 {
+  let p = unravel(m, params.h, params.w);
+  let i = output_index(p.x, p.y, p.z, k / params.oc, k % params.oc);
+  if (i < 0) {
+    return 0.0;
+  }
+  return read_dy(u32(i));
+}
+// W[tap][ci][o] read as the [tap * oc + o][ci] matrix.
+fn load_b(k: u32, ci: u32) -> f32 {
+  return read_w(((k / params.oc) * params.c + ci) * params.oc + k % params.oc);
+}
+fn store_c(split: u32, m: u32, ci: u32, v: f32) { store_dx(m * params.cols + ci, v); }
+`,
+  weight_grad: `
+${IM2COL_WGSL}
+// The last row is ones: its product with dY is the bias gradient.
+fn load_a(r: u32, m: u32) -> f32 {
+  if (r + 1u == params.rows) {
+    return 1.0;
+  }
+  return im2col(m, r);
+}
+fn load_b(m: u32, o: u32) -> f32 { return read_dy(m * params.oc + o); }
+fn store_c(split: u32, r: u32, o: u32, v: f32) {
+  partials[(split * params.rows + r) * params.cols + o] = v;
+}
+`,
+};
+
+const GEMM_WGSL = /* wgsl */ `
+// Threads per side; each thread owns 4 x 4 outputs, a workgroup a (4 WG)^2 tile.
+override WG: u32;
+
+// Staged tiles as vec4 columns: a_tile[kk * WG + r / 4][r % 4] holds A[row0 + r][k0 + kk],
+// b_tile[kk * WG + c / 4][c % 4] holds B[k0 + kk][col0 + c].
+var<workgroup> a_tile: array<vec4f, 4u * WG * WG>;
+var<workgroup> b_tile: array<vec4f, 4u * WG * WG>;
+
+${linearEntry("WG, WG")}
+  let tile = 4u * WG;
+  let split = group / params.tiles;
+  let t = group % params.tiles;
+  let row0 = (t / params.tiles_n) * tile;
+  let col0 = (t % params.tiles_n) * tile;
+  let k_begin = split * params.chunk;
+  let k_end = min(params.inner, k_begin + params.chunk);
+  let tid = local.y * WG + local.x;
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var k0 = k_begin; k0 < k_end; k0 += tile) {
+    for (var e = tid; e < tile * tile; e += WG * WG) {
+      // The inner index varies fastest for A (channels are contiguous in NHWC), the column
+      // index for B (output channels are contiguous in HWIO and NHWC).
+      let r = e / tile;
+      let kk = e % tile;
+      var va = 0.0;
+      if (row0 + r < params.rows && k0 + kk < k_end) {
+        va = load_a(row0 + r, k0 + kk);
+      }
+      a_tile[kk * WG + r / 4u][r % 4u] = va;
+      var vb = 0.0;
+      if (k0 + r < k_end && col0 + kk < params.cols) {
+        vb = load_b(k0 + r, col0 + kk);
+      }
+      b_tile[r * WG + kk / 4u][kk % 4u] = vb;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < tile; kk++) {
+      let a = a_tile[kk * WG + local.y];
+      let b = b_tile[kk * WG + local.x];
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + local.y * 4u + i;
+    if (row >= params.rows) {
+      break;
+    }
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + local.x * 4u + j;
+      if (col < params.cols) {
+        store_c(split, row, col, acc[i][j]);
+      }
+    }
+  }
+}
+`;
+
+function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
+  const { rows, cols, inner } = convGemmSize(mode, s.g);
+  const splits = mode === "weight_grad" ? s.splits ?? 1 : 1;
+  const tilesN = Math.ceil(cols / CONV_TILE);
+  const tiles = Math.ceil(rows / CONV_TILE) * tilesN;
+  return {
+    rows,
+    cols,
+    inner,
+    tilesN,
+    tiles,
+    chunk: Math.ceil(inner / splits),
+    workgroups: tiles * splits,
+    activation: ACTIVATION_CODES[s.activation ?? "none"],
+    hasBias: s.hasBias === true,
+  };
+}
+
+/**
+ * The GEMM program of a mode and precision (built once, then shared). Bindings by mode:
+ * `forward` x, w, bias (f32, `oc` values, bound even without a bias), y; `input_grad` dy, w, dx;
+ * `weight_grad` x, dy, partials (f32, `splits · (kh·kw·c + 1) · oc`); then `params`.
+ *
+ * @param mode The product.
+ * @param precision Storage of the tensors (`partials` and `bias` are f32 always).
+ * @returns The program, named `conv2d_<mode>_<precision>`.
+ * @example
+ * ```ts
+ * import { conv2dProgram } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * const p = conv2dProgram("forward", "f16");
+ * assert(p.name === "conv2d_forward_f16" && p === conv2dProgram("forward", "f16"));
+ * assert.deepStrictEqual(p.bindings.map((b) => b.name), ["x", "w", "bias", "y", "params"]);
+ * ```
+ */
+export function conv2dProgram(
+  mode: ConvGemmMode,
+  precision: ConvPrecision,
+): GpuProgram<ConvGemmShapes> {
+  return convProgram({
+    name: `conv2d_${mode}_${precision}`,
+    mode,
+    precision,
+    body: `${LOADS[mode]}\n${GEMM_WGSL}`,
+    overrides: mode === "input_grad" ? ["WG"] : ["WG", "POINTWISE"],
+    launch: (s: ConvGemmShapes) => launch(mode, s),
+  });
+}
