@@ -87,22 +87,21 @@ export function callGeometry(
 /**
  * Checks that a tensor has the shape the geometry gives it.
  *
- * @param what Its role, e.g. `"conv2d input gradient dy"`.
  * @param shape Its shape.
- * @param expected The shape it must have.
+ * @param options `what`: its role, e.g. `"conv2d() dy"`; `expected`: the shape it must have.
  * @throws {TypeError} Naming both shapes.
  * @example
  * ```ts
  * import { checkShape } from "./_conv_checks.ts";
  * import assert from "node:assert";
- * assert.throws(() => checkShape("dy", [1, 2, 2, 3], [1, 3, 3, 3]), /dy has shape \[1, 2, 2, 3\]/);
+ * assert.throws(() => checkShape([1, 2, 2, 3], { what: "dy", expected: [1, 3, 3, 3] }), /dy has shape \[1, 2, 2, 3\]/);
  * ```
  */
 export function checkShape(
-  what: string,
   shape: readonly number[],
-  expected: readonly number[],
+  options: { what: string; expected: readonly number[] },
 ): void {
+  const { what, expected } = options;
   if (shape.length !== expected.length || shape.some((v, i) => v !== expected[i])) {
     throw new TypeError(
       `${what} has shape [${shape.join(", ")}] but the convolution needs ` +
@@ -145,8 +144,8 @@ export function checkModes(
  * Throws when a binding of the call would exceed the device's storage binding size.
  *
  * @param gpu The context.
- * @param operation Named in the error.
- * @param words `[role, 4-byte words]` of every storage binding.
+ * @param options `operation`, named in the error; `words`: `[role, 4-byte words]` of every
+ *   storage binding.
  * @throws {RangeError} Naming the binding, its size and `maxStorageBufferBindingSize`.
  * @example
  * ```ts
@@ -154,15 +153,15 @@ export function checkModes(
  * import assert from "node:assert";
  * const gpu = { limits: { maxStorageBufferBindingSize: 64, maxBufferSize: 128 } };
  * // deno-lint-ignore no-explicit-any
- * assert.throws(() => checkBindings(gpu as any, "conv", [["output", 17]]),
+ * assert.throws(() => checkBindings(gpu as any, { operation: "conv", words: [["output", 17]] }),
  *   /output needs 68 bytes.*maxStorageBufferBindingSize/);
  * ```
  */
 export function checkBindings(
   gpu: Pick<GpuContext, "limits">,
-  operation: string,
-  words: readonly (readonly [string, number])[],
+  options: { operation: string; words: readonly (readonly [string, number])[] },
 ): void {
+  const { operation, words } = options;
   const max = bindingBytes(gpu.limits);
   for (const [what, count] of words) {
     if (count * 4 > max) {

@@ -66,14 +66,15 @@ export function storageWords(count: number, precision: ConvPrecision): number {
 }
 
 /**
- * Checks a host's tensor: 4 whole sizes, values that match them, live storage of `gpu`.
+ * Checks a host's tensor: 4 whole sizes, values that match them, live storage of `gpu`, and
+ * (given `precision`) not f16 for an f32 call, so a call fails before it allocates anything.
  *
  * @param gpu The context the work runs on.
  * @param t The tensor.
- * @param what Its role in errors, e.g. `"conv2d input"`.
+ * @param options `what`: its role in errors, e.g. `"conv2d input"`; `precision` of the call.
  * @returns Its shape.
- * @throws {TypeError} When the shape is not 4 whole numbers, the values do not match it, or
- *   the storage was freed or lives on another device.
+ * @throws {TypeError} When the shape is not 4 whole numbers, the values do not match it, the
+ *   storage was freed or lives on another device, or it is f16 and the call f32.
  * @example
  * ```ts
  * import { checkConvTensor } from "./_conv_tensor.ts";
@@ -82,7 +83,7 @@ export function storageWords(count: number, precision: ConvPrecision): number {
  * if ((await gpuStatus()).available) {
  *   const gpu = await getGpu();
  *   const t = { data: new Float32Array(5), shape: [1, 2, 2, 1] };
- *   assert.throws(() => checkConvTensor(gpu, t, "input"), /input holds 5 values/);
+ *   assert.throws(() => checkConvTensor(gpu, t, { what: "input" }), /input holds 5 values/);
  * }
  * await releaseGpu();
  * ```
@@ -90,8 +91,9 @@ export function storageWords(count: number, precision: ConvPrecision): number {
 export function checkConvTensor(
   gpu: GpuContext,
   t: ConvTensorInput,
-  what: string,
+  options: { what: string; precision?: ConvPrecision },
 ): [number, number, number, number] {
+  const { what, precision } = options;
   if (t === null || typeof t !== "object" || !Array.isArray(t.shape) || t.shape.length !== 4) {
     throw new TypeError(
       `${what} must be a 4-D tensor { data, shape: [4 sizes] } or { storage, shape, precision }`,
@@ -111,6 +113,11 @@ export function checkConvTensor(
     }
     if (t.precision !== "f32" && t.precision !== "f16") {
       throw new TypeError(`${what}.precision must be "f32" or "f16", got ${t.precision}`);
+    }
+    if (precision === "f32" && t.precision === "f16") {
+      throw new TypeError(
+        `${what} is f16 but the call runs in f32; pass precision: "f16", or an f32 tensor`,
+      );
     }
     if (t.storage.length !== storageWords(count, t.precision)) {
       throw new TypeError(
@@ -248,7 +255,7 @@ export async function uploadConvTensor(
   options: { precision?: ConvPrecision } = {},
 ): Promise<GpuConvTensor> {
   const gpu = await getGpu();
-  const shape = checkConvTensor(gpu, t, "tensor");
+  const shape = checkConvTensor(gpu, t, { what: "tensor" });
   if (isGpuConvTensor(t)) throw new TypeError("uploadConvTensor() takes a plain tensor");
   const precision = options.precision ?? "f32";
   const bound = await gpu.scoped(

@@ -29,8 +29,7 @@ const PIXELS_PER_SPLIT = 64;
  * one storage binding holds.
  *
  * @param g The geometry.
- * @param cols f32 values per partial.
- * @param limits The device's limits.
+ * @param options `cols`, f32 values per partial; `limits`, the device's.
  * @returns At least 1.
  * @example
  * ```ts
@@ -39,16 +38,16 @@ const PIXELS_PER_SPLIT = 64;
  * import assert from "node:assert";
  * const limits = { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 28 };
  * const g = convGeometry({ input: [1, 256, 256, 8], kernel: [3, 3], outChannels: 8 });
- * assert(weightGradSplits(g, 584, limits as GPUSupportedLimits) === 64);
+ * assert(weightGradSplits(g, { cols: 584, limits: limits as GPUSupportedLimits }) === 64);
  * const small = convGeometry({ input: [2, 9, 9, 3], kernel: [3, 3], outChannels: 2 });
- * assert(weightGradSplits(small, 56, limits as GPUSupportedLimits) === 2);
+ * assert(weightGradSplits(small, { cols: 56, limits: limits as GPUSupportedLimits }) === 2);
  * ```
  */
 export function weightGradSplits(
   g: ConvGeometry,
-  cols: number,
-  limits: GPUSupportedLimits,
+  options: { cols: number; limits: GPUSupportedLimits },
 ): number {
+  const { cols, limits } = options;
   const pixels = g.n * g.oh * g.ow;
   const fit = Math.floor(bindingBytes(limits) / (cols * 4));
   return Math.max(1, Math.min(MAX_SPLITS, Math.ceil(pixels / PIXELS_PER_SPLIT), fit));

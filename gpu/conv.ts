@@ -92,16 +92,19 @@ export async function gpuConv2d(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision, activation } = checkModes(options);
-  const xs = checkConvTensor(gpu, input, `${op} input`);
-  const ws = checkConvTensor(gpu, weights, `${op} weights`);
+  const xs = checkConvTensor(gpu, input, { what: `${op} input`, precision });
+  const ws = checkConvTensor(gpu, weights, { what: `${op} weights`, precision });
   const g = callGeometry(xs, ws, options);
   throwIfAborted(options.signal, op);
   const shape = [g.n, g.oh, g.ow, g.oc] as const;
-  checkBindings(gpu, op, [
-    ["input", storageWords(count(xs), precision)],
-    ["weights", storageWords(count(ws), precision)],
-    ["output", storageWords(count(shape), precision)],
-  ]);
+  checkBindings(gpu, {
+    operation: op,
+    words: [
+      ["input", storageWords(count(xs), precision)],
+      ["weights", storageWords(count(ws), precision)],
+      ["output", storageWords(count(shape), precision)],
+    ],
+  });
   const y = GpuStorage.allocate(gpu, storageWords(count(shape), precision), {
     label: "prism conv2d output",
   });
@@ -109,8 +112,8 @@ export async function gpuConv2d(
   await recordOrFree(gpu, [y], async (temps) => {
     const bias = bindBias(gpu, options.bias, { oc: g.oc, operation: op });
     if (bias.release) gpu.releaseAfterSubmit(bias.release);
-    const x = await bind(gpu, input, precision, `${op} input`, temps);
-    const w = await bind(gpu, weights, precision, `${op} weights`, temps);
+    const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
+    const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
     const buffers = {
       x: words(x, count(xs), precision),
       w: words(w, count(ws), precision),
@@ -169,24 +172,27 @@ export async function gpuConv2dInputGrad(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision } = checkModes(options);
-  const ws = checkConvTensor(gpu, weights, `${op} weights`);
-  const dys = checkConvTensor(gpu, dy, `${op} dy`);
+  const ws = checkConvTensor(gpu, weights, { what: `${op} weights`, precision });
+  const dys = checkConvTensor(gpu, dy, { what: `${op} dy`, precision });
   const g = callGeometry(options.inputShape, ws, options);
-  checkShape(`${op} dy`, dys, [g.n, g.oh, g.ow, g.oc]);
+  checkShape(dys, { what: `${op} dy`, expected: [g.n, g.oh, g.ow, g.oc] });
   throwIfAborted(options.signal, op);
   const shape = [g.n, g.h, g.w, g.c] as const;
-  checkBindings(gpu, op, [
-    ["output gradient", storageWords(count(dys), precision)],
-    ["weights", storageWords(count(ws), precision)],
-    ["input gradient", storageWords(count(shape), precision)],
-  ]);
+  checkBindings(gpu, {
+    operation: op,
+    words: [
+      ["output gradient", storageWords(count(dys), precision)],
+      ["weights", storageWords(count(ws), precision)],
+      ["input gradient", storageWords(count(shape), precision)],
+    ],
+  });
   const dx = GpuStorage.allocate(gpu, storageWords(count(shape), precision), {
     label: "prism conv2d input gradient",
   });
   if (g.n === 0) return { storage: dx, shape, precision };
   await recordOrFree(gpu, [dx], async (temps) => {
-    const d = await bind(gpu, dy, precision, `${op} dy`, temps);
-    const w = await bind(gpu, weights, precision, `${op} weights`, temps);
+    const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
+    const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
     const buffers = {
       dy: words(d, count(dys), precision),
       w: words(w, count(ws), precision),
@@ -251,26 +257,29 @@ export async function gpuConv2dWeightGrad(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision } = checkModes(options);
-  const xs = checkConvTensor(gpu, input, `${op} input`);
-  const dys = checkConvTensor(gpu, dy, `${op} dy`);
+  const xs = checkConvTensor(gpu, input, { what: `${op} input`, precision });
+  const dys = checkConvTensor(gpu, dy, { what: `${op} dy`, precision });
   const [kh, kw] = options.kernel ?? [];
   const depthwise = (options.groups ?? 1) !== 1;
   const g = callGeometry(xs, [kh, kw, xs[3], depthwise ? 1 : dys[3]], options);
-  checkShape(`${op} dy`, dys, [g.n, g.oh, g.ow, g.oc]);
+  checkShape(dys, { what: `${op} dy`, expected: [g.n, g.oh, g.ow, g.oc] });
   throwIfAborted(options.signal, op);
   const cols = depthwise ? depthwiseGradCols(g) : (g.kh * g.kw * g.c + 1) * g.oc;
-  const splits = weightGradSplits(g, cols, gpu.limits);
-  checkBindings(gpu, op, [
-    ["input", storageWords(count(xs), precision)],
-    ["output gradient", storageWords(count(dys), precision)],
-    ["weight-gradient partials", splits * cols],
-  ]);
+  const splits = weightGradSplits(g, { cols, limits: gpu.limits });
+  checkBindings(gpu, {
+    operation: op,
+    words: [
+      ["input", storageWords(count(xs), precision)],
+      ["output gradient", storageWords(count(dys), precision)],
+      ["weight-gradient partials", splits * cols],
+    ],
+  });
   const wShape = [g.kh, g.kw, g.c, depthwise ? 1 : g.oc] as const;
   const dWeights = GpuStorage.allocate(gpu, count(wShape), { label: "prism conv2d dW" });
   const dBias = GpuStorage.allocate(gpu, g.oc, { label: "prism conv2d dBias" });
   await recordOrFree(gpu, [dWeights, dBias], async (temps) => {
-    const x = await bind(gpu, input, precision, `${op} input`, temps);
-    const d = await bind(gpu, dy, precision, `${op} dy`, temps);
+    const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
+    const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
     const partials = GpuStorage.allocate(gpu, splits * cols, { label: "prism conv2d partials" });
     temps.push(partials);
     if (g.n > 0) {
@@ -321,10 +330,9 @@ function words(storage: GpuStorage, values: number, precision: "f32" | "f16"): G
 async function bind(
   gpu: GpuContext,
   t: ConvTensorInput,
-  precision: "f32" | "f16",
-  what: string,
-  temps: GpuStorage[],
+  options: { precision: ConvPrecision; what: string; temps: GpuStorage[] },
 ): Promise<GpuStorage> {
+  const { precision, what, temps } = options;
   const bound = await bindTensor(gpu, t, { precision, what, label: `prism ${what}` });
   if (bound.owned) temps.push(bound.storage);
   return bound.storage;

@@ -115,24 +115,23 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
  * The declaration of a storage binding holding a tensor of `precision`.
  *
  * @param binding The `@binding` index.
- * @param name The variable's name.
- * @param precision `"f32"` (`array<f32>`) or `"f16"` (packed `array<u32>`).
- * @param access `"read"`, or `"write"` (read_write; f16 as `array<atomic<u32>>`).
+ * @param options `name` of the variable; `precision`, `"f32"` (`array<f32>`) or `"f16"`
+ *   (packed `array<u32>`); `access`, `"read"` or `"write"` (read_write; f16 as
+ *   `array<atomic<u32>>`).
  * @returns WGSL text declaring the variable and its `read_<name>(i)` or `store_<name>(i, v)`.
  * @example
  * ```ts
  * import { tensorBinding } from "./conv2d_common.ts";
  * import assert from "node:assert";
- * assert(tensorBinding(0, "x", "f16", "read").includes("unpack2x16float"));
- * assert(tensorBinding(1, "y", "f16", "write").includes("atomicOr"));
+ * assert(tensorBinding(0, { name: "x", precision: "f16", access: "read" }).includes("unpack2x16float"));
+ * assert(tensorBinding(1, { name: "y", precision: "f16", access: "write" }).includes("atomicOr"));
  * ```
  */
 export function tensorBinding(
   binding: number,
-  name: string,
-  precision: ConvPrecision,
-  access: "read" | "write",
+  options: { name: string; precision: ConvPrecision; access: "read" | "write" },
 ): string {
+  const { name, precision, access } = options;
   const at = `@group(0) @binding(${binding})`;
   if (access === "read") {
     if (precision === "f32") {
@@ -302,7 +301,11 @@ export function convProgram<S extends { readonly g: ConvGeometry }>(
   const declarations = storage.map(({ name, access }, i) =>
     name === "bias" || name === "partials"
       ? `@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<f32>;\n`
-      : tensorBinding(i, name, spec.precision, access === "read" ? "read" : "write")
+      : tensorBinding(i, {
+        name,
+        precision: spec.precision,
+        access: access === "read" ? "read" : "write",
+      })
   );
   const program: GpuProgram<S> = {
     name: spec.name,
