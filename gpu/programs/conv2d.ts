@@ -118,6 +118,8 @@ export function convGemmOverrides(mode: ConvGemmMode, g: ConvGeometry): Override
 
 const LOADS: Record<ConvGemmMode, string> = {
   forward: `
+// A's inner index (the channel) is contiguous in memory: stage it fastest.
+const A_ROW_FAST = false;
 ${IM2COL_WGSL}
 fn load_a(m: u32, k: u32) -> f32 { return im2col(m, k); }
 fn load_b(k: u32, o: u32) -> f32 { return read_w(k * params.cols + o); }
@@ -130,6 +132,7 @@ fn store_c(split: u32, m: u32, o: u32, v: f32) {
 }
 `,
   input_grad: `
+const A_ROW_FAST = false;
 // The dY value that input pixel m reaches at tap k / oc, channel k % oc; zero where none does.
 fn load_a(m: u32, k: u32) -> f32 {
   let p = unravel(m, params.h, params.w);
@@ -146,6 +149,8 @@ fn load_b(k: u32, ci: u32) -> f32 {
 fn store_c(split: u32, m: u32, ci: u32, v: f32) { store_dx(m * params.cols + ci, v); }
 `,
   weight_grad: `
+// A's row index (tap and channel) is contiguous in memory for a pixel: stage it fastest.
+const A_ROW_FAST = true;
 ${IM2COL_WGSL}
 // The last row is ones: its product with dY is the bias gradient.
 fn load_a(r: u32, m: u32) -> f32 {
@@ -182,20 +187,23 @@ ${linearEntry("WG, WG")}
   var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var k0 = k_begin; k0 < k_end; k0 += tile) {
     for (var e = tid; e < tile * tile; e += WG * WG) {
-      // The inner index varies fastest for A (channels are contiguous in NHWC), the column
-      // index for B (output channels are contiguous in HWIO and NHWC).
-      let r = e / tile;
-      let kk = e % tile;
+      // Neighbouring threads read neighbouring addresses: A along whichever index is
+      // contiguous (A_ROW_FAST), B along its columns (output channels, contiguous in HWIO and
+      // NHWC).
+      let ar = select(e / tile, e % tile, A_ROW_FAST);
+      let ak = select(e % tile, e / tile, A_ROW_FAST);
       var va = 0.0;
-      if (row0 + r < params.rows && k0 + kk < k_end) {
-        va = load_a(row0 + r, k0 + kk);
+      if (row0 + ar < params.rows && k0 + ak < k_end) {
+        va = load_a(row0 + ar, k0 + ak);
       }
-      a_tile[kk * WG + r / 4u][r % 4u] = va;
+      a_tile[ak * WG + ar / 4u][ar % 4u] = va;
+      let bk = e / tile;
+      let bc = e % tile;
       var vb = 0.0;
-      if (k0 + r < k_end && col0 + kk < params.cols) {
-        vb = load_b(k0 + r, col0 + kk);
+      if (k0 + bk < k_end && col0 + bc < params.cols) {
+        vb = load_b(k0 + bk, col0 + bc);
       }
-      b_tile[r * WG + kk / 4u][kk % 4u] = vb;
+      b_tile[bk * WG + bc / 4u][bc % 4u] = vb;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < tile; kk++) {
