@@ -121,7 +121,7 @@ export async function gpuConv2d(
       y: words(y, count(shape), precision),
     };
     const shapes = { g, activation, hasBias: bias.hasBias };
-    await record(gpu, [passRun("forward", { ...shapes, precision }, buffers)]);
+    await record(gpu, passRuns("forward", { ...shapes, precision }, buffers));
   });
   return { storage: y, shape, precision };
 }
@@ -198,7 +198,7 @@ export async function gpuConv2dInputGrad(
       w: words(w, count(ws), precision),
       dx: words(dx, count(shape), precision),
     };
-    await record(gpu, [passRun("input_grad", { g, precision }, buffers)]);
+    await record(gpu, passRuns("input_grad", { g, precision }, buffers));
   });
   return { storage: dx, shape, precision };
 }
@@ -288,7 +288,7 @@ export async function gpuConv2dWeightGrad(
         dy: words(d, count(dys), precision),
         partials: { buffer: partials.buffer, size: splits * cols * 4 },
       };
-      await record(gpu, [passRun("weight_grad", { g, splits, precision }, buffers)]);
+      await record(gpu, passRuns("weight_grad", { g, splits, precision }, buffers));
     } else {
       gpu.encoder().clearBuffer(partials.buffer, 0, splits * cols * 4);
     }
@@ -298,27 +298,28 @@ export async function gpuConv2dWeightGrad(
 }
 
 /**
- * The run of a pass: the depthwise program for a depthwise geometry, else the GEMM.
+ * The runs of a pass: the depthwise program for a depthwise geometry, else the GEMM, whose
+ * input gradient runs once per stride phase.
  */
-function passRun(
+function passRuns(
   mode: ConvMode,
   shapes: ConvGemmShapes & DepthwiseShapes & { precision: ConvPrecision },
   buffers: Record<string, GPUBufferBinding>,
-): ProgramRun {
+): ProgramRun[] {
   const { precision, ...rest } = shapes;
-  return shapes.g.depthwise
-    ? {
-      program: depthwiseProgram(mode, precision),
-      overrides: DEPTHWISE_OVERRIDES,
-      shapes: rest,
-      buffers,
-    }
-    : {
-      program: conv2dProgram(mode, precision),
-      overrides: convGemmOverrides(mode, shapes.g),
-      shapes: rest,
-      buffers,
-    };
+  const { g } = shapes;
+  if (g.depthwise) {
+    const program = depthwiseProgram(mode, precision);
+    return [{ program, overrides: DEPTHWISE_OVERRIDES, shapes: rest, buffers }];
+  }
+  const program = conv2dProgram(mode, precision);
+  const overrides = convGemmOverrides(mode, g);
+  if (mode !== "input_grad") return [{ program, overrides, shapes: rest, buffers }];
+  const phases = Array.from(
+    { length: g.stride * g.stride },
+    (_, i) => [Math.floor(i / g.stride), i % g.stride] as const,
+  );
+  return phases.map((phase) => ({ program, overrides, shapes: { ...rest, phase }, buffers }));
 }
 
 /** The binding of `count` values of `storage` in `precision`. */

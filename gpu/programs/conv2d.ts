@@ -49,13 +49,18 @@ export interface ConvGemmShapes {
   readonly activation?: ConvActivation;
   /** `forward`: a bias is bound (the `bias` binding is bound either way). */
   readonly hasBias?: boolean;
+  /**
+   * `input_grad`: the stride phase `[y, x]` (each below the stride) of the input pixels this
+   * run computes: those with `(iy + padTop) % stride = y`; a full gradient runs every phase.
+   */
+  readonly phase?: readonly [number, number];
 }
 
 /**
  * The GEMM's rows, columns and inner dimension for a mode.
  *
  * @param mode The product.
- * @param g The geometry.
+ * @param shapes The geometry, and for `input_grad` the stride phase (default `[0, 0]`).
  * @returns `{ rows, cols, inner }`.
  * @example
  * ```ts
@@ -63,18 +68,31 @@ export interface ConvGemmShapes {
  * import { convGemmSize } from "./conv2d.ts";
  * import assert from "node:assert";
  * const g = convGeometry({ input: [2, 5, 5, 3], kernel: [3, 3], outChannels: 4 });
- * assert.deepStrictEqual(convGemmSize("forward", g), { rows: 18, cols: 4, inner: 27 });
- * assert.deepStrictEqual(convGemmSize("weight_grad", g), { rows: 28, cols: 4, inner: 18 });
+ * assert.deepStrictEqual(convGemmSize("forward", { g }), { rows: 18, cols: 4, inner: 27 });
+ * assert.deepStrictEqual(convGemmSize("weight_grad", { g }), { rows: 28, cols: 4, inner: 18 });
+ * // Stride 2, 3x3, pad 1: phase [1, 0] holds 2 x 3 input pixels per image and 1 x 2 taps.
+ * const s2 = convGeometry({ input: [2, 5, 5, 3], kernel: [3, 3], outChannels: 4, stride: 2,
+ *   padding: "same" });
+ * assert.deepStrictEqual(convGemmSize("input_grad", { g: s2, phase: [1, 0] }),
+ *   { rows: 12, cols: 3, inner: 8 });
  * ```
  */
 export function convGemmSize(
   mode: ConvGemmMode,
-  g: ConvGeometry,
+  shapes: ConvGemmShapes,
 ): { rows: number; cols: number; inner: number } {
+  const { g } = shapes;
   const pixels = g.n * g.oh * g.ow;
   const taps = g.kh * g.kw;
   if (mode === "forward") return { rows: pixels, cols: g.oc, inner: taps * g.c };
-  if (mode === "input_grad") return { rows: g.n * g.h * g.w, cols: g.c, inner: taps * g.oc };
+  if (mode === "input_grad") {
+    const [py, px] = shapes.phase ?? [0, 0];
+    const s = g.stride;
+    const first = (p: number, pad: number) => (p - pad % s + s) % s;
+    const count = (size: number, from: number) => Math.max(0, Math.ceil((size - from) / s));
+    const rows = g.n * count(g.h, first(py, g.padTop)) * count(g.w, first(px, g.padLeft));
+    return { rows, cols: g.c, inner: count(g.kh, py) * count(g.kw, px) * g.oc };
+  }
   return { rows: taps * g.c + 1, cols: g.oc, inner: pixels };
 }
 
@@ -133,20 +151,50 @@ fn store_c(split: u32, m: u32, o: u32, v: f32) {
 `,
   input_grad: `
 const A_ROW_FAST = false;
-// The dY value that input pixel m reaches at tap k / oc, channel k % oc; zero where none does.
+// One stride phase per run: the input pixels (iy, ix) with (iy + pad_top) % stride = phase_y
+// (likewise x), which only taps ky = phase_y + stride·t reach, so no multiply is wasted on
+// the zeros a stride leaves between outputs.
+struct Phase { py: u32, px: u32, fy: u32, fx: u32, ny: u32, nx: u32, tky: u32, tkx: u32 }
+fn phase() -> Phase {
+  let s = params.stride;
+  let py = params.phase_y;
+  let px = params.phase_x;
+  let fy = (py + s - params.pad_top % s) % s;
+  let fx = (px + s - params.pad_left % s) % s;
+  let ny = select(0u, (params.h - fy + s - 1u) / s, fy < params.h);
+  let nx = select(0u, (params.w - fx + s - 1u) / s, fx < params.w);
+  let tky = select(0u, (params.kh - py + s - 1u) / s, py < params.kh);
+  let tkx = select(0u, (params.kw - px + s - 1u) / s, px < params.kw);
+  return Phase(py, px, fy, fx, ny, nx, tky, tkx);
+}
+// Input pixel m of the phase as (b, iy, ix).
+fn phase_pixel(ph: Phase, m: u32) -> vec3u {
+  let p = unravel(m, ph.ny, ph.nx);
+  return vec3u(p.x, ph.fy + p.y * params.stride, ph.fx + p.z * params.stride);
+}
+// Tap t of the phase as ky * kw + kx.
+fn phase_tap(ph: Phase, t: u32) -> u32 {
+  return (ph.py + (t / ph.tkx) * params.stride) * params.kw + ph.px + (t % ph.tkx) * params.stride;
+}
+// The dY value input pixel m reaches at the phase's tap k / oc, channel k % oc.
 fn load_a(m: u32, k: u32) -> f32 {
-  let p = unravel(m, params.h, params.w);
-  let i = output_index(p.x, p.y, p.z, k / params.oc, k % params.oc);
+  let ph = phase();
+  let p = phase_pixel(ph, m);
+  let i = output_index(p.x, p.y, p.z, phase_tap(ph, k / params.oc), k % params.oc);
   if (i < 0) {
     return 0.0;
   }
   return read_dy(u32(i));
 }
-// W[tap][ci][o] read as the [tap * oc + o][ci] matrix.
+// W[tap][ci][o] read as the [t * oc + o][ci] matrix of the phase's taps.
 fn load_b(k: u32, ci: u32) -> f32 {
-  return read_w(((k / params.oc) * params.c + ci) * params.oc + k % params.oc);
+  let tap = phase_tap(phase(), k / params.oc);
+  return read_w((tap * params.c + ci) * params.oc + k % params.oc);
 }
-fn store_c(split: u32, m: u32, ci: u32, v: f32) { store_dx(m * params.cols + ci, v); }
+fn store_c(split: u32, m: u32, ci: u32, v: f32) {
+  let p = phase_pixel(phase(), m);
+  store_dx(((p.x * params.h + p.y) * params.w + p.z) * params.c + ci, v);
+}
 `,
   weight_grad: `
 // A's row index (tap and channel) is contiguous in memory for a pixel: stage it fastest.
@@ -232,7 +280,7 @@ ${linearEntry("WG, WG")}
 `;
 
 function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
-  const { rows, cols, inner } = convGemmSize(mode, s.g);
+  const { rows, cols, inner } = convGemmSize(mode, s);
   const splits = mode === "weight_grad" ? s.splits ?? 1 : 1;
   const tilesN = Math.ceil(cols / CONV_TILE);
   const tiles = Math.ceil(rows / CONV_TILE) * tilesN;
@@ -246,6 +294,7 @@ function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
     workgroups: tiles * splits,
     activation: ACTIVATION_CODES[s.activation ?? "none"],
     hasBias: s.hasBias === true,
+    phase: s.phase,
   };
 }
 

@@ -40,7 +40,10 @@ struct Params {
   n: u32, h: u32, w: u32, c: u32,
   oh: u32, ow: u32, oc: u32, kh: u32,
   kw: u32, stride: u32, pad_top: u32, pad_left: u32,
-  has_bias: u32, _a: u32, _b: u32, _c: u32,
+  has_bias: u32,
+  phase_y: u32,     // input gradient: the stride phase of the input rows (and columns) run
+  phase_x: u32,
+  _pad: u32,
 }
 `;
 
@@ -64,6 +67,8 @@ export interface ConvLaunch {
   readonly activation?: number;
   /** 1 when a bias is bound. */
   readonly hasBias?: boolean;
+  /** Input gradient: the stride phase `[y, x]` of the input pixels this run covers. */
+  readonly phase?: readonly [number, number];
 }
 
 /**
@@ -105,8 +110,8 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
     g.padTop,
     g.padLeft,
     launch.hasBias ? 1 : 0,
-    0,
-    0,
+    launch.phase?.[0] ?? 0,
+    launch.phase?.[1] ?? 0,
     0,
   ]);
 }
