@@ -11,7 +11,12 @@
 import { throwIfAborted } from "../core/abort.ts";
 import type { GpuContext } from "./context.ts";
 import { getGpu } from "./device.ts";
-import { conv2dProgram, convGemmOverrides, type ConvGemmShapes } from "./programs/conv2d.ts";
+import {
+  conv2dProgram,
+  convGemmOverrides,
+  type ConvGemmShapes,
+  convGemmVectors,
+} from "./programs/conv2d.ts";
 import type { ConvActivation, ConvMode, ConvPrecision } from "./programs/conv2d_common.ts";
 import {
   DEPTHWISE_OVERRIDES,
@@ -312,7 +317,7 @@ function passRuns(
     const program = depthwiseProgram(mode, precision);
     return [{ program, overrides: DEPTHWISE_OVERRIDES, shapes: rest, buffers }];
   }
-  const program = conv2dProgram(mode, precision);
+  const program = conv2dProgram(mode, { precision, ...convGemmVectors(mode, g) });
   const overrides = convGemmOverrides(mode, g);
   if (mode !== "input_grad") return [{ program, overrides, shapes: rest, buffers }];
   const phases = Array.from(

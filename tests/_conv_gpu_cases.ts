@@ -33,6 +33,9 @@ export const DENSE_CASES: readonly ConvCase[] = [
   dense("1x1 stride 1 (matmul), c 13 -> 7", [2, 5, 7, 13], 1, 7, 1, "valid"),
   dense("1x1 stride 2, c 3 -> 3", [1, 5, 5, 3], 1, 3, 2, "valid"),
   dense("k4 s2 p1, c 8 -> 4", [1, 8, 6, 8], 4, 4, 2, [1, 1, 1, 1]),
+  // Channels in and out multiples of 4: the forward's vector loads, over several tiles.
+  dense("batch 2, 7x7, 3x3 same, c 16 -> 36", [2, 7, 7, 16], 3, 36, 1, "same"),
+  dense("stride 2 on 9x7, 5x5 same, c 4 -> 8", [1, 9, 7, 4], 5, 8, 2, "same"),
 ];
 
 const depthwise = (

@@ -214,6 +214,86 @@ fn store_c(split: u32, r: u32, o: u32, v: f32) {
 `,
 };
 
+/**
+ * Staging one value per load. Neighbouring threads read neighbouring addresses: A along
+ * whichever index is contiguous (`A_ROW_FAST`), B along its columns (output channels,
+ * contiguous in HWIO and NHWC).
+ */
+const STAGE_A_SCALAR = /* wgsl */ `
+fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
+  let tile = 4u * WG;
+  for (var e = tid; e < tile * tile; e += WG * WG) {
+    let r = select(e / tile, e % tile, A_ROW_FAST);
+    let k = select(e % tile, e / tile, A_ROW_FAST);
+    var v = 0.0;
+    if (row0 + r < params.rows && k0 + k < k_end) {
+      v = load_a(row0 + r, k0 + k);
+    }
+    a_tile[k * WG + r / 4u][r % 4u] = v;
+  }
+}
+`;
+
+const STAGE_B_SCALAR = /* wgsl */ `
+fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
+  let tile = 4u * WG;
+  for (var e = tid; e < tile * tile; e += WG * WG) {
+    let k = e / tile;
+    let c = e % tile;
+    var v = 0.0;
+    if (k0 + k < k_end && col0 + c < params.cols) {
+      v = load_b(k0 + k, col0 + c);
+    }
+    b_tile[k * WG + c / 4u][c % 4u] = v;
+  }
+}
+`;
+
+/**
+ * Forward staging of A four channels per load (input channels a multiple of 4: the four share
+ * a tap, so they are contiguous, and inner steps start at multiples of 4).
+ */
+const STAGE_A_VEC4 = /* wgsl */ `
+fn im2col4(m: u32, k: u32) -> vec4f {
+  let i = im2col_index(m, k);
+  if (i < 0) {
+    return vec4f(0.0);
+  }
+  return read_x4(u32(i));
+}
+
+fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
+  let tile = 4u * WG;
+  for (var e = tid; e < tile * WG; e += WG * WG) {
+    let r = e / WG;
+    let k = (e % WG) * 4u;
+    var v = vec4f(0.0);
+    if (row0 + r < params.rows && k0 + k < k_end) {
+      v = im2col4(row0 + r, k0 + k);
+    }
+    for (var j = 0u; j < 4u; j++) {
+      a_tile[(k + j) * WG + r / 4u][r % 4u] = v[j];
+    }
+  }
+}
+`;
+
+/** Forward staging of B (HWIO weights) four output channels per load (`oc` a multiple of 4). */
+const STAGE_B_VEC4 = /* wgsl */ `
+fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
+  let tile = 4u * WG;
+  for (var e = tid; e < tile * WG; e += WG * WG) {
+    let k = e / WG;
+    let c = (e % WG) * 4u;
+    var v = vec4f(0.0);
+    if (k0 + k < k_end && col0 + c < params.cols) {
+      v = read_w4((k0 + k) * params.cols + col0 + c);
+    }
+    b_tile[k * WG + c / 4u] = v;
+  }
+}
+`;
+
 const GEMM_WGSL = /* wgsl */ `
 // Threads per side; each thread owns 4 x 4 outputs, a workgroup a (4 WG)^2 tile.
 override WG: u32;
@@ -234,25 +314,8 @@ ${linearEntry("WG, WG")}
   let tid = local.y * WG + local.x;
   var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var k0 = k_begin; k0 < k_end; k0 += tile) {
-    for (var e = tid; e < tile * tile; e += WG * WG) {
-      // Neighbouring threads read neighbouring addresses: A along whichever index is
-      // contiguous (A_ROW_FAST), B along its columns (output channels, contiguous in HWIO and
-      // NHWC).
-      let ar = select(e / tile, e % tile, A_ROW_FAST);
-      let ak = select(e % tile, e / tile, A_ROW_FAST);
-      var va = 0.0;
-      if (row0 + ar < params.rows && k0 + ak < k_end) {
-        va = load_a(row0 + ar, k0 + ak);
-      }
-      a_tile[ak * WG + ar / 4u][ar % 4u] = va;
-      let bk = e / tile;
-      let bc = e % tile;
-      var vb = 0.0;
-      if (k0 + bk < k_end && col0 + bc < params.cols) {
-        vb = load_b(k0 + bk, col0 + bc);
-      }
-      b_tile[bk * WG + bc / 4u][bc % 4u] = vb;
-    }
+    stage_a(row0, k0, k_end, tid);
+    stage_b(col0, k0, k_end, tid);
     workgroupBarrier();
     for (var kk = 0u; kk < tile; kk++) {
       let a = a_tile[kk * WG + local.y];
@@ -299,32 +362,72 @@ function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
 }
 
 /**
+ * Which operands a forward GEMM loads four values at a time: A (the input) when its channels
+ * are a multiple of 4, B (the weights) when the output channels are. The other passes load
+ * one value at a time.
+ *
+ * @param mode The product.
+ * @param g The geometry.
+ * @returns `{ vec4A, vec4B }`.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../../core/conv_geometry.ts";
+ * import { convGemmVectors } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * const g = convGeometry({ input: [1, 8, 8, 16], kernel: [3, 3], outChannels: 6 });
+ * assert.deepStrictEqual(convGemmVectors("forward", g), { vec4A: true, vec4B: false });
+ * ```
+ */
+export function convGemmVectors(
+  mode: ConvGemmMode,
+  g: ConvGeometry,
+): { vec4A: boolean; vec4B: boolean } {
+  const forward = mode === "forward";
+  return { vec4A: forward && g.c % 4 === 0, vec4B: forward && g.oc % 4 === 0 };
+}
+
+/**
  * The GEMM program of a mode and precision (built once, then shared). Bindings by mode:
  * `forward` x, w, bias (f32, `oc` values, bound even without a bias), y; `input_grad` dy, w, dx;
  * `weight_grad` x, dy, partials (f32, `splits · (kh·kw·c + 1) · oc`); then `params`.
  *
  * @param mode The product.
- * @param precision Storage of the tensors (`partials` and `bias` are f32 always).
- * @returns The program, named `conv2d_<mode>_<precision>`.
+ * @param options `precision` of the tensors (`partials` and `bias` are f32 always); `vec4A`,
+ *   `vec4B` (forward only, see {@linkcode convGemmVectors}): load x or w four values at a time.
+ * @returns The program, named `conv2d_<mode>_<precision>` (plus `_a4`, `_b4`).
+ * @throws {TypeError} When vector loads are asked of another pass than the forward.
  * @example
  * ```ts
  * import { conv2dProgram } from "./conv2d.ts";
  * import assert from "node:assert";
- * const p = conv2dProgram("forward", "f16");
- * assert(p.name === "conv2d_forward_f16" && p === conv2dProgram("forward", "f16"));
+ * const p = conv2dProgram("forward", { precision: "f16", vec4B: true });
+ * assert(p.name === "conv2d_forward_f16_b4");
+ * assert(p === conv2dProgram("forward", { precision: "f16", vec4B: true }));
  * assert.deepStrictEqual(p.bindings.map((b) => b.name), ["x", "w", "bias", "y", "params"]);
  * ```
  */
 export function conv2dProgram(
   mode: ConvGemmMode,
-  precision: ConvPrecision,
+  options: { precision: ConvPrecision; vec4A?: boolean; vec4B?: boolean },
 ): GpuProgram<ConvGemmShapes> {
+  const { precision } = options;
+  const vec4A = options.vec4A === true;
+  const vec4B = options.vec4B === true;
+  if ((vec4A || vec4B) && mode !== "forward") {
+    throw new TypeError(`conv2dProgram(): vector loads are for the forward pass, not ${mode}`);
+  }
   return convProgram({
-    name: `conv2d_${mode}_${precision}`,
+    name: `conv2d_${mode}_${precision}${vec4A ? "_a4" : ""}${vec4B ? "_b4" : ""}`,
     mode,
     precision,
-    body: `${LOADS[mode]}\n${GEMM_WGSL}`,
+    body: [
+      LOADS[mode],
+      vec4A ? STAGE_A_VEC4 : STAGE_A_SCALAR,
+      vec4B ? STAGE_B_VEC4 : STAGE_B_SCALAR,
+      GEMM_WGSL,
+    ].join("\n"),
     overrides: mode === "input_grad" ? ["WG"] : ["WG", "POINTWISE"],
+    vec4: [...(vec4A ? ["x"] : []), ...(vec4B ? ["w"] : [])],
     launch: (s: ConvGemmShapes) => launch(mode, s),
   });
 }

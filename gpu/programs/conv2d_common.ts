@@ -122,7 +122,9 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
  * @param binding The `@binding` index.
  * @param options `name` of the variable; `precision`, `"f32"` (`array<f32>`) or `"f16"`
  *   (packed `array<u32>`); `access`, `"read"` or `"write"` (read_write; f16 as
- *   `array<atomic<u32>>`).
+ *   `array<atomic<u32>>`); `vec4` (read only): declared as `array<vec4f>` (f16:
+ *   `array<vec2u>`) with `read_<name>4(i)` giving values `i .. i + 3` (`i` a multiple of 4) in
+ *   one load, beside the scalar `read_<name>(i)`.
  * @returns WGSL text declaring the variable and its `read_<name>(i)` or `store_<name>(i, v)`.
  * @example
  * ```ts
@@ -134,10 +136,28 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
  */
 export function tensorBinding(
   binding: number,
-  options: { name: string; precision: ConvPrecision; access: "read" | "write" },
+  options: { name: string; precision: ConvPrecision; access: "read" | "write"; vec4?: boolean },
 ): string {
   const { name, precision, access } = options;
   const at = `@group(0) @binding(${binding})`;
+  if (access === "read" && options.vec4 === true) {
+    if (precision === "f32") {
+      return `${at} var<storage, read> ${name}: array<vec4f>;
+fn read_${name}(i: u32) -> f32 { return ${name}[i >> 2u][i & 3u]; }
+fn read_${name}4(i: u32) -> vec4f { return ${name}[i >> 2u]; }
+`;
+    }
+    return `${at} var<storage, read> ${name}: array<vec2u>;
+fn read_${name}(i: u32) -> f32 {
+  let pair = unpack2x16float(${name}[i >> 2u][(i >> 1u) & 1u]);
+  return select(pair.x, pair.y, (i & 1u) == 1u);
+}
+fn read_${name}4(i: u32) -> vec4f {
+  let q = ${name}[i >> 2u];
+  return vec4f(unpack2x16float(q.x), unpack2x16float(q.y));
+}
+`;
+  }
   if (access === "read") {
     if (precision === "f32") {
       return `${at} var<storage, read> ${name}: array<f32>;
@@ -205,20 +225,26 @@ fn output_index(b: u32, iy: u32, ix: u32, tap: u32, ch: u32) -> i32 {
 
 /**
  * WGSL reading the forward convolution's A matrix: for GEMM row `m` (an output pixel) and inner
- * index `k` (tap-major, channel-minor, as HWIO weights are laid out), the input value it
- * multiplies, zero in the padding; needs `read_x` and {@linkcode TAPS_WGSL}. With `POINTWISE`
- * (1×1, stride 1, no padding) it is the plain matmul `x[m * c + k]`.
+ * index `k` (tap-major, channel-minor, as HWIO weights are laid out), `im2col_index` is where
+ * the input value it multiplies lives (-1 in the padding) and `im2col` that value (zero in the
+ * padding); needs `read_x` and {@linkcode TAPS_WGSL}. With `POINTWISE` (1×1, stride 1, no
+ * padding) it is the plain matmul `x[m * c + k]`.
  */
 export const IM2COL_WGSL = /* wgsl */ `
 // 1 for a 1x1 stride-1 unpadded convolution: the input is already the GEMM's A matrix.
 override POINTWISE: u32;
 
-fn im2col(m: u32, k: u32) -> f32 {
+// Where A[m][k] lives in x; -1 in the padding.
+fn im2col_index(m: u32, k: u32) -> i32 {
   if (POINTWISE == 1u) {
-    return read_x(m * params.c + k);
+    return i32(m * params.c + k);
   }
   let p = unravel(m, params.oh, params.ow);
-  let i = input_index(p.x, p.y, p.z, k / params.c, k % params.c);
+  return input_index(p.x, p.y, p.z, k / params.c, k % params.c);
+}
+
+fn im2col(m: u32, k: u32) -> f32 {
+  let i = im2col_index(m, k);
   if (i < 0) {
     return 0.0;
   }
@@ -272,6 +298,8 @@ export interface ConvProgramSpec<S extends { readonly g: ConvGeometry }> {
   readonly body: string;
   /** The `override` names the body declares. */
   readonly overrides: readonly string[];
+  /** Read bindings declared as vectors of 4 (see {@linkcode tensorBinding}); default none. */
+  readonly vec4?: readonly string[];
   /** The launch sizes of a run. */
   readonly launch: (shapes: S) => ConvLaunch;
 }
@@ -310,6 +338,7 @@ export function convProgram<S extends { readonly g: ConvGeometry }>(
         name,
         precision: spec.precision,
         access: access === "read" ? "read" : "write",
+        vec4: spec.vec4?.includes(name),
       })
   );
   const program: GpuProgram<S> = {
