@@ -20,7 +20,7 @@ import {
   readConvTensor,
   uploadConvTensor,
 } from "../gpu/conv.ts";
-import { randomF32 } from "../tests/_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 import { tfjsReady } from "./_covariance_baselines.ts";
 import { GPU_BENCH, QUICK } from "./_config.ts";
 
@@ -31,10 +31,10 @@ const BATCHES = QUICK ? [1, 2] : [1, 4];
 const operation = "conv_gpu_bench";
 
 const weights = LAYERS.map(([c, oc], i) => ({
-  data: randomF32(9 * c * oc, 10 + i, -0.2, 0.2),
+  data: randomF32(9 * c * oc, 10 + i, { lo: -0.2, hi: 0.2 }),
   shape: [3, 3, c, oc] as [number, number, number, number],
 }));
-const biases = LAYERS.map(([, oc], i) => randomF32(oc, 20 + i, -0.1, 0.1));
+const biases = LAYERS.map(([, oc], i) => randomF32(oc, 20 + i, { lo: -0.1, hi: 0.1 }));
 
 await tfjsReady();
 const tfWeights = weights.map((w) => tf.tensor4d(w.data, w.shape));

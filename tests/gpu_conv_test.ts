@@ -25,7 +25,7 @@ import {
   roundF16,
 } from "./_conv_gpu_cases.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
-import { randomF32 } from "./_helpers.ts";
+import { randomF32 } from "../synth/uniform.ts";
 
 const status = await gpuStatus();
 await releaseGpu();
