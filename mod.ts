@@ -42,6 +42,16 @@ export type { DeviceKind, TensorStorage } from "./core/tensor_storage.ts";
 export type { MatrixLike } from "./ops/_placement.ts";
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 
+// Convolution (NHWC images, HWIO weights): forward and gradients on both backends.
+export {
+  conv2d,
+  conv2dBackward,
+  type Conv2dGradients,
+  type Conv2dOptions,
+  type ImageLike,
+} from "./ops/conv2d.ts";
+export type { Padding } from "./core/conv_geometry.ts";
+
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
 export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";

@@ -40,6 +40,12 @@ export function livesOn(input: unknown): "wasm" | "webgpu" | undefined {
 export function shapeOf(input: MatrixLike, what = "matrix"): { rows: number; cols: number } {
   if (input instanceof DeviceTensor) {
     input.storage; // throws when disposed
+    if (input.dtype !== "f32") {
+      throw new TypeError(
+        `${what} is an ${input.dtype} tensor; this operation takes float32: read() it, or ` +
+          `toWasm() it (which widens it to float32)`,
+      );
+    }
     return input.matrixShape();
   }
   const { rows, cols } = checkMatrix(input, what);

@@ -8,10 +8,12 @@
  */
 
 import { gpuColumnSums } from "../gpu/column_sums.ts";
+import { gpuConv2d } from "../gpu/conv.ts";
 import { gpuGram } from "../gpu/gram.ts";
 import { gpuMatmul } from "../gpu/matmul.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
 import { wasmColumnSums } from "../wasm/column_sums.ts";
+import { wasmConvForward } from "../wasm/conv.ts";
 import { wasmMatmul } from "../wasm/gemm.ts";
 import { wasmGram } from "../wasm/gram.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
@@ -24,7 +26,8 @@ export type OperationFamily =
   | "spectrum"
   | "rx"
   | "rxLocal"
-  | "matmul";
+  | "matmul"
+  | "conv2d";
 
 /** What the table says about one family, without its implementations. */
 export interface FamilyInfo {
@@ -95,6 +98,13 @@ export const FAMILIES = {
     gpuFromWork: 256 * 1024 * 1024,
     wasm: wasmMatmul,
     webgpu: gpuMatmul,
+  },
+  conv2d: {
+    summary: "2-D convolution, NHWC × HWIO: indirect GEMM on WASM, implicit GEMM on WebGPU",
+    unit: "multiply-adds",
+    gpuFromWork: 256 * 1024 * 1024,
+    wasm: wasmConvForward,
+    webgpu: gpuConv2d,
   },
 } as const satisfies Record<
   OperationFamily,

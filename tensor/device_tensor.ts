@@ -30,27 +30,33 @@ import { toGpuStorage, toWasmStorage } from "./_move.ts";
 export class DeviceTensor implements Disposable {
   /** The extent of each axis; a matrix is `[rows, cols]`, an image batch NHWC. */
   readonly shape: readonly number[];
-  /** The element type (float32 for now). */
-  readonly dtype: "f32" = "f32";
+  /**
+   * The element type: `"f32"`, or `"f16"` for a GPU tensor made by an f16 convolution (two
+   * values packed per 32-bit word; `read()` widens them to float32).
+   */
+  readonly dtype: "f32" | "f16";
   readonly #storage: TensorStorage;
 
   /**
    * Wraps storage a backend made (operations and {@linkcode toDevice} call this).
    *
-   * @param storage The values, `shape`'s product of them.
+   * @param storage The values, `shape`'s product of them (half as many words for f16).
    * @param shape The extent of each axis.
+   * @param dtype `"f32"` (default) or `"f16"` (packed pairs, GPU only).
    * @throws {TypeError} When an extent is not a whole number or the product does not match.
    */
-  constructor(storage: TensorStorage, shape: readonly number[]) {
+  constructor(storage: TensorStorage, shape: readonly number[], dtype: "f32" | "f16" = "f32") {
     const size = shapeSize(shape);
-    if (size !== storage.length) {
+    const words = dtype === "f16" ? Math.ceil(size / 2) : size;
+    if (words !== storage.length || (dtype === "f16" && storage.backend !== "webgpu")) {
       throw new TypeError(
-        `Cannot make a tensor of shape [${shape.join(", ")}] (${size} values) from storage of ` +
-          `${storage.length} values`,
+        `Cannot make a ${dtype} tensor of shape [${shape.join(", ")}] (${size} values) from ` +
+          `${storage.backend} storage of ${storage.length} words`,
       );
     }
     this.#storage = storage;
     this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
   }
 
   /** Where the values live. */
@@ -60,7 +66,7 @@ export class DeviceTensor implements Disposable {
 
   /** How many values: the product of the shape. */
   get size(): number {
-    return this.#storage.length;
+    return shapeSize(this.shape);
   }
 
   /** True once disposed; the tensor cannot be used afterwards. */
@@ -90,8 +96,10 @@ export class DeviceTensor implements Disposable {
    * @returns The values, row-major.
    * @throws {TypeError} When the tensor was disposed.
    */
-  read(): Promise<Float32Array<ArrayBuffer>> {
-    return this.storage.read();
+  async read(): Promise<Float32Array<ArrayBuffer>> {
+    const raw = await this.storage.read();
+    if (this.dtype === "f32") return raw;
+    return Float32Array.from(new Float16Array(raw.buffer, 0, this.size));
   }
 
   /**
@@ -106,7 +114,7 @@ export class DeviceTensor implements Disposable {
 
   /**
    * The same values in WASM kernel memory: `this` when they are there already, else a new tensor
-   * (this one stays valid; dispose both).
+   * (this one stays valid; dispose both). An f16 tensor arrives as f32.
    *
    * @returns A tensor on `"wasm"`.
    * @throws {TypeError} When the tensor was disposed.
@@ -114,7 +122,8 @@ export class DeviceTensor implements Disposable {
    */
   async toWasm(): Promise<DeviceTensor> {
     if (this.backend === "wasm") return this;
-    return new DeviceTensor(await toWasmStorage(this.storage), this.shape);
+    const source = this.dtype === "f16" ? await this.read() : this.storage;
+    return new DeviceTensor(await toWasmStorage(source), this.shape);
   }
 
   /**

@@ -1,0 +1,301 @@
+/**
+ * 2-D convolution over NHWC images with HWIO weights, on WASM SIMD (an indirect GEMM over every
+ * pool worker) or WebGPU (an implicit GEMM, f32 or f16 storage), forward and backward. Results
+ * are device tensors, so a network's layers stay on the backend that runs them.
+ *
+ * @module
+ */
+
+import { type ConvGeometry, convGeometry, type Padding } from "../core/conv_geometry.ts";
+import { operationOf } from "../core/operation.ts";
+import type { RunOptions, Tensor } from "../core/types.ts";
+import { assertFinite } from "../core/validate.ts";
+import { gpuConv2dInputGrad, gpuConv2dWeightGrad } from "../gpu/conv.ts";
+import type { GpuConvTensor } from "../gpu/_conv_tensor.ts";
+import { GpuStorage } from "../gpu/storage.ts";
+import { DeviceTensor } from "../tensor/device_tensor.ts";
+import { wasmConvBackwardInput, wasmConvBackwardWeights } from "../wasm/conv.ts";
+import { WasmStorage } from "../wasm/storage.ts";
+import { FAMILIES } from "./families.ts";
+import { chooseBackend } from "./route.ts";
+
+/** An image batch NHWC `[n, h, w, c]`: plain `{ data, shape }` or a device tensor. */
+export type ImageLike = Tensor | DeviceTensor;
+
+/** Options of {@linkcode conv2d}. */
+export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
+  /** One value per output channel, added before the activation; default none. */
+  bias?: Float32Array;
+  /** 1 or 2 on both axes; default 1. */
+  stride?: number;
+  /** `"valid"` (default), `"same"` (TensorFlow's rule) or `[top, bottom, left, right]`. */
+  padding?: Padding;
+  /** 1 (dense, default) or the input channel count (depthwise, weights `[kh, kw, c, 1]`). */
+  groups?: number;
+  /** `"none"` (default), `"relu"` or `"gelu"` (the exact erf form, PyTorch's default). */
+  activation?: "none" | "relu" | "gelu";
+  /**
+   * `"f32"` (default), or `"f16"` on WebGPU: f16 storage and products, f32 sums; the result is
+   * an f16 tensor (`read()` widens it).
+   */
+  precision?: "f32" | "f16";
+}
+
+/**
+ * `activation(conv(input, weights) + bias)`: a 2-D convolution, NHWC in and out.
+ *
+ * @param input `[n, h, w, c]`, plain or a device tensor (`auto` runs where it lives).
+ * @param weights `{ data, shape: [kh, kw, c, oc] }` (depthwise `[kh, kw, c, 1]`).
+ * @param options `bias`, `stride`, `padding`, `groups`, `activation`, `precision`, `backend`,
+ *   `signal`.
+ * @returns `[n, oh, ow, oc]` as a device tensor on the backend that ran; the caller disposes it.
+ * @throws {TypeError} When a shape disagrees (the message names the input, weights or bias).
+ * @throws {RangeError} When stride, padding or precision is out of range, or the kernel does not
+ *   fit the padded input, or a buffer passes the backend's limits (named).
+ * @throws {InvalidDataError} When the input, weights or bias hold NaN or infinity.
+ * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
+ * @throws {AbortedError} When `signal` has aborted.
+ * @example
+ * ```ts
+ * import { conv2d } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * const input = { data: new Float32Array(9).fill(1), shape: [1, 3, 3, 1] };
+ * const weights = { data: new Float32Array(9).fill(1), shape: [3, 3, 1, 1] };
+ * using y = await conv2d(input, weights, {
+ *   padding: "same",
+ *   bias: new Float32Array([-5]),
+ *   activation: "relu",
+ * });
+ * assert.deepStrictEqual([...await y.read()], [0, 1, 0, 1, 4, 1, 0, 1, 0]);
+ * ```
+ */
+export async function conv2d(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dOptions = {},
+): Promise<DeviceTensor> {
+  const operation = operationOf(options, "conv2d()");
+  const g = geometryOf(input, weights, options, operation);
+  const precision = options.precision ?? "f32";
+  const route = await chooseBackend("conv2d", {
+    backend: options.backend,
+    work: convWork(g),
+    lives: input instanceof DeviceTensor ? input.backend : undefined,
+  });
+  checkPrecision(precision, route.backend, operation);
+  const shape = [g.n, g.oh, g.ow, g.oc];
+  if (route.backend === "webgpu") {
+    checkFinite({ input, weights, bias: options.bias }, operation);
+    const y = await FAMILIES.conv2d.webgpu(await gpuImage(input, operation), weights, {
+      ...options,
+      precision,
+      operation,
+    });
+    return new DeviceTensor(y.storage, shape, y.precision);
+  }
+  const y = await FAMILIES.conv2d.wasm(g, {
+    input: await wasmImage(input),
+    weights: weights.data,
+    bias: options.bias,
+  }, { activation: options.activation, signal: options.signal, operation });
+  return new DeviceTensor(y, shape);
+}
+
+/** What {@linkcode conv2dBackward} returns. */
+export interface Conv2dGradients {
+  /** The gradient of the input, `[n, h, w, c]`, a device tensor where the work ran. */
+  readonly dInput: DeviceTensor;
+  /** The gradient of the weights, the weights' shape, float32. */
+  readonly dWeights: Float32Array;
+  /** The gradient of the bias, `oc` values, float32 (float64 sums on WASM). */
+  readonly dBias: Float32Array;
+}
+
+/**
+ * The gradients of a convolution (without its activation: pass the gradient of the
+ * pre-activation output) with respect to its input, weights and bias.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options `dy` (`[n, oh, ow, oc]`, plain or a device tensor), and the forward's `stride`,
+ *   `padding`, `groups`, `backend`, `signal`.
+ * @returns `dInput` (a device tensor; dispose it), `dWeights`, `dBias`.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ * @throws {InvalidDataError} When an operand holds NaN or infinity.
+ * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
+ * @example
+ * ```ts
+ * import { conv2dBackward } from "./conv2d.ts";
+ * import assert from "node:assert";
+ * // 1x1 conv on two pixels: dW = Σ x·dy, dB = Σ dy, dX = dy·w.
+ * const input = { data: new Float32Array([3, 4]), shape: [1, 1, 2, 1] };
+ * const weights = { data: new Float32Array([2]), shape: [1, 1, 1, 1] };
+ * const dy = { data: new Float32Array([1, 2]), shape: [1, 1, 2, 1] };
+ * const g = await conv2dBackward(input, weights, { dy });
+ * assert(g.dWeights[0] === 11 && g.dBias[0] === 3);
+ * assert.deepStrictEqual([...await g.dInput.read()], [2, 4]);
+ * g.dInput.dispose();
+ * ```
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Omit<Conv2dOptions, "bias" | "activation" | "precision"> & { dy: ImageLike },
+): Promise<Conv2dGradients> {
+  const operation = operationOf(options, "conv2dBackward()");
+  const g = geometryOf(input, weights, options, operation);
+  const dyShape = shapeOfImage(options.dy, "dy");
+  const want = [g.n, g.oh, g.ow, g.oc];
+  if (dyShape.some((d, i) => d !== want[i])) {
+    throw new TypeError(
+      `${operation}: dy has shape [${dyShape.join(", ")}] but the convolution's output is ` +
+        `[${want.join(", ")}]`,
+    );
+  }
+  const route = await chooseBackend("conv2d", {
+    backend: options.backend,
+    work: 2 * convWork(g),
+    lives: input instanceof DeviceTensor ? input.backend : undefined,
+  });
+  const inputShape = [g.n, g.h, g.w, g.c] as const;
+  if (route.backend === "webgpu") {
+    checkFinite({ input, weights, dy: options.dy }, operation);
+    const x = await gpuImage(input, operation);
+    const dy = await gpuImage(options.dy, operation);
+    const common = { ...options, operation };
+    const dx = await gpuConv2dInputGrad(dy, weights, { ...common, inputShape });
+    const { dWeights, dBias } = await gpuConv2dWeightGrad(dy, x, {
+      ...common,
+      kernel: [g.kh, g.kw],
+    });
+    try {
+      const [dw, db] = await Promise.all([dWeights.storage.read(), dBias.read()]);
+      return { dInput: new DeviceTensor(dx.storage, inputShape), dWeights: dw, dBias: db };
+    } finally {
+      dWeights.storage.free();
+      dBias.free();
+    }
+  }
+  const x = await wasmImage(input);
+  const dy = await wasmImage(options.dy);
+  const run = { signal: options.signal, operation };
+  const dx = await wasmConvBackwardInput(g, { dy, weights: weights.data }, run);
+  try {
+    using grads = await wasmConvBackwardWeights(g, { input: x, dy }, run);
+    return {
+      dInput: new DeviceTensor(dx, inputShape),
+      dWeights: await grads.dWeights.read(),
+      dBias: await grads.dBias.read(),
+    };
+  } catch (e) {
+    dx.free();
+    throw e;
+  }
+}
+
+/** Multiply-adds of one forward pass, the family's work unit. */
+function convWork(g: ConvGeometry): number {
+  return g.n * g.oh * g.ow * g.oc * g.kh * g.kw * (g.depthwise ? 1 : g.c);
+}
+
+/** The geometry of a call, with every shape mismatch named. */
+function geometryOf(
+  input: ImageLike,
+  weights: Tensor,
+  options: Pick<Conv2dOptions, "stride" | "padding" | "groups" | "bias">,
+  operation: string,
+): ConvGeometry {
+  const [n, h, w, c] = shapeOfImage(input, "input");
+  const ws = weights?.shape;
+  if (!Array.isArray(ws) || ws.length !== 4 || !(weights.data instanceof Float32Array)) {
+    throw new TypeError(
+      `${operation}: weights must be { data: Float32Array, shape: [kh, kw, c, oc] }`,
+    );
+  }
+  const [kh, kw, wc, wo] = ws;
+  if (wc !== c) {
+    throw new TypeError(
+      `${operation}: the weights take ${wc} input channels but the input has ${c}; weights ` +
+        `are HWIO [kh, kw, in, out]`,
+    );
+  }
+  const depthwise = (options.groups ?? 1) !== 1;
+  if (depthwise && wo !== 1) {
+    throw new TypeError(
+      `${operation}: depthwise weights are [kh, kw, c, 1], got [${ws.join(", ")}]`,
+    );
+  }
+  if (weights.data.length !== kh * kw * wc * wo) {
+    throw new TypeError(
+      `${operation}: weights of shape [${ws.join(", ")}] need ${kh * kw * wc * wo} values, got ` +
+        `${weights.data.length}`,
+    );
+  }
+  const g = convGeometry({
+    input: [n, h, w, c],
+    kernel: [kh, kw],
+    outChannels: depthwise ? c : wo,
+    stride: options.stride,
+    padding: options.padding,
+    groups: options.groups,
+  });
+  if (options.bias !== undefined && options.bias.length !== g.oc) {
+    throw new TypeError(
+      `${operation}: bias has ${options.bias.length} values but the convolution has ${g.oc} ` +
+        `output channels`,
+    );
+  }
+  return g;
+}
+
+/** The NHWC shape of an image, checked. */
+function shapeOfImage(image: ImageLike, what: string): number[] {
+  const shape = image instanceof DeviceTensor ? [...image.shape] : image?.shape;
+  if (!Array.isArray(shape) || shape.length !== 4) {
+    throw new TypeError(`${what} must be NHWC [n, h, w, c], got shape ${JSON.stringify(shape)}`);
+  }
+  if (!(image instanceof DeviceTensor)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!(image.data instanceof Float32Array) || image.data.length !== size) {
+      throw new TypeError(`${what} of shape [${shape.join(", ")}] needs a Float32Array of ${size}`);
+    }
+  }
+  return shape as number[];
+}
+
+/** f16 runs on WebGPU only. */
+function checkPrecision(precision: string, backend: "wasm" | "webgpu", operation: string): void {
+  if (precision !== "f32" && precision !== "f16") {
+    throw new RangeError(`${operation}: precision must be "f32" or "f16", got ${precision}`);
+  }
+  if (precision === "f16" && backend !== "webgpu") {
+    throw new RangeError(
+      `${operation}: precision "f16" runs on WebGPU only; pass backend "webgpu" or drop it`,
+    );
+  }
+}
+
+/** The GPU programs do not check values: plain operands are checked here (tensors cannot be). */
+function checkFinite(operands: Record<string, ImageLike | Float32Array | undefined>, op: string) {
+  for (const [what, v] of Object.entries(operands)) {
+    const data = v instanceof Float32Array ? v : v instanceof DeviceTensor ? undefined : v?.data;
+    if (data !== undefined) assertFinite(data, Math.max(1, data.length), `${op} ${what}`, "index");
+  }
+}
+
+/** An image as the WASM host takes it: plain values, or a kernel-memory view read in place. */
+async function wasmImage(image: ImageLike): Promise<Float32Array> {
+  if (!(image instanceof DeviceTensor)) return image.data;
+  const storage = image.storage;
+  return storage instanceof WasmStorage ? storage.view() : await image.read();
+}
+
+/** An image as the GPU host takes it: plain (uploaded by the host) or bound in place. */
+async function gpuImage(image: ImageLike, operation: string): Promise<Tensor | GpuConvTensor> {
+  if (!(image instanceof DeviceTensor)) return image;
+  const storage = image.storage;
+  const shape = image.shape as unknown as [number, number, number, number];
+  if (storage instanceof GpuStorage) return { storage, shape, precision: image.dtype };
+  if (storage instanceof WasmStorage) return { data: storage.view(), shape };
+  throw new TypeError(`${operation}: unknown tensor storage`);
+}
