@@ -86,7 +86,7 @@ export async function conv2d(
   const shape = [g.n, g.oh, g.ow, g.oc];
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, bias: options.bias }, operation);
-    const y = await FAMILIES.conv2d.webgpu(await gpuImage(input, operation), weights, {
+    const y = await FAMILIES.conv2d.webgpu(gpuImage(input, operation), weights, {
       ...options,
       precision,
       operation,
@@ -160,8 +160,8 @@ export async function conv2dBackward(
   const inputShape = [g.n, g.h, g.w, g.c] as const;
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, dy: options.dy }, operation);
-    const x = await gpuImage(input, operation);
-    const dy = await gpuImage(options.dy, operation);
+    const x = gpuImage(input, operation);
+    const dy = gpuImage(options.dy, operation);
     const common = { ...options, operation };
     const dx = await gpuConv2dInputGrad(dy, weights, { ...common, inputShape });
     const { dWeights, dBias } = await gpuConv2dWeightGrad(dy, x, {
@@ -291,7 +291,7 @@ async function wasmImage(image: ImageLike): Promise<Float32Array> {
 }
 
 /** An image as the GPU host takes it: plain (uploaded by the host) or bound in place. */
-async function gpuImage(image: ImageLike, operation: string): Promise<Tensor | GpuConvTensor> {
+function gpuImage(image: ImageLike, operation: string): Tensor | GpuConvTensor {
   if (!(image instanceof DeviceTensor)) return image;
   const storage = image.storage;
   const shape = image.shape as unknown as [number, number, number, number];
