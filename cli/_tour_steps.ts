@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { GpuAvailable } from "../gpu/types.ts";
 import type { Cube, Matrix } from "../core/types.ts";
 import { cubeAsMatrix } from "../core/validate.ts";
 import { capabilities } from "../ops/capabilities.ts";
@@ -20,28 +19,10 @@ import { spectrumOf } from "../ops/spectrum.ts";
 import { DimensionalityTracker } from "../track/tracker.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
 import { Rng } from "../synth/rng.ts";
+import { convStep } from "./_tour_conv.ts";
+import type { TourLine, TourStep } from "./_tour_types.ts";
 
-/** What every step gets. */
-export interface TourContext {
-  /** The folder results go to (it exists). */
-  readonly outDir: string;
-  /** The GPU, when there is one and it is not skipped. */
-  readonly gpu?: GpuAvailable;
-  /** The backends to run each operation on. */
-  readonly backends: readonly ("wasm" | "webgpu")[];
-}
-
-/** One printed line of the tour. */
-export interface TourLine {
-  readonly title: string;
-  readonly backend?: string;
-  readonly ms?: number;
-  readonly detail: string;
-  readonly files?: readonly string[];
-}
-
-/** A step: runs one operation and returns its lines. */
-export type TourStep = (ctx: TourContext) => Promise<TourLine[]>;
+export type { TourContext, TourLine, TourStep } from "./_tour_types.ts";
 
 /** Runs `fn` and returns its result with the milliseconds it took. */
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -260,6 +241,7 @@ export const tourSteps: readonly TourStep[] = [
   rxStep,
   rxLocalStep,
   spectrumStep,
+  convStep,
   trackerStep,
   experimentStep,
 ];

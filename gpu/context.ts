@@ -205,7 +205,9 @@ export class GpuContext {
   /**
    * Gives a pooled buffer back once the pending work that may use it is submitted: at once when
    * nothing is pending. A buffer released earlier could be handed out again and overwritten by a
-   * queue write that runs before the pending commands read it.
+   * queue write that runs before the pending commands read it. Call it only after the work that
+   * reads the buffer is recorded: with nothing pending yet, the buffer goes back to the pool at
+   * once and the next acquire may overwrite it before that work runs.
    *
    * @param buffer A buffer from this context's pool.
    * @throws {TypeError} When the buffer is not in use from the pool.

@@ -116,17 +116,22 @@ export async function gpuConv2d(
   if (g.n === 0) return { storage: y, shape, precision };
   await recordOrFree(gpu, [y], async (temps) => {
     const bias = bindBias(gpu, options.bias, { oc: g.oc, operation: op });
-    if (bias.release) gpu.releaseAfterSubmit(bias.release);
-    const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
-    const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
-    const buffers = {
-      x: words(x, count(xs), precision),
-      w: words(w, count(ws), precision),
-      bias: bias.binding,
-      y: words(y, count(shape), precision),
-    };
-    const shapes = { g, activation, hasBias: bias.hasBias };
-    await record(gpu, passRuns("forward", { ...shapes, precision }, buffers));
+    try {
+      const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
+      const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
+      const buffers = {
+        x: words(x, count(xs), precision),
+        w: words(w, count(ws), precision),
+        bias: bias.binding,
+        y: words(y, count(shape), precision),
+      };
+      const shapes = { g, activation, hasBias: bias.hasBias };
+      await record(gpu, passRuns("forward", { ...shapes, precision }, buffers));
+    } finally {
+      // Only once the pass that reads it is recorded: released earlier, the pool could hand the
+      // buffer to the next call, whose queue write would land before this pass runs.
+      if (bias.release) gpu.releaseAfterSubmit(bias.release);
+    }
   });
   return { storage: y, shape, precision };
 }

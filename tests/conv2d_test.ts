@@ -158,6 +158,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "conv2d() layers recorded on the GPU keep their own weights and biases until submitted",
+  ignore: !status.available,
+  async fn() {
+    try {
+      // Each layer's bias and weights are uploaded to pooled buffers; reading the first layer
+      // only after the next two are recorded catches a buffer handed out again too early.
+      const o = operands({
+        name: "",
+        input: [1, 16, 16, 6],
+        kernel: [3, 3],
+        out: 32,
+        padding: "same",
+      }, 3);
+      const w2 = { data: randomF32(9 * 32 * 32, 4, { lo: -0.3, hi: 0.3 }), shape: [3, 3, 32, 32] };
+      const w3 = { data: randomF32(9 * 32 * 6, 5, { lo: -0.3, hi: 0.3 }), shape: [3, 3, 32, 6] };
+      const b2 = randomF32(32, 6);
+      const run = async (backend: "wasm" | "webgpu") => {
+        using x = await toDevice(o.input.data, { shape: o.input.shape, backend });
+        using h1 = await conv2d(x, o.weights, {
+          padding: "same",
+          bias: o.bias,
+          activation: "relu",
+        });
+        using h2 = await conv2d(h1, w2, { padding: "same", bias: b2, activation: "relu" });
+        using y = await conv2d(h2, w3, { padding: "same" });
+        return [await h1.read(), await h2.read(), await y.read()];
+      };
+      const gpu = await run("webgpu");
+      const cpu = await run("wasm");
+      gpu.forEach((v, i) => ok(relativeError(v, cpu[i]) < 1e-4, `layer ${i + 1}`));
+    } finally {
+      await releaseGpu();
+    }
+  },
+});
+
 Deno.test("conv2d() names what is wrong and refuses NaN", async () => {
   const o = operands(CASES[0], 1);
   await rejects(
