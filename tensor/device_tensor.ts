@@ -50,7 +50,7 @@ export class DeviceTensor implements Disposable {
     const words = dtype === "f16" ? Math.ceil(size / 2) : size;
     if (words !== storage.length || (dtype === "f16" && storage.backend !== "webgpu")) {
       throw new TypeError(
-        `Cannot make a ${dtype} tensor of shape [${shape.join(", ")}] (${size} values) from ` +
+        `Cannot make a tensor of shape [${shape.join(", ")}] (${size} ${dtype} values) from ` +
           `${storage.backend} storage of ${storage.length} words`,
       );
     }

@@ -45,7 +45,7 @@ Deno.test("toDevice() refuses what it cannot hold, saying what to change", async
     /"wasm" or "webgpu"/,
   );
   using four = await toDevice(new Float32Array(4));
-  throws(() => new DeviceTensor(four.storage, [5]), /storage of 4 values/);
+  throws(() => new DeviceTensor(four.storage, [5]), /storage of 4 words/);
 });
 
 Deno.test("operations read a WASM tensor in place and give the plain-array results", async () => {
