@@ -1,7 +1,8 @@
 /**
  * prism: native-speed numeric kernels for Deno, on WebAssembly SIMD (every core, one shared
- * memory) and WebGPU, for hyperspectral covariance and RX anomaly detection and for
- * singular-value metrics of neural-network activations tracked over training.
+ * memory) and WebGPU, for hyperspectral covariance and RX anomaly detection, singular-value
+ * metrics of neural-network activations tracked over training, and 2-D convolution. Device
+ * tensors (`toDevice`) keep values on a backend between operations.
  *
  * ```ts
  * import { covariance, RxDetector, releaseGpu, synthCube } from "./mod.ts";
