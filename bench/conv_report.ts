@@ -37,6 +37,8 @@ const TORCH_THREADS = [1, 2];
 
 /** Peer figure: a median in ms, or why there is none. */
 type Figure = { median: number } | { skipped: string };
+/** The peers' versions as they report them (`PyTorch 2.13.0+cpu`, ...), printed under the table. */
+const versions = new Set<string>();
 interface Row {
   tile: number;
   batch: number;
@@ -108,6 +110,7 @@ async function torchForward(tile: number, batch: number, threads: number): Promi
   const row = doc.rows[0];
   if (row.error) return { skipped: row.error };
   if (doc.threads !== threads) return { skipped: `asked ${threads} threads, got ${doc.threads}` };
+  versions.add(`PyTorch ${doc.torch}`);
   return { median: row.median_ms };
 }
 
@@ -122,6 +125,7 @@ async function tfjsForward(tile: number, batch: number): Promise<Figure> {
   });
   if (doc.skipped) return { skipped: String(doc.skipped) };
   const row = (doc.rows as Record<string, number>[])[0];
+  versions.add(`TF.js ${doc.tfjs} WASM`);
   return { median: row.median_ms };
 }
 
@@ -176,7 +180,7 @@ for (const r of rows) {
 const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
 const cores = navigator.hardwareConcurrency;
 console.log(
-  `\nsmall net forward (6→32→32→6, 3×3, same, bias, ReLU), warm-up ${WARMUP} + ${ITERS} timed` +
+  `\nsmall net forward (6→32→32→6, 3×3, same, bias, ReLU between), warm-up ${WARMUP} + ${ITERS} timed` +
     `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
 console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
@@ -197,10 +201,21 @@ for (const r of rows) {
   for (const f of [...Object.values(r.torch), r.tfjs]) if ("skipped" in f) notes.add(f.skipped);
 }
 for (const n of notes) console.log(`skipped: ${n}`);
+if (versions.size) console.log(`peers: ${[...versions].join(", ")}`);
 
 const jsonPath = flag("json");
 if (jsonPath) {
-  const doc = { cpu, cores, loadStart, loadEnd, quick: QUICK, warmup: WARMUP, iters: ITERS, rows };
+  const doc = {
+    cpu,
+    cores,
+    loadStart,
+    loadEnd,
+    quick: QUICK,
+    warmup: WARMUP,
+    iters: ITERS,
+    peers: [...versions],
+    rows,
+  };
   await Deno.writeTextFile(jsonPath, JSON.stringify(doc, null, 1) + "\n");
   console.log(`wrote ${jsonPath}`);
 }
