@@ -1,7 +1,7 @@
 /**
- * The `small` net's convolutions (6→32, 32→32, 32→6; 3×3, same padding, bias + ReLU) on WASM
- * at 256² (quick mode: 32²), batch 1 and 4, against TensorFlow.js's WASM backend (XNNPACK)
- * measured in the same run:
+ * The `small` net's convolutions (6→32, 32→32, 32→6; 3×3, same padding, bias, ReLU between;
+ * seeded weights from `_conv_small_net.ts`) on WASM at 256² (quick mode: 32²), batch 1 and 4,
+ * against TensorFlow.js's WASM backend (XNNPACK) measured in the same run:
  *
  * - `forward <layer>` and `small net forward`: tfjs's fused conv2d + bias + ReLU is the
  *   baseline; prism runs `wasmConvForward` with packed weights on inputs already in kernel
@@ -31,13 +31,13 @@ import { defaultPool } from "../wasm/pool.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { QUICK, size } from "./_config.ts";
+import { smallNetLayers } from "./_conv_small_net.ts";
 import { tfjsReady } from "./_covariance_baselines.ts";
 
 await tfjsReady();
 const kernels = await loadKernels();
 const pool = defaultPool();
 const SIDE = size(256, 32);
-const CHANNELS = [6, 32, 32, 6];
 const RUNS = QUICK ? 3 : 7;
 const operation = "conv_wasm_bench";
 
@@ -74,20 +74,19 @@ async function compare(
 
 for (const batch of [1, 4]) {
   const layers = await Promise.all(
-    CHANNELS.slice(0, 3).map(async (c, i) => {
+    smallNetLayers().map(async ({ c, oc, weights: { data: w }, bias: b, activation }, i) => {
       const g = convGeometry({
         input: [batch, SIDE, SIDE, c],
         kernel: [3, 3],
-        outChannels: CHANNELS[i + 1],
+        outChannels: oc,
         padding: "same",
       });
-      const w = randomF32(9 * c * g.oc, 10 + i, { lo: -0.2, hi: 0.2 });
-      const b = randomF32(g.oc, 20 + i, { lo: -0.1, hi: 0.1 });
       const x = randomF32(batch * SIDE * SIDE * c, 30 + i);
       return {
         g,
         w,
         b,
+        activation,
         x: WasmStorage.from(kernels, x),
         dy: WasmStorage.from(kernels, randomF32(batch * SIDE * SIDE * g.oc, 40 + i)),
         forward: await ConvWeights.pack(g, w),
@@ -108,7 +107,7 @@ for (const batch of [1, 4]) {
       x,
       filter: l.tf.w,
       bias: l.tf.b,
-      activation: "relu",
+      activation: l.activation === "relu" ? "relu" : "linear",
       strides: 1,
       pad: "same",
     });
@@ -116,10 +115,10 @@ for (const batch of [1, 4]) {
     await compare(
       `forward ${l.g.c}→${l.g.oc} ${where}`,
       l.flops,
-      { name: "tfjs wasm fused conv+bias+relu", run: () => tfForward(l, l.tf.x).dispose() },
+      { name: "tfjs wasm fused conv+bias(+relu)", run: () => tfForward(l, l.tf.x).dispose() },
       async () => {
         const y = await wasmConvForward(l.g, { input: l.x.view(), weights: l.forward, bias: l.b }, {
-          activation: "relu",
+          activation: l.activation,
           operation,
           pool,
         });
@@ -139,7 +138,7 @@ for (const batch of [1, 4]) {
       let x = layers[0].x;
       for (const l of layers) {
         const y = await wasmConvForward(l.g, { input: x.view(), weights: l.forward, bias: l.b }, {
-          activation: "relu",
+          activation: l.activation,
           operation,
           pool,
         });
