@@ -64,7 +64,7 @@ export function shapeOf(input: MatrixLike, what = "matrix"): { rows: number; col
  */
 export async function place(input: MatrixLike, backend: "wasm" | "webgpu"): Promise<Placed> {
   if (!(input instanceof DeviceTensor)) return { backend, matrix: checkMatrix(input) };
-  const { rows, cols } = input.matrixShape();
+  const { rows, cols } = shapeOf(input); // refuses a disposed or f16 tensor
   const storage = input.storage;
   if (storage instanceof GpuStorage) {
     if (backend === "webgpu") return { backend, matrix: { storage, rows, cols } };

@@ -10,6 +10,7 @@ import { convGeometry, type Padding } from "../core/conv_geometry.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { conv2d, conv2dBackward } from "../ops/conv2d.ts";
+import { singularValues } from "../ops/spectrum.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { toDevice } from "../tensor/device_tensor.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
@@ -150,6 +151,7 @@ Deno.test({
         backend: "webgpu",
       });
       equal(half.dtype, "f16");
+      await rejects(() => singularValues(half), /f16 tensor/); // matrix ops take float32 only
       const ref = convForwardF64(c1.g, { input: c1.input.data, weights: c1.weights.data });
       ok(relativeError(await half.read(), ref) < 2e-2, "f16 within 2e-2");
     } finally {
