@@ -168,7 +168,7 @@ export function checkBindings(
       throw new RangeError(
         `${operation}: the ${what} needs ${count * 4} bytes, more than this device's ` +
           `maxStorageBufferBindingSize (with maxBufferSize) of ${max} bytes; run smaller ` +
-          `batches or tiles (runTiled), or use the wasm backend`,
+          `batches or tiles, or use the wasm backend`,
       );
     }
   }

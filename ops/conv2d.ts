@@ -10,11 +10,9 @@ import { type ConvGeometry, convGeometry, type Padding } from "../core/conv_geom
 import { operationOf } from "../core/operation.ts";
 import type { RunOptions, Tensor } from "../core/types.ts";
 import { assertFinite } from "../core/validate.ts";
-import { gpuConv2dInputGrad, gpuConv2dWeightGrad } from "../gpu/conv.ts";
 import type { GpuConvTensor } from "../gpu/_conv_tensor.ts";
 import { GpuStorage } from "../gpu/storage.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
-import { wasmConvBackwardInput, wasmConvBackwardWeights } from "../wasm/conv.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
@@ -86,14 +84,14 @@ export async function conv2d(
   const shape = [g.n, g.oh, g.ow, g.oc];
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, bias: options.bias }, operation);
-    const y = await FAMILIES.conv2d.webgpu(gpuImage(input, operation), weights, {
+    const y = await FAMILIES.conv2d.webgpu.forward(gpuImage(input, operation), weights, {
       ...options,
       precision,
       operation,
     });
     return new DeviceTensor(y.storage, shape, y.precision);
   }
-  const y = await FAMILIES.conv2d.wasm(g, {
+  const y = await FAMILIES.conv2d.wasm.forward(g, {
     input: await wasmImage(input),
     weights: weights.data,
     bias: options.bias,
@@ -163,8 +161,8 @@ export async function conv2dBackward(
     const x = gpuImage(input, operation);
     const dy = gpuImage(options.dy, operation);
     const common = { ...options, operation };
-    const dx = await gpuConv2dInputGrad(dy, weights, { ...common, inputShape });
-    const { dWeights, dBias } = await gpuConv2dWeightGrad(dy, x, {
+    const dx = await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape });
+    const { dWeights, dBias } = await FAMILIES.conv2d.webgpu.weightGrad(dy, x, {
       ...common,
       kernel: [g.kh, g.kw],
     });
@@ -179,9 +177,9 @@ export async function conv2dBackward(
   const x = await wasmImage(input);
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
-  const dx = await wasmConvBackwardInput(g, { dy, weights: weights.data }, run);
+  const dx = await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run);
   try {
-    using grads = await wasmConvBackwardWeights(g, { input: x, dy }, run);
+    using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
     return {
       dInput: new DeviceTensor(dx, inputShape),
       dWeights: await grads.dWeights.read(),

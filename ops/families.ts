@@ -8,12 +8,12 @@
  */
 
 import { gpuColumnSums } from "../gpu/column_sums.ts";
-import { gpuConv2d } from "../gpu/conv.ts";
+import { gpuConv2d, gpuConv2dInputGrad, gpuConv2dWeightGrad } from "../gpu/conv.ts";
 import { gpuGram } from "../gpu/gram.ts";
 import { gpuMatmul } from "../gpu/matmul.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
 import { wasmColumnSums } from "../wasm/column_sums.ts";
-import { wasmConvForward } from "../wasm/conv.ts";
+import { wasmConvBackwardInput, wasmConvBackwardWeights, wasmConvForward } from "../wasm/conv.ts";
 import { wasmMatmul } from "../wasm/gemm.ts";
 import { wasmGram } from "../wasm/gram.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
@@ -103,8 +103,17 @@ export const FAMILIES = {
     summary: "2-D convolution, NHWC × HWIO: indirect GEMM on WASM, implicit GEMM on WebGPU",
     unit: "multiply-adds",
     gpuFromWork: 256 * 1024 * 1024,
-    wasm: wasmConvForward,
-    webgpu: gpuConv2d,
+    // Forward, input gradient (also the transposed convolution) and weight/bias gradients.
+    wasm: {
+      forward: wasmConvForward,
+      inputGrad: wasmConvBackwardInput,
+      weightGrad: wasmConvBackwardWeights,
+    },
+    webgpu: {
+      forward: gpuConv2d,
+      inputGrad: gpuConv2dInputGrad,
+      weightGrad: gpuConv2dWeightGrad,
+    },
   },
 } as const satisfies Record<
   OperationFamily,

@@ -204,22 +204,6 @@ export async function toDevice(
   return new DeviceTensor(storage, shape);
 }
 
-/**
- * Whether `value` is a {@linkcode DeviceTensor} (operations branch on this).
- *
- * @param value Anything.
- * @returns True for a device tensor.
- * @example
- * ```ts
- * import { isDeviceTensor } from "./device_tensor.ts";
- * import assert from "node:assert";
- * assert(!isDeviceTensor({ data: new Float32Array(1), rows: 1, cols: 1 }));
- * ```
- */
-export function isDeviceTensor(value: unknown): value is DeviceTensor {
-  return value instanceof DeviceTensor;
-}
-
 function shapeSize(shape: readonly number[]): number {
   if (!Array.isArray(shape)) throw new TypeError(`shape must be an array of whole numbers`);
   return shape.reduce((n: number, d, i) => n * checkInteger(`shape[${i}]`, d), 1);

@@ -10,3 +10,13 @@ pub const OUT_OF_MEMORY: i32 = 2;
 pub const NON_FINITE: i32 = 3;
 /// An iterative method did not converge.
 pub const NO_CONVERGENCE: i32 = 4;
+
+/// [`OK`] when every value a kernel checked was finite, else [`NON_FINITE`].
+#[inline(always)]
+pub fn finite_or_error(finite: bool) -> i32 {
+    if finite {
+        OK
+    } else {
+        NON_FINITE
+    }
+}

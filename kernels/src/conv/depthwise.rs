@@ -88,11 +88,7 @@ pub extern "C" fn prism_conv_depthwise_f32(
             finite &= finish_row(out, c, bias, 0, g.act);
         }
     }
-    if finite {
-        status::OK
-    } else {
-        status::NON_FINITE
-    }
+    status::finite_or_error(finite)
 }
 
 /// Floats of scratch [`prism_conv_depthwise_wgrad_f32`] needs: `(kh · kw + 1) · c`. Zero for an
@@ -171,9 +167,5 @@ pub extern "C" fn prism_conv_depthwise_wgrad_f32(
             m += p;
         }
     }
-    if finite {
-        status::OK
-    } else {
-        status::NON_FINITE
-    }
+    status::finite_or_error(finite)
 }

@@ -87,12 +87,7 @@ pub extern "C" fn prism_conv_forward_f32(
             *zero.add(i) = 0.0;
         }
         let rows = scratch.add(zero_bytes) as *mut *const f32;
-        let finite = run(&g, src, packed, bias, dst, zero, rows, m0, m1);
-        if finite {
-            status::OK
-        } else {
-            status::NON_FINITE
-        }
+        status::finite_or_error(run(&g, src, packed, bias, dst, zero, rows, m0, m1))
     }
 }
 

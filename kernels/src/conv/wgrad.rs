@@ -135,9 +135,5 @@ pub extern "C" fn prism_conv_wgrad_f32(
             m += p;
         }
     }
-    if finite {
-        status::OK
-    } else {
-        status::NON_FINITE
-    }
+    status::finite_or_error(finite)
 }
