@@ -244,7 +244,10 @@ def save_prism_h5(net, path):
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=folder)
     os.close(fd)
+    umask = os.umask(0)  # mkstemp makes the file private; a weights file is as open as any other
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = WEIGHTS_FORMAT
             f.attrs["version"] = WEIGHTS_VERSION
