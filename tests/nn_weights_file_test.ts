@@ -1,8 +1,10 @@
 import assert from "node:assert";
+import { fileURLToPath } from "node:url";
 import { InvalidDataError } from "../core/errors.ts";
 import { readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
 import { loadWeights, saveWeights, WEIGHTS_FORMAT, type WeightsEntry } from "../nn/weights_file.ts";
-import { hasH5py, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
+import { hasH5py, hasTorch, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
+import { fixturePath, fixtureSpec, netManifest, trainNames } from "./_net_fixtures.ts";
 
 // Odd shapes of every layout a network stores: HWIO 7x7 and 1x1, depthwise [kh, kw, c, 1],
 // transposed k4, vectors of 1, 3 and 13 channels.
@@ -204,4 +206,65 @@ Deno.test("loadWeights() names a missing file, a non-HDF5 file, an empty one and
       `${dir}/nan.h5: dataset a.b holds Infinity at index 1`,
     );
   });
+});
+
+Deno.test("loadWeights() reads the PyTorch twin's files (save_prism_h5) of the net fixtures", async () => {
+  for (const [name, net] of Object.entries(netManifest.nets)) {
+    const weights = await loadWeights(fixturePath(net.files.weights.file));
+    const running = trainNames(net, "running");
+    const trained = trainNames(net, "grad");
+    assert.deepEqual([...weights.keys()].sort(), [...trained, ...running].sort(), name);
+    const count = trained.reduce((n, p) => n + weights.get(p)!.data.length, 0);
+    assert.equal(count, net.parameters, `${name} parameter count`);
+    for (const p of trained) {
+      assert.deepEqual(weights.get(p)!.shape, net.files.train.datasets[`grad/${p}`], p);
+    }
+  }
+});
+
+Deno.test({
+  name: "the PyTorch twin loads what saveWeights writes and gives the fixtures' outputs",
+  ignore: !hasTorch,
+  async fn() {
+    await inTempDir(async (dir) => {
+      // prism's files of the fixtures' weights, into fresh twins by load_prism_h5 (one Python
+      // run: importing torch takes seconds).
+      const cases = [];
+      for (const [name, net] of Object.entries(netManifest.nets)) {
+        const weights = await loadWeights(fixturePath(net.files.weights.file));
+        await saveWeights(`${dir}/${name}.h5`, weights, { attrs: { spec: name } });
+        cases.push({
+          name,
+          spec: fixtureSpec(net),
+          weights: `${dir}/${name}.h5`,
+          input: fixturePath(net.files.input.file),
+          eval: fixturePath(net.files.eval.file),
+        });
+      }
+      const out = await python(
+        `import sys, json, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+import prism_nets
+errors = {}
+for c in json.loads(sys.argv[2]):
+    spec = json.load(open(c["spec"])) if c["spec"].endswith(".json") else c["spec"]
+    net = prism_nets.build(spec).double().eval()
+    prism_nets.load_prism_h5(net, c["weights"])
+    x = torch.from_numpy(np.load(c["input"])).double().permute(0, 3, 1, 2)
+    with torch.no_grad():
+        y = net(x).permute(0, 2, 3, 1).numpy()
+    want = np.load(c["eval"])
+    errors[c["name"]] = float(np.abs(y - want).max() / np.abs(want).max())
+print(json.dumps(errors))`,
+        fileURLToPath(new URL("../bench/torch", import.meta.url)),
+        JSON.stringify(cases),
+      );
+      const errors: Record<string, number> = JSON.parse(out);
+      assert.deepEqual(Object.keys(errors).sort(), Object.keys(netManifest.nets).sort());
+      // The fixture is the float32 rounding of the same float64 computation.
+      for (const [name, err] of Object.entries(errors)) {
+        assert(err < 1e-6, `${name}: relative error ${err}`);
+      }
+    });
+  },
 });
