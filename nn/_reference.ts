@@ -70,8 +70,8 @@ function convLayer(
   values: Values64,
   training: boolean,
 ): Image64 {
-  const w = get(values, `${path}.weight`);
-  const bias = l.bias ? get(values, `${path}.bias`) : undefined;
+  const w = get(values, `${path}.conv.weight`);
+  const bias = l.bias ? get(values, `${path}.conv.bias`) : undefined;
   const y = l.type === "conv2d" ? conv(x, w, l) : convTranspose(x, w, l);
   const [n, oh, ow, oc] = y.shape;
   const d = y.data;

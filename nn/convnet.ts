@@ -17,6 +17,7 @@ import type { Layer, ParamSlot, RunContext } from "./layers/_layer.ts";
 import type { ImageLike } from "./layers/_ops.ts";
 import { buildLayers } from "./layers/build.ts";
 import { meanSquaredError, pixelSoftmaxCrossEntropy } from "./loss.ts";
+import { loadWeights, saveWeights } from "./weights_file.ts";
 import {
   BUILTIN_SPEC_NAMES,
   type BuiltinSpecName,
@@ -396,6 +397,51 @@ export class ConvNet implements Disposable {
     })));
     for (const l of this.#layers) l.invalidate();
     return { loss, gradNorm: Math.sqrt(sq) };
+  }
+
+  /**
+   * Writes every parameter and buffer to an HDF5 file, one float32 dataset per dotted name
+   * (`nn/weights_file.ts`; h5py reads it, the PyTorch twin loads it). The write is atomic.
+   *
+   * @param path The `.h5` file to write.
+   * @throws {TypeError} When the network was disposed.
+   * @example
+   * ```ts
+   * import { ConvNet } from "./convnet.ts";
+   * import assert from "node:assert";
+   * const path = await Deno.makeTempFile({ suffix: ".h5" });
+   * using a = await ConvNet.fromSpec("small", { seed: 1 });
+   * using b = await ConvNet.fromSpec("small", { seed: 2 });
+   * await a.save(path);
+   * await b.load(path);
+   * assert.deepStrictEqual(b.parameters().get("conv1.conv.weight"), a.parameters().get("conv1.conv.weight"));
+   * await Deno.remove(path);
+   * ```
+   */
+  async save(path: string): Promise<void> {
+    this.#checkAlive();
+    await saveWeights(path, this.parameters(), {
+      attrs: { spec: this.spec.name, parameters: this.parameterCount },
+    });
+  }
+
+  /**
+   * Reads every parameter and buffer from a weights file written by `save` (or the PyTorch
+   * twin's `save_prism_h5`); nothing changes unless every name and shape fits.
+   *
+   * @param path The `.h5` file.
+   * @throws {TypeError} When a name is unknown or missing, or a shape differs (named).
+   * @throws {InvalidDataError} When the file is not a weights file or a value is not finite.
+   */
+  async load(path: string): Promise<void> {
+    this.#checkAlive();
+    const values = await loadWeights(path);
+    try {
+      this.setParameters(values);
+    } catch (e) {
+      if (e instanceof Error) e.message = `${path}: ${e.message}`;
+      throw e;
+    }
   }
 
   /** Frees what a training forward kept; the network stays usable until then. */

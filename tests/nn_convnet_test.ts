@@ -55,8 +55,8 @@ Deno.test("ConvNet.fromSpec() gives each built-in net's size", async () => {
   equal(refiner.inputChannels, 4);
   equal(refiner.outputChannels, 4);
   const params = refiner.parameters();
-  equal(params.get("block1_down.weight")?.shape.join(), "3,3,64,128");
-  equal(params.get("decoder1.weight")?.shape.join(), "4,4,64,32");
+  equal(params.get("block1_down.conv.weight")?.shape.join(), "3,3,64,128");
+  equal(params.get("decoder1.conv.weight")?.shape.join(), "4,4,64,32");
   ok(params.get("head1.norm.running_var")?.buffer);
   equal(params.get("head1.norm.weight")?.buffer, undefined);
   const sizes = { "convnext-head": [73_412, 0.28], small: [12_742, 0.05], mlp: [235_146, 0.9] };
@@ -66,7 +66,7 @@ Deno.test("ConvNet.fromSpec() gives each built-in net's size", async () => {
     equal(net.sizeMB.toFixed(2), mb.toFixed(2), name);
   }
   equal(
-    (await ConvNet.fromSpec("convnext-head")).parameters().get("block2.depthwise.weight")?.shape
+    (await ConvNet.fromSpec("convnext-head")).parameters().get("block2.depthwise.conv.weight")?.shape
       .join(),
     "7,7,64,1",
   );
@@ -76,11 +76,11 @@ Deno.test("ConvNet.fromSpec() initialises like PyTorch, deterministically from t
   const a = (await ConvNet.fromSpec("small", { seed: 3 })).parameters();
   const b = (await ConvNet.fromSpec("small", { seed: 3 })).parameters();
   const c = (await ConvNet.fromSpec("small", { seed: 4 })).parameters();
-  deepEqual(a.get("conv2.weight")!.data, b.get("conv2.weight")!.data);
-  ok(a.get("conv2.weight")!.data[0] !== c.get("conv2.weight")!.data[0]);
+  deepEqual(a.get("conv2.conv.weight")!.data, b.get("conv2.conv.weight")!.data);
+  ok(a.get("conv2.conv.weight")!.data[0] !== c.get("conv2.conv.weight")!.data[0]);
   // U(±1/√fan_in), fan_in = 32·3·3 for conv2's weight and bias.
   const bound = 1 / Math.sqrt(32 * 9);
-  for (const name of ["conv2.weight", "conv2.bias"]) {
+  for (const name of ["conv2.conv.weight", "conv2.conv.bias"]) {
     const v = a.get(name)!.data;
     ok(v.every((x) => Math.abs(x) <= bound), name);
     ok(Math.max(...v.map(Math.abs)) > 0.9 * bound, name);
@@ -209,15 +209,15 @@ Deno.test("ConvNet names what is wrong", async () => {
   await rejects(valid.forward(image([1, 3, 3, 1], 1)), /layer "wide": the 5×5 kernel does not fit/);
   // setParameters checks names and shapes.
   const p = new Map(small.parameters());
-  p.delete("conv3.bias");
-  throws(() => small.setParameters(p), /"conv3.bias" is missing/);
-  p.set("conv3.bias", { data: new Float32Array(5), shape: [5] });
-  throws(() => small.setParameters(p), /"conv3.bias" must be a Float32Array of shape \[6\]/);
-  p.set("conv3.bias", { data: new Float32Array(6), shape: [6] });
-  p.set("conv4.bias", { data: new Float32Array(6), shape: [6] });
-  throws(() => small.setParameters(p), /"conv4.bias" is not a parameter of "small"/);
-  p.delete("conv4.bias");
-  p.set("conv1.weight", { data: new Float32Array(6 * 32 * 9).fill(NaN), shape: [3, 3, 6, 32] });
+  p.delete("conv3.conv.bias");
+  throws(() => small.setParameters(p), /"conv3.conv.bias" is missing/);
+  p.set("conv3.conv.bias", { data: new Float32Array(5), shape: [5] });
+  throws(() => small.setParameters(p), /"conv3.conv.bias" must be a Float32Array of shape \[6\]/);
+  p.set("conv3.conv.bias", { data: new Float32Array(6), shape: [6] });
+  p.set("conv4.conv.bias", { data: new Float32Array(6), shape: [6] });
+  throws(() => small.setParameters(p), /"conv4.conv.bias" is not a parameter of "small"/);
+  p.delete("conv4.conv.bias");
+  p.set("conv1.conv.weight", { data: new Float32Array(6 * 32 * 9).fill(NaN), shape: [3, 3, 6, 32] });
   throws(() => small.setParameters(p), InvalidDataError);
 });
 
@@ -225,7 +225,7 @@ Deno.test("ConvNet.setParameters() changes what forward computes", async () => {
   using net = await ConvNet.fromSpec("small");
   const p = new Map(net.parameters());
   for (const v of p.values()) v.data.fill(0);
-  p.get("conv3.bias")!.data.set([1, 2, 3, 4, 5, 6]);
+  p.get("conv3.conv.bias")!.data.set([1, 2, 3, 4, 5, 6]);
   net.setParameters(p);
   using y = await net.forward(image([1, 2, 3, 6], 1));
   deepEqual([...(await y.read()).slice(0, 6)], [1, 2, 3, 4, 5, 6]);

@@ -78,9 +78,9 @@ export class ConvLayer implements Layer {
         ? { name: `${path}.${name}`, data, shape, buffer: true }
         : { name: `${path}.${name}`, data, shape, grad: new Float32Array(size) };
     };
-    this.#weight = slot("weight", wShape, "uniform");
+    this.#weight = slot("conv.weight", wShape, "uniform");
     this.slots = [this.#weight];
-    if (spec.bias) this.slots.push(this.#bias = slot("bias", [spec.outChannels], "uniform"));
+    if (spec.bias) this.slots.push(this.#bias = slot("conv.bias", [spec.outChannels], "uniform"));
     if (spec.norm !== null) {
       const c = [spec.outChannels];
       const weight = slot("norm.weight", c, 1), bias = slot("norm.bias", c, 0);
