@@ -190,14 +190,11 @@ export async function gpuLayerNormStats(
   const s = GpuStorage.allocate(gpu, 4 * pixels, { label: "prism layer norm stats" });
   await recordLayer(gpu, [s], async (bound) => {
     const a = bound(operands.a);
-    const program = layerNormStatsProgram({
-      backward,
-      a: a.precision,
-      b: backward ? bound(operands.b!).precision : undefined,
-    });
+    const b = backward ? bound(operands.b!) : undefined;
+    const program = layerNormStatsProgram({ backward, a: a.precision, b: b?.precision });
     const buffers: Record<string, GPUBufferBinding> = { a: a.binding, s: binding(s) };
-    if (backward) {
-      buffers.b = bound(operands.b!).binding;
+    if (b) {
+      buffers.b = b.binding;
       buffers.p = bound(operands.p!).binding;
     }
     await record(gpu, [{

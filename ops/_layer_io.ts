@@ -44,7 +44,32 @@ export type LayerRunOptions = Pick<RunOptions, "backend" | "signal">;
  * ```
  */
 export function imageShape(x: LayerInput, what: string, op: string): Nhwc {
-  const shape = x instanceof DeviceTensor ? [...x.shape] : x?.shape;
+  const shape = nhwcShape(x instanceof DeviceTensor ? x.shape : x?.shape, what, op);
+  const size = shape[0] * shape[1] * shape[2] * shape[3];
+  if (!(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)) {
+    throw new TypeError(
+      `${op}: ${what} of shape [${shape.join(", ")}] needs a Float32Array of ${size} values`,
+    );
+  }
+  return shape;
+}
+
+/**
+ * Checks an NHWC shape: four whole sizes, none zero.
+ *
+ * @param shape The shape.
+ * @param what Its role, e.g. `"inputShape"`.
+ * @param op The operation, for messages.
+ * @returns A copy.
+ * @throws {TypeError} When it is not four whole sizes, or one is zero.
+ * @example
+ * ```ts
+ * import { nhwcShape } from "./_layer_io.ts";
+ * import assert from "node:assert";
+ * assert.throws(() => nhwcShape([1, 2, 3], "inputShape", "f"), /NHWC/);
+ * ```
+ */
+export function nhwcShape(shape: unknown, what: string, op: string): Nhwc {
   if (
     !Array.isArray(shape) || shape.length !== 4 ||
     !shape.every((d) => Number.isInteger(d) && d >= 0)
@@ -54,16 +79,10 @@ export function imageShape(x: LayerInput, what: string, op: string): Nhwc {
         `${JSON.stringify(shape)}`,
     );
   }
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size === 0) {
+  if (shape.some((d) => d === 0)) {
     throw new TypeError(`${op}: ${what} is empty (shape [${shape.join(", ")}]); pass values`);
   }
-  if (!(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)) {
-    throw new TypeError(
-      `${op}: ${what} of shape [${shape.join(", ")}] needs a Float32Array of ${size} values`,
-    );
-  }
-  return shape as Nhwc;
+  return [...shape] as Nhwc;
 }
 
 /**
