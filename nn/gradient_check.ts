@@ -39,8 +39,9 @@ export interface GradientCheckResult {
  * Checks `net.backward` on the loss `L = Σ y·r` (`r` fixed random weights, so every output
  * counts): each sampled element's analytic gradient against `(L(θ+ε) − L(θ−ε)) / 2ε` computed in
  * float64 with batch statistics (the training forward). The relative error of an element is
- * `|a − n| / max(|a|, |n|, 1e-3 · m)`, `m` the largest |gradient| of that tensor, so elements whose
- * gradient is nearly zero are judged against the tensor's scale.
+ * `|a − n| / max(|a|, |n|, 1e-3 · m, 1e-6 · M)`, `m` the largest |gradient| of that tensor and `M`
+ * of all of them, so elements whose gradient is nearly zero are judged against the tensor's
+ * scale, and a tensor whose gradient is zero (a bias before batch norm) against the network's.
  *
  * @param net The network (its parameters are read, not changed; batch norm's running statistics
  *   move by one training forward pass).
@@ -96,9 +97,10 @@ export async function checkGradients(
     for (let i = 0; i < out.length; i++) total += out[i] * r[i];
     return total;
   };
+  const largest = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const global = Math.max(largest(dInput), ...[...grads.parameters.values()].map(largest));
   const worst = (target: Float64Array, analytic: Float32Array, stream: number) => {
-    let scale = 0;
-    for (const a of analytic) scale = Math.max(scale, Math.abs(a));
+    const scale = Math.max(largest(analytic), 1e-3 * global);
     let max = 0;
     for (const i of sampleIndices(target.length, samples, new Rng(seed, stream))) {
       const keep = target[i];
