@@ -53,6 +53,44 @@ export {
 } from "./ops/conv2d.ts";
 export type { Padding } from "./core/conv_geometry.ts";
 
+// Convolutional networks from specs: inference, training, gradient checks.
+export {
+  ConvNet,
+  type ConvNetGradients,
+  type ConvNetOptions,
+  type ConvNetParameter,
+  type ForwardOptions,
+  type TrainStepOptions,
+} from "./nn/convnet.ts";
+export {
+  type ActivationKind,
+  BUILTIN_SPEC_NAMES,
+  builtinSpec,
+  type BuiltinSpecName,
+  type ConvLayerSpec,
+  type ConvNetSpec,
+  countParameters,
+  type LayerSpec,
+  type NormSpec,
+  parseSpec,
+  type ResidualLayerSpec,
+  type UpsampleLayerSpec,
+} from "./nn/spec.ts";
+export { Adam, type AdamOptions, type Parameter } from "./nn/adam.ts";
+export {
+  losses,
+  type LossOptions,
+  meanSquaredError,
+  pixelSoftmaxCrossEntropy,
+  softmaxCrossEntropy,
+  type SoftmaxCrossEntropyOptions,
+} from "./nn/loss.ts";
+export {
+  checkGradients,
+  type GradientCheckOptions,
+  type GradientCheckResult,
+} from "./nn/gradient_check.ts";
+
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
 export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";

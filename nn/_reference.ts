@@ -76,7 +76,11 @@ function convLayer(
   const [n, oh, ow, oc] = y.shape;
   const d = y.data;
   const pixels = n * oh * ow;
-  if (bias) for (let p = 0; p < pixels; p++) for (let o = 0; o < oc; o++) d[p * oc + o] += bias[o];
+  if (bias) {
+    for (let p = 0; p < pixels; p++) {
+      for (let o = 0; o < oc; o++) d[p * oc + o] += bias[o];
+    }
+  }
   const norm = l.norm;
   if (norm !== null) {
     const gamma = get(values, `${path}.norm.weight`), beta = get(values, `${path}.norm.bias`);
@@ -116,7 +120,7 @@ function convLayer(
       }
     }
   }
-  if (l.activation === "relu") for (let i = 0; i < d.length; i++) d[i] = Math.max(d[i], 0);
+  if (l.activation === "relu") { for (let i = 0; i < d.length; i++) d[i] = Math.max(d[i], 0); }
   if (l.activation === "gelu") {
     for (let i = 0; i < d.length; i++) d[i] = 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2));
   }

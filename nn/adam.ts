@@ -72,7 +72,9 @@ export class Adam {
   #t = 0;
 
   /**
-   * @param params The parameters to update.
+   * Makes the optimiser with zeroed moments.
+   *
+   * @param params The parameters `step()` updates (default none: pass them to `step`).
    * @param options Hyper-parameters.
    * @throws {TypeError} When a value and its gradient differ in length.
    * @throws {RangeError} When a hyper-parameter is out of range.

@@ -20,8 +20,8 @@ import { meanSquaredError, pixelSoftmaxCrossEntropy } from "./loss.ts";
 import { loadWeights, saveWeights } from "./weights_file.ts";
 import {
   BUILTIN_SPEC_NAMES,
-  type BuiltinSpecName,
   builtinSpec,
+  type BuiltinSpecName,
   type ConvNetSpec,
   countParameters,
   parseSpec,
@@ -331,9 +331,10 @@ export class ConvNet implements Disposable {
       );
     }
     const ctx = pending.ctx;
-    let d: DeviceTensor = dy instanceof DeviceTensor
-      ? dy
-      : await toDevice(dy.data, { shape: dyShape, backend: ctx.backend === "webgpu" ? "webgpu" : "wasm" });
+    let d: DeviceTensor = dy instanceof DeviceTensor ? dy : await toDevice(dy.data, {
+      shape: dyShape,
+      backend: ctx.backend === "webgpu" ? "webgpu" : "wasm",
+    });
     try {
       for (let i = this.#layers.length - 1; i >= 0; i--) {
         const next = await this.#layers[i].backward(d, ctx);
@@ -391,10 +392,12 @@ export class ConvNet implements Disposable {
     let sq = 0;
     for (const v of g.parameters.values()) for (let i = 0; i < v.length; i++) sq += v[i] * v[i];
     const adam = options.optimizer ?? (this.#adam ??= new Adam([], { lr: 1e-3 }));
-    adam.step(this.#slots.filter((s) => s.grad !== undefined).map((s) => ({
-      value: s.data,
-      grad: s.grad!,
-    })));
+    adam.step(
+      this.#slots.filter((s) => s.grad !== undefined).map((s) => ({
+        value: s.data,
+        grad: s.grad!,
+      })),
+    );
     for (const l of this.#layers) l.invalidate();
     return { loss, gradNorm: Math.sqrt(sq) };
   }
@@ -501,7 +504,7 @@ export class ConvNet implements Disposable {
   #release(): void {
     const p = this.#pending;
     this.#pending = undefined;
-    if (p !== undefined) for (const t of p.kept) t.dispose();
+    if (p !== undefined) { for (const t of p.kept) t.dispose(); }
     for (const l of this.#layers) l.release();
   }
 

@@ -66,7 +66,8 @@ Deno.test("ConvNet.fromSpec() gives each built-in net's size", async () => {
     equal(net.sizeMB.toFixed(2), mb.toFixed(2), name);
   }
   equal(
-    (await ConvNet.fromSpec("convnext-head")).parameters().get("block2.depthwise.conv.weight")?.shape
+    (await ConvNet.fromSpec("convnext-head")).parameters().get("block2.depthwise.conv.weight")
+      ?.shape
       .join(),
     "7,7,64,1",
   );
@@ -107,13 +108,37 @@ for (const backend of backends) {
   Deno.test(`ConvNet.forward() on ${backend} matches float64 within 1e-4`, async () => {
     try {
       using small = await ConvNet.fromSpec("small", { seed: 1 });
-      for (const [i, shape] of ([[2, 5, 7, 6], [1, 1, 1, 6], [1, 13, 3, 6]] as Shape4[]).entries()) {
+      for (
+        const [i, shape] of ([[2, 5, 7, 6], [1, 1, 1, 6], [1, 13, 3, 6]] as Shape4[]).entries()
+      ) {
         const err = await forwardError(small, shape, 10 + i, backend);
         ok(err < 1e-4, `small ${shape}: ${err}`);
       }
       using mlp = await ConvNet.fromSpec("mlp", { seed: 2 });
       const err = await forwardError(mlp, [3, 1, 1, 784], 20, backend);
       ok(err < 1e-4, `mlp: ${err}`);
+    } finally {
+      await releaseGpu();
+    }
+  });
+
+  Deno.test(`ConvNet.forward() on ${backend}: every layer type, batch norm folded`, async () => {
+    try {
+      using net = await ConvNet.fromSpec("tests/fixtures/nets/every_layer.json", { seed: 4 });
+      // A training pass moves the running statistics away from (0, 1), so folding them matters.
+      using _ = await net.forward(image([2, 9, 11, 3], 50), { training: true, backend });
+      for (const [i, shape] of ([[1, 8, 8, 3], [2, 5, 7, 3], [1, 1, 1, 3]] as Shape4[]).entries()) {
+        const err = await forwardError(net, shape, 60 + i, backend);
+        ok(err < 1e-4, `every_layer ${shape}: ${err}`);
+      }
+      using refiner = await ConvNet.fromSpec("refiner", { seed: 6 });
+      const err = await forwardError(refiner, [1, 32, 24, 4], 65, backend);
+      ok(err < 1e-4, `refiner: ${err}`);
+      using head = await ConvNet.fromSpec("convnext-head", { seed: 5 });
+      for (const [i, shape] of ([[1, 9, 6, 4], [1, 1, 1, 4]] as Shape4[]).entries()) {
+        const err = await forwardError(head, shape, 70 + i, backend);
+        ok(err < 1e-4, `convnext-head ${shape}: ${err}`);
+      }
     } finally {
       await releaseGpu();
     }
@@ -135,7 +160,10 @@ for (const backend of backends) {
       using net = await ConvNet.fromSpec("small", { seed: 7 });
       const x = image([2, 6, 6, 6], 40);
       // The target is a fixed smooth function of the input: learnable by the net.
-      const target = { data: x.data.map((v, i) => 0.5 * v + (i % 6 === 0 ? 0.3 : 0)), shape: x.shape };
+      const target = {
+        data: x.data.map((v, i) => 0.5 * v + (i % 6 === 0 ? 0.3 : 0)),
+        shape: x.shape,
+      };
       const optimizer = new Adam([], { lr: 3e-3 });
       const losses: number[] = [];
       for (let step = 0; step < 8; step++) {
@@ -152,11 +180,40 @@ for (const backend of backends) {
         last = await net.trainStep(x, labels, { loss: "softmax-ce", backend });
       }
       ok(last.loss < first.loss, `${first.loss} -> ${last.loss}`);
+      // The refiner trains on its 1/4-size target (on WASM: lavapipe would take seconds).
+      if (backend !== "wasm") return;
+      using refiner = await ConvNet.fromSpec("refiner", { seed: 9 });
+      const r = await refiner.trainStep(image([2, 32, 32, 4], 41), image([2, 8, 8, 4], 42), {
+        backend,
+      });
+      ok(Number.isFinite(r.loss) && r.gradNorm > 0);
     } finally {
       await releaseGpu();
     }
   });
 }
+
+Deno.test({
+  name: "ConvNet.forward() in f16 on WebGPU matches float64 within 2e-2",
+  ignore: !status.available,
+  async fn() {
+    try {
+      using net = await ConvNet.fromSpec("small", { seed: 8 });
+      const x = image([1, 6, 5, 6], 80);
+      using y = await net.forward(x, { backend: "webgpu", precision: "f16" });
+      const values = new Map([...net.parameters()].map(([k, v]) => [k, v.data]));
+      const ref = referenceForward(net.spec.layers, values, {
+        data: Float64Array.from(x.data),
+        shape: [1, 6, 5, 6],
+      }, false);
+      const err = relativeError(await y.read(), ref.data);
+      ok(err < 2e-2, `f16: ${err}`);
+      await rejects(net.forward(x, { backend: "wasm", precision: "f16" }), /f16/);
+    } finally {
+      await releaseGpu();
+    }
+  },
+});
 
 Deno.test("ConvNet names what is wrong", async () => {
   using small = await ConvNet.fromSpec("small");
@@ -217,7 +274,10 @@ Deno.test("ConvNet names what is wrong", async () => {
   p.set("conv4.conv.bias", { data: new Float32Array(6), shape: [6] });
   throws(() => small.setParameters(p), /"conv4.conv.bias" is not a parameter of "small"/);
   p.delete("conv4.conv.bias");
-  p.set("conv1.conv.weight", { data: new Float32Array(6 * 32 * 9).fill(NaN), shape: [3, 3, 6, 32] });
+  p.set("conv1.conv.weight", {
+    data: new Float32Array(6 * 32 * 9).fill(NaN),
+    shape: [3, 3, 6, 32],
+  });
   throws(() => small.setParameters(p), InvalidDataError);
 });
 

@@ -25,7 +25,14 @@ function conv(over: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 function spec(layers: unknown[], over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { format: "prism-convnet", version: 1, name: "t", input: { channels: 3 }, layers, ...over };
+  return {
+    format: "prism-convnet",
+    version: 1,
+    name: "t",
+    input: { channels: 3 },
+    layers,
+    ...over,
+  };
 }
 
 Deno.test("builtinSpec() gives the README's parameter counts", () => {

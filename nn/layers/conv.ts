@@ -236,8 +236,8 @@ export class ConvLayer implements Layer {
       this.#weight.grad!.set(g.dWeights);
       // Under batch norm the batch mean cancels the bias exactly: its gradient is 0, not the
       // rounding noise of summing a gradient that sums to zero.
-      if (norm?.type === "batch") this.#bias?.grad!.fill(0);
-      else this.#bias?.grad!.set(g.dBias);
+      if (norm?.type === "batch") this.#bias?.grad?.fill(0);
+      else this.#bias?.grad?.set(g.dBias);
       return g.dInput;
     } finally {
       for (const t of owned) t.dispose();

@@ -34,7 +34,11 @@ export class UpsampleLayer implements Layer {
   async forward(x: ImageLike, ctx: RunContext): Promise<DeviceTensor> {
     throwIfAborted(ctx.signal, ctx.operation);
     this.#inputShape = ctx.training ? [...x.shape] : undefined;
-    return await upsampleBilinear(x, { scale: this.#scale, backend: ctx.backend, signal: ctx.signal });
+    return await upsampleBilinear(x, {
+      scale: this.#scale,
+      backend: ctx.backend,
+      signal: ctx.signal,
+    });
   }
 
   async backward(dy: DeviceTensor, ctx: RunContext): Promise<DeviceTensor> {
