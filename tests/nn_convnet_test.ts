@@ -11,9 +11,9 @@ import { Adam } from "../nn/adam.ts";
 import { ConvNet } from "../nn/convnet.ts";
 import { checkGradients } from "../nn/gradient_check.ts";
 import { referenceForward } from "../nn/_reference.ts";
-import type { ConvNetSpec } from "../nn/spec.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { relativeError } from "./_conv_reference.ts";
+import { convSpec, netSpec } from "./_nn_specs.ts";
 
 const status = await gpuStatus();
 await releaseGpu();
@@ -243,25 +243,9 @@ Deno.test("ConvNet names what is wrong", async () => {
   using mlp = await ConvNet.fromSpec("mlp");
   await rejects(mlp.forward(image([1, 2, 2, 784], 1)), /"mlp" takes images of height 1, got 2/);
   // A kernel that does not fit names the layer.
-  const tiny: ConvNetSpec = {
-    format: "prism-convnet",
-    version: 1,
-    name: "valid",
-    input: { channels: 1 },
-    layers: [{
-      type: "conv2d",
-      name: "wide",
-      inChannels: 1,
-      outChannels: 1,
-      kernel: [5, 5],
-      stride: 1,
-      padding: [0, 0, 0, 0],
-      groups: 1,
-      bias: false,
-      norm: null,
-      activation: "none",
-    }],
-  };
+  const tiny = netSpec(1, [
+    convSpec("wide", 1, 1, { kernel: [5, 5], padding: [0, 0, 0, 0], bias: false }),
+  ]);
   using valid = await ConvNet.fromSpec(tiny);
   await rejects(valid.forward(image([1, 3, 3, 1], 1)), /layer "wide": the 5×5 kernel does not fit/);
   // setParameters checks names and shapes.

@@ -9,30 +9,16 @@ import { equal, ok } from "node:assert/strict";
 import { gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { ConvNet } from "../nn/convnet.ts";
 import { checkGradients } from "../nn/gradient_check.ts";
-import type { ConvLayerSpec, ConvNetSpec } from "../nn/spec.ts";
+import type { ConvNetSpec } from "../nn/spec.ts";
 import { randomF32 } from "../synth/uniform.ts";
+import { convSpec } from "./_nn_specs.ts";
 
 const status = await gpuStatus();
 await releaseGpu();
 const backends = status.available ? ["wasm", "webgpu"] as const : ["wasm"] as const;
 if (!status.available) console.log(`gradient check WebGPU cases skipped: ${status.reason}`);
 
-function conv(name: string, inC: number, outC: number, over: Partial<ConvLayerSpec> = {}) {
-  return {
-    type: "conv2d",
-    name,
-    inChannels: inC,
-    outChannels: outC,
-    kernel: [3, 3],
-    stride: 1,
-    padding: [1, 1, 1, 1],
-    groups: 1,
-    bias: true,
-    norm: null,
-    activation: "none",
-    ...over,
-  } as ConvLayerSpec;
-}
+const conv = convSpec;
 
 const EVERY_LAYER: ConvNetSpec = {
   format: "prism-convnet",

@@ -5,34 +5,15 @@
 
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { builtinSpec, countParameters, parseSpec } from "../nn/spec.ts";
+import { convSpec, netSpec } from "./_nn_specs.ts";
 
-/** A valid conv2d layer to vary. */
-function conv(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: "conv2d",
-    name: "c",
-    inChannels: 3,
-    outChannels: 3,
-    kernel: [3, 3],
-    stride: 1,
-    padding: [1, 1, 1, 1],
-    groups: 1,
-    bias: true,
-    norm: null,
-    activation: "relu",
-    ...over,
-  };
+/** A valid conv2d layer 3 -> 3 named "c" with ReLU, to vary. */
+function conv(over: Record<string, unknown> = {}) {
+  return convSpec("c", 3, 3, { activation: "relu", ...over });
 }
 
-function spec(layers: unknown[], over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    format: "prism-convnet",
-    version: 1,
-    name: "t",
-    input: { channels: 3 },
-    layers,
-    ...over,
-  };
+function spec(layers: unknown[], over: Record<string, unknown> = {}) {
+  return netSpec(3, layers, over);
 }
 
 Deno.test("builtinSpec() gives the README's parameter counts", () => {
