@@ -46,7 +46,9 @@ export type LayerRunOptions = Pick<RunOptions, "backend" | "signal">;
 export function imageShape(x: LayerInput, what: string, op: string): Nhwc {
   const shape = nhwcShape(x instanceof DeviceTensor ? x.shape : x?.shape, what, op);
   const size = shape[0] * shape[1] * shape[2] * shape[3];
-  if (!(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)) {
+  if (
+    !(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)
+  ) {
     throw new TypeError(
       `${op}: ${what} of shape [${shape.join(", ")}] needs a Float32Array of ${size} values`,
     );

@@ -68,7 +68,10 @@ export interface BatchNormResult {
  * r.output.dispose();
  * ```
  */
-export async function batchNorm(x: LayerInput, options: BatchNormOptions): Promise<BatchNormResult> {
+export async function batchNorm(
+  x: LayerInput,
+  options: BatchNormOptions,
+): Promise<BatchNormResult> {
   const op = operationOf(options, "batchNorm()");
   const shape = imageShape(x, "input", op);
   const C = shape[3];

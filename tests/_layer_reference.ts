@@ -21,13 +21,13 @@ export function convTransposeF64(
   wShape: Shape4,
   o: { stride: number; padding: number; bias?: ArrayLike<number> },
 ): { y: Float64Array; shape: Shape4 } {
-  const [n, h, wd, ci] = shape;
+  const [n, h, wd] = shape;
   const [kh, kw, , co] = wShape;
   const { stride: s, padding: p } = o;
   const oh = (h - 1) * s - 2 * p + kh;
   const ow = (wd - 1) * s - 2 * p + kw;
   const y = new Float64Array(n * oh * ow * co);
-  if (o.bias) for (let i = 0; i < y.length; i++) y[i] = o.bias[i % co];
+  if (o.bias) { for (let i = 0; i < y.length; i++) y[i] = o.bias[i % co]; }
   eachTransposedTap(shape, wShape, o, (xi, wi, yi) => {
     y[yi] += x[xi] * w[wi];
   });
