@@ -14,6 +14,7 @@ import { batchNorm, batchNormBackward } from "../ops/batch_norm.ts";
 import { convTranspose2d, convTranspose2dBackward } from "../ops/conv_transpose2d.ts";
 import { layerNorm, layerNormBackward } from "../ops/layer_norm.ts";
 import { upsampleBilinear, upsampleBilinearBackward } from "../ops/upsample.ts";
+import type { NormGradients } from "../ops/_layer_io.ts";
 import { assertNear, disposePlaced, HAS_GPU } from "./_layer_backends.ts";
 import {
   activationF64,
@@ -72,31 +73,27 @@ Deno.test("fixtures: transposed convolution k4 s2 p1", async () => {
   }
 });
 
-Deno.test("fixtures: batch norm in training mode", async () => {
+/** A norm's fixture: the float64 reference, then the forward and backward on each backend. */
+async function checkNorm(
+  name: "batchnorm_train" | "layernorm_channels",
+  reference: typeof batchNormF64,
+  run: (x: Arrays[string], o: NormCall) => Promise<{
+    y: Float32Array;
+    grads: (dy: Arrays[string]) => Promise<NormGradients>;
+  }>,
+) {
   try {
-    const f = await load("batchnorm_train");
-    const C = f.x.shape[3];
-    const o = {
-      gamma: f.gamma.data,
-      beta: f.beta.data,
-      eps: manifest.cases.batchnorm_train.params.eps,
-    };
-    const ref = batchNormF64(f.x.data, C, { ...o, dy: f.dy.data });
+    const f = await load(name);
+    const o = { gamma: f.gamma.data, beta: f.beta.data, eps: manifest.cases[name].params.eps };
+    const ref = reference(f.x.data, f.x.shape[3], { ...o, dy: f.dy.data });
     assertNear("reference y", ref.y, f.y.data, REF_TOL);
     assertNear("reference dx", ref.dx!, f.dx.data, REF_TOL);
     assertNear("reference dgamma", ref.dGamma!, f.dgamma.data, REF_TOL);
     assertNear("reference dbeta", ref.dBeta!, f.dbeta.data, REF_TOL);
     for (const backend of BACKENDS) {
-      const r = await batchNorm(f.x, { ...o, backend });
-      assertNear(`${backend} y`, await r.output.read(), f.y.data, OP_TOL);
-      r.output.dispose();
-      const g = await batchNormBackward(f.x, {
-        ...o,
-        dy: f.dy,
-        mean: r.mean,
-        variance: r.variance,
-        backend,
-      });
+      const r = await run(f.x, { ...o, backend });
+      assertNear(`${backend} y`, r.y, f.y.data, OP_TOL);
+      const g = await r.grads(f.dy);
       assertNear(`${backend} dx`, await g.dInput.read(), f.dx.data, OP_TOL);
       assertNear(`${backend} dgamma`, g.dGamma, f.dgamma.data, OP_TOL);
       assertNear(`${backend} dbeta`, g.dBeta, f.dbeta.data, OP_TOL);
@@ -105,6 +102,30 @@ Deno.test("fixtures: batch norm in training mode", async () => {
   } finally {
     await disposePlaced();
   }
+}
+
+type NormCall = {
+  gamma: Float32Array;
+  beta: Float32Array;
+  eps: number;
+  backend: "wasm" | "webgpu";
+};
+
+Deno.test("fixtures: batch norm in training mode", async () => {
+  await checkNorm("batchnorm_train", batchNormF64, async (x, o) => {
+    const r = await batchNorm(x, o);
+    const y = await r.output.read();
+    r.output.dispose();
+    const { mean, variance } = r;
+    return { y, grads: (dy) => batchNormBackward(x, { ...o, dy, mean, variance }) };
+  });
+});
+
+Deno.test("fixtures: layer norm over channels", async () => {
+  await checkNorm("layernorm_channels", layerNormF64, async (x, o) => {
+    using out = await layerNorm(x, o);
+    return { y: await out.read(), grads: (dy) => layerNormBackward(x, { ...o, dy }) };
+  });
 });
 
 Deno.test("fixtures: exact GELU", async () => {
@@ -118,34 +139,6 @@ Deno.test("fixtures: exact GELU", async () => {
       assertNear(`${backend} y`, await y.read(), f.y.data, OP_TOL);
       using dx = await activationBackward(f.x, { kind: "gelu", dy: f.dy, backend });
       assertNear(`${backend} dx`, await dx.read(), f.dx.data, OP_TOL);
-    }
-  } finally {
-    await disposePlaced();
-  }
-});
-
-Deno.test("fixtures: layer norm over channels", async () => {
-  try {
-    const f = await load("layernorm_channels");
-    const C = f.x.shape[3];
-    const o = {
-      gamma: f.gamma.data,
-      beta: f.beta.data,
-      eps: manifest.cases.layernorm_channels.params.eps,
-    };
-    const ref = layerNormF64(f.x.data, C, { ...o, dy: f.dy.data });
-    assertNear("reference y", ref.y, f.y.data, REF_TOL);
-    assertNear("reference dx", ref.dx!, f.dx.data, REF_TOL);
-    assertNear("reference dgamma", ref.dGamma!, f.dgamma.data, REF_TOL);
-    assertNear("reference dbeta", ref.dBeta!, f.dbeta.data, REF_TOL);
-    for (const backend of BACKENDS) {
-      using y = await layerNorm(f.x, { ...o, backend });
-      assertNear(`${backend} y`, await y.read(), f.y.data, OP_TOL);
-      const g = await layerNormBackward(f.x, { ...o, dy: f.dy, backend });
-      assertNear(`${backend} dx`, await g.dInput.read(), f.dx.data, OP_TOL);
-      assertNear(`${backend} dgamma`, g.dGamma, f.dgamma.data, OP_TOL);
-      assertNear(`${backend} dbeta`, g.dBeta, f.dbeta.data, OP_TOL);
-      g.dInput.dispose();
     }
   } finally {
     await disposePlaced();
