@@ -22,10 +22,7 @@ import {
   layerProgram,
   type LayerShapes,
 } from "./programs/layer_elementwise.ts";
-import {
-  LAYER_NORM_STATS_OVERRIDES,
-  layerNormStatsProgram,
-} from "./programs/layer_norm_stats.ts";
+import { LAYER_NORM_STATS_OVERRIDES, layerNormStatsProgram } from "./programs/layer_norm_stats.ts";
 import { record } from "./run.ts";
 import { GpuStorage } from "./storage.ts";
 import { type ConvTensorInput, type GpuConvTensor, storageWords } from "./_conv_tensor.ts";

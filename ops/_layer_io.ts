@@ -46,7 +46,9 @@ export type LayerRunOptions = Pick<RunOptions, "backend" | "signal">;
 export function imageShape(x: LayerInput, what: string, op: string): Nhwc {
   const shape = nhwcShape(x instanceof DeviceTensor ? x.shape : x?.shape, what, op);
   const size = shape[0] * shape[1] * shape[2] * shape[3];
-  if (!(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)) {
+  if (
+    !(x instanceof DeviceTensor) && (!(x.data instanceof Float32Array) || x.data.length !== size)
+  ) {
     throw new TypeError(
       `${op}: ${what} of shape [${shape.join(", ")}] needs a Float32Array of ${size} values`,
     );
@@ -304,4 +306,44 @@ export function activationKind<K extends keyof typeof ACTIVATION_CODE>(
     );
   }
   return kind as K;
+}
+
+/** What the norms' backward passes return. */
+export interface NormGradients {
+  /** The gradient of the input; dispose it. */
+  readonly dInput: DeviceTensor;
+  /** `Σ dy·x̂` per channel over every pixel. */
+  readonly dGamma: Float32Array;
+  /** `Σ dy` per channel over every pixel. */
+  readonly dBeta: Float32Array;
+}
+
+/**
+ * A WASM host's norm gradients as {@linkcode NormGradients}.
+ *
+ * @param g The host's result: kernel-memory `dInput`, float64 sums.
+ * @param shape The input's shape.
+ * @returns The gradients (the tensor owns `g.dInput`).
+ * @example
+ * ```ts
+ * import { wasmNormGradients } from "./_layer_io.ts";
+ * import { loadKernels } from "../wasm/loader.ts";
+ * import { WasmStorage } from "../wasm/storage.ts";
+ * import assert from "node:assert";
+ * const dInput = new WasmStorage(await loadKernels(), 1);
+ * const g = wasmNormGradients({ dInput, dGamma: new Float64Array([1]),
+ *   dBeta: new Float64Array([2]) }, [1, 1, 1, 1]);
+ * assert(g.dBeta[0] === 2);
+ * g.dInput.dispose();
+ * ```
+ */
+export function wasmNormGradients(
+  g: { dInput: WasmStorage; dGamma: Float64Array; dBeta: Float64Array },
+  shape: readonly number[],
+): NormGradients {
+  return {
+    dInput: new DeviceTensor(g.dInput, shape),
+    dGamma: Float32Array.from(g.dGamma),
+    dBeta: Float32Array.from(g.dBeta),
+  };
 }

@@ -21,7 +21,9 @@ import {
   layerBackend,
   type LayerInput,
   type LayerRunOptions,
+  type NormGradients,
   sameShape,
+  wasmNormGradients,
   wasmValues,
 } from "./_layer_io.ts";
 
@@ -68,7 +70,10 @@ export interface BatchNormResult {
  * r.output.dispose();
  * ```
  */
-export async function batchNorm(x: LayerInput, options: BatchNormOptions): Promise<BatchNormResult> {
+export async function batchNorm(
+  x: LayerInput,
+  options: BatchNormOptions,
+): Promise<BatchNormResult> {
   const op = operationOf(options, "batchNorm()");
   const shape = imageShape(x, "input", op);
   const C = shape[3];
@@ -131,14 +136,7 @@ export interface BatchNormBackwardOptions extends LayerRunOptions {
 }
 
 /** What {@linkcode batchNormBackward} returns. */
-export interface BatchNormGradients {
-  /** The gradient of the input; dispose it. */
-  readonly dInput: DeviceTensor;
-  /** `Σ dy·x̂` per channel. */
-  readonly dGamma: Float32Array;
-  /** `Σ dy` per channel. */
-  readonly dBeta: Float32Array;
-}
+export type BatchNormGradients = NormGradients;
 
 /**
  * The gradients of a training-mode batch norm (the statistics depend on the input):
@@ -191,11 +189,7 @@ export async function batchNormBackward(
       await wasmValues(options.dy),
       { ...run, channels: C, gamma, mean, variance, eps },
     );
-    return {
-      dInput: new DeviceTensor(g.dInput, shape),
-      dGamma: Float32Array.from(g.dGamma),
-      dBeta: Float32Array.from(g.dBeta),
-    };
+    return wasmNormGradients(g, shape);
   }
   const host = FAMILIES.batchNorm.webgpu;
   const a = gpuOperand(x);

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { convGeometry, type ConvGeometry } from "../core/conv_geometry.ts";
+import { type ConvGeometry, convGeometry } from "../core/conv_geometry.ts";
 import { operationOf } from "../core/operation.ts";
 import type { Tensor } from "../core/types.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";

@@ -10,12 +10,7 @@
 import { gpuColumnSums } from "../gpu/column_sums.ts";
 import { gpuConv2d, gpuConv2dInputGrad, gpuConv2dWeightGrad } from "../gpu/conv.ts";
 import { gpuGram } from "../gpu/gram.ts";
-import {
-  gpuChannelSums,
-  gpuLayerMap,
-  gpuLayerNormMap,
-  gpuLayerNormStats,
-} from "../gpu/layers.ts";
+import { gpuChannelSums, gpuLayerMap, gpuLayerNormMap, gpuLayerNormStats } from "../gpu/layers.ts";
 import { gpuMatmul } from "../gpu/matmul.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
 import { wasmColumnSums } from "../wasm/column_sums.ts";

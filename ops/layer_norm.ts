@@ -19,7 +19,9 @@ import {
   layerBackend,
   type LayerInput,
   type LayerRunOptions,
+  type NormGradients,
   sameShape,
+  wasmNormGradients,
   wasmValues,
 } from "./_layer_io.ts";
 
@@ -97,14 +99,7 @@ export interface LayerNormBackwardOptions extends LayerRunOptions {
 }
 
 /** What {@linkcode layerNormBackward} returns. */
-export interface LayerNormGradients {
-  /** The gradient of the input; dispose it. */
-  readonly dInput: DeviceTensor;
-  /** `Σ dy·x̂` per channel over every pixel. */
-  readonly dGamma: Float32Array;
-  /** `Σ dy` per channel over every pixel. */
-  readonly dBeta: Float32Array;
-}
+export type LayerNormGradients = NormGradients;
 
 /**
  * The gradients of {@linkcode layerNorm}: with `g = dy·γ` per pixel,
@@ -147,11 +142,7 @@ export async function layerNormBackward(
       await wasmValues(options.dy),
       { ...run, channels: C, gamma, eps },
     );
-    return {
-      dInput: new DeviceTensor(g.dInput, shape),
-      dGamma: Float32Array.from(g.dGamma),
-      dBeta: Float32Array.from(g.dBeta),
-    };
+    return wasmNormGradients(g, shape);
   }
   const host = FAMILIES.layerNorm.webgpu;
   const a = gpuOperand(x);

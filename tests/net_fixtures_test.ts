@@ -5,7 +5,8 @@
  * on WebGPU (skipped, with the reason printed, when there is no adapter), in f32 within 1e-4
  * relative (largest error over the reference's largest magnitude, per tensor):
  *
- * - the weights file written by PyTorch's `save_prism_h5` loads (`ConvNet.load`);
+ * - the weights file written by PyTorch's `save_prism_h5` loads (`ConvNet.load`), and
+ *   `ConvNet.save` writes the same names and values back (with the spec's name);
  * - inference (`training: false`: batch norm from running statistics) gives PyTorch's eval output;
  * - a training forward gives PyTorch's train-mode output and MSE loss; `backward` of the loss's
  *   gradient gives PyTorch's gradient of the input and of every parameter; and the batch-norm
@@ -15,7 +16,10 @@
 import assert from "node:assert";
 import type { Backend } from "../core/types.ts";
 import { gpuStatus, releaseGpu } from "../gpu/device.ts";
+import { readHdf5Tree } from "../io/hdf5.ts";
 import { ConvNet } from "../nn/convnet.ts";
+import { loadWeights, WEIGHTS_FORMAT, WEIGHTS_VERSION } from "../nn/weights_file.ts";
+import { inTempDir } from "./_io_helpers.ts";
 import { relativeError } from "./_conv_reference.ts";
 import {
   fixturePath,
@@ -102,6 +106,24 @@ async function checkNets(t: Deno.TestContext, backend: Exclude<Backend, "auto">)
     });
   }
 }
+
+Deno.test("ConvNet.save() writes back the PyTorch twin's weights file, names and values", async () => {
+  await inTempDir(async (dir) => {
+    for (const [name, fixture] of Object.entries(netManifest.nets)) {
+      using net = await loadedNet(name, fixture);
+      await net.save(`${dir}/${name}.h5`);
+      const want = await loadWeights(fixturePath(fixture.files.weights.file));
+      const got = await loadWeights(`${dir}/${name}.h5`);
+      assert.deepStrictEqual([...got.keys()].sort(), [...want.keys()].sort(), name);
+      for (const [p, w] of want) assert.deepStrictEqual(got.get(p), w, `${name} ${p}`);
+      const { attrs } = await readHdf5Tree(`${dir}/${name}.h5`);
+      assert.deepStrictEqual(
+        [attrs.format, attrs.version, attrs.spec],
+        [WEIGHTS_FORMAT, WEIGHTS_VERSION, net.spec.name],
+      );
+    }
+  });
+});
 
 Deno.test("ConvNet on WASM gives PyTorch's outputs, loss and gradients (fixtures)", async (t) => {
   await checkNets(t, "wasm");

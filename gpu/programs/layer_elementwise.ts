@@ -243,9 +243,7 @@ export function layerProgram(
     return `@group(0) @binding(${index}) var<storage, read> ${n}: array<${t}>;`;
   });
   const yIndex = names.length;
-  const store = precisions.y === "f16"
-    ? `y[word] = pack2x16float(vec2f(v0, v1));`
-    : `y[i0] = v0;
+  const store = precisions.y === "f16" ? `y[word] = pack2x16float(vec2f(v0, v1));` : `y[i0] = v0;
   if (i0 + 1u < params.count) {
     y[i0 + 1u] = v1;
   }`;
