@@ -252,6 +252,7 @@ export class ConvNet implements Disposable {
    * @param options `backend`, `precision`, `training`, `signal`.
    * @returns `[n, h·scale, w·scale, outputChannels]` where the layers ran; dispose it.
    * @throws {TypeError} When the input's shape does not fit a layer (the layer is named).
+   * @throws {RangeError} When `training` is asked for with precision `"f16"`.
    * @throws {InvalidDataError} When a plain input holds NaN or infinity.
    * @throws {AbortedError} When `signal` aborts.
    */
@@ -259,6 +260,12 @@ export class ConvNet implements Disposable {
     this.#checkAlive();
     const operation = "ConvNet.forward()";
     const training = options.training ?? false;
+    if (training && options.precision === "f16") {
+      throw new RangeError(
+        `${operation}: training runs in f32 (its gradients need f32 activations); drop ` +
+          `precision "f16" or use it for inference only`,
+      );
+    }
     this.#release();
     const inputShape = this.#inputShape(x, operation);
     const shapes = this.#shapes(inputShape);

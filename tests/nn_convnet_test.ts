@@ -5,13 +5,15 @@
  */
 
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { InvalidDataError } from "../core/errors.ts";
+import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { Adam } from "../nn/adam.ts";
 import { ConvNet } from "../nn/convnet.ts";
 import { checkGradients } from "../nn/gradient_check.ts";
 import { referenceForward } from "../nn/_reference.ts";
 import { randomF32 } from "../synth/uniform.ts";
+import { toDevice } from "../tensor/device_tensor.ts";
+import { loadKernels } from "../wasm/loader.ts";
 import { relativeError } from "./_conv_reference.ts";
 import { convSpec, netSpec } from "./_nn_specs.ts";
 
@@ -227,6 +229,20 @@ Deno.test("ConvNet names what is wrong", async () => {
   await rejects(small.forward(bad), InvalidDataError);
   await rejects(small.backward(image([1, 2, 2, 6], 3)), /run forward\(x, \{ training: true \}\)/);
   await rejects(
+    small.forward(image([1, 2, 2, 6], 3), { training: true, precision: "f16" }),
+    /training runs in f32/,
+  );
+  const controller = new AbortController();
+  controller.abort();
+  await rejects(small.forward(image([1, 2, 2, 6], 3), { signal: controller.signal }), AbortedError);
+  {
+    // NaN inside a device tensor: the WASM kernels refuse it.
+    const nan = image([1, 2, 2, 6], 4);
+    nan.data[3] = NaN;
+    using t = await toDevice(nan.data, { shape: nan.shape });
+    await rejects(small.forward(t), InvalidDataError);
+  }
+  await rejects(
     small.trainStep(image([1, 4, 4, 6], 1), image([1, 4, 5, 6], 1)),
     /target has shape \[1, 4, 5, 6\] but the output for this batch is \[1, 4, 4, 6\]/,
   );
@@ -273,4 +289,28 @@ Deno.test("ConvNet.setParameters() changes what forward computes", async () => {
   net.setParameters(p);
   using y = await net.forward(image([1, 2, 3, 6], 1));
   deepEqual([...(await y.read()).slice(0, 6)], [1, 2, 3, 4, 5, 6]);
+});
+
+Deno.test("ConvNet frees every intermediate it makes in kernel memory", async () => {
+  const kernels = await loadKernels();
+  const before = kernels.memory().inUseBytes;
+  {
+    using net = await ConvNet.fromSpec("tests/fixtures/nets/every_layer.json");
+    const x = image([2, 9, 9, 3], 90);
+    const target = image([2, 20, 20, 3], 91);
+    for (let i = 0; i < 2; i++) {
+      {
+        using _ = await net.forward(x, { backend: "wasm" });
+      }
+      {
+        using y = await net.forward(x, { training: true, backend: "wasm" });
+        const g = await net.backward({ data: new Float32Array(y.size), shape: [...y.shape] });
+        g.input.dispose();
+      }
+      await net.trainStep(x, target, { backend: "wasm" });
+      // A training forward without backward: what it kept goes at the next forward or dispose.
+      using _ = await net.forward(x, { training: true, backend: "wasm" });
+    }
+  }
+  equal(kernels.memory().inUseBytes, before, "ConvNet leaks kernel memory");
 });
