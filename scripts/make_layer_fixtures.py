@@ -6,14 +6,12 @@ fixtures (scripts/make_conv_fixtures.py) do not cover: transposed convolutions o
     python3 scripts/make_layer_fixtures.py       # needs torch (CPU wheel) and numpy
 """
 
-import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_conv_fixtures import (  # noqa: E402  (the shared case machinery)
-    GRADIENTS, LAYOUT, REPO, Case, F, compact_json, nhwc, np, torch, transposed_case)
+    REPO, Case, F, nhwc, transposed_case, write_fixtures)
 
 OUT = os.path.join(REPO, "tests", "fixtures", "layers")
 
@@ -43,26 +41,7 @@ def cases():
 
 
 def main():
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    manifest = {
-        "generator": "scripts/make_layer_fixtures.py",
-        "torch": torch.__version__, "numpy": np.__version__,
-        "layout": LAYOUT, "gradients": GRADIENTS, "cases": {},
-    }
-    tmp = OUT + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    for case in cases():
-        os.makedirs(os.path.join(tmp, case.name))
-        for key, array in case.files.items():
-            np.save(os.path.join(tmp, case.name, key + ".npy"), array)
-        manifest["cases"][case.name] = case.entry
-    with open(os.path.join(tmp, "MANIFEST.json"), "w") as f:
-        f.write(compact_json(manifest) + "\n")
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.rename(tmp, OUT)
-    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
-    print(f"wrote {len(manifest['cases'])} cases, {total / 1024:.0f} KiB, to {OUT}")
+    write_fixtures(OUT, cases, "scripts/make_layer_fixtures.py")
 
 
 if __name__ == "__main__":
