@@ -88,6 +88,28 @@ export function nhwcShape(shape: unknown, what: string, op: string): Nhwc {
 }
 
 /**
+ * The shape of a backward pass's input, checked, and `dy` checked to have it.
+ *
+ * @param x The forward's input.
+ * @param dy The gradient of the output.
+ * @param op The operation.
+ * @returns The shape.
+ * @throws {TypeError} When either is not NHWC or the shapes differ (both named).
+ * @example
+ * ```ts
+ * import { gradientShape } from "./_layer_io.ts";
+ * import assert from "node:assert";
+ * const x = { data: new Float32Array(2), shape: [1, 1, 1, 2] };
+ * assert.deepStrictEqual(gradientShape(x, x, "f"), [1, 1, 1, 2]);
+ * ```
+ */
+export function gradientShape(x: LayerInput, dy: LayerInput, op: string): Nhwc {
+  const shape = imageShape(x, "input", op);
+  sameShape(shape, imageShape(dy, "dy", op), ["the input", "dy"], op);
+  return shape;
+}
+
+/**
  * Checks that two operands have one shape.
  *
  * @param a The first shape.

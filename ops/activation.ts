@@ -13,11 +13,11 @@ import {
   activationKind,
   gpuOperand,
   gpuResult,
+  gradientShape,
   imageShape,
   layerBackend,
   type LayerInput,
   type LayerRunOptions,
-  sameShape,
   wasmValues,
 } from "./_layer_io.ts";
 
@@ -104,8 +104,7 @@ export async function activationBackward(
   options: ActivationBackwardOptions,
 ): Promise<DeviceTensor> {
   const op = operationOf(options, "activationBackward()");
-  const shape = imageShape(x, "input", op);
-  sameShape(shape, imageShape(options?.dy, "dy", op), ["the input", "dy"], op);
+  const shape = gradientShape(x, options?.dy, op);
   const kind = activationKind(options.kind, KINDS, op);
   const backend = await layerBackend("elementwise", options, { input: x, dy: options.dy }, op);
   const run = { operation: op, signal: options.signal };

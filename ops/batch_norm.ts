@@ -17,12 +17,12 @@ import {
   checkEps,
   gpuOperand,
   gpuResult,
+  gradientShape,
   imageShape,
   layerBackend,
   type LayerInput,
   type LayerRunOptions,
   type NormGradients,
-  sameShape,
   wasmNormGradients,
   wasmValues,
 } from "./_layer_io.ts";
@@ -171,8 +171,7 @@ export async function batchNormBackward(
   options: BatchNormBackwardOptions,
 ): Promise<BatchNormGradients> {
   const op = operationOf(options, "batchNormBackward()");
-  const shape = imageShape(x, "input", op);
-  sameShape(shape, imageShape(options?.dy, "dy", op), ["the input", "dy"], op);
+  const shape = gradientShape(x, options?.dy, op);
   const C = shape[3];
   const gamma = channelVector(options.gamma, C, "gamma", op);
   const mean = channelVector(options.mean, C, "mean", op);

@@ -22,6 +22,11 @@ import type { Conv2dGradients } from "./conv2d.ts";
 import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
 import {
+  phasePlan,
+  type TransposedShape,
+  wasmTransposedByPhases,
+} from "./_conv_transpose_phases.ts";
+import {
   ACTIVATION_CODE,
   activationKind,
   channelVector,
@@ -95,6 +100,22 @@ export async function convTranspose2d(
   }
   const run = { operation: op, signal: options.signal };
   if (backend === "wasm") {
+    const shape: TransposedShape = {
+      input: [t.g.n, t.g.oh, t.g.ow, t.g.oc],
+      weights: weights.shape as unknown as Nhwc,
+      stride: t.g.stride,
+      padding: t.g.padTop,
+      output: t.out,
+    };
+    const plan = phasePlan(shape);
+    if (plan !== undefined) {
+      const y = await wasmTransposedByPhases(plan, {
+        input: await wasmValues(input),
+        weights: weights.data,
+        bias,
+      }, { ...run, shape, activation: act });
+      return new DeviceTensor(y, t.out);
+    }
     const y = await FAMILIES.convTranspose2d.wasm.forward(t.g, {
       dy: await wasmValues(input),
       weights: t.convWeights,

@@ -15,12 +15,12 @@ import {
   checkEps,
   gpuOperand,
   gpuResult,
+  gradientShape,
   imageShape,
   layerBackend,
   type LayerInput,
   type LayerRunOptions,
   type NormGradients,
-  sameShape,
   wasmNormGradients,
   wasmValues,
 } from "./_layer_io.ts";
@@ -129,8 +129,7 @@ export async function layerNormBackward(
   options: LayerNormBackwardOptions,
 ): Promise<LayerNormGradients> {
   const op = operationOf(options, "layerNormBackward()");
-  const shape = imageShape(x, "input", op);
-  sameShape(shape, imageShape(options?.dy, "dy", op), ["the input", "dy"], op);
+  const shape = gradientShape(x, options?.dy, op);
   const C = shape[3];
   const gamma = channelVector(options.gamma, C, "gamma", op);
   const eps = checkEps(options.eps, op);

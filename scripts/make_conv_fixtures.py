@@ -296,17 +296,18 @@ def compact_json(obj):
                   lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
-def main():
+def write_fixtures(out, all_cases, generator):
+    """Writes every case and MANIFEST.json to ``out``, replacing the folder at once."""
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     manifest = {
-        "generator": "scripts/make_conv_fixtures.py",
+        "generator": generator,
         "torch": torch.__version__, "numpy": np.__version__,
         "layout": LAYOUT, "gradients": GRADIENTS, "cases": {},
     }
-    tmp = OUT + ".tmp"
+    tmp = out + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    for case in cases():
+    for case in all_cases():
         os.makedirs(os.path.join(tmp, case.name))
         for key, array in case.files.items():
             np.save(os.path.join(tmp, case.name, key + ".npy"), array)
@@ -314,10 +315,14 @@ def main():
     with open(os.path.join(tmp, "MANIFEST.json"), "w") as f:
         f.write(compact_json(manifest) + "\n")
     # Replace the whole folder at once, so a failed run leaves the old fixtures.
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.rename(tmp, OUT)
-    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
-    print(f"wrote {len(manifest['cases'])} cases, {total / 1024:.0f} KiB, to {OUT}")
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(tmp, out)
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+    print(f"wrote {len(manifest['cases'])} cases, {total / 1024:.0f} KiB, to {out}")
+
+
+def main():
+    write_fixtures(OUT, cases, "scripts/make_conv_fixtures.py")
 
 
 if __name__ == "__main__":

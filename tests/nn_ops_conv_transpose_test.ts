@@ -33,6 +33,8 @@ interface Case {
   padding: number;
 }
 
+// WASM runs most as one forward convolution per output phase; the last two need a negative
+// phase padding or have a phase without taps, so they take the input-gradient pass.
 const CASES: Case[] = [
   {
     name: "k4 s2 p1, 3 -> 13 on 5x7, batch 2",
@@ -75,6 +77,22 @@ const CASES: Case[] = [
     padding: 0,
   },
   { name: "k1 s1 p0, batch 3", input: [3, 2, 3, 5], kernel: 1, out: 4, stride: 1, padding: 0 },
+  {
+    name: "k2 s2 p1 on 3x4 (input-gradient pass)",
+    input: [1, 3, 4, 2],
+    kernel: 2,
+    out: 3,
+    stride: 2,
+    padding: 1,
+  },
+  {
+    name: "k1 s2 p0 on 3x2 (input-gradient pass)",
+    input: [2, 3, 2, 3],
+    kernel: 1,
+    out: 2,
+    stride: 2,
+    padding: 0,
+  },
 ];
 
 for (const p of PLACEMENTS) {

@@ -6,7 +6,7 @@
  */
 
 import { rejects } from "node:assert/strict";
-import { InvalidDataError } from "../core/errors.ts";
+import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { activation, activationBackward } from "../ops/activation.ts";
 import { add } from "../ops/add.ts";
 import { batchNorm, batchNormBackward } from "../ops/batch_norm.ts";
@@ -140,3 +140,32 @@ Deno.test("layer ops: NaN in a resident WASM tensor is rejected too", async () =
   await rejects(layerNorm(t, { gamma: vec(2), beta: vec(2), eps: 1e-5 }), InvalidDataError);
   await rejects(activation(t, { kind: "relu" }), InvalidDataError);
 });
+
+for (const backend of BACKENDS) {
+  Deno.test(`layer ops on ${backend}: an aborted signal rejects, naming the operation`, async () => {
+    try {
+      const controller = new AbortController();
+      controller.abort("stop");
+      const o = { backend, signal: controller.signal };
+      const x = img([1, 2, 2, 3]);
+      const norm = { ...o, gamma: vec(3), beta: vec(3), eps: 1e-5 };
+      const calls: [string, () => Promise<unknown>][] = [
+        ["activation()", () => activation(x, { ...o, kind: "relu" })],
+        ["add()", () => add(x, x, o)],
+        ["channelAffine()", () => channelAffine(x, { ...o, scale: vec(3), shift: vec(3) })],
+        ["batchNorm()", () => batchNorm(x, norm)],
+        ["layerNorm()", () => layerNorm(x, norm)],
+        ["upsampleBilinear()", () => upsampleBilinear(x, { ...o, scale: 2 })],
+        ["convTranspose2d()", () => convTranspose2d(x, img([4, 4, 3, 2]), o)],
+      ];
+      for (const [name, call] of calls) {
+        await rejects(
+          call,
+          (e) => e instanceof AbortedError && e.message === `${name} was aborted`,
+        );
+      }
+    } finally {
+      await disposePlaced();
+    }
+  });
+}

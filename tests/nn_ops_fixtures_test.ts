@@ -1,10 +1,11 @@
 /**
- * PyTorch's fixtures (tests/fixtures/conv/) for the layer ops: the float64 references of
+ * PyTorch's fixtures (tests/fixtures/conv/, and tests/fixtures/layers/ made by
+ * scripts/make_layer_fixtures.py) for the layer ops: the float64 references of
  * tests/_layer_reference.ts reproduce them (so the placement tests, held to those references,
  * are held to PyTorch's conventions), and the ops reproduce them on WASM and, when an adapter
- * exists, WebGPU: transposed convolution k4 s2 p1 (also on a 1×1 image), training-mode batch
- * norm, exact GELU, layer norm over channels, bilinear upsampling ×2. Needs neither Python nor
- * torch.
+ * exists, WebGPU: transposed convolutions (k4 s2 p1, k3 s2 on odd sizes, k7 on 5×5, 1×1
+ * images), training-mode batch norm, exact GELU, layer norm over channels, bilinear upsampling ×2
+ * and ×4 (also of 1×1 images). Needs neither Python nor torch.
  */
 
 import { deepEqual } from "node:assert/strict";
@@ -26,8 +27,24 @@ import {
   upsampleF64,
 } from "./_layer_reference.ts";
 
-const DIR = new URL("./fixtures/conv/", import.meta.url);
-const manifest = JSON.parse(await Deno.readTextFile(new URL("MANIFEST.json", DIR)));
+/** Both fixture folders' manifests, each case with the folder it is in. */
+const FIXTURES = await Promise.all(["conv", "layers"].map(async (folder) => {
+  const dir = new URL(`./fixtures/${folder}/`, import.meta.url);
+  const m = JSON.parse(await Deno.readTextFile(new URL("MANIFEST.json", dir)));
+  return { dir, cases: m.cases as Record<string, CaseEntry> };
+}));
+const manifest = { cases: Object.assign({}, ...FIXTURES.map((f) => f.cases)) };
+
+interface CaseEntry {
+  op: string;
+  params: Record<string, number & number[]>;
+  files: Record<string, unknown>;
+}
+
+/** The names of every case of `op`, in both folders. */
+const casesOf = (op: string) =>
+  FIXTURES.flatMap((f) => Object.keys(f.cases).filter((name) => f.cases[name].op === op));
+
 /** float32 PyTorch against float64: a few ulps of the largest value. */
 const REF_TOL = 1e-5;
 const OP_TOL = 1e-4;
@@ -36,19 +53,23 @@ const BACKENDS = HAS_GPU ? ["wasm", "webgpu"] as const : ["wasm"] as const;
 type Arrays = Record<string, { data: Float32Array; shape: number[] }>;
 
 async function load(name: string): Promise<Arrays> {
+  const { dir } = FIXTURES.find((f) => name in f.cases)!;
   const out: Arrays = {};
   for (const key of Object.keys(manifest.cases[name].files)) {
-    const a = await readNpy(new URL(`${name}/${key}.npy`, DIR).pathname);
+    const a = await readNpy(new URL(`${name}/${key}.npy`, dir).pathname);
     out[key] = { data: a.data as Float32Array, shape: a.shape };
   }
   return out;
 }
 
-Deno.test("fixtures: transposed convolution k4 s2 p1", async () => {
+Deno.test("fixtures: transposed convolutions", async () => {
   try {
-    for (const name of ["conv_transpose_k4_s2_p1", "conv_transpose_k4_s2_p1_1x1_image"]) {
+    const names = casesOf("conv_transpose2d");
+    deepEqual(names.length, 5);
+    for (const name of names) {
       const f = await load(name);
-      const o = { stride: 2, padding: 1 };
+      const { params } = manifest.cases[name];
+      const o = { stride: params.stride, padding: params.padding[0] };
       const xs = f.x.shape as unknown as Shape4;
       const ws = f.w.shape as unknown as Shape4;
       const ref = convTransposeF64(f.x.data, xs, f.w.data, ws, { ...o, bias: f.b.data });
@@ -145,18 +166,23 @@ Deno.test("fixtures: exact GELU", async () => {
   }
 });
 
-Deno.test("fixtures: bilinear upsampling x2, align_corners=False", async () => {
+Deno.test("fixtures: bilinear upsampling x2 and x4, align_corners=False", async () => {
   try {
-    const f = await load("upsample_bilinear");
-    const shape = f.x.shape as unknown as Shape4;
-    const ref = upsampleF64(f.x.data, shape, 2, f.dy.data);
-    assertNear("reference y", ref.y, f.y.data, REF_TOL);
-    assertNear("reference dx", ref.dx!, f.dx.data, REF_TOL);
-    for (const backend of BACKENDS) {
-      using y = await upsampleBilinear(f.x, { scale: 2, backend });
-      assertNear(`${backend} y`, await y.read(), f.y.data, OP_TOL);
-      using dx = await upsampleBilinearBackward(f.dy, { scale: 2, inputShape: shape, backend });
-      assertNear(`${backend} dx`, await dx.read(), f.dx.data, OP_TOL);
+    const names = casesOf("upsample_bilinear");
+    deepEqual(names.length, 4);
+    for (const name of names) {
+      const f = await load(name);
+      const scale = manifest.cases[name].params.scale as 2 | 4;
+      const shape = f.x.shape as unknown as Shape4;
+      const ref = upsampleF64(f.x.data, shape, scale, f.dy.data);
+      assertNear(`${name} reference y`, ref.y, f.y.data, REF_TOL);
+      assertNear(`${name} reference dx`, ref.dx!, f.dx.data, REF_TOL);
+      for (const backend of BACKENDS) {
+        using y = await upsampleBilinear(f.x, { scale, backend });
+        assertNear(`${name} ${backend} y`, await y.read(), f.y.data, OP_TOL);
+        using dx = await upsampleBilinearBackward(f.dy, { scale, inputShape: shape, backend });
+        assertNear(`${name} ${backend} dx`, await dx.read(), f.dx.data, OP_TOL);
+      }
     }
   } finally {
     await disposePlaced();

@@ -146,16 +146,23 @@ export async function wasmChannelAffine(
     ? { scale: o.scale, shift: o.shift }
     : {};
   start(o, channels, { input: x, ...vectors });
-  const act = activationFunction(o.activation ?? "none");
+  const kind = o.activation ?? "none";
+  const act = activationFunction(kind);
   const { scale, shift } = o;
   return await produce(x.length, (out) => {
     if (scale && shift) {
-      for (let i = 0; i < x.length; i++) {
-        const c = i % channels;
-        out[i] = act(x[i] * scale[c] + shift[c]);
+      // Pixel by pixel, so the channel index needs no division.
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) out[i + c] = x[i + c] * scale[c] + shift[c];
       }
     } else {
-      for (let i = 0; i < x.length; i++) out[i] = act(x[i]);
+      out.set(x);
+    }
+    // ReLU inline: a call per value would cost more than the pass itself.
+    if (kind === "relu") {
+      for (let i = 0; i < out.length; i++) if (!(out[i] > 0)) out[i] = 0;
+    } else if (kind === "gelu") {
+      for (let i = 0; i < out.length; i++) out[i] = act(out[i]);
     }
   });
 }
@@ -444,19 +451,25 @@ export async function wasmUpsample(
   const tx = axisTaps(w, o.scale);
   const small = (b: number, y: number, xx: number) => ((b * h + y) * w + xx) * C;
   if (o.backward) {
+    // The adjoint: each output's gradient goes to its four taps, summed in float64.
     const acc = new Float64Array(n * h * w * C);
     let i = 0;
     for (let b = 0; b < n; b++) {
       for (let oy = 0; oy < ty.out; oy++) {
+        const ly = ty.l1[oy];
         for (let ox = 0; ox < tx.out; ox++, i += C) {
-          const wy = [1 - ty.l1[oy], ty.l1[oy]];
-          const wx = [1 - tx.l1[ox], tx.l1[ox]];
-          const ys = [ty.i0[oy], ty.i1[oy]];
-          const xs = [tx.i0[ox], tx.i1[ox]];
-          for (let p = 0; p < 4; p++) {
-            const base = small(b, ys[p >> 1], xs[p & 1]);
-            const weight = wy[p >> 1] * wx[p & 1];
-            for (let c = 0; c < C; c++) acc[base + c] += weight * x[i + c];
+          const lx = tx.l1[ox];
+          const a = small(b, ty.i0[oy], tx.i0[ox]);
+          const bb = small(b, ty.i0[oy], tx.i1[ox]);
+          const c0 = small(b, ty.i1[oy], tx.i0[ox]);
+          const d = small(b, ty.i1[oy], tx.i1[ox]);
+          const [wa, wb, wc, wd] = [(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx];
+          for (let c = 0; c < C; c++) {
+            const g = x[i + c];
+            acc[a + c] += wa * g;
+            acc[bb + c] += wb * g;
+            acc[c0 + c] += wc * g;
+            acc[d + c] += wd * g;
           }
         }
       }
