@@ -34,6 +34,8 @@ import {
   type ConvMode,
   type ConvPrecision,
   convProgram,
+  type ConvShapesBase,
+  type F16Storage,
   IM2COL_WGSL,
 } from "./conv2d_common.ts";
 
@@ -46,9 +48,7 @@ export const CONV_WG = 8;
 export const CONV_TILE = CONV_WG * 4;
 
 /** The sizes of one GEMM run. */
-export interface ConvGemmShapes {
-  /** The convolution's geometry. */
-  readonly g: ConvGeometry;
+export interface ConvGemmShapes extends ConvShapesBase {
   /** `weight_grad`: parts the inner dimension is split into (default 1). */
   readonly splits?: number;
   /** `forward`: the fused activation (default none). */
@@ -215,7 +215,7 @@ fn load_a(r: u32, m: u32) -> f32 {
 }
 fn load_b(m: u32, o: u32) -> f32 { return read_dy(m * params.oc + o); }
 fn store_c(split: u32, r: u32, o: u32, v: f32) {
-  partials[(split * params.rows + r) * params.cols + o] = v;
+  partials[params.base2 + (split * params.rows + r) * params.cols + o] = v;
 }
 `,
 };
@@ -270,9 +270,11 @@ export function convGemmVectors(
  * `weight_grad` x, dy, partials (f32, `splits · (kh·kw·c + 1) · oc`); then `params`.
  *
  * @param mode The product.
- * @param options `precision` of the tensors (`partials` and `bias` are f32 always); `vec4A`,
- *   `vec4B` (forward only, see {@linkcode convGemmVectors}): load x or w four values at a time.
- * @returns The program, named `conv2d_<mode>_<precision>` (plus `_a4`, `_b4`).
+ * @param options `precision` of the tensors (`partials` and `bias` are f32 always); `f16`
+ *   (f16 only): `"packed"` (default) or `"native"` (`shader-f16`: f16 tiles and products, f32
+ *   sums); `vec4A`, `vec4B` (forward only, see {@linkcode convGemmVectors}): load x or w four
+ *   values at a time.
+ * @returns The program, named `conv2d_<mode>_<precision>` (plus `_native`, `_a4`, `_b4`).
  * @throws {TypeError} When vector loads are asked of another pass than the forward.
  * @example
  * ```ts
@@ -286,18 +288,21 @@ export function convGemmVectors(
  */
 export function conv2dProgram(
   mode: ConvGemmMode,
-  options: { precision: ConvPrecision; vec4A?: boolean; vec4B?: boolean },
+  options: { precision: ConvPrecision; f16?: F16Storage; vec4A?: boolean; vec4B?: boolean },
 ): GpuProgram<ConvGemmShapes> {
   const { precision } = options;
+  const native = precision === "f16" && options.f16 === "native";
   const vec4A = options.vec4A === true;
   const vec4B = options.vec4B === true;
   if ((vec4A || vec4B) && mode !== "forward") {
     throw new TypeError(`conv2dProgram(): vector loads are for the forward pass, not ${mode}`);
   }
   return convProgram({
-    name: `conv2d_${mode}_${precision}${vec4A ? "_a4" : ""}${vec4B ? "_b4" : ""}`,
+    name: `conv2d_${mode}_${precision}${native ? "_native" : ""}${vec4A ? "_a4" : ""}` +
+      (vec4B ? "_b4" : ""),
     mode,
     precision,
+    f16: native ? "native" : "packed",
     body: [
       LOADS[mode],
       vec4A ? STAGE_A_VEC4 : STAGE_A_SCALAR,

@@ -24,7 +24,7 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
     if (row0 + r < params.rows && k0 + k < k_end) {
       v = load_a(row0 + r, k0 + k);
     }
-    a_tile[k * WG + r / 4u][r % 4u] = v;
+    a_tile[k * WG + r / 4u][r % 4u] = tile1(v);
   }
 }
 `;
@@ -40,7 +40,7 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
     if (k0 + k < k_end && col0 + c < params.cols) {
       v = load_b(k0 + k, col0 + c);
     }
-    b_tile[k * WG + c / 4u][c % 4u] = v;
+    b_tile[k * WG + c / 4u][c % 4u] = tile1(v);
   }
 }
 `;
@@ -68,7 +68,7 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
       v = im2col4(row0 + r, k0 + k);
     }
     for (var j = 0u; j < 4u; j++) {
-      a_tile[(k + j) * WG + r / 4u][r % 4u] = v[j];
+      a_tile[(k + j) * WG + r / 4u][r % 4u] = tile1(v[j]);
     }
   }
 }
@@ -85,7 +85,7 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
     if (k0 + k < k_end && col0 + c < params.cols) {
       v = read_w4((k0 + k) * params.cols + col0 + c);
     }
-    b_tile[k * WG + c / 4u] = v;
+    b_tile[k * WG + c / 4u] = tile4(v);
   }
 }
 `;
@@ -97,8 +97,10 @@ override WG: u32;
 
 // Staged tiles as vec4 columns: a_tile[kk * WG + r / 4][r % 4] holds A[row0 + r][k0 + kk],
 // b_tile[kk * WG + c / 4][c % 4] holds B[k0 + kk][col0 + c].
-var<workgroup> a_tile: array<vec4f, 4u * WG * WG>;
-var<workgroup> b_tile: array<vec4f, 4u * WG * WG>;
+// In a native f16 program the tiles are f16 (half the workgroup memory) and so are the
+// products; the sums stay f32.
+var<workgroup> a_tile: array<tile4, 4u * WG * WG>;
+var<workgroup> b_tile: array<tile4, 4u * WG * WG>;
 
 ${linearEntry("WG, WG")}
   let tile = 4u * WG;
@@ -117,10 +119,10 @@ ${linearEntry("WG, WG")}
     for (var kk = 0u; kk < tile; kk++) {
       let a = a_tile[kk * WG + local.y];
       let b = b_tile[kk * WG + local.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
+      acc[0] += vec4f(a.x * b);
+      acc[1] += vec4f(a.y * b);
+      acc[2] += vec4f(a.z * b);
+      acc[3] += vec4f(a.w * b);
     }
     workgroupBarrier();
   }
