@@ -189,7 +189,14 @@ function bandPiece(
   const rowIn = g.w * g.c;
   const rowOut = g.ow * g.oc;
   return {
-    g: { ...g, n: 1, h, oh, padTop, padBottom: Math.max(0, (oh - 1) * g.stride + g.kh - h - padTop) },
+    g: {
+      ...g,
+      n: 1,
+      h,
+      oh,
+      padTop,
+      padBottom: Math.max(0, (oh - 1) * g.stride + g.kh - h - padTop),
+    },
     input: { start: (b * g.h + i0) * rowIn, count: h * rowIn },
     output: { start: (b * g.oh + o0) * rowOut, count: oh * rowOut },
   };

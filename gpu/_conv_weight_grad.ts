@@ -8,7 +8,7 @@
  */
 
 import type { ConvGeometry } from "../core/conv_geometry.ts";
-import { passWorkgroups, type PassSetup } from "./_conv_runs.ts";
+import { type PassSetup, passWorkgroups } from "./_conv_runs.ts";
 import type { ConvLimits, ConvPiece } from "./_conv_split.ts";
 import type { GpuContext } from "./context.ts";
 import {
