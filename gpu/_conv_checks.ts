@@ -28,7 +28,7 @@ export interface ConvCallOptions {
   /**
    * How f16 tensors are stored in the shaders: `"auto"` (default; native `f16` where the
    * device has `shader-f16`, else packed `u32` words), `"native"` or `"packed"`. The bytes are
-   * the same either way; `gpu.stats` counts the passes of each.
+   * the same either way; `convStats(gpu)` counts the passes of each.
    */
   f16Storage?: "auto" | "native" | "packed";
 }

@@ -28,7 +28,6 @@ import { withErrorScopes } from "./_error_scope.ts";
  * stats.submits++;
  * stats.reset();
  * assert(stats.submits === 0 && stats.readBacks === 0 && stats.uploads === 0);
- * assert(stats.f16Native === 0 && stats.f16Packed === 0 && stats.convPieces === 0);
  * ```
  */
 export class GpuRunStats {
@@ -38,21 +37,12 @@ export class GpuRunStats {
   readBacks = 0;
   /** Matrix and tensor data written to the device (see the class docs). */
   uploads = 0;
-  /** Convolution passes recorded in f16 with native `f16` shaders (`shader-f16`). */
-  f16Native = 0;
-  /** Convolution passes recorded in f16 on packed `u32` words. */
-  f16Packed = 0;
-  /** Pieces convolution passes were recorded in: 1 per pass unless split to fit the limits. */
-  convPieces = 0;
 
   /** Sets every count to zero. */
   reset(): void {
     this.submits = 0;
     this.readBacks = 0;
     this.uploads = 0;
-    this.f16Native = 0;
-    this.f16Packed = 0;
-    this.convPieces = 0;
   }
 }
 

@@ -27,6 +27,7 @@ import {
 } from "./_conv_checks.ts";
 import {
   checkWhole,
+  countPass,
   f16StorageOf,
   passRuns,
   type PassSetup,
@@ -48,6 +49,7 @@ export type { ConvCallOptions } from "./_conv_checks.ts";
 export type { ConvTensorInput, GpuConvTensor } from "./_conv_tensor.ts";
 export { readConvTensor, uploadConvTensor } from "./_conv_tensor.ts";
 export { capConvLimitsForTesting } from "./_conv_split.ts";
+export { ConvRunStats, convStats } from "./_conv_runs.ts";
 export type { ConvActivation, ConvPrecision } from "./programs/conv2d_common.ts";
 
 /** Options of {@linkcode gpuConv2d}. */
@@ -367,14 +369,6 @@ export async function gpuConv2dWeightGrad(
     await finish(await sumSeparateRows(gpu, { rows: groups, cols, fit, temps }), 1);
   });
   return { dWeights: { storage: dWeights, shape: wShape, precision: "f32" }, dBias };
-}
-
-/** Counts a recorded pass in `gpu.stats`: its pieces, and its f16 storage. */
-function countPass(gpu: GpuContext, setup: PassSetup, pieces: number): void {
-  gpu.stats.convPieces += pieces;
-  if (setup.precision !== "f16" || pieces === 0) return;
-  if (setup.f16 === "native") gpu.stats.f16Native++;
-  else gpu.stats.f16Packed++;
 }
 
 /** Binds a tensor in `precision`, keeping storage made for this call in `temps`. */

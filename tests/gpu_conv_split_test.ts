@@ -12,6 +12,7 @@ import { type ConvGeometry, convGeometry } from "../core/conv_geometry.ts";
 import {
   capConvLimitsForTesting,
   type ConvPrecision,
+  convStats,
   gpuConv2d,
   gpuConv2dInputGrad,
   gpuConv2dWeightGrad,
@@ -157,18 +158,18 @@ for (const mode of MODES) {
         const g = convGeometry(c);
         const o = { ...mode, seed: seed += 4 };
         capConvLimitsForTesting(undefined);
-        gpu.stats.reset();
+        convStats(gpu).reset();
         const whole = await runCase(c, o);
-        equal(gpu.stats.convPieces, 3, `${c.name}: unsplit is one piece per pass`);
+        equal(convStats(gpu).pieces, 3, `${c.name}: unsplit is one piece per pass`);
         const ref = reference(c, mode.precision, o.seed);
         const caps = capsOf(g, mode.precision);
         ok(caps.length > 0, `${c.name}: no cap splits it`);
         for (const bindingBytes of caps) {
           capConvLimitsForTesting({ bindingBytes });
-          gpu.stats.reset();
+          convStats(gpu).reset();
           const split = await runCase(c, o);
           const what = `${c.name} ${label} cap ${bindingBytes}`;
-          ok(gpu.stats.convPieces > 3, `${what}: not split (${gpu.stats.convPieces} pieces)`);
+          ok(convStats(gpu).pieces > 3, `${what}: not split (${convStats(gpu).pieces} pieces)`);
           deepEqual(split.y, whole.y, `${what}: forward differs`);
           deepEqual(split.dx, whole.dx, `${what}: input gradient differs`);
           ok(relativeError(split.dw, whole.dw) <= 1e-5, `${what}: dW`);
@@ -198,9 +199,9 @@ Deno.test("a dispatch over the workgroup limit is split too, and the result is t
     const whole = await runCase(c, { precision: "f32", seed: 3 });
     // 2 x 2 workgroups per dispatch: at most 4 tiles of 32 output pixels.
     capConvLimitsForTesting({ workgroupsPerDimension: 2 });
-    gpu.stats.reset();
+    convStats(gpu).reset();
     const split = await runCase(c, { precision: "f32", seed: 3 });
-    ok(gpu.stats.convPieces > 3);
+    ok(convStats(gpu).pieces > 3);
     deepEqual(split.y, whole.y);
     deepEqual(split.dx, whole.dx);
     ok(relativeError(split.dw, whole.dw) <= 1e-5);

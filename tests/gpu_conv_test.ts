@@ -3,7 +3,7 @@
  * `_conv_reference.ts`: forward with bias and every activation, the input gradient (and the
  * transposed convolution k4 s2 p1), the weight and bias gradients, dense and depthwise, f32
  * within 1e-4 relative and f16 within 2e-2, f16 both on packed `u32` words and (where the
- * adapter has `shader-f16`) native, each path seen to run in `gpu.stats`. Skipped, with the
+ * adapter has `shader-f16`) native, each path seen to run in `convStats()`. Skipped, with the
  * reason printed, when there is no adapter.
  */
 
@@ -11,6 +11,7 @@ import { deepEqual, ok } from "node:assert/strict";
 import { type ConvGeometry, convGeometry, type ConvSpec } from "../core/conv_geometry.ts";
 import {
   type ConvPrecision,
+  convStats,
   gpuConv2d,
   gpuConv2dInputGrad,
   gpuConv2dWeightGrad,
@@ -137,7 +138,7 @@ const MODES: Mode[] = [
 ];
 if (status.available && !status.f16) console.log("native f16 tests skipped: no shader-f16");
 
-/** Asserts which f16 path ran since the last `stats.reset()`. */
+/** Asserts which f16 path ran since the last `convStats(gpu).reset()`. */
 function checkPath(stats: { f16Native: number; f16Packed: number }, mode: Mode): void {
   const ran = [stats.f16Native > 0, stats.f16Packed > 0];
   const want = [mode.f16Storage === "native", mode.f16Storage === "packed"];
@@ -150,13 +151,13 @@ for (const mode of MODES) {
     ignore,
   }, async () => {
     try {
-      (await getGpu()).stats.reset();
+      convStats(await getGpu()).reset();
       let seed = 10;
       for (const c of [...DENSE_CASES, ...DEPTHWISE_CASES]) {
         await checkForward(c, mode, seed++);
       }
       const gpu = await getGpu();
-      checkPath(gpu.stats, mode);
+      checkPath(convStats(gpu), mode);
       deepEqual(gpu.pool.stats().inUseBytes, 0);
     } finally {
       await releaseGpu();
@@ -167,13 +168,13 @@ for (const mode of MODES) {
     ignore,
   }, async () => {
     try {
-      (await getGpu()).stats.reset();
+      convStats(await getGpu()).reset();
       let seed = 100;
       for (const c of [...DENSE_CASES, ...DEPTHWISE_CASES]) {
         await checkBackward(c, mode, seed++);
       }
       const gpu = await getGpu();
-      checkPath(gpu.stats, mode);
+      checkPath(convStats(gpu), mode);
       deepEqual(gpu.pool.stats().inUseBytes, 0);
     } finally {
       await releaseGpu();
@@ -186,7 +187,7 @@ Deno.test("f16 storage defaults to native where the adapter has shader-f16", {
 }, async () => {
   try {
     const gpu = await getGpu();
-    gpu.stats.reset();
+    convStats(gpu).reset();
     const y = await gpuConv2d(
       { data: new Float32Array([1, 2, 3, 4]), shape: [1, 2, 2, 1] },
       { data: new Float32Array([0.5]), shape: [1, 1, 1, 1] },
@@ -194,7 +195,10 @@ Deno.test("f16 storage defaults to native where the adapter has shader-f16", {
     );
     deepEqual(Array.from(await readConvTensor(y)), [0.5, 1, 1.5, 2]);
     y.storage.free();
-    deepEqual([gpu.stats.f16Native, gpu.stats.f16Packed], gpu.status.f16 ? [1, 0] : [0, 1]);
+    deepEqual(
+      [convStats(gpu).f16Native, convStats(gpu).f16Packed],
+      gpu.status.f16 ? [1, 0] : [0, 1],
+    );
   } finally {
     await releaseGpu();
   }
