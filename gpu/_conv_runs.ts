@@ -393,3 +393,59 @@ export function checkWhole(
     }
   }
 }
+
+/** A tensor a piece binds a range of: its binding name and index, storage, and which side. */
+export type PieceSide = readonly [
+  name: string,
+  index: number,
+  storage: Pick<GpuStorage, "buffer">,
+  side: "input" | "output",
+];
+
+/**
+ * The runs of every piece of a call: each binds its ranges of the split tensors (their bases
+ * in `params.base<index>`) beside the bindings shared by all, and for a weight gradient its
+ * `splits` and the first of its rows of partials (`partialBase`, values, binding 2).
+ *
+ * @param setup The pass.
+ * @param items The pieces, with `splits` and `partialBase` for a weight gradient.
+ * @param options `sides`: the split tensors; `shared`: the other storage bindings; `align`.
+ * @returns The runs, piece by piece.
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { pieceRuns } from "./_conv_runs.ts";
+ * import assert from "node:assert";
+ * const g = convGeometry({ input: [2, 4, 4, 1], kernel: [1, 1], outChannels: 1 });
+ * const piece = (b: number) => ({ g: { ...g, n: 1 }, input: { start: 16 * b, count: 16 },
+ *   output: { start: 16 * b, count: 16 } });
+ * const buffer = {} as GPUBuffer;
+ * const runs = pieceRuns({ mode: "input_grad", precision: "f32", f16: "packed" },
+ *   [{ piece: piece(0) }, { piece: piece(1) }], {
+ *     sides: [["dy", 0, { buffer }, "output"], ["dx", 2, { buffer }, "input"]],
+ *     shared: { w: { buffer, size: 4 } }, align: 32 });
+ * // The second image starts at byte 64: bound from there, base 0.
+ * assert(runs.length === 2 && runs[1].buffers.dx.offset === 64);
+ * ```
+ */
+export function pieceRuns(
+  setup: PassSetup,
+  items: readonly { piece: ConvPiece; splits?: number; partialBase?: number }[],
+  options: {
+    sides: readonly PieceSide[];
+    shared: Readonly<Record<string, GPUBufferBinding>>;
+    align: number;
+  },
+): ProgramRun[] {
+  const at = { precision: setup.precision, align: options.align };
+  return items.flatMap(({ piece, splits, partialBase }) => {
+    const buffers = { ...options.shared };
+    const bases = [0, 0, partialBase ?? 0, 0];
+    for (const [name, index, storage, side] of options.sides) {
+      const r = rangeBinding(storage, piece[side], at);
+      buffers[name] = r.binding;
+      bases[index] = r.base;
+    }
+    return passRuns(setup, { g: piece.g, splits, bases }, buffers);
+  });
+}

@@ -29,10 +29,9 @@ import {
   checkWhole,
   countPass,
   f16StorageOf,
-  passRuns,
   type PassSetup,
+  pieceRuns,
   planCall,
-  rangeBinding,
   wholeBinding,
 } from "./_conv_runs.ts";
 import { convLimits } from "./_conv_split.ts";
@@ -127,19 +126,15 @@ export async function gpuConv2d(
     try {
       const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
       const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
-      const at = { precision, align: limits.align };
-      const runs = pieces.flatMap((p) => {
-        const xr = rangeBinding(x, p.input, at);
-        const yr = rangeBinding(y, p.output, at);
-        const buffers = {
-          x: xr.binding,
-          w: wholeBinding(w, count(ws), precision),
-          bias: bias.binding,
-          y: yr.binding,
-        };
-        const shapes = { g: p.g, bases: [xr.base, 0, 0, yr.base] };
-        return passRuns({ ...setup, hasBias: bias.hasBias }, shapes, buffers);
-      });
+      const runs = pieceRuns(
+        { ...setup, hasBias: bias.hasBias },
+        pieces.map((piece) => ({ piece })),
+        {
+          sides: [["x", 0, x, "input"], ["y", 3, y, "output"]],
+          shared: { w: wholeBinding(w, count(ws), precision), bias: bias.binding },
+          align: limits.align,
+        },
+      );
       await record(gpu, runs);
       countPass(gpu, setup, pieces.length);
     } finally {
@@ -222,16 +217,10 @@ export async function gpuConv2dInputGrad(
   await recordOrFree(gpu, [dx], async (temps) => {
     const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
     const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
-    const at = { precision, align: limits.align };
-    const runs = pieces.flatMap((p) => {
-      const dyr = rangeBinding(d, p.output, at);
-      const dxr = rangeBinding(dx, p.input, at);
-      const buffers = {
-        dy: dyr.binding,
-        w: wholeBinding(w, count(ws), precision),
-        dx: dxr.binding,
-      };
-      return passRuns(setup, { g: p.g, bases: [dyr.base, 0, dxr.base] }, buffers);
+    const runs = pieceRuns(setup, pieces.map((piece) => ({ piece })), {
+      sides: [["dy", 0, d, "output"], ["dx", 2, dx, "input"]],
+      shared: { w: wholeBinding(w, count(ws), precision) },
+      align: limits.align,
     });
     await record(gpu, runs);
     countPass(gpu, setup, pieces.length);
@@ -326,7 +315,6 @@ export async function gpuConv2dWeightGrad(
   await recordOrFree(gpu, [dWeights, dBias], async (temps) => {
     const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
     const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
-    const at = { precision, align: limits.align };
     const finish = (partials: GpuStorage, splits: number) =>
       finishWeightGrad(gpu, { partials, splits, cols, dWeights, dBias, temps });
     if (plan.length === 0) {
@@ -343,17 +331,15 @@ export async function gpuConv2dWeightGrad(
       const partials = GpuStorage.allocate(gpu, rows * cols, { label: "prism conv2d partials" });
       temps.push(partials);
       let row = 0;
-      const runs = group.flatMap(({ piece, splits }) => {
-        const xr = rangeBinding(x, piece.input, at);
-        const dyr = rangeBinding(d, piece.output, at);
-        const buffers = {
-          x: xr.binding,
-          dy: dyr.binding,
-          partials: { buffer: partials.buffer, size: rows * cols * 4 },
-        };
-        const bases = [xr.base, dyr.base, row * cols];
+      const items = group.map(({ piece, splits }) => {
+        const partialBase = row * cols;
         row += splits;
-        return passRuns(setup, { g: piece.g, splits, bases }, buffers);
+        return { piece, splits, partialBase };
+      });
+      const runs = pieceRuns(setup, items, {
+        sides: [["x", 0, x, "input"], ["dy", 1, d, "output"]],
+        shared: { partials: { buffer: partials.buffer, size: rows * cols * 4 } },
+        align: limits.align,
       });
       await record(gpu, runs);
       if (plan.length === 1) {

@@ -20,7 +20,7 @@ import {
 } from "../gpu/conv.ts";
 import { getGpu, gpuStatus, releaseGpu } from "../gpu/device.ts";
 import { randomF32 } from "../synth/uniform.ts";
-import { type ConvCase, roundF16 } from "./_conv_gpu_cases.ts";
+import { type ConvCase, gpuConvModes, roundF16, TOLERANCE } from "./_conv_gpu_cases.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
 
 const status = await gpuStatus();
@@ -28,7 +28,6 @@ await releaseGpu();
 const ignore = !status.available;
 if (!status.available) console.log(`GPU convolution split tests skipped: ${status.reason}`);
 const operation = "gpu_conv_split test";
-const TOLERANCE: Record<ConvPrecision, number> = { f32: 1e-4, f16: 2e-2 };
 
 const spec = (
   name: string,
@@ -136,18 +135,7 @@ function reference(c: ConvCase, precision: ConvPrecision, seed: number): Results
   };
 }
 
-interface Mode {
-  precision: ConvPrecision;
-  f16Storage?: "native" | "packed";
-}
-const MODES: Mode[] = [
-  { precision: "f32" },
-  { precision: "f16", f16Storage: "packed" },
-  ...(status.available && status.f16 ? [{ precision: "f16", f16Storage: "native" } as const] : []),
-];
-
-for (const mode of MODES) {
-  const label = `${mode.precision}${mode.f16Storage ? ` ${mode.f16Storage}` : ""}`;
+for (const { mode, label } of gpuConvModes(status.available && status.f16)) {
   Deno.test(`split by sub-batch and by row bands equals unsplit, ${label}`, {
     ignore,
   }, async () => {

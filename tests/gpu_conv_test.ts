@@ -24,7 +24,10 @@ import {
   type ConvCase,
   DENSE_CASES,
   DEPTHWISE_CASES,
+  type GpuConvMode,
+  gpuConvModes,
   roundF16,
+  TOLERANCE,
 } from "./_conv_gpu_cases.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
 import { randomF32 } from "../synth/uniform.ts";
@@ -34,7 +37,6 @@ await releaseGpu();
 const ignore = !status.available;
 if (!status.available) console.log(`GPU convolution tests skipped: ${status.reason}`);
 const operation = "gpu_conv test";
-const TOLERANCE: Record<ConvPrecision, number> = { f32: 1e-4, f16: 2e-2 };
 
 /**
  * The operands the float64 reference sees: for f16, rounded to f16 as the GPU stores them (the
@@ -63,13 +65,7 @@ function operands(g: ConvGeometry, seed: number) {
   };
 }
 
-/** A precision, and for f16 how the shaders store it. */
-interface Mode {
-  precision: ConvPrecision;
-  f16Storage?: "native" | "packed";
-}
-
-function options(c: ConvCase, mode: Mode | ConvPrecision) {
+function options(c: ConvCase, mode: GpuConvMode | ConvPrecision) {
   const m = typeof mode === "string" ? { precision: mode } : mode;
   return { operation, stride: c.stride, padding: c.padding, groups: c.groups, ...m };
 }
@@ -78,7 +74,7 @@ function weightShape(g: ConvGeometry): [number, number, number, number] {
   return [g.kh, g.kw, g.c, g.depthwise ? 1 : g.oc];
 }
 
-async function checkForward(c: ConvCase, mode: Mode, seed: number) {
+async function checkForward(c: ConvCase, mode: GpuConvMode, seed: number) {
   const { precision } = mode;
   const g = convGeometry(c);
   const x = operands(g, seed);
@@ -100,7 +96,7 @@ async function checkForward(c: ConvCase, mode: Mode, seed: number) {
   }
 }
 
-async function checkBackward(c: ConvCase, mode: Mode, seed: number) {
+async function checkBackward(c: ConvCase, mode: GpuConvMode, seed: number) {
   const { precision } = mode;
   const g = convGeometry(c);
   const x = operands(g, seed);
@@ -131,22 +127,16 @@ async function checkBackward(c: ConvCase, mode: Mode, seed: number) {
   }
 }
 
-const MODES: Mode[] = [
-  { precision: "f32" },
-  { precision: "f16", f16Storage: "packed" },
-  ...(status.available && status.f16 ? [{ precision: "f16", f16Storage: "native" } as const] : []),
-];
 if (status.available && !status.f16) console.log("native f16 tests skipped: no shader-f16");
 
 /** Asserts which f16 path ran since the last `convStats(gpu).reset()`. */
-function checkPath(stats: { f16Native: number; f16Packed: number }, mode: Mode): void {
+function checkPath(stats: { f16Native: number; f16Packed: number }, mode: GpuConvMode): void {
   const ran = [stats.f16Native > 0, stats.f16Packed > 0];
   const want = [mode.f16Storage === "native", mode.f16Storage === "packed"];
   deepEqual(ran, want, `f16 passes native/packed: ${stats.f16Native}/${stats.f16Packed}`);
 }
 
-for (const mode of MODES) {
-  const label = `${mode.precision}${mode.f16Storage ? ` ${mode.f16Storage}` : ""}`;
+for (const { mode, label } of gpuConvModes(status.available && status.f16)) {
   Deno.test(`gpuConv2d() forward matches float64 with bias, none/relu/gelu, ${label}`, {
     ignore,
   }, async () => {
