@@ -225,3 +225,54 @@ Deno.test("a row too large for one binding is a clear error naming the limit and
     await releaseGpu();
   }
 });
+
+Deno.test("a tensor beyond the device's own binding size is split without a cap", {
+  ignore,
+}, async (t) => {
+  try {
+    const gpu = await getGpu();
+    const binding = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+    if (binding >= gpu.limits.maxBufferSize || binding > 256 * 2 ** 20) {
+      console.log(`skipped: a binding of ${binding} bytes is too large to pass here`);
+      return;
+    }
+    // A depthwise 3x3 convolution (the cheapest pass per value) of 4 channels over just more
+    // pixels than one binding holds: split into row bands with a halo of one row.
+    const side = Math.ceil(Math.sqrt(binding / 16 + 1));
+    const x = randomF32(side * side * 4, 5);
+    const w = randomF32(36, 6);
+    convStats(gpu).reset();
+    const y = await gpuConv2d({ data: x, shape: [1, side, side, 4] }, {
+      data: w,
+      shape: [3, 3, 4, 1],
+    }, { operation, groups: 4, padding: "same" });
+    const got = await readConvTensor(y);
+    y.storage.free();
+    ok(convStats(gpu).pieces > 1, `${side}x${side}x4 was not split`);
+    // Rows around every band boundary and the image's edges, against float64.
+    let worst = 0;
+    for (let r = 0; r < side; r++) {
+      for (let col = 0; col < side; col++) {
+        for (let ch = 0; ch < 4; ch++) {
+          let sum = 0;
+          for (let ky = 0; ky < 3; ky++) {
+            for (let kx = 0; kx < 3; kx++) {
+              const iy = r + ky - 1;
+              const ix = col + kx - 1;
+              if (iy < 0 || ix < 0 || iy >= side || ix >= side) continue;
+              sum += x[(iy * side + ix) * 4 + ch] * w[(ky * 3 + kx) * 4 + ch];
+            }
+          }
+          worst = Math.max(worst, Math.abs(got[(r * side + col) * 4 + ch] - sum));
+        }
+      }
+    }
+    await t.step(`${side}x${side}x4 in ${convStats(gpu).pieces} pieces`, () => {
+      ok(worst <= 1e-5, `error ${worst}`);
+    });
+    gpu.flush();
+    equal(gpu.pool.stats().inUseBytes, 0);
+  } finally {
+    await releaseGpu();
+  }
+});
