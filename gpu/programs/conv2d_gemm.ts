@@ -2,7 +2,7 @@
  * The WGSL of the convolution GEMM (`conv2d.ts`): the tiled main loop (8 × 8 threads, 4 × 4
  * outputs each, 32 × 32 tiles staged in workgroup memory) and the ways of staging A and B,
  * one value or four values per load. A program adds `load_a`, `load_b`, `store_c` (and for the
- * vector stages `im2col_index`, `read_x4`, `read_w4`) and `A_ROW_FAST`.
+ * vector stages `load_a4`, `load_b4`) and `A_ROW_FAST`.
  *
  * @module
  */
@@ -46,18 +46,11 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
 `;
 
 /**
- * Forward staging of A four channels per load (input channels a multiple of 4: the four share
- * a tap, so they are contiguous, and inner steps start at multiples of 4).
+ * Staging of A four inner values per load, `load_a4(m, k)` giving `A[m][k .. k + 3]`: where the
+ * inner index runs over channels, a multiple of 4, the four share a tap, so they are contiguous,
+ * and inner steps start at multiples of 4.
  */
 export const STAGE_A_VEC4: string = /* wgsl */ `
-fn im2col4(m: u32, k: u32) -> vec4f {
-  let i = im2col_index(m, k);
-  if (i < 0) {
-    return vec4f(0.0);
-  }
-  return read_x4(u32(i));
-}
-
 fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
   let tile = 4u * WG;
   for (var e = tid; e < tile * WG; e += WG * WG) {
@@ -65,7 +58,7 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
     let k = (e % WG) * 4u;
     var v = vec4f(0.0);
     if (row0 + r < params.rows && k0 + k < k_end) {
-      v = im2col4(row0 + r, k0 + k);
+      v = load_a4(row0 + r, k0 + k);
     }
     for (var j = 0u; j < 4u; j++) {
       a_tile[(k + j) * WG + r / 4u][r % 4u] = tile1(v[j]);
@@ -74,7 +67,10 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
 }
 `;
 
-/** Forward staging of B (HWIO weights) four output channels per load (`oc` a multiple of 4). */
+/**
+ * Staging of B four columns per load, `load_b4(k, c)` giving `B[k][c .. c + 3]` (columns
+ * contiguous in memory, their count a multiple of 4).
+ */
 export const STAGE_B_VEC4: string = /* wgsl */ `
 fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
   let tile = 4u * WG;
@@ -83,7 +79,7 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
     let c = (e % WG) * 4u;
     var v = vec4f(0.0);
     if (k0 + k < k_end && col0 + c < params.cols) {
-      v = read_w4((k0 + k) * params.cols + col0 + c);
+      v = load_b4(k0 + k, col0 + c);
     }
     b_tile[k * WG + c / 4u] = tile4(v);
   }
