@@ -27,7 +27,6 @@ import {
 } from "./_conv_checks.ts";
 import {
   checkWhole,
-  countPass,
   f16StorageOf,
   type PassSetup,
   pieceRuns,
@@ -35,6 +34,7 @@ import {
   wholeBinding,
 } from "./_conv_runs.ts";
 import { convLimits } from "./_conv_split.ts";
+import { countPass } from "./_conv_stats.ts";
 import {
   bindTensor,
   checkConvTensor,
@@ -48,7 +48,7 @@ export type { ConvCallOptions } from "./_conv_checks.ts";
 export type { ConvTensorInput, GpuConvTensor } from "./_conv_tensor.ts";
 export { readConvTensor, uploadConvTensor } from "./_conv_tensor.ts";
 export { capConvLimitsForTesting } from "./_conv_split.ts";
-export { ConvRunStats, convStats } from "./_conv_runs.ts";
+export { ConvRunStats, convStats } from "./_conv_stats.ts";
 export type { ConvActivation, ConvPrecision } from "./programs/conv2d_common.ts";
 
 /** Options of {@linkcode gpuConv2d}. */
