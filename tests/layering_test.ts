@@ -13,7 +13,8 @@
  * Where `io/` and `synth/` go, from what they import and who imports them:
  *
  * - `io/` (npy, HDF5, ENVI, CSV, atomic writes) needs only `core/` types and errors, and is used
- *   by `ops` (RX model files), `track` (exports) and `cli`. It sits just above `core`, beside the
+ *   by `ops` (RX model files), `nn` (tiled inference streaming images), `track` (exports) and
+ *   `cli`. It sits just above `core`, beside the
  *   backends: an operation may read and write files, a file format never runs an operation.
  * - `synth/` (seeded generators) needs only `core/`, and is used by `nn` (weight initialisation),
  *   `track` (the experiment's data set), `cli`, tests and benches. It sits just above `core` too;
@@ -37,7 +38,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ["mod", "track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   mod: ["track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   track: ["nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
-  nn: ["ops", "synth", "tensor", "wasm", "gpu", "core"],
+  nn: ["ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   ops: ["io", "tensor", "wasm", "gpu", "core"],
   tensor: ["wasm", "gpu", "core"],
   wasm: ["core"],
