@@ -72,24 +72,25 @@ export async function writeRowsAtomic(
   }
   const rowLength = shape.slice(1).reduce((a, b) => a * b, 1);
   let written = 0;
-  const counted = (sink: (rows: Float32Array, start: number, count: number) => Promise<void>) =>
-  async (rows: Float32Array) => {
-    if (!(rows instanceof Float32Array) || rowLength === 0 || rows.length % rowLength !== 0) {
-      throw new TypeError(
-        `writeRowsAtomic(): a band must be a Float32Array of whole rows of ${rowLength} values, ` +
-          `got ${rows?.length} values`,
-      );
-    }
-    const count = rows.length / rowLength;
-    if (written + count > shape[0]) {
-      throw new TypeError(
-        `writeRowsAtomic(): ${written + count} rows written to ${path}, more than its ` +
-          `${shape[0]}`,
-      );
-    }
-    await sink(rows, written, count);
-    written += count;
-  };
+  const counted =
+    (sink: (rows: Float32Array, start: number, count: number) => Promise<void>) =>
+    async (rows: Float32Array) => {
+      if (!(rows instanceof Float32Array) || rowLength === 0 || rows.length % rowLength !== 0) {
+        throw new TypeError(
+          `writeRowsAtomic(): a band must be a Float32Array of whole rows of ${rowLength} values, ` +
+            `got ${rows?.length} values`,
+        );
+      }
+      const count = rows.length / rowLength;
+      if (written + count > shape[0]) {
+        throw new TypeError(
+          `writeRowsAtomic(): ${written + count} rows written to ${path}, more than its ` +
+            `${shape[0]}`,
+        );
+      }
+      await sink(rows, written, count);
+      written += count;
+    };
   const finished = () => {
     if (written !== shape[0]) {
       throw new TypeError(
@@ -120,7 +121,10 @@ export async function writeRowsAtomic(
       const parent = name.slice(0, name.lastIndexOf("/"));
       if (parent !== "") file.create_group(parent);
       // Chunks of about 1 MiB of whole rows: bands append without rewriting earlier chunks.
-      const chunkRows = Math.max(1, Math.min(shape[0], Math.floor(262144 / Math.max(1, rowLength))));
+      const chunkRows = Math.max(
+        1,
+        Math.min(shape[0], Math.floor(262144 / Math.max(1, rowLength))),
+      );
       const dataset = file.create_dataset({
         name,
         data: new Float32Array(0),

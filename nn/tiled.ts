@@ -27,7 +27,7 @@ import { writeRowsAtomic } from "../io/array_writer.ts";
 import type { ImageSource } from "../io/image_source.ts";
 import type { ImageLike } from "../ops/conv2d.ts";
 import type { DeviceTensor } from "../tensor/device_tensor.ts";
-import { largestActivation, outputExtent, type TilingSpec, tilingOf } from "./tiling.ts";
+import { largestActivation, outputExtent, tilingOf, type TilingSpec } from "./tiling.ts";
 
 export type { ImageSource } from "../io/image_source.ts";
 

@@ -69,7 +69,8 @@ Deno.test("tilingOf: bad specs are refused naming the layer's dotted path", () =
   );
   throwsWith(() => tilingOf({ name: "x", layers: [] }), TypeError, /no layers/);
   throwsWith(
-    () => outputExtent({ name: "x", layers: [{ ...inner, stride: 1, padding: [0, 0, 0, 0] }] }, 0, 2),
+    () =>
+      outputExtent({ name: "x", layers: [{ ...inner, stride: 1, padding: [0, 0, 0, 0] }] }, 0, 2),
     RangeError,
     /layer c gets 2 rows .* fewer than its kernel's 3/,
   );
