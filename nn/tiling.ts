@@ -50,8 +50,8 @@ export interface Tiling {
   readonly receptiveField: number;
 }
 
-/** One axis of a layer: what the interval and extent maps need. */
-type Axis = 0 | 1;
+/** An image axis: 0 for rows (height), 1 for columns (width). */
+export type ImageAxis = 0 | 1;
 
 /**
  * The tiling geometry of a network spec.
@@ -116,7 +116,7 @@ export function tilingOf(spec: TilingSpec): Tiling {
  * assert(outputExtent(spec, 0, 97) === 49);
  * ```
  */
-export function outputExtent(spec: TilingSpec, axis: Axis, extent: number): number {
+export function outputExtent(spec: TilingSpec, axis: ImageAxis, extent: number): number {
   if (!Number.isInteger(extent) || extent < 1) {
     throw new RangeError(`an image extent must be a whole number ≥ 1, got ${extent}`);
   }
@@ -237,7 +237,7 @@ function originAlignment(d: Ratio, stride: number): number {
 function backInterval(
   layers: readonly TilingLayerSpec[],
   interval: [number, number],
-  axis: Axis,
+  axis: ImageAxis,
 ): [number, number] {
   let [a, b] = interval;
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -272,7 +272,7 @@ function backInterval(
 
 function extentThrough(
   layers: readonly TilingLayerSpec[],
-  axis: Axis,
+  axis: ImageAxis,
   extent: number,
   prefix: string,
 ): number {
@@ -348,7 +348,7 @@ function convFields(layer: TilingLayerSpec, path: string): { stride: number } {
 /** Kernel, stride and padding of a convolution along one axis (fields checked by gridOf). */
 function axisFields(
   layer: TilingLayerSpec,
-  axis: Axis,
+  axis: ImageAxis,
   path = layer.name,
 ): { k: number; s: number; before: number; after: number } {
   const { stride } = convFields(layer, path);
