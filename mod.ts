@@ -52,6 +52,81 @@ export {
   type ImageLike,
 } from "./ops/conv2d.ts";
 export type { Padding } from "./core/conv_geometry.ts";
+// Layer ops: transposed convolution, norms, activations, residual add, upsampling.
+export {
+  convTranspose2d,
+  convTranspose2dBackward,
+  type ConvTranspose2dBackwardOptions,
+  type ConvTranspose2dOptions,
+} from "./ops/conv_transpose2d.ts";
+export {
+  batchNorm,
+  batchNormBackward,
+  type BatchNormBackwardOptions,
+  type BatchNormGradients,
+  type BatchNormOptions,
+  type BatchNormResult,
+} from "./ops/batch_norm.ts";
+export { channelAffine, type ChannelAffineOptions } from "./ops/channel_affine.ts";
+export {
+  layerNorm,
+  layerNormBackward,
+  type LayerNormBackwardOptions,
+  type LayerNormGradients,
+  type LayerNormOptions,
+} from "./ops/layer_norm.ts";
+export {
+  activation,
+  activationBackward,
+  type ActivationBackwardOptions,
+  type ActivationOptions,
+} from "./ops/activation.ts";
+export { add } from "./ops/add.ts";
+export {
+  type UpsampleBackwardOptions,
+  upsampleBilinear,
+  upsampleBilinearBackward,
+  type UpsampleOptions,
+} from "./ops/upsample.ts";
+export type { LayerInput, LayerRunOptions } from "./ops/_layer_io.ts";
+
+// Convolutional networks from specs: inference, training, gradient checks.
+export {
+  ConvNet,
+  type ConvNetGradients,
+  type ConvNetOptions,
+  type ConvNetParameter,
+  type ForwardOptions,
+  type TrainStepOptions,
+} from "./nn/convnet.ts";
+export {
+  type ActivationKind,
+  BUILTIN_SPEC_NAMES,
+  builtinSpec,
+  type BuiltinSpecName,
+  type ConvLayerSpec,
+  type ConvNetSpec,
+  countParameters,
+  type LayerSpec,
+  type NormSpec,
+  parseSpec,
+  type ResidualLayerSpec,
+  type UpsampleLayerSpec,
+} from "./nn/spec.ts";
+export { Adam, type AdamOptions, type Parameter } from "./nn/adam.ts";
+export {
+  losses,
+  type LossOptions,
+  meanSquaredError,
+  pixelSoftmaxCrossEntropy,
+  softmaxCrossEntropy,
+  type SoftmaxCrossEntropyOptions,
+} from "./nn/loss.ts";
+export {
+  checkGradients,
+  type GradientCheckOptions,
+  type GradientCheckResult,
+} from "./nn/gradient_check.ts";
 
 // Seamless tiled inference of a network over images of any size.
 export {

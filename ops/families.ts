@@ -10,12 +10,23 @@
 import { gpuColumnSums } from "../gpu/column_sums.ts";
 import { gpuConv2d, gpuConv2dInputGrad, gpuConv2dWeightGrad } from "../gpu/conv.ts";
 import { gpuGram } from "../gpu/gram.ts";
+import { gpuChannelSums, gpuLayerMap, gpuLayerNormMap, gpuLayerNormStats } from "../gpu/layers.ts";
 import { gpuMatmul } from "../gpu/matmul.ts";
 import { gpuRxScore } from "../gpu/rx_score.ts";
 import { wasmColumnSums } from "../wasm/column_sums.ts";
 import { wasmConvBackwardInput, wasmConvBackwardWeights, wasmConvForward } from "../wasm/conv.ts";
 import { wasmMatmul } from "../wasm/gemm.ts";
 import { wasmGram } from "../wasm/gram.ts";
+import {
+  wasmActivationGrad,
+  wasmAdd,
+  wasmBatchNormGrad,
+  wasmChannelAffine,
+  wasmChannelMoments,
+  wasmLayerNorm,
+  wasmLayerNormGrad,
+  wasmUpsample,
+} from "../wasm/layers.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
 
 /** The name of an operation family, e.g. `"reduce"`. */
@@ -27,7 +38,12 @@ export type OperationFamily =
   | "rx"
   | "rxLocal"
   | "matmul"
-  | "conv2d";
+  | "conv2d"
+  | "convTranspose2d"
+  | "elementwise"
+  | "batchNorm"
+  | "layerNorm"
+  | "upsample";
 
 /** What the table says about one family, without its implementations. */
 export interface FamilyInfo {
@@ -114,6 +130,54 @@ export const FAMILIES = {
       inputGrad: gpuConv2dInputGrad,
       weightGrad: gpuConv2dWeightGrad,
     },
+  },
+  convTranspose2d: {
+    summary: "transposed 2-D convolution (PyTorch ConvTranspose2d): the conv2d kernels reversed",
+    unit: "multiply-adds",
+    gpuFromWork: 256 * 1024 * 1024,
+    // Its forward is conv2d's input gradient; its input gradient is conv2d's forward.
+    wasm: {
+      forward: wasmConvBackwardInput,
+      inputGrad: wasmConvForward,
+      weightGrad: wasmConvBackwardWeights,
+      affine: wasmChannelAffine,
+    },
+    webgpu: {
+      forward: gpuConv2dInputGrad,
+      inputGrad: gpuConv2d,
+      weightGrad: gpuConv2dWeightGrad,
+      map: gpuLayerMap,
+      sums: gpuChannelSums,
+    },
+  },
+  elementwise: {
+    summary: "activations (ReLU, GELU), residual add and per-channel affine, with gradients",
+    unit: "values",
+    // Memory-bound: a GPU pays only on large tensors (or where the tensor already lives).
+    gpuFromWork: 64 * 1024 * 1024,
+    wasm: { affine: wasmChannelAffine, activationGrad: wasmActivationGrad, add: wasmAdd },
+    webgpu: { map: gpuLayerMap },
+  },
+  batchNorm: {
+    summary: "batch norm with batch statistics (f64 sums), forward and backward",
+    unit: "values",
+    gpuFromWork: 64 * 1024 * 1024,
+    wasm: { moments: wasmChannelMoments, affine: wasmChannelAffine, grad: wasmBatchNormGrad },
+    webgpu: { sums: gpuChannelSums, map: gpuLayerMap },
+  },
+  layerNorm: {
+    summary: "layer norm over the channels of each pixel, forward and backward",
+    unit: "values",
+    gpuFromWork: 64 * 1024 * 1024,
+    wasm: { forward: wasmLayerNorm, grad: wasmLayerNormGrad },
+    webgpu: { stats: gpuLayerNormStats, map: gpuLayerNormMap, sums: gpuChannelSums },
+  },
+  upsample: {
+    summary: "bilinear upsampling by 2 or 4 (align_corners=False), forward and backward",
+    unit: "values",
+    gpuFromWork: 64 * 1024 * 1024,
+    wasm: { resample: wasmUpsample },
+    webgpu: { map: gpuLayerMap },
   },
 } as const satisfies Record<
   OperationFamily,

@@ -34,6 +34,8 @@ async function hasModules(modules: string): Promise<boolean> {
 export const hasNumpy: boolean = await hasModules("numpy");
 /** Whether python3 with numpy and h5py can run. */
 export const hasH5py: boolean = await hasModules("numpy, h5py");
+/** Whether python3 with numpy, h5py and torch can run (PyTorch twin cross-checks). */
+export const hasTorch: boolean = await hasModules("numpy, h5py, torch");
 
 // deno-lint-ignore no-explicit-any
 type ErrorClass = new (...args: any[]) => Error;

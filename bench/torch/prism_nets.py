@@ -8,8 +8,9 @@ Two ways to the same networks, checked against each other by ``python3 bench/tor
   EXPERIMENTS.md section 2, so a spec that drifts from the description is caught.
 
 Tensors here are PyTorch's NCHW and weights OIHW (transposed convolutions IOHW); ``to_prism_layout``
-turns a parameter into prism's NHWC / HWIO. Nothing in prism's TypeScript imports this file; tests
-never need Python or torch.
+turns a parameter into prism's NHWC / HWIO, and ``save_prism_h5`` / ``load_prism_h5`` write and read
+prism's weights files (``nn/weights_file.ts``: HDF5, one float32 dataset per dotted name, prism
+layout). Nothing in prism's TypeScript imports this file; tests never need Python or torch.
 """
 
 import json
@@ -224,12 +225,63 @@ def load_prism_state(net, arrays):
             p.copy_(a.permute(*back) if a.dim() == 4 else a)
 
 
-def load_hdf5(net, path):
-    """Loads prism's HDF5 weights (one dataset per parameter name, prism layout) into ``net``."""
-    import h5py  # only this function needs it
+WEIGHTS_FORMAT = "prism-convnet-weights"  # the root attributes of nn/weights_file.ts
+WEIGHTS_VERSION = 1
+
+
+def save_prism_h5(net, path):
+    """Writes ``net``'s parameters and batch-norm running statistics the way prism's
+    ``saveWeights`` does: one float32 dataset per dotted name at the file's root, prism layout
+    (HWIO; depthwise ``[kh, kw, c, 1]``; transposed ``[kh, kw, in, out]``), root attributes
+    ``format``, ``version`` and, for a spec's network, ``spec`` (its name). ``num_batches_tracked``
+    is not saved. The file is written under a temporary name and renamed into place, so a failure
+    leaves ``path`` as it was."""
+    import tempfile
+
+    import h5py  # only the HDF5 functions need it
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=folder)
+    os.close(fd)
+    umask = os.umask(0)  # mkstemp makes the file private; a weights file is as open as any other
+    os.umask(umask)
+    try:
+        os.chmod(tmp, 0o666 & ~umask)
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = WEIGHTS_FORMAT
+            f.attrs["version"] = WEIGHTS_VERSION
+            spec = getattr(net, "spec", None)
+            if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+                f.attrs["spec"] = spec["name"]
+            for name, t in prism_state(net).items():
+                f.create_dataset(name, data=t.to(torch.float32).contiguous().numpy())
+        os.replace(tmp, path)
+    except BaseException:
+        os.remove(tmp)
+        raise
+
+
+def load_prism_h5(net, path):
+    """Loads a prism weights file (``saveWeights``, ``ConvNet.save`` or ``save_prism_h5``) into
+    ``net``: every parameter and running statistic must be there with its prism-layout shape, and
+    the file may hold nothing else (the error names the first name that differs)."""
+    import h5py  # only the HDF5 functions need it
 
     with h5py.File(path, "r") as f:
-        load_prism_state(net, {name: f[name][()] for name, _, _ in _tensors(net) if name in f})
+        fmt = f.attrs.get("format")
+        fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+        if fmt is not None and fmt != WEIGHTS_FORMAT:
+            raise SpecError(f"{path} is a {fmt} file, not {WEIGHTS_FORMAT}")
+        wanted = [name for name, _, _ in _tensors(net)]
+        extra = sorted(set(f.keys()) - set(wanted))
+        if extra:
+            raise SpecError(f"{path} holds {extra[0]}, which the network has no tensor for "
+                            f"({len(extra)} such names); was it saved from another spec?")
+        load_prism_state(net, {name: f[name][()] for name in wanted if name in f})
+
+
+load_hdf5 = load_prism_h5  # the earlier name
 
 
 # --- The same networks written by hand, to hold the specs to EXPERIMENTS.md section 2 ---------
@@ -332,15 +384,23 @@ if __name__ == "__main__":
 
         import h5py
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "small.h5")
-            src, dst = build("small"), build("small")
-            with h5py.File(path, "w") as f:  # what prism's save(path) is to write
-                for k, v in prism_state(src).items():
-                    f[k] = v.numpy()
-            load_hdf5(dst, path)
-            probe = torch.randn(1, 6, 8, 8)
-            assert torch.equal(src(probe), dst(probe)), "HDF5 round trip"
-        print("HDF5 round trip (one dataset per dotted name, prism layout): small")
+            for net_name, shape in (("small", (1, 6, 8, 8)), ("convnext-head", (1, 4, 9, 7)),
+                                    ("refiner", (1, 4, 32, 32))):
+                path = os.path.join(tmp, net_name + ".h5")
+                src, dst = build(net_name), build(net_name)
+                for m in src.modules():  # non-default running statistics travel too
+                    if isinstance(m, nn.BatchNorm2d):
+                        m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2)
+                src.eval(), dst.eval()
+                save_prism_h5(src, path)
+                with h5py.File(path, "r") as f:
+                    assert f.attrs["spec"] == net_name and f.attrs["format"] == WEIGHTS_FORMAT
+                    assert not any(k.endswith("num_batches_tracked") for k in f.keys())
+                    assert all(f[k].dtype == "float32" for k in f.keys())
+                load_prism_h5(dst, path)
+                probe = torch.randn(*shape)
+                assert torch.equal(src(probe), dst(probe)), f"{net_name}: HDF5 round trip"
+        print("HDF5 round trip (save_prism_h5 / load_prism_h5): small, convnext-head, refiner")
     except ImportError:
         print("HDF5 round trip skipped: h5py is not installed")
     up = {"format": "prism-convnet", "version": 1, "name": "up", "input": {"channels": 1}, "layers": [
