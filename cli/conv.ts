@@ -10,7 +10,8 @@ import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { openImageSource } from "../io/image_source.ts";
-import { runTiled, type TiledNet } from "../nn/tiled.ts";
+import { ConvNet } from "../nn/convnet.ts";
+import { runTiled } from "../nn/tiled.ts";
 import { outputExtent } from "../nn/tiling.ts";
 import { releaseGpu } from "../gpu/device.ts";
 
@@ -28,13 +29,6 @@ one pass over the whole image, streaming rows from FILE to OUT.
   --batch-size N     tiles per forward pass (default 1)
   --backend B        auto | wasm | webgpu (default auto)
   --precision P      f32 | f16 (f16 on WebGPU only; default f32)`;
-
-/** A network the command can run and dispose: what `ConvNet` offers. */
-interface LoadedNet extends TiledNet {
-  readonly parameterCount: number;
-  load(path: string): Promise<void>;
-  dispose(): void;
-}
 
 /** The `conv` command. */
 export const convCommand: Command = {
@@ -64,7 +58,7 @@ export const convCommand: Command = {
     }
     const tileSize = wholeOption("tile-size", values["tile-size"], 256);
     const batchSize = wholeOption("batch-size", values["batch-size"], 1);
-    const net = await loadNet(values.model);
+    const net = await ConvNet.fromSpec(values.model);
     try {
       if (values.weights) await net.load(values.weights);
       else console.log(`no --weights: ${net.spec.name} runs with seeded random weights`);
@@ -105,22 +99,4 @@ function wholeOption(name: string, value: string | undefined, fallback: number):
     throw new UsageError(`--${name} must be a whole number ≥ 1, got "${value}"`);
   }
   return n;
-}
-
-/**
- * `ConvNet.fromSpec(model)`. The module is imported when the command runs, so the rest of the
- * CLI works in builds without the network engine.
- */
-async function loadNet(model: string): Promise<LoadedNet> {
-  const path = "../nn/convnet.ts";
-  let mod: { ConvNet: { fromSpec(m: string): Promise<LoadedNet> } };
-  try {
-    mod = await import(path);
-  } catch (error) {
-    throw new TypeError(
-      `conv needs ConvNet (nn/convnet.ts), which this build lacks: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  return await mod.ConvNet.fromSpec(model);
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert";
 import { readNpy, writeNpy } from "../io/npy.ts";
-import { readHdf5Dataset } from "../io/hdf5.ts";
+import { readHdf5Dataset, writeHdf5 } from "../io/hdf5.ts";
 import { randomF32 } from "../synth/uniform.ts";
-import type { TiledNet } from "../nn/tiled.ts";
+import { ConvNet } from "../nn/convnet.ts";
 import { inTempDir } from "./_io_helpers.ts";
 import { runWhole } from "./_tiny_nets.ts";
 
@@ -17,34 +17,28 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code: r.code, out: t.decode(r.stdout), err: t.decode(r.stderr) };
 }
 
-// The command runs ConvNet (helper "net"); until it is merged the end-to-end test is skipped.
-const CONVNET = new URL("../nn/convnet.ts", import.meta.url);
-const hasConvNet = await Deno.stat(CONVNET).then(() => true, () => false);
-if (!hasConvNet) console.log("cli_conv_test: nn/convnet.ts is not in this build; skipping the run");
-
-interface ConvNetLike extends TiledNet {
-  save(path: string): Promise<void>;
-  dispose(): void;
-}
-
 Deno.test({
   name: "cli conv: small net over a .npy image to .npy and .h5 equals the whole-image run",
-  ignore: !hasConvNet,
   async fn() {
-    const { ConvNet } = await import(CONVNET.href) as {
-      ConvNet: { fromSpec(m: string, o?: { seed?: number }): Promise<ConvNetLike> };
-    };
     const net = await ConvNet.fromSpec("small", { seed: 3 });
     const image = { data: randomF32(70 * 45 * 6, 5), shape: [70, 45, 6] };
     const whole = await runWhole(net, image);
     await inTempDir(async (dir) => {
       await net.save(`${dir}/w.h5`);
       await writeNpy(`${dir}/in.npy`, image);
-      for (const out of ["out.npy", "out.h5"]) {
+      await writeHdf5(`${dir}/in.h5`, { datasets: [{ path: "img", ...image }] });
+      const spec = new URL("../nn/specs/small.json", import.meta.url).pathname;
+      // A built-in name with .npy in; a spec file with an HDF5 dataset in.
+      const inputs = {
+        "out.npy": ["--model", "small", "--input", `${dir}/in.npy`],
+        "out.h5": ["--model", spec, "--input", `${dir}/in.h5`, "--dataset", "/img"],
+      };
+      for (const [out, args] of Object.entries(inputs)) {
         const r = await cli(
           "conv",
-          ...["--model", "small", "--weights", `${dir}/w.h5`, "--input", `${dir}/in.npy`],
-          ...["--out", `${dir}/${out}`, "--tile-size", "32", "--batch-size", "2"],
+          ...args,
+          ...["--weights", `${dir}/w.h5`, "--out", `${dir}/${out}`],
+          ...["--tile-size", "32", "--batch-size", "2"],
         );
         assert.strictEqual(r.code, 0, r.err);
         assert(r.out.includes("[70 x 45 x 6] -> [70 x 45 x 6]"), r.out);
@@ -60,6 +54,21 @@ Deno.test({
     });
     net.dispose();
   },
+});
+
+Deno.test("cli conv: a tile smaller than the refiner's receptive field is a clear error", async () => {
+  await inTempDir(async (dir) => {
+    await writeNpy(`${dir}/in.npy`, { data: new Float32Array(40 * 40 * 4), shape: [40, 40, 4] });
+    const r = await cli(
+      "conv",
+      ...["--model", "refiner", "--input", `${dir}/in.npy`, "--out", `${dir}/o.npy`],
+      ...["--tile-size", "128"],
+    );
+    assert.strictEqual(r.code, 1, r.err);
+    assert(/smaller than the receptive field .*at least 224/.test(r.err), r.err);
+    assert(r.out.includes("seeded random weights"), r.out);
+    assert.deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["in.npy"]);
+  });
 });
 
 Deno.test("cli conv: bad arguments are usage errors (exit 2) that name the option", async () => {
