@@ -73,7 +73,7 @@ export interface RunTiledOptions extends TiledForwardOptions {
 }
 
 /** The largest layer output one batch may need: 4 GiB of float32, WASM's kernel memory. */
-const MAX_ACTIVATION = 2 ** 30;
+const MAX_ACTIVATION = 2 ** 30 - 1;
 
 /** One tile along one axis: the output pixels it delivers and the input pixels it reads. */
 interface Span {
