@@ -10,12 +10,12 @@
 import { throwIfAborted } from "../core/abort.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import type { Backend, Tensor } from "../core/types.ts";
-import { assertFinite, checkInteger } from "../core/validate.ts";
+import { assertFinite, checkInteger, firstNonFinite } from "../core/validate.ts";
 import { DeviceTensor, toDevice } from "../tensor/device_tensor.ts";
 import { Adam } from "./adam.ts";
 import type { Layer, ParamSlot, RunContext } from "./layers/_layer.ts";
 import type { ImageLike } from "./layers/_ops.ts";
-import { buildLayers } from "./layers/build.ts";
+import { buildLayers } from "./layers/_build.ts";
 import { meanSquaredError, pixelSoftmaxCrossEntropy } from "./loss.ts";
 import { loadWeights, saveWeights } from "./weights_file.ts";
 import {
@@ -114,7 +114,6 @@ export class ConvNet implements Disposable {
   #pending?: {
     kept: DeviceTensor[];
     outputShape: number[];
-    inputShape: number[];
     ctx: RunContext;
   };
   #disposed = false;
@@ -269,9 +268,7 @@ export class ConvNet implements Disposable {
     this.#release();
     const inputShape = this.#inputShape(x, operation);
     const shapes = this.#shapes(inputShape);
-    if (!(x instanceof DeviceTensor)) {
-      assertFinite(x.data, inputShape[3], "value", "channel");
-    }
+    if (!(x instanceof DeviceTensor)) checkFiniteImage(x.data, inputShape, operation);
     const ctx = {
       backend: options.backend ?? "auto",
       precision: options.precision ?? "f32",
@@ -304,7 +301,6 @@ export class ConvNet implements Disposable {
       this.#pending = {
         kept,
         outputShape: shapes[shapes.length - 1],
-        inputShape,
         // Backward runs where forward ran.
         ctx: { ...ctx, backend: y.backend, operation: "ConvNet.backward()" },
       };
@@ -472,7 +468,7 @@ export class ConvNet implements Disposable {
       const want = fixed[axis];
       if (want !== undefined && input[i] !== want) {
         throw new TypeError(
-          `"${this.spec.name}" takes images of ${axis} ${want}, got ${input[i]} (input ` +
+          `ConvNet: "${this.spec.name}" takes images of ${axis} ${want}, got ${input[i]} (input ` +
             `[${input.join(", ")}])`,
         );
       }
@@ -564,6 +560,25 @@ function checkTarget(
         `[${want.join(", ")}]${why}`,
     );
   }
+}
+
+/** A NaN or infinity in an input image, named by its position. */
+function checkFiniteImage(data: Float32Array, shape: number[], operation: string): void {
+  const bad = firstNonFinite(data, 1);
+  if (bad === undefined) return;
+  const [, h, w, c] = shape;
+  const i = bad.row;
+  const at = [
+    Math.floor(i / (h * w * c)),
+    Math.floor(i / (w * c)) % h,
+    Math.floor(i / c) % w,
+    i % c,
+  ];
+  throw new InvalidDataError(
+    `${operation}: the input holds ${bad.value} at [n, y, x, c] = [${at.join(", ")}]; the ` +
+      `network needs finite values: clean or mask them first`,
+    { position: { n: at[0], y: at[1], x: at[2], c: at[3] } },
+  );
 }
 
 async function tensorOf(x: ImageLike, shape: number[]): Promise<Tensor> {

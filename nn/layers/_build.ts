@@ -6,9 +6,9 @@
 
 import type { LayerSpec } from "../spec.ts";
 import type { Layer } from "./_layer.ts";
-import { ConvLayer } from "./conv.ts";
-import { ResidualLayer } from "./residual.ts";
-import { UpsampleLayer } from "./upsample.ts";
+import { ConvLayer } from "./_conv.ts";
+import { ResidualLayer } from "./_residual.ts";
+import { UpsampleLayer } from "./_upsample.ts";
 
 /**
  * The layers of a validated spec. Each parameter tensor draws from its own random stream of
