@@ -144,26 +144,33 @@ export async function runTiled(
   const plan = planOf(net, source, options, op);
   const total = plan.rows.length * plan.cols.length;
   let done = 0;
-  const band = async (row: Span): Promise<Float32Array> => {
-    const out = await runBand(net, source, { plan, row, options, op }, (n) => {
+  const [outH, outW, outC] = plan.outShape;
+  const rowValues = outW * outC;
+  // Fills `out`, the output rows [out0, out1) of one band.
+  const band = (row: Span, out: Float32Array) =>
+    runBand(net, source, { plan, row, options, op, out }, (n) => {
       done += n;
       options.onProgress?.(done, total);
     });
-    return out;
-  };
-  const [outH, outW, outC] = plan.outShape;
   if (options.output !== undefined) {
     await writeRowsAtomic(
       options.output,
       { shape: plan.outShape, dataset: options.dataset ?? "output" },
       async (write) => {
-        for (const row of plan.rows) await write(await band(row));
+        for (const row of plan.rows) {
+          const out = new Float32Array((row.out1 - row.out0) * rowValues);
+          await band(row, out);
+          await write(out);
+        }
       },
     );
     return undefined;
   }
-  const data = allocate(outH * outW * outC, plan.outShape, op);
-  for (const row of plan.rows) data.set(await band(row), row.out0 * outW * outC);
+  const data = allocate(outH * rowValues, plan.outShape, op);
+  // In memory, each band is stitched straight into its rows of the result (no band copy).
+  for (const row of plan.rows) {
+    await band(row, data.subarray(row.out0 * rowValues, row.out1 * rowValues));
+  }
   return { data, shape: [outH, outW, outC] };
 }
 
@@ -272,14 +279,14 @@ function spansOf(axis: {
   return spans;
 }
 
-/** Runs one band of tiles (a tile row) and returns its output rows `[out1 − out0, w', c']`. */
+/** Runs one band of tiles (a tile row) into `out`, its output rows `[out1 − out0, w', c']`. */
 async function runBand(
   net: TiledNet,
   source: ImageSource,
-  job: { plan: Plan; row: Span; options: RunTiledOptions; op: string },
+  job: { plan: Plan; row: Span; options: RunTiledOptions; op: string; out: Float32Array },
   progress: (tiles: number) => void,
-): Promise<Float32Array> {
-  const { plan, row, options, op } = job;
+): Promise<void> {
+  const { plan, row, options, op, out } = job;
   const [, outW, outC] = plan.outShape;
   const c = source.channels;
   const w = source.width;
@@ -293,7 +300,6 @@ async function runBand(
     );
   }
   checkFinite(input, { row0: row.in0, w, c, op });
-  const out = new Float32Array((row.out1 - row.out0) * outW * outC);
   // Tiles of equal width share batches; the order within a band does not matter.
   const groups = new Map<number, Span[]>();
   for (const col of plan.cols) {
@@ -328,7 +334,6 @@ async function runBand(
       progress(batch.length);
     }
   }
-  return out;
 }
 
 /** One forward pass, its shape checked, read back and disposed. */
