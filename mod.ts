@@ -128,6 +128,23 @@ export {
   type GradientCheckResult,
 } from "./nn/gradient_check.ts";
 
+// Seamless tiled inference of a network over images of any size.
+export {
+  runTiled,
+  type RunTiledOptions,
+  type TiledForwardOptions,
+  type TiledNet,
+} from "./nn/tiled.ts";
+export {
+  type ImageAxis,
+  largestActivation,
+  outputExtent,
+  type Tiling,
+  type TilingLayerSpec,
+  tilingOf,
+  type TilingSpec,
+} from "./nn/tiling.ts";
+
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
 export { gram, type GramOptions, type GramResult } from "./ops/gram.ts";
@@ -212,7 +229,15 @@ export {
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
 export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
+  type FileImageSource,
+  type ImageSource,
+  imageSourceOf,
+  openImageSource,
+} from "./io/image_source.ts";
+export { type RowStreamOptions, type WriteRows, writeRowsAtomic } from "./io/array_writer.ts";
+export {
   encodeNpy,
+  encodeNpyFloat32Header,
   type NpyArray,
   type NpyData,
   type NpyInput,
