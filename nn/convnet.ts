@@ -373,6 +373,17 @@ export class ConvNet implements Disposable {
    * @throws {TypeError} When no training forward came first, or `dy` has the wrong shape.
    */
   async backward(dy: ImageLike): Promise<ConvNetGradients> {
+    const input = (await this.#backward(dy, true))!;
+    const parameters = new Map<string, Float32Array>();
+    for (const s of this.#slots) if (s.grad !== undefined) parameters.set(s.name, s.grad.slice());
+    return { input, parameters };
+  }
+
+  /**
+   * Backward through every layer into the slots' `grad`; the input's gradient when `needInput`
+   * (a training step needs none: the first layer then skips that work).
+   */
+  async #backward(dy: ImageLike, needInput: boolean): Promise<DeviceTensor | undefined> {
     this.#checkAlive();
     const pending = this.#pending;
     if (pending === undefined) {
@@ -397,7 +408,13 @@ export class ConvNet implements Disposable {
     });
     try {
       for (let i = this.#layers.length - 1; i >= 0; i--) {
-        const next = await this.#layers[i].backward(d, ctx);
+        const layer = this.#layers[i];
+        if (i === 0 && !needInput && layer.backwardParameters !== undefined) {
+          await layer.backwardParameters(d, ctx);
+          if (d !== dy) d.dispose();
+          return undefined;
+        }
+        const next = await layer.backward(d, ctx);
         if (d !== dy) d.dispose();
         d = next;
       }
@@ -407,9 +424,11 @@ export class ConvNet implements Disposable {
     } finally {
       this.#release();
     }
-    const parameters = new Map<string, Float32Array>();
-    for (const s of this.#slots) if (s.grad !== undefined) parameters.set(s.name, s.grad.slice());
-    return { input: d, parameters };
+    if (!needInput) {
+      d.dispose();
+      return undefined;
+    }
+    return d;
   }
 
   /**
@@ -448,17 +467,13 @@ export class ConvNet implements Disposable {
     const loss = kind === "mse"
       ? meanSquaredError(output, await tensorOf(target as ImageLike, want), { grad })
       : pixelSoftmaxCrossEntropy(output, target as Int32Array, { grad });
-    const g = await this.backward({ data: grad, shape: want });
-    g.input.dispose();
+    await this.#backward({ data: grad, shape: want }, false);
+    // The slots' own gradients: no copies (backward() hands out copies; nothing here escapes).
+    const trained = this.#slots.filter((s) => s.grad !== undefined);
     let sq = 0;
-    for (const v of g.parameters.values()) for (let i = 0; i < v.length; i++) sq += v[i] * v[i];
+    for (const { grad: v } of trained) for (let i = 0; i < v!.length; i++) sq += v![i] * v![i];
     const adam = options.optimizer ?? (this.#adam ??= new Adam([], { lr: 1e-3 }));
-    adam.step(
-      this.#slots.filter((s) => s.grad !== undefined).map((s) => ({
-        value: s.data,
-        grad: s.grad!,
-      })),
-    );
+    adam.step(trained.map((s) => ({ value: s.data, grad: s.grad! })));
     for (const l of this.#layers) l.invalidate();
     return { loss, gradNorm: Math.sqrt(sq) };
   }

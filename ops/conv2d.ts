@@ -109,6 +109,17 @@ export interface Conv2dGradients {
   readonly dBias: Float32Array;
 }
 
+/** Options of {@linkcode conv2dBackward}. */
+export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | "precision"> & {
+  /** The gradient of the convolution's output, `[n, oh, ow, oc]`. */
+  dy: ImageLike;
+  /**
+   * `false` skips the input's gradient (a network's first layer needs none; it is about a third
+   * of the work) and leaves `dInput` out of the result; default true.
+   */
+  inputGradient?: boolean;
+};
+
 /**
  * The gradients of a convolution (without its activation: pass the gradient of the
  * pre-activation output) with respect to its input, weights and bias.
@@ -116,8 +127,9 @@ export interface Conv2dGradients {
  * @param input The forward's input `[n, h, w, c]`.
  * @param weights The forward's weights.
  * @param options `dy` (`[n, oh, ow, oc]`, plain or a device tensor), and the forward's `stride`,
- *   `padding`, `groups`, `backend`, `signal`.
- * @returns `dInput` (a device tensor; dispose it), `dWeights`, `dBias`.
+ *   `padding`, `groups`, `backend`, `signal`; `inputGradient: false` to skip `dInput`.
+ * @returns `dInput` (a device tensor; dispose it; absent with `inputGradient: false`),
+ *   `dWeights`, `dBias`.
  * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
  * @throws {InvalidDataError} When an operand holds NaN or infinity.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
@@ -138,8 +150,23 @@ export interface Conv2dGradients {
 export async function conv2dBackward(
   input: ImageLike,
   weights: Tensor,
-  options: Omit<Conv2dOptions, "bias" | "activation" | "precision"> & { dy: ImageLike },
-): Promise<Conv2dGradients> {
+  options: Conv2dBackwardOptions & { inputGradient: false },
+): Promise<Omit<Conv2dGradients, "dInput">>;
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions & { inputGradient?: true },
+): Promise<Conv2dGradients>;
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }>;
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }> {
   const operation = operationOf(options, "conv2dBackward()");
   const g = geometryOf(input, weights, options, operation);
   const dyShape = shapeOfImage(options.dy, "dy");
@@ -156,18 +183,22 @@ export async function conv2dBackward(
     lives: input instanceof DeviceTensor ? input.backend : undefined,
   });
   const inputShape = [g.n, g.h, g.w, g.c] as const;
+  const wantInput = options.inputGradient ?? true;
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, dy: options.dy }, operation);
     const x = gpuImage(input, operation);
     const dy = gpuImage(options.dy, operation);
     const common = { ...options, operation };
-    const dx = await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape });
+    const dx = wantInput
+      ? await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape })
+      : undefined;
     const { dWeights, dBias } = await FAMILIES.conv2d.webgpu.weightGrad(dy, x, {
       ...common,
       kernel: [g.kh, g.kw],
     });
     try {
       const [dw, db] = await Promise.all([dWeights.storage.read(), dBias.read()]);
+      if (dx === undefined) return { dWeights: dw, dBias: db };
       return { dInput: new DeviceTensor(dx.storage, inputShape), dWeights: dw, dBias: db };
     } finally {
       dWeights.storage.free();
@@ -177,16 +208,16 @@ export async function conv2dBackward(
   const x = await wasmImage(input);
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
-  const dx = await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run);
+  const dx = wantInput
+    ? await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run)
+    : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
-    return {
-      dInput: new DeviceTensor(dx, inputShape),
-      dWeights: await grads.dWeights.read(),
-      dBias: await grads.dBias.read(),
-    };
+    const dWeights = await grads.dWeights.read(), dBias = await grads.dBias.read();
+    if (dx === undefined) return { dWeights, dBias };
+    return { dInput: new DeviceTensor(dx, inputShape), dWeights, dBias };
   } catch (e) {
-    dx.free();
+    dx?.free();
     throw e;
   }
 }

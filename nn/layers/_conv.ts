@@ -178,6 +178,18 @@ export class ConvLayer implements Layer {
   }
 
   async backward(dy: DeviceTensor, ctx: RunContext): Promise<DeviceTensor> {
+    return (await this.#backward(dy, ctx, true))!;
+  }
+
+  async backwardParameters(dy: DeviceTensor, ctx: RunContext): Promise<void> {
+    await this.#backward(dy, ctx, false);
+  }
+
+  async #backward(
+    dy: DeviceTensor,
+    ctx: RunContext,
+    needInput: boolean,
+  ): Promise<DeviceTensor | undefined> {
     const saved = this.#saved;
     if (saved === undefined) {
       throw layerError(
@@ -231,6 +243,7 @@ export class ConvLayer implements Layer {
           stride: s.stride,
           padding: s.padding,
           groups: s.groups,
+          inputGradient: needInput,
           ...ops,
         });
       this.#weight.grad!.set(g.dWeights);
@@ -238,7 +251,9 @@ export class ConvLayer implements Layer {
       // rounding noise of summing a gradient that sums to zero.
       if (norm?.type === "batch") this.#bias?.grad?.fill(0);
       else this.#bias?.grad?.set(g.dBias);
-      return g.dInput;
+      if (needInput) return g.dInput;
+      g.dInput?.dispose(); // a transposed convolution computes it anyway
+      return undefined;
     } finally {
       for (const t of owned) t.dispose();
       this.release();
