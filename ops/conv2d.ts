@@ -118,6 +118,12 @@ export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | 
    * of the work) and leaves `dInput` out of the result; default true.
    */
   inputGradient?: boolean;
+  /**
+   * Arrays to write `dWeights` and `dBias` into (the weights' and `oc` lengths) instead of new
+   * ones, which the result then holds: a training loop reuses its gradient buffers rather than
+   * allocating them every step.
+   */
+  into?: { dWeights: Float32Array; dBias: Float32Array };
 };
 
 /**
@@ -184,6 +190,17 @@ export async function conv2dBackward(
   });
   const inputShape = [g.n, g.h, g.w, g.c] as const;
   const wantInput = options.inputGradient ?? true;
+  const into = options.into;
+  if (
+    into !== undefined && (!(into.dWeights instanceof Float32Array) ||
+      !(into.dBias instanceof Float32Array) || into.dWeights.length !== weights.data.length ||
+      into.dBias.length !== g.oc)
+  ) {
+    throw new TypeError(
+      `${operation}: into must hold a Float32Array dWeights of ${weights.data.length} values ` +
+        `and dBias of ${g.oc}, got ${into.dWeights?.length} and ${into.dBias?.length}`,
+    );
+  }
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, dy: options.dy }, operation);
     const x = gpuImage(input, operation);
@@ -198,8 +215,11 @@ export async function conv2dBackward(
     });
     try {
       const [dw, db] = await Promise.all([dWeights.storage.read(), dBias.read()]);
-      if (dx === undefined) return { dWeights: dw, dBias: db };
-      return { dInput: new DeviceTensor(dx.storage, inputShape), dWeights: dw, dBias: db };
+      into?.dWeights.set(dw);
+      into?.dBias.set(db);
+      const grads = { dWeights: into?.dWeights ?? dw, dBias: into?.dBias ?? db };
+      if (dx === undefined) return grads;
+      return { dInput: new DeviceTensor(dx.storage, inputShape), ...grads };
     } finally {
       dWeights.storage.free();
       dBias.free();
@@ -213,7 +233,11 @@ export async function conv2dBackward(
     : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
-    const dWeights = await grads.dWeights.read(), dBias = await grads.dBias.read();
+    // Copied from kernel memory into the caller's arrays, or new ones.
+    const dWeights = into?.dWeights ?? new Float32Array(grads.dWeights.length);
+    const dBias = into?.dBias ?? new Float32Array(grads.dBias.length);
+    dWeights.set(grads.dWeights.view());
+    dBias.set(grads.dBias.view());
     if (dx === undefined) return { dWeights, dBias };
     return { dInput: new DeviceTensor(dx, inputShape), dWeights, dBias };
   } catch (e) {
