@@ -128,9 +128,10 @@ export interface ExperimentResult {
  *   slow drift in machine load. `observeSeconds` times the `observe()` calls directly as well;
  *   on a shared machine it is the steadier figure.
  *
- * Cost: `(2n + 1) · steps` training steps for `n` frequencies. One step takes about 5.5 ms on
- * one core of the 2-core reference machine, so the full default experiment (13 runs of 8000
- * steps) takes about 10 minutes plus tracking; pass a smaller `steps` for CI and demos.
+ * Cost: `(2n + 1) · steps` training steps for `n` frequencies. A step is three 1×1
+ * convolutions forward and back on `ConvNet` (`nn/mlp.ts`) plus Adam, a few milliseconds on a
+ * 2-core machine, so the full default experiment (13 runs of 8000 steps) takes well over 10
+ * minutes plus tracking; pass a smaller `steps` for CI and demos.
  *
  * @param options Steps, batch, frequencies, seed, and injected tracker / solver.
  * @returns Per-frequency overheads, measurements, memory, jumps and export figures.
