@@ -151,18 +151,40 @@ export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | 
  * assert(g.dWeights[0] === 11 && g.dBias[0] === 3);
  * assert.deepStrictEqual([...await g.dInput.read()], [2, 4]);
  * g.dInput.dispose();
+ * // A first layer's weights: no input gradient, written into arrays kept across steps.
+ * const into = { dWeights: new Float32Array(1), dBias: new Float32Array(1) };
+ * const p = await conv2dBackward(input, weights, { dy, inputGradient: false, into });
+ * assert(p.dWeights === into.dWeights && into.dWeights[0] === 11 && !("dInput" in p));
  * ```
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions & { inputGradient?: true },
+): Promise<Conv2dGradients>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient: false`: the weights' and bias' gradients only.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call, with `inputGradient: false`.
+ * @returns `dWeights` and `dBias`.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
  */
 export async function conv2dBackward(
   input: ImageLike,
   weights: Tensor,
   options: Conv2dBackwardOptions & { inputGradient: false },
 ): Promise<Omit<Conv2dGradients, "dInput">>;
-export async function conv2dBackward(
-  input: ImageLike,
-  weights: Tensor,
-  options: Conv2dBackwardOptions & { inputGradient?: true },
-): Promise<Conv2dGradients>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient` known only when it runs.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call.
+ * @returns `dWeights`, `dBias`, and `dInput` unless `inputGradient` is false.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ */
 export async function conv2dBackward(
   input: ImageLike,
   weights: Tensor,
