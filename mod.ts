@@ -47,6 +47,7 @@ export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export {
   conv2d,
   conv2dBackward,
+  type Conv2dBackwardOptions,
   type Conv2dGradients,
   type Conv2dOptions,
   type ImageLike,
@@ -97,6 +98,7 @@ export {
   type ConvNetOptions,
   type ConvNetParameter,
   type ForwardOptions,
+  type LayerActivations,
   type TrainStepOptions,
 } from "./nn/convnet.ts";
 export {

@@ -109,6 +109,23 @@ export interface Conv2dGradients {
   readonly dBias: Float32Array;
 }
 
+/** Options of {@linkcode conv2dBackward}. */
+export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | "precision"> & {
+  /** The gradient of the convolution's output, `[n, oh, ow, oc]`. */
+  dy: ImageLike;
+  /**
+   * `false` skips the input's gradient (a network's first layer needs none; it is about a third
+   * of the work) and leaves `dInput` out of the result; default true.
+   */
+  inputGradient?: boolean;
+  /**
+   * Arrays to write `dWeights` and `dBias` into (the weights' and `oc` lengths) instead of new
+   * ones, which the result then holds: a training loop reuses its gradient buffers rather than
+   * allocating them every step.
+   */
+  into?: { dWeights: Float32Array; dBias: Float32Array };
+};
+
 /**
  * The gradients of a convolution (without its activation: pass the gradient of the
  * pre-activation output) with respect to its input, weights and bias.
@@ -116,8 +133,9 @@ export interface Conv2dGradients {
  * @param input The forward's input `[n, h, w, c]`.
  * @param weights The forward's weights.
  * @param options `dy` (`[n, oh, ow, oc]`, plain or a device tensor), and the forward's `stride`,
- *   `padding`, `groups`, `backend`, `signal`.
- * @returns `dInput` (a device tensor; dispose it), `dWeights`, `dBias`.
+ *   `padding`, `groups`, `backend`, `signal`; `inputGradient: false` to skip `dInput`.
+ * @returns `dInput` (a device tensor; dispose it; absent with `inputGradient: false`),
+ *   `dWeights`, `dBias`.
  * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
  * @throws {InvalidDataError} When an operand holds NaN or infinity.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
@@ -133,13 +151,50 @@ export interface Conv2dGradients {
  * assert(g.dWeights[0] === 11 && g.dBias[0] === 3);
  * assert.deepStrictEqual([...await g.dInput.read()], [2, 4]);
  * g.dInput.dispose();
+ * // A first layer's weights: no input gradient, written into arrays kept across steps.
+ * const into = { dWeights: new Float32Array(1), dBias: new Float32Array(1) };
+ * const p = await conv2dBackward(input, weights, { dy, inputGradient: false, into });
+ * assert(p.dWeights === into.dWeights && into.dWeights[0] === 11 && !("dInput" in p));
  * ```
  */
 export async function conv2dBackward(
   input: ImageLike,
   weights: Tensor,
-  options: Omit<Conv2dOptions, "bias" | "activation" | "precision"> & { dy: ImageLike },
-): Promise<Conv2dGradients> {
+  options: Conv2dBackwardOptions & { inputGradient?: true },
+): Promise<Conv2dGradients>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient: false`: the weights' and bias' gradients only.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call, with `inputGradient: false`.
+ * @returns `dWeights` and `dBias`.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions & { inputGradient: false },
+): Promise<Omit<Conv2dGradients, "dInput">>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient` known only when it runs.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call.
+ * @returns `dWeights`, `dBias`, and `dInput` unless `inputGradient` is false.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }>;
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }> {
   const operation = operationOf(options, "conv2dBackward()");
   const g = geometryOf(input, weights, options, operation);
   const dyShape = shapeOfImage(options.dy, "dy");
@@ -156,19 +211,37 @@ export async function conv2dBackward(
     lives: input instanceof DeviceTensor ? input.backend : undefined,
   });
   const inputShape = [g.n, g.h, g.w, g.c] as const;
+  const wantInput = options.inputGradient ?? true;
+  const into = options.into;
+  if (
+    into !== undefined && (!(into.dWeights instanceof Float32Array) ||
+      !(into.dBias instanceof Float32Array) || into.dWeights.length !== weights.data.length ||
+      into.dBias.length !== g.oc)
+  ) {
+    throw new TypeError(
+      `${operation}: into must hold a Float32Array dWeights of ${weights.data.length} values ` +
+        `and dBias of ${g.oc}, got ${into.dWeights?.length} and ${into.dBias?.length}`,
+    );
+  }
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, dy: options.dy }, operation);
     const x = gpuImage(input, operation);
     const dy = gpuImage(options.dy, operation);
     const common = { ...options, operation };
-    const dx = await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape });
+    const dx = wantInput
+      ? await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape })
+      : undefined;
     const { dWeights, dBias } = await FAMILIES.conv2d.webgpu.weightGrad(dy, x, {
       ...common,
       kernel: [g.kh, g.kw],
     });
     try {
       const [dw, db] = await Promise.all([dWeights.storage.read(), dBias.read()]);
-      return { dInput: new DeviceTensor(dx.storage, inputShape), dWeights: dw, dBias: db };
+      into?.dWeights.set(dw);
+      into?.dBias.set(db);
+      const grads = { dWeights: into?.dWeights ?? dw, dBias: into?.dBias ?? db };
+      if (dx === undefined) return grads;
+      return { dInput: new DeviceTensor(dx.storage, inputShape), ...grads };
     } finally {
       dWeights.storage.free();
       dBias.free();
@@ -177,16 +250,20 @@ export async function conv2dBackward(
   const x = await wasmImage(input);
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
-  const dx = await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run);
+  const dx = wantInput
+    ? await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run)
+    : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
-    return {
-      dInput: new DeviceTensor(dx, inputShape),
-      dWeights: await grads.dWeights.read(),
-      dBias: await grads.dBias.read(),
-    };
+    // Copied from kernel memory into the caller's arrays, or new ones.
+    const dWeights = into?.dWeights ?? new Float32Array(grads.dWeights.length);
+    const dBias = into?.dBias ?? new Float32Array(grads.dBias.length);
+    dWeights.set(grads.dWeights.view());
+    dBias.set(grads.dBias.view());
+    if (dx === undefined) return { dWeights, dBias };
+    return { dInput: new DeviceTensor(dx, inputShape), dWeights, dBias };
   } catch (e) {
-    dx.free();
+    dx?.free();
     throw e;
   }
 }

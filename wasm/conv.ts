@@ -196,13 +196,15 @@ export async function wasmConvBackwardWeights(
   const kernels = await loadKernels();
   const kind: ConvKind = g.depthwise ? "depthwise" : "dense";
   const wLength = g.kh * g.kw * g.c * (g.depthwise ? 1 : g.oc);
-  const dw64 = new Float64Array(wLength);
-  const db64 = new Float64Array(g.oc);
-  {
+  let dWeights: WasmStorage | undefined, dBias: WasmStorage | undefined;
+  try {
     await using arena = new KernelArena(kernels);
     const geom = writeGeometry(arena, g);
     const x = kernelAddress(kernels, operands.input) ?? arena.copyIn(operands.input);
     const dy = kernelAddress(kernels, operands.dy) ?? arena.copyIn(operands.dy);
+    // Allocated after the operands' addresses are taken: growing memory detaches their views.
+    dWeights = new WasmStorage(kernels, wLength);
+    dBias = new WasmStorage(kernels, g.oc);
     const pixels = g.n * g.oh * g.ow;
     const pool = options.pool ?? defaultPool();
     const work = pixels * g.kh * g.kw * g.c * (g.depthwise ? 1 : g.oc);
@@ -223,19 +225,29 @@ export async function wasmConvBackwardWeights(
       local: (call) => runWgrad(kernels, kind, call),
       job,
     });
-    for (const call of calls) {
-      addInto(dw64, kernels.f64(call.dw, wLength));
-      addInto(db64, kernels.f64(call.db, g.oc));
+    // The parts' float64 sums merge into the first part's (in part order, as 0 + a + b + …
+    // would), then round to float32 once, straight into the results: no host copies, which
+    // cost more than the kernel for a dense layer's small batch.
+    const [first, ...rest] = calls;
+    const dw = kernels.f64(first.dw, wLength), db = kernels.f64(first.db, g.oc);
+    for (const call of rest) {
+      addInto(dw, kernels.f64(call.dw, wLength));
+      addInto(db, kernels.f64(call.db, g.oc));
     }
+    dWeights.view().set(dw);
+    dBias.view().set(db);
+  } catch (e) {
+    dWeights?.free();
+    dBias?.free();
+    throw e;
   }
-  const dWeights = WasmStorage.from(kernels, Float32Array.from(dw64));
-  const dBias = WasmStorage.from(kernels, Float32Array.from(db64));
+  const [w, b] = [dWeights, dBias];
   return {
-    dWeights,
-    dBias,
+    dWeights: w,
+    dBias: b,
     [Symbol.dispose]() {
-      dWeights.free();
-      dBias.free();
+      w.free();
+      b.free();
     },
   };
 }
