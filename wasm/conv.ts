@@ -269,7 +269,8 @@ async function destinationPass(
   checkSize(op, "output", pixels * dc);
   throwIfAborted(options.signal, op);
   const kernels = await loadKernels();
-  const out = new WasmStorage(kernels, pixels * dc);
+  // Every destination value is written by the pass (or the call throws and frees it).
+  const out = new WasmStorage(kernels, pixels * dc, { zero: false });
   try {
     await using arena = new KernelArena(kernels);
     const geom = writeGeometry(arena, g, { transposed, activation: options.activation });
