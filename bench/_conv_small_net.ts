@@ -54,7 +54,10 @@ export async function prepareSmallNet(
   backend: "wasm" | "webgpu",
 ): Promise<PreparedLayer[]> {
   return await Promise.all(
-    layers.map(async (l) => ({ ...l, prepared: await prepareConv2dWeights(l.weights, { backend }) })),
+    layers.map(async (l) => ({
+      ...l,
+      prepared: await prepareConv2dWeights(l.weights, { backend }),
+    })),
   );
 }
 
@@ -105,7 +108,10 @@ export async function smallNetTrainStep(
     }
     const last = outputs[outputs.length - 1];
     const y = viewOf(last);
-    let grad = new DeviceTensor(WasmStorage.from((last.storage as WasmStorage).kernels, y), last.shape);
+    let grad = new DeviceTensor(
+      WasmStorage.from((last.storage as WasmStorage).kernels, y),
+      last.shape,
+    );
     const g = viewOf(grad);
     const scale = 2 / g.length;
     for (let i = 0; i < g.length; i++) g[i] = scale * (y[i] - target[i]);

@@ -279,8 +279,9 @@ for (const r of [...rows, { ...train, train: true as const }]) {
 const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
 const cores = navigator.hardwareConcurrency;
 console.log(
-  `\nsmall net forward (6→32→32→6, 3×3, same, bias, ReLU between), warm-up ${WARMUP} + ${ITERS} timed` +
-    `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
+  `\nsmall net (6→32→32→6, 3×3, same, bias, ReLU between): forward warm-up ${WARMUP} + ` +
+    `${ITERS} timed, prism and TF.js interleaved; train step ${TRAIN_ITERS} timed (TF.js ` +
+    `${Math.min(TRAIN_ITERS, 5)})${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
 console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
 console.log(`load average (1, 5, 15 min): start ${load(loadStart)}; end ${load(loadEnd)}`);
