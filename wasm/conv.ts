@@ -312,9 +312,23 @@ function packInto(kernels: Kernels, arena: KernelArena, geom: number, w: Float32
   return out;
 }
 
-/** Workers to split over: 1 below the threshold or when there is less than 2 units of work. */
+/**
+ * Parts per worker a large call is cut into. The pool hands queued parts to whichever worker is
+ * free, so when another process slows one core that worker takes fewer parts, and the call no
+ * longer waits on one late half (on a shared 2-core machine the halves' times often differed
+ * by half).
+ */
+export const CONV_PARTS_PER_WORKER = 4;
+
+/**
+ * Parts to split a call into: 1 below the threshold or with less than 2 units of work; else
+ * one per worker, up to {@linkcode CONV_PARTS_PER_WORKER} each while a part keeps at least
+ * `2 · CONV_PARALLEL_FROM` multiply-adds (its round trip stays a few percent of its time).
+ */
 function parallelParts(pool: WorkerPool, work: number, total: number, unit: number): number {
-  return pool.size > 1 && work >= CONV_PARALLEL_FROM && total >= 2 * unit ? pool.size : 1;
+  if (pool.size <= 1 || work < CONV_PARALLEL_FROM || total < 2 * unit) return 1;
+  const byWork = Math.floor(work / (2 * CONV_PARALLEL_FROM));
+  return Math.max(pool.size, Math.min(pool.size * CONV_PARTS_PER_WORKER, byWork));
 }
 
 /** One call on this thread, or one job per call on the pool (tracked by the arena). */
