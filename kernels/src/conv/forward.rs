@@ -1,7 +1,9 @@
 //! Dense convolution as an indirect GEMM (after XNNPACK's and MLAS's): the destination pixels
 //! are the rows of C, the packed weights ([`super::pack`]) the B panels, and A is never built.
 //! For each tile of [`MR`] destination pixels an indirection buffer is filled once: in the
-//! forward, where no tap of the tile falls in the left or right padding, one pointer per pixel
+//! forward and the stride-1 input gradient (whose packing reverses the taps, so a kernel row
+//! reads `dy` left to right), where no tap of the tile falls in the left or right padding, one
+//! pointer per pixel
 //! and kernel row, to the `kw · c` contiguous source floats the row's taps read (NHWC puts a
 //! row's `kw` pixels side by side); elsewhere one pointer per pixel and tap, to its source
 //! row. Padding (or, transposed, a tap between strides) points at one shared zero row. The
@@ -121,9 +123,12 @@ unsafe fn run(
         let (groups, kt) = if by_rows {
             (g.kh, g.kw * sc)
         } else {
+            // Mode 1 packs the taps in reverse order (`super::pack`).
+            let last = g.taps() - 1;
+            let slot = |t: usize| if g.transposed { last - t } else { t };
             for i in 0..MR {
                 g.each_tap(src, pixel(i), |t, row| {
-                    *rows.add(t * MR + i) = row.unwrap_or(zero)
+                    *rows.add(slot(t) * MR + i) = row.unwrap_or(zero)
                 });
             }
             (g.taps(), sc)

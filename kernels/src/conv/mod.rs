@@ -169,12 +169,14 @@ impl Geom {
         }
     }
 
-    /// Forward mode: calls `visit(ky, run)` for every kernel row `ky` of flat destination pixel
-    /// `m`, with the start of the `kw · c` source floats that row's taps read, contiguous since
-    /// its `kw` taps are consecutive pixels of an NHWC row, or `None` where the row lies in the
-    /// vertical padding. Returns false and visits nothing when a tap of the pixel falls in the
-    /// left or right padding, or in mode 1 (consecutive taps then read pixels in reverse
-    /// order): the caller visits tap by tap with [`Geom::each_tap`] instead.
+    /// Calls `visit(r, run)` for every kernel-row group `r` of the packed weights of flat
+    /// destination pixel `m`, with the start of the `kw ·` source-channel floats that group's
+    /// taps read, contiguous since its `kw` taps are consecutive pixels of an NHWC row, or
+    /// `None` where the row lies in the vertical padding. Forward, group `r` is kernel row `r`;
+    /// in mode 1 with stride 1, whose packing reverses the taps, group `r` is kernel row
+    /// `kh − 1 − r`, its taps reading source columns left to right. Returns false and visits
+    /// nothing when a tap of the pixel falls in the left or right padding, or in mode 1 with
+    /// stride 2 (taps between strides): the caller visits tap by tap with [`Geom::each_tap`].
     ///
     /// # Safety
     /// `src` must address the whole source image.
@@ -186,7 +188,7 @@ impl Geom {
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) -> bool {
         if self.transposed {
-            return false;
+            return self.each_row_run_transposed(src, m, visit);
         }
         let (image, py, px) = self.locate(src, m);
         let x0 = match (px * self.stride).checked_sub(self.pad_left) {
@@ -198,6 +200,36 @@ impl Geom {
                 .axis(py, ky, self.pad_top, 0)
                 .map(|y| image.add((y * self.w + x0) * self.c));
             visit(ky, run);
+        }
+        true
+    }
+
+    /// [`Geom::each_row_run`] in mode 1: tap `(ky, kx)` of destination pixel `(py, px)` reads
+    /// source pixel `(py + pad_top − ky, px + pad_left − kx)` (stride 1), so reversed taps read
+    /// row `py + pad_top − (kh − 1) + r`, columns `x0 + kx'` with `x0 = px + pad_left − (kw − 1)`.
+    #[inline(always)]
+    unsafe fn each_row_run_transposed(
+        &self,
+        src: *const f32,
+        m: usize,
+        mut visit: impl FnMut(usize, Option<*const f32>),
+    ) -> bool {
+        if self.stride != 1 {
+            return false;
+        }
+        let (image, py, px) = self.locate(src, m);
+        let (sh, sw, sc) = self.src();
+        let x0 = match (px + self.pad_left).checked_sub(self.kw - 1) {
+            Some(x0) if x0 + self.kw <= sw => x0,
+            _ => return false,
+        };
+        for r in 0..self.kh {
+            let ky = self.kh - 1 - r;
+            let run = (py + self.pad_top)
+                .checked_sub(ky)
+                .filter(|&y| y < sh)
+                .map(|y| image.add((y * sw + x0) * sc));
+            visit(r, run);
         }
         true
     }
