@@ -322,13 +322,15 @@ export const CONV_PARTS_PER_WORKER = 4;
 
 /**
  * Parts to split a call into: 1 below the threshold or with less than 2 units of work; else
- * one per worker, up to {@linkcode CONV_PARTS_PER_WORKER} each while a part keeps at least
- * `2 · CONV_PARALLEL_FROM` multiply-adds (its round trip stays a few percent of its time).
+ * a multiple of the workers (equal shares when no other process competes), up to
+ * {@linkcode CONV_PARTS_PER_WORKER} per worker while a part keeps at least
+ * `8 · CONV_PARALLEL_FROM` multiply-adds (a few ms: the round trip before a worker takes its
+ * next part stays near 2 % of it).
  */
 function parallelParts(pool: WorkerPool, work: number, total: number, unit: number): number {
   if (pool.size <= 1 || work < CONV_PARALLEL_FROM || total < 2 * unit) return 1;
-  const byWork = Math.floor(work / (2 * CONV_PARALLEL_FROM));
-  return Math.max(pool.size, Math.min(pool.size * CONV_PARTS_PER_WORKER, byWork));
+  const each = Math.floor(work / (pool.size * 8 * CONV_PARALLEL_FROM));
+  return pool.size * Math.max(1, Math.min(CONV_PARTS_PER_WORKER, each));
 }
 
 /** One call on this thread, or one job per call on the pool (tracked by the arena). */
