@@ -17,7 +17,7 @@ import type { ConvWeights } from "../wasm/conv_weights.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
-import { PreparedConv2dWeights } from "./conv2d_weights.ts";
+import { PreparedConv2dWeights, wasmWeightsOf } from "./conv2d_weights.ts";
 
 export {
   type PrepareConv2dOptions,
@@ -209,7 +209,7 @@ async function wasmWeights(
   transposed: boolean,
 ): Promise<Float32Array | ConvWeights> {
   return weights instanceof PreparedConv2dWeights
-    ? await weights.wasmWeights(g, transposed)
+    ? await wasmWeightsOf(weights, g, transposed)
     : weights.data;
 }
 

@@ -48,7 +48,6 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
   readonly shape: readonly number[];
   /** 1 or the depthwise channel count. */
   readonly groups: number;
-  #packs: { forward?: ConvWeights; transposed?: ConvWeights } = {};
   #disposed = false;
 
   /** Use {@linkcode prepareConv2dWeights}. */
@@ -96,44 +95,6 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
   }
 
   /**
-   * The WASM panels for a call with geometry `g`, packed on first use (dense only; depthwise
-   * weights are read as they are, so this returns the raw values).
-   *
-   * @param g The call's geometry (its kernel and channels must match the weights).
-   * @param transposed Panels for the input gradient rather than the forward.
-   * @returns Packed weights, or the raw array for depthwise geometry.
-   * @throws {TypeError} When the handle was disposed.
-   * @throws {InvalidDataError} When a weight became NaN or infinite (packing checks).
-   * @example
-   * ```ts
-   * import { convGeometry } from "../core/conv_geometry.ts";
-   * import { prepareConv2dWeights } from "./conv2d.ts";
-   * import assert from "node:assert";
-   * using w = await prepareConv2dWeights({ data: new Float32Array(4), shape: [1, 1, 2, 2] });
-   * const g = convGeometry({ input: [1, 3, 3, 2], kernel: [1, 1], outChannels: 2 });
-   * assert((await w.wasmWeights(g, false)) === (await w.wasmWeights(g, false)));
-   * ```
-   */
-  async wasmWeights(g: ConvGeometry, transposed: boolean): Promise<ConvWeights | Float32Array> {
-    this.#check();
-    if (g.depthwise) return this.data;
-    const key = transposed ? "transposed" : "forward";
-    const have = this.#packs[key];
-    if (have !== undefined && have.fits(g, transposed)) return have;
-    const packed = await ConvWeights.pack(g, this.data, { transposed });
-    // Another call may have packed meanwhile, or the shape differs: keep one, free the other.
-    this.#check();
-    const now = this.#packs[key];
-    if (now !== undefined && now !== have && now.fits(g, transposed)) {
-      packed.free();
-      return now;
-    }
-    now?.free();
-    this.#packs[key] = packed;
-    return packed;
-  }
-
-  /**
    * Repacks after the values in `data` changed in place (an optimiser step): every later call
    * sees the new values. Do not call it while a convolution with these weights is running.
    *
@@ -149,17 +110,17 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
    * ```
    */
   update(): void {
-    this.#check();
+    this.check();
     assertFinite(this.data, this.data.length, "PreparedConv2dWeights.update() weights", "index");
-    for (const packed of Object.values(this.#packs)) packed?.repack(this.data);
+    for (const packed of Object.values(packsOf(this))) packed?.repack(this.data);
   }
 
   /** Frees the packed panels; the handle is unusable afterwards. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const packed of Object.values(this.#packs)) packed?.free();
-    this.#packs = {};
+    for (const packed of Object.values(packsOf(this))) packed?.free();
+    PACKS.delete(this);
   }
 
   /** Same as {@linkcode PreparedConv2dWeights.dispose}, for `using`. */
@@ -167,7 +128,12 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
     this.dispose();
   }
 
-  #check(): void {
+  /**
+   * Throws when disposed (internal: the hosts call it before using the panels).
+   *
+   * @throws {TypeError} When {@linkcode PreparedConv2dWeights.dispose} was called.
+   */
+  check(): void {
     if (this.#disposed) {
       throw new TypeError(
         "the prepared convolution weights were disposed; prepare them again with " +
@@ -175,6 +141,67 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
       );
     }
   }
+}
+
+/** The packed panels of each handle, by direction (kept out of the public class's type). */
+const PACKS = new WeakMap<
+  PreparedConv2dWeights,
+  { forward?: ConvWeights; transposed?: ConvWeights }
+>();
+
+function packsOf(h: PreparedConv2dWeights): { forward?: ConvWeights; transposed?: ConvWeights } {
+  let packs = PACKS.get(h);
+  if (packs === undefined) PACKS.set(h, packs = {});
+  return packs;
+}
+
+/**
+ * The WASM panels of prepared weights for a call with geometry `g`, packed on first use (dense
+ * only; depthwise weights are read as they are, so this returns the raw values). For the ops'
+ * WASM route; not part of the public API.
+ *
+ * @param h The handle.
+ * @param g The call's geometry (its kernel and channels match the weights').
+ * @param transposed Panels for the input gradient rather than the forward.
+ * @returns Packed weights, or the raw array for depthwise geometry.
+ * @throws {TypeError} When the handle was disposed.
+ * @throws {InvalidDataError} When a weight became NaN or infinite (packing checks).
+ * @example
+ * ```ts
+ * import { convGeometry } from "../core/conv_geometry.ts";
+ * import { prepareConv2dWeights } from "./conv2d.ts";
+ * import { wasmWeightsOf } from "./conv2d_weights.ts";
+ * import assert from "node:assert";
+ * using w = await prepareConv2dWeights({ data: new Float32Array(4), shape: [1, 1, 2, 2] });
+ * const g = convGeometry({ input: [1, 3, 3, 2], kernel: [1, 1], outChannels: 2 });
+ * assert((await wasmWeightsOf(w, g, false)) === (await wasmWeightsOf(w, g, false)));
+ * ```
+ */
+export async function wasmWeightsOf(
+  h: PreparedConv2dWeights,
+  g: ConvGeometry,
+  transposed: boolean,
+): Promise<ConvWeights | Float32Array> {
+  h.check();
+  if (g.depthwise) return h.data;
+  const key = transposed ? "transposed" : "forward";
+  const have = packsOf(h)[key];
+  if (have !== undefined && have.fits(g, transposed)) return have;
+  const packed = await ConvWeights.pack(g, h.data, { transposed });
+  // Disposed meanwhile, or another call packed meanwhile: keep one, free the other.
+  if (h.disposed) {
+    packed.free();
+    h.check();
+  }
+  const packs = packsOf(h);
+  const now = packs[key];
+  if (now !== undefined && now !== have && now.fits(g, transposed)) {
+    packed.free();
+    return now;
+  }
+  now?.free();
+  packs[key] = packed;
+  return packed;
 }
 
 /**
@@ -213,7 +240,7 @@ export async function prepareConv2dWeights(
     // The forward panels depend on the kernel and channels only: any geometry of them will do.
     const [kh, kw, c, oc] = handle.shape;
     const g = convGeometry({ input: [1, kh, kw, c], kernel: [kh, kw], outChannels: oc });
-    await handle.wasmWeights(g, false);
+    await wasmWeightsOf(handle, g, false);
   }
   return handle;
 }
