@@ -3,10 +3,12 @@
  * 32→6 with N = 6): for each layer and pass, the median time on one thread (the kernel called on
  * this thread, packed weights), on the pool's workers, and through the public `conv2d()` with
  * plain weights (packing per call) and with prepared weights, with GFLOP/s (2 flops per
- * multiply-add), so per-call overheads and lane waste show up as a gap:
+ * multiply-add), so per-call overheads and lane waste show up as a gap; and, per layer, one
+ * prism thread against TensorFlow.js's WASM backend (XNNPACK, one thread) on the same layer,
+ * timed interleaved call by call, so the ratio holds on a loaded machine (`--no-tfjs` skips it):
  *
  * ```sh
- * deno run -A --frozen bench/conv_profile.ts [--tile 256] [--batch 1] [--runs 7]
+ * deno run -A --frozen bench/conv_profile.ts [--tile 256] [--batch 1] [--runs 7] [--no-tfjs]
  * ```
  *
  * Name the CPU (`lscpu`) and the load average (printed) beside any figure quoted.
@@ -14,6 +16,8 @@
  * @module
  */
 
+import * as tf from "@tensorflow/tfjs-core";
+import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { convGeometry } from "../core/conv_geometry.ts";
 import { conv2d, conv2dBackward, prepareConv2dWeights } from "../ops/conv2d.ts";
 import { toDevice } from "../tensor/device_tensor.ts";
@@ -38,6 +42,37 @@ const TILE = flag("tile", 256);
 const BATCH = flag("batch", 1);
 const RUNS = flag("runs", 7);
 const operation = "conv_profile";
+const TFJS = !args.includes("--no-tfjs") && await startTfjs();
+
+/** tfjs's WASM backend with one thread; false (and why, printed) when it does not start. */
+async function startTfjs(): Promise<boolean> {
+  try {
+    setThreadsCount(1);
+    return await tf.setBackend("wasm") && (await tf.ready(), true);
+  } catch (e) {
+    console.log(`TF.js comparison skipped: ${e instanceof Error ? e.message : e}`);
+    return false;
+  }
+}
+
+/** Medians of `a` and `b` timed alternately, `RUNS` times each after two warm-ups. */
+async function medianPair(
+  a: () => Promise<unknown>,
+  b: () => unknown,
+): Promise<[number, number]> {
+  for (let i = 0; i < 2; i++) await a(), b();
+  const ta: number[] = [], tb: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t0 = performance.now();
+    await a();
+    ta.push(performance.now() - t0);
+    t0 = performance.now();
+    b();
+    tb.push(performance.now() - t0);
+  }
+  const mid = (t: number[]) => t.sort((x, y) => x - y)[RUNS >> 1];
+  return [mid(ta), mid(tb)];
+}
 
 const kernels = await loadKernels();
 const one = new WorkerPool({ size: 1 });
@@ -82,6 +117,21 @@ for (const [i, l] of smallNetLayers().entries()) {
       pool: p,
     })).free();
   row(`${name} forward, 1 thread`, flops, await median(fwd(one, packed)));
+  if (TFJS) {
+    const tx = tf.tensor4d(x.view().slice(), [BATCH, TILE, TILE, l.c]);
+    const tw = tf.tensor4d(l.weights.data, [3, 3, l.c, l.oc]);
+    const tb = tf.tensor1d(l.bias);
+    const activation = l.activation === "relu" ? "relu" as const : "linear" as const;
+    // Not read back: prism's output also stays where it was computed.
+    const step = () =>
+      tf.tidy(() =>
+        void tf.fused.conv2d({ x: tx, filter: tw, bias: tb, activation, pad: "same", strides: 1 })
+      );
+    const [p, t] = await medianPair(fwd(one, packed), step);
+    row(`${name} forward, 1 thread, interleaved with TF.js`, flops, p);
+    row(`${name} forward, TF.js WASM 1 thread (÷ prism ${(t / p).toFixed(2)})`, flops, t);
+    tf.dispose([tx, tw, tb]);
+  }
   row(`${name} forward, pool`, flops, await median(fwd(pool, packed)));
   row(`${name} forward, pool, packing per call`, flops, await median(fwd(pool, l.weights.data)));
   const dxPass = (p: WorkerPool) => async () =>
