@@ -150,9 +150,22 @@ impl Geom {
         &self,
         src: *const f32,
         m: usize,
+        visit: impl FnMut(usize, Option<*const f32>),
+    ) {
+        self.each_tap_at(self.locate(src, m), visit)
+    }
+
+    /// [`Geom::each_tap`] for a pixel already decoded ([`Geom::locate`], [`Geom::next`]).
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`] over the whole source image.
+    #[inline(always)]
+    pub unsafe fn each_tap_at(
+        &self,
+        at: (*const f32, usize, usize),
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) {
-        let (image, py, px) = self.locate(src, m);
+        let (image, py, px) = at;
         let (_, sw, sc) = self.src();
         let mut t = 0;
         for ky in 0..self.kh {
@@ -185,12 +198,25 @@ impl Geom {
         &self,
         src: *const f32,
         m: usize,
+        visit: impl FnMut(usize, Option<*const f32>),
+    ) -> bool {
+        self.each_row_run_at(self.locate(src, m), visit)
+    }
+
+    /// [`Geom::each_row_run`] for a pixel already decoded ([`Geom::locate`], [`Geom::next`]).
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`] over the whole source image.
+    #[inline(always)]
+    pub unsafe fn each_row_run_at(
+        &self,
+        at: (*const f32, usize, usize),
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) -> bool {
         if self.transposed {
-            return self.each_row_run_transposed(src, m, visit);
+            return self.each_row_run_transposed(at, visit);
         }
-        let (image, py, px) = self.locate(src, m);
+        let (image, py, px) = at;
         let x0 = match (px * self.stride).checked_sub(self.pad_left) {
             Some(x0) if x0 + self.kw <= self.w => x0,
             _ => return false,
@@ -210,14 +236,13 @@ impl Geom {
     #[inline(always)]
     unsafe fn each_row_run_transposed(
         &self,
-        src: *const f32,
-        m: usize,
+        at: (*const f32, usize, usize),
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) -> bool {
         if self.stride != 1 {
             return false;
         }
-        let (image, py, px) = self.locate(src, m);
+        let (image, py, px) = at;
         let (sh, sw, sc) = self.src();
         let x0 = match (px + self.pad_left).checked_sub(self.kw - 1) {
             Some(x0) if x0 + self.kw <= sw => x0,
@@ -234,10 +259,32 @@ impl Geom {
         true
     }
 
+    /// The next destination pixel after `at` (flat index + 1), decoded without a division:
+    /// the column advances, wrapping to the next row and batch item.
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`], and not be the batch's last pixel.
+    #[inline(always)]
+    pub unsafe fn next(&self, at: (*const f32, usize, usize)) -> (*const f32, usize, usize) {
+        let (image, py, px) = at;
+        let (dh, dw, _) = self.dst();
+        if px + 1 < dw {
+            return (image, py, px + 1);
+        }
+        if py + 1 < dh {
+            return (image, py + 1, 0);
+        }
+        let (sh, sw, sc) = self.src();
+        (image.add(sh * sw * sc), 0, 0)
+    }
+
     /// The source image of flat destination pixel `m`'s batch item, and the pixel's row and
     /// column in the destination.
+    ///
+    /// # Safety
+    /// `src` must address the whole source image and `m` lie inside the batch.
     #[inline(always)]
-    unsafe fn locate(&self, src: *const f32, m: usize) -> (*const f32, usize, usize) {
+    pub unsafe fn locate(&self, src: *const f32, m: usize) -> (*const f32, usize, usize) {
         let (dh, dw, _) = self.dst();
         let (sh, sw, sc) = self.src();
         let (row, px) = div_rem(m, dw);
