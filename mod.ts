@@ -51,6 +51,9 @@ export {
   type Conv2dGradients,
   type Conv2dOptions,
   type ImageLike,
+  type PrepareConv2dOptions,
+  prepareConv2dWeights,
+  PreparedConv2dWeights,
 } from "./ops/conv2d.ts";
 export type { Padding } from "./core/conv_geometry.ts";
 // Layer ops: transposed convolution, norms, activations, residual add, upsampling.

@@ -13,9 +13,17 @@ import { assertFinite } from "../core/validate.ts";
 import type { GpuConvTensor } from "../gpu/_conv_tensor.ts";
 import { GpuStorage } from "../gpu/storage.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
+import type { ConvWeights } from "../wasm/conv_weights.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
 import { chooseBackend } from "./route.ts";
+import { PreparedConv2dWeights, wasmWeightsOf } from "./conv2d_weights.ts";
+
+export {
+  type PrepareConv2dOptions,
+  prepareConv2dWeights,
+  PreparedConv2dWeights,
+} from "./conv2d_weights.ts";
 
 /** An image batch NHWC `[n, h, w, c]`: plain `{ data, shape }` or a device tensor. */
 export type ImageLike = Tensor | DeviceTensor;
@@ -43,7 +51,8 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  * `activation(conv(input, weights) + bias)`: a 2-D convolution, NHWC in and out.
  *
  * @param input `[n, h, w, c]`, plain or a device tensor (`auto` runs where it lives).
- * @param weights `{ data, shape: [kh, kw, c, oc] }` (depthwise `[kh, kw, c, 1]`).
+ * @param weights `{ data, shape: [kh, kw, c, oc] }` (depthwise `[kh, kw, c, 1]`), or those
+ *   weights prepared once by `prepareConv2dWeights()` (WASM then packs them once, not per call).
  * @param options `bias`, `stride`, `padding`, `groups`, `activation`, `precision`, `backend`,
  *   `signal`.
  * @returns `[n, oh, ow, oc]` as a device tensor on the backend that ran; the caller disposes it.
@@ -53,6 +62,7 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  * @throws {InvalidDataError} When the input, weights or bias hold NaN or infinity.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
  * @throws {AbortedError} When `signal` has aborted.
+ * @throws {TypeError} When prepared weights were disposed.
  * @example
  * ```ts
  * import { conv2d } from "./conv2d.ts";
@@ -69,7 +79,7 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  */
 export async function conv2d(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dOptions = {},
 ): Promise<DeviceTensor> {
   const operation = operationOf(options, "conv2d()");
@@ -93,7 +103,7 @@ export async function conv2d(
   }
   const y = await FAMILIES.conv2d.wasm.forward(g, {
     input: await wasmImage(input),
-    weights: weights.data,
+    weights: await wasmWeights(weights, g, false),
     bias: options.bias,
   }, { activation: options.activation, signal: options.signal, operation });
   return new DeviceTensor(y, shape);
@@ -131,7 +141,7 @@ export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | 
  * pre-activation output) with respect to its input, weights and bias.
  *
  * @param input The forward's input `[n, h, w, c]`.
- * @param weights The forward's weights.
+ * @param weights The forward's weights, plain or prepared (`prepareConv2dWeights()`).
  * @param options `dy` (`[n, oh, ow, oc]`, plain or a device tensor), and the forward's `stride`,
  *   `padding`, `groups`, `backend`, `signal`; `inputGradient: false` to skip `dInput`.
  * @returns `dInput` (a device tensor; dispose it; absent with `inputGradient: false`),
@@ -159,7 +169,7 @@ export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | 
  */
 export async function conv2dBackward(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dBackwardOptions & { inputGradient?: true },
 ): Promise<Conv2dGradients>;
 /**
@@ -173,7 +183,7 @@ export async function conv2dBackward(
  */
 export async function conv2dBackward(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dBackwardOptions & { inputGradient: false },
 ): Promise<Omit<Conv2dGradients, "dInput">>;
 /**
@@ -187,12 +197,12 @@ export async function conv2dBackward(
  */
 export async function conv2dBackward(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dBackwardOptions,
 ): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }>;
 export async function conv2dBackward(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dBackwardOptions,
 ): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }> {
   const operation = operationOf(options, "conv2dBackward()");
@@ -251,7 +261,11 @@ export async function conv2dBackward(
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
   const dx = wantInput
-    ? await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run)
+    ? await FAMILIES.conv2d.wasm.inputGrad(
+      g,
+      { dy, weights: await wasmWeights(weights, g, true) },
+      run,
+    )
     : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
@@ -268,6 +282,17 @@ export async function conv2dBackward(
   }
 }
 
+/** The weights as the WASM host takes them: packed panels when prepared, else the values. */
+async function wasmWeights(
+  weights: Tensor | PreparedConv2dWeights,
+  g: ConvGeometry,
+  transposed: boolean,
+): Promise<Float32Array | ConvWeights> {
+  return weights instanceof PreparedConv2dWeights
+    ? await wasmWeightsOf(weights, g, transposed)
+    : weights.data;
+}
+
 /** Multiply-adds of one forward pass, the family's work unit. */
 function convWork(g: ConvGeometry): number {
   return g.n * g.oh * g.ow * g.oc * g.kh * g.kw * (g.depthwise ? 1 : g.c);
@@ -276,7 +301,7 @@ function convWork(g: ConvGeometry): number {
 /** The geometry of a call, with every shape mismatch named. */
 function geometryOf(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Pick<Conv2dOptions, "stride" | "padding" | "groups" | "bias">,
   operation: string,
 ): ConvGeometry {
@@ -294,7 +319,15 @@ function geometryOf(
         `are HWIO [kh, kw, in, out]`,
     );
   }
-  const depthwise = (options.groups ?? 1) !== 1;
+  const prepared = weights instanceof PreparedConv2dWeights ? weights.groups : undefined;
+  if (prepared !== undefined && options.groups !== undefined && options.groups !== prepared) {
+    throw new TypeError(
+      `${operation}: the weights were prepared with groups ${prepared} but the call passes ` +
+        `groups ${options.groups}; prepare them with the call's groups`,
+    );
+  }
+  const groups = options.groups ?? prepared;
+  const depthwise = (groups ?? 1) !== 1;
   if (depthwise && wo !== 1) {
     throw new TypeError(
       `${operation}: depthwise weights are [kh, kw, c, 1], got [${ws.join(", ")}]`,
@@ -312,7 +345,7 @@ function geometryOf(
     outChannels: depthwise ? c : wo,
     stride: options.stride,
     padding: options.padding,
-    groups: options.groups,
+    groups,
   });
   if (options.bias !== undefined && options.bias.length !== g.oc) {
     throw new TypeError(

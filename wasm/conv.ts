@@ -281,7 +281,8 @@ async function destinationPass(
   checkSize(op, "output", pixels * dc);
   throwIfAborted(options.signal, op);
   const kernels = await loadKernels();
-  const out = new WasmStorage(kernels, pixels * dc);
+  // Every destination value is written by the pass (or the call throws and frees it).
+  const out = new WasmStorage(kernels, pixels * dc, { zero: false });
   try {
     await using arena = new KernelArena(kernels);
     const geom = writeGeometry(arena, g, { transposed, activation: options.activation });
@@ -323,9 +324,25 @@ function packInto(kernels: Kernels, arena: KernelArena, geom: number, w: Float32
   return out;
 }
 
-/** Workers to split over: 1 below the threshold or when there is less than 2 units of work. */
+/**
+ * Parts per worker a large call is cut into. The pool hands queued parts to whichever worker is
+ * free, so when another process slows one core that worker takes fewer parts, and the call no
+ * longer waits on one late half (on a shared 2-core machine the halves' times often differed
+ * by half).
+ */
+export const CONV_PARTS_PER_WORKER = 4;
+
+/**
+ * Parts to split a call into: 1 below the threshold or with less than 2 units of work; else
+ * a multiple of the workers (equal shares when no other process competes), up to
+ * {@linkcode CONV_PARTS_PER_WORKER} per worker while a part keeps at least
+ * `8 · CONV_PARALLEL_FROM` multiply-adds (a few ms: the round trip before a worker takes its
+ * next part stays near 2 % of it).
+ */
 function parallelParts(pool: WorkerPool, work: number, total: number, unit: number): number {
-  return pool.size > 1 && work >= CONV_PARALLEL_FROM && total >= 2 * unit ? pool.size : 1;
+  if (pool.size <= 1 || work < CONV_PARALLEL_FROM || total < 2 * unit) return 1;
+  const each = Math.floor(work / (pool.size * 8 * CONV_PARALLEL_FROM));
+  return pool.size * Math.max(1, Math.min(CONV_PARTS_PER_WORKER, each));
 }
 
 /** One call on this thread, or one job per call on the pool (tracked by the arena). */
