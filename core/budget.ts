@@ -18,8 +18,8 @@ export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
 const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
 
 /**
- * The budget in bytes: `PRISM_MEMORY_BUDGET` when set (and readable), else
- * {@linkcode DEFAULT_MEMORY_BUDGET}.
+ * The budget in bytes: `PRISM_MEMORY_BUDGET` when set and readable without a permission prompt,
+ * else {@linkcode DEFAULT_MEMORY_BUDGET}.
  *
  * @returns A positive number of bytes.
  * @throws {RangeError} When `PRISM_MEMORY_BUDGET` is set but is not a positive size such as
@@ -32,12 +32,7 @@ const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 3
  * ```
  */
 export function memoryBudget(): number {
-  let raw: string | undefined;
-  try {
-    raw = Deno.env.get("PRISM_MEMORY_BUDGET");
-  } catch {
-    raw = undefined; // no env permission (or a browser): the default holds
-  }
+  const raw = budgetVariable();
   if (raw === undefined || raw === "") return DEFAULT_MEMORY_BUDGET;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(raw);
   const bytes = m === null ? NaN : Number(m[1]) * UNITS[m[2].toUpperCase()];
@@ -47,6 +42,19 @@ export function memoryBudget(): number {
     );
   }
   return Math.floor(bytes);
+}
+
+/** Whether the variable may be read without a permission prompt; asked once. */
+let envReadable: boolean | undefined;
+
+/** `PRISM_MEMORY_BUDGET`, or undefined where it is unset or may not be read (never prompts). */
+function budgetVariable(): string | undefined {
+  if (typeof Deno === "undefined") return undefined; // a browser: the default holds
+  envReadable ??= Deno.permissions.querySync?.({
+    name: "env",
+    variable: "PRISM_MEMORY_BUDGET",
+  }).state === "granted";
+  return envReadable ? Deno.env.get("PRISM_MEMORY_BUDGET") : undefined;
 }
 
 /**
