@@ -11,9 +11,10 @@
  */
 
 import { AbortedError, BackendUnavailableError, KernelError } from "../core/errors.ts";
+import { checkBudget } from "../core/budget.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "./loader.ts";
-import type { FromWorker, ToWorker } from "./_protocol.ts";
+import { type FromWorker, lifeLocks, messageBytes, type ToWorker } from "./_protocol.ts";
 import { fromWire } from "./_wire.ts";
 
 /** Options of {@linkcode WorkerPool.run}. */
@@ -48,9 +49,17 @@ interface Task {
 
 interface Slot {
   readonly worker: Worker;
+  /** The worker's name (`prism-pool-3`), for messages. */
+  readonly name: string;
   /** The base of this worker's stack in the shared memory. */
   readonly stack: number;
+  /** The Web Lock the worker holds while it lives (see `ToWorker`'s `init`). */
+  readonly lock: string;
   task?: Task;
+  /** The `id` of the run message `task` went out with. */
+  taskId?: number;
+  /** Stops waiting for the worker's life lock; set once the worker holds it. */
+  unwatch?: () => void;
 }
 
 /**
@@ -138,6 +147,12 @@ export class WorkerPool {
         "this WorkerPool was closed; create a new one or use defaultPool()",
       );
     }
+    checkBudget(
+      messageBytes(payload),
+      `the payload of pool job "${job}"`,
+      "hand the job its data in smaller pieces, or put the data in kernel memory " +
+        "(WasmStorage) and pass the job pointers, which are not copied",
+    );
     this.#runtime ??= loadKernels({ url: this.#wasmUrl });
     this.#runtime.catch(() => this.#runtime = undefined); // retry the load on the next call
     this.#cancelIdle();
@@ -174,9 +189,10 @@ export class WorkerPool {
       }
       const task = this.#queue.shift()!;
       slot.task = task;
+      slot.taskId = this.#nextId++;
       const message: ToWorker = {
         type: "run",
-        id: this.#nextId++,
+        id: slot.taskId,
         job: task.job,
         payload: task.payload,
       };
@@ -191,12 +207,10 @@ export class WorkerPool {
   }
 
   #spawn(runtime: Kernels): Slot {
-    const worker = new Worker(this.#workerUrl, {
-      type: "module",
-      name: `prism-pool-${++workerCount}`,
-    });
+    const name = `prism-pool-${++workerCount}`;
+    const worker = new Worker(this.#workerUrl, { type: "module", name });
     const stack = this.#freeStacks.pop() ?? runtime.alloc(WORKER_STACK_BYTES);
-    const slot: Slot = { worker, stack };
+    const slot: Slot = { worker, name, stack, lock: `prism-pool-life/${crypto.randomUUID()}` };
     worker.postMessage(
       {
         type: "init",
@@ -204,38 +218,65 @@ export class WorkerPool {
         file: runtime.file,
         memory: runtime.exports.memory,
         stackTop: stack + WORKER_STACK_BYTES,
+        lock: slot.lock,
       } satisfies ToWorker,
     );
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const task = slot.task;
-      slot.task = undefined;
       const reply = event.data;
-      if (reply.ok) task?.resolve(reply.result);
+      if (reply.type === "held") {
+        this.#watch(slot, runtime);
+        return;
+      }
+      const task = reply.id === slot.taskId ? slot.task : undefined;
+      if (task === undefined) return; // a reply to a run this pool already failed
+      slot.task = undefined;
+      if (reply.ok) task.resolve(reply.result);
       else {
-        task?.reject(fromWire(reply.error));
+        task.reject(fromWire(reply.error));
         if (reply.fatal) this.#remove(slot);
       }
       this.#afterTask(runtime);
     };
-    const died = (detail: string) => {
-      slot.task?.reject(
-        new KernelError(
-          slot.task.job,
-          `the pool worker running it died (${detail}); the pool starts a new worker for the ` +
-            `next call`,
-        ),
-      );
-      slot.task = undefined;
-      this.#remove(slot);
-      this.#afterTask(runtime);
-    };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault(); // handled here; without this the error would end the process
-      died(event.message);
+      this.#died(slot, runtime, `an uncaught error ended it: ${event.message}`);
     };
-    worker.onmessageerror = () => died("its reply could not be deserialised");
+    worker.onmessageerror = () => {
+      this.#died(slot, runtime, "its reply could not be deserialised");
+    };
     this.#slots.push(slot);
     return slot;
+  }
+
+  /**
+   * Waits for the life lock `slot`'s worker holds: granted only once the worker has ended, which
+   * `self.close()` and `Deno.exit()` in a job do without a message or an error event.
+   */
+  #watch(slot: Slot, runtime: Kernels): void {
+    const locks = lifeLocks();
+    if (locks === undefined || !this.#slots.includes(slot)) return;
+    const stop = new AbortController();
+    slot.unwatch = () => stop.abort();
+    locks.request(slot.lock, { signal: stop.signal }, () => {
+      this.#died(slot, runtime, "it ended itself (self.close(), Deno.exit() or a fatal error)");
+    }).catch(() => {}); // aborted: the pool ended the worker itself
+  }
+
+  /** Fails the job `slot`'s worker was running, if any, and replaces the worker. */
+  #died(slot: Slot, runtime: Kernels, detail: string): void {
+    if (!this.#slots.includes(slot)) return; // already removed: one report per worker
+    const task = slot.task;
+    slot.task = undefined;
+    task?.reject(
+      new KernelError(
+        task.job,
+        `pool worker "${slot.name}" ended while running job "${task.job}" (run ${slot.taskId}): ` +
+          `${detail}. The pool has replaced the worker, so the next call runs; retry this one, ` +
+          `and if it fails again the job itself ends its worker: report it with the input's shape`,
+      ),
+    );
+    this.#remove(slot);
+    this.#afterTask(runtime);
   }
 
   #afterTask(runtime: Kernels): void {
@@ -244,6 +285,7 @@ export class WorkerPool {
   }
 
   #remove(slot: Slot): void {
+    slot.unwatch?.();
     slot.worker.terminate();
     this.#freeStacks.push(slot.stack);
     const i = this.#slots.indexOf(slot);
@@ -252,6 +294,7 @@ export class WorkerPool {
 
   #terminateAll(rejectRunning: boolean): void {
     for (const slot of this.#slots.splice(0)) {
+      slot.unwatch?.();
       slot.worker.terminate();
       this.#freeStacks.push(slot.stack);
       if (rejectRunning && slot.task !== undefined) {
