@@ -38,6 +38,11 @@ registerJobs({
     kernels.free(ptr);
     return { result: ptr !== 0 };
   },
+  untrusted_js_heap: () => {
+    // Grows the JavaScript heap without bound (run only in a subprocess with a small heap).
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(10_000).fill(Math.random()));
+  },
   untrusted_big_result: (_kernels, payload) => {
     const result = new Float64Array((payload as { length: number }).length);
     return { result, transfer: [result.buffer] };

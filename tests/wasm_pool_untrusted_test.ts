@@ -55,16 +55,23 @@ for (
   });
 }
 
-Deno.test("WorkerPool replaces a worker that ended while idle, without failing a call", async () => {
+Deno.test("WorkerPool replaces a worker that ended while idle; no call is left pending", async () => {
   const pool = new WorkerPool({ size: 1, workerUrl: WORKER });
   try {
     const before = await pool.run<string>("untrusted_whoami", null);
     assert.equal(await pool.run<string>("untrusted_close_later", null), "replied");
-    // The worker ends right after its reply. Whether the next call lands before or after the
-    // pool learns of it, that call must settle: it runs on a new worker or fails naming the end.
-    const next = await pool.run<string>("untrusted_whoami", null).catch((e: Error) => e);
-    if (next instanceof Error) assert.match(next.message, /ended itself/);
-    await nextCallWorks(pool, before, true);
+    // The worker ends soon after its reply, and may serve calls until then. A call sent to it
+    // as it ends fails naming the end; every call settles, and a new worker takes over.
+    let now = before;
+    for (let tries = 0; now === before && tries < 1000; tries++) {
+      now = await pool.run<string>("untrusted_whoami", null).catch((e: Error) => {
+        assert.ok(e instanceof KernelError, `got ${e}`);
+        assert.match(e.message, /ended itself/);
+        return before;
+      });
+    }
+    assert.notEqual(now, before, "the ended worker must be replaced");
+    await nextCallWorks(pool, now, false);
   } finally {
     pool.close();
   }
@@ -155,4 +162,26 @@ Deno.test("a job payload or result over the budget fails its call before it is c
       pool.close();
     }
   });
+});
+
+Deno.test("a worker's JavaScript out-of-memory ends the process: the runtime limit wasm/pool.ts documents", async () => {
+  // Deno 2.9 has no per-worker heap limit, so the pool cannot contain this (see wasm/pool.ts);
+  // if a later Deno can, this test fails and the pool's docs and this test should change.
+  const script = new URL("./_wasm_pool_oom_script.ts", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "-A", "--v8-flags=--max-old-space-size=48", script.pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A guard against a hang, not a timing assertion.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    const { success, stdout, stderr } = await child.output();
+    const out = new TextDecoder().decode(stdout);
+    assert.ok(!out.includes("survived"), `the process survived: ${out}; update wasm/pool.ts`);
+    assert.ok(!success);
+    assert.match(new TextDecoder().decode(stderr), /out of memory/i);
+  } finally {
+    clearTimeout(guard);
+  }
 });

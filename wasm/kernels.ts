@@ -271,7 +271,8 @@ function wrap(exports: KernelExports, file: string, module: WebAssembly.Module):
       const ptr = exports.prism_alloc(bytes) >>> 0;
       if (ptr === 0) {
         throw new OutOfMemoryError(
-          `allocating ${formatBytes(bytes)} in WebAssembly memory failed (memory is ` +
+          `allocating ${bytes} bytes (${formatBytes(bytes)}) in WebAssembly memory failed ` +
+            `(memory is ` +
             `${formatBytes(heapBytes())}, ${formatBytes(kernels.memory().inUseBytes)} in use, ` +
             `limit 4 GiB; it never shrinks, so earlier peaks still count); ` +
             `process the input in smaller chunks, or free kernel memory no longer needed`,

@@ -7,6 +7,29 @@
  * workers compute on it in place, on all cores, without a copy. Jobs may also take plain arrays,
  * handed over by transfer.
  *
+ * ## When a worker ends or runs out of memory
+ *
+ * - **A worker that ends mid-job** (`self.close()`, `Deno.exit()`, an uncaught error) fails that
+ *   call with a `KernelError` naming the worker, the job and the run, and is replaced, so the
+ *   next call runs. `self.close()` and `Deno.exit()` send no message and no error event; the pool
+ *   sees them through a Web Lock the worker holds for its whole life (`./_protocol.ts`). A call
+ *   handed to a worker in the moment it ends fails the same way: retry it. Where the runtime has
+ *   no Web Locks (`navigator.locks`), such an end goes unseen and its call stays pending.
+ * - **Out of JavaScript heap inside a worker ends the whole process.** Deno (2.9) gives web
+ *   workers no heap limit of their own: `--v8-flags=--max-old-space-size` applies to every
+ *   isolate, and a worker reaching it aborts the process ("Fatal JavaScript out of memory",
+ *   exit 133), as does a worker that takes all the machine's memory; the worker option
+ *   `deno.memoryMb` is not in 2.9.6, and `node:worker_threads` `resourceLimits` leaves the
+ *   worker stalled with no event. So the pool bounds what a job can ask for instead, against
+ *   the memory budget (`PRISM_MEMORY_BUDGET`, `core/budget.ts`), before anything is copied or
+ *   grown: the payload (checked here), the result (checked in the worker before it is posted)
+ *   and every kernel memory request (`Kernels.alloc`) fail their call with `OutOfMemoryError`.
+ *   prism's own jobs keep their data in kernel memory or in `ArrayBuffer`s, whose allocation
+ *   failures are ordinary errors; a job that builds huge JavaScript arrays is not contained.
+ * - **Kernel memory never shrinks.** A WebAssembly memory only grows, and all workers share the
+ *   main thread's, so replacing a worker returns none of it: the budget check counts the bytes
+ *   in use before a request grows it. The memory is returned only with the whole process.
+ *
  * @module
  */
 
@@ -72,7 +95,7 @@ let workerCount = 0;
 
 /**
  * Runs jobs on a fixed number of module workers. Workers start on demand, are replaced when one
- * traps or dies, and are terminated after a short idle delay.
+ * traps, dies or ends itself, and are terminated after a short idle delay.
  *
  * @example
  * ```ts
@@ -131,9 +154,12 @@ export class WorkerPool {
    * @throws {TypeError} When `job` is not a string.
    * @throws {BackendUnavailableError} When the pool was closed.
    * @throws {WasmLoadError} When the kernel module cannot be loaded.
-   * @throws {KernelError} When a kernel trapped or the worker died (`status` -1), or a kernel
-   *   failed; errors the job throws (`TypeError`, `RangeError`, prism's named errors) arrive as
-   *   the same class.
+   * @throws {KernelError} When a kernel trapped or the worker ended mid-job (`self.close()`,
+   *   `Deno.exit()`, an uncaught error; `status` -1, the message names worker and job), or a
+   *   kernel failed; errors the job throws (`TypeError`, `RangeError`, prism's named errors)
+   *   arrive as the same class.
+   * @throws {OutOfMemoryError} When the payload, the result or a kernel memory request of the
+   *   job is above the memory budget (`core/budget.ts`).
    * @throws {AbortedError} When the pool is closed while the job waits or runs.
    */
   async run<T>(job: string, payload: unknown, options: RunJobOptions = {}): Promise<T> {
