@@ -2,7 +2,9 @@
  * A pool worker: instantiates the kernel module it is sent once, then runs jobs from
  * `./jobs.ts` by name. Started by `WorkerPool` (`./pool.ts`); it exports nothing.
  *
- * The messages are in `./_protocol.ts`.
+ * The messages are in `./_protocol.ts`. The worker holds a Web Lock for its whole life, so the
+ * pool learns when it ends without a word (`self.close()`, `Deno.exit()`), and it refuses to
+ * post a result above the memory budget (`core/budget.ts`): the caller gets `OutOfMemoryError`.
  *
  * @module
  */
