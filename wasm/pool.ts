@@ -18,7 +18,7 @@
  * - **Out of JavaScript heap inside a worker ends the whole process.** Deno (2.9) gives web
  *   workers no heap limit of their own: `--v8-flags=--max-old-space-size` applies to every
  *   isolate, and a worker reaching it aborts the process ("Fatal JavaScript out of memory",
- *   exit 133), as does a worker that takes all the machine's memory; the worker option
+ *   exit 133 on Linux), as does a worker that takes all the machine's memory; the worker option
  *   `deno.memoryMb` is not in 2.9.6, and `node:worker_threads` `resourceLimits` leaves the
  *   worker stalled with no event. So the pool bounds what a job can ask for instead, against
  *   the memory budget (`PRISM_MEMORY_BUDGET`, `core/budget.ts`), before anything is copied or
