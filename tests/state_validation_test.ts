@@ -7,6 +7,7 @@ import {
 import { checkCovarianceMatrix, FLOAT32_MAX } from "../ops/_saved_state.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { Rng } from "../synth/rng.ts";
+import { DimensionalityTracker } from "../track/tracker.ts";
 import { inTempDir, rejectsWith } from "./_io_helpers.ts";
 
 /** `rows × cols` float32 pixels; band `cols - 1` is the sum of the others (rank-deficient). */
@@ -272,3 +273,40 @@ Deno.test("checkCovarianceMatrix() accepts zero and constant bands, refuses thei
   assert.throws(() => checkCovarianceMatrix("c", [4, 1e-3, 1e-3, 0], 2), InvalidDataError);
   assert.throws(() => checkCovarianceMatrix("c", [0, 0, 0, -1e-300], 2), /variance of band 1/);
 });
+
+Deno.test("DimensionalityTracker.load() refuses a negative norm or a non-integer count, naming it", () =>
+  inTempDir(async (dir) => {
+    const row = {
+      step: 0,
+      loss: -0.5, // a loss may be negative
+      grad_norm: 1,
+      stable_rank: 1,
+      participation_ratio: 1,
+      cumulative_90: 1,
+      nuclear_norm_ratio: 1,
+      spectral_entropy: 0,
+      condition_number: 1,
+      numerical_rank: 1,
+    };
+    await Deno.writeTextFile(`${dir}/ok.json`, JSON.stringify({ fc: [row] }));
+    assert.equal((await DimensionalityTracker.load(`${dir}/ok.json`)).rows().length, 1);
+    for (
+      const [column, value, text] of [
+        ["stable_rank", -2, "stable_rank is -2, but a stable_rank cannot be negative"],
+        ["grad_norm", -1, "grad_norm is -1"],
+        ["numerical_rank", -1, "numerical_rank is -1; expected a finite integer"],
+        ["cumulative_90", 1.5, "cumulative_90 is 1.5"],
+        ["condition_number", "1", "condition_number is 1"],
+      ] as const
+    ) {
+      await Deno.writeTextFile(
+        `${dir}/bad.json`,
+        JSON.stringify({ fc: [{ ...row, [column]: value }] }),
+      );
+      await rejectsWith(
+        () => DimensionalityTracker.load(`${dir}/bad.json`),
+        InvalidDataError,
+        `${dir}/bad.json layer "fc" row 0: ${text}`,
+      );
+    }
+  }));
