@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { describeFailure, UsageError } from "../cli/_command.ts";
-import { inTempDir } from "./_io_helpers.ts";
+import { inTempDir, listDir } from "./_io_helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}
 
 /**
  * Starts `synth --scale medium` writing into `dir`, waits until its temporary file exists, sends

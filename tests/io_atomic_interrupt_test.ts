@@ -7,13 +7,7 @@ import {
   writeFileAtomic,
 } from "../io/atomic.ts";
 import { AbortedError } from "../core/errors.ts";
-import { inTempDir, rejectsWith } from "./_io_helpers.ts";
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
-}
+import { inTempDir, listDir, rejectsWith } from "./_io_helpers.ts";
 
 Deno.test("withAtomicPath() lists its temp file while writing, and not after", () =>
   inTempDir(async (dir) => {

@@ -38,6 +38,28 @@ async function accJson(): Promise<CovarianceAccumulatorJson> {
   return JSON.parse(JSON.stringify(acc)) as CovarianceAccumulatorJson;
 }
 
+/** A tampering, the error class it must give and a piece of its message. */
+type Refusal = [
+  string,
+  (json: Record<string, unknown>) => void,
+  Parameters<typeof rejectsWith>[1],
+  string,
+];
+
+/** Applies each tampering to a fresh honest state and expects `load` to refuse it. */
+async function expectRefusals(
+  cases: Refusal[],
+  state: { make: () => Promise<object>; load: (json: unknown) => Promise<unknown> },
+): Promise<void> {
+  for (const [name, tamper, Class, text] of cases) {
+    const json = await state.make() as Record<string, unknown>;
+    tamper(json);
+    await rejectsWith(() => state.load(json), Class, text).catch((e) => {
+      throw new Error(`case ${name}: ${e.message}`);
+    });
+  }
+}
+
 Deno.test("RxDetector.fromJSON() refuses a negative variance, naming the field", async () => {
   const json = await rxJson();
   json.covariance[5] = -json.covariance[5]; // band 1's variance
@@ -80,12 +102,7 @@ Deno.test("RxDetector.fromJSON() refuses asymmetric and indefinite covariances",
 });
 
 Deno.test("RxDetector.fromJSON() checks every field's type and range, naming it", async () => {
-  const cases: [
-    string,
-    (j: Record<string, unknown>) => void,
-    Parameters<typeof rejectsWith>[1],
-    string,
-  ][] = [
+  const cases: Refusal[] = [
     ["mean entry", (j) => (j.mean as unknown[])[1] = "2", InvalidDataError, 'model.mean[1] is "2"'],
     [
       "cov entry",
@@ -107,17 +124,7 @@ Deno.test("RxDetector.fromJSON() checks every field's type and range, naming it"
     ["count", (j) => j.count = 1, RangeError, "at least 2 pixels"],
     ["count type", (j) => j.count = 2.5, RangeError, "at least 2 pixels"],
   ];
-  for (const [name, tamper, Class, text] of cases) {
-    const json = await rxJson() as unknown as Record<string, unknown>;
-    tamper(json);
-    await rejectsWith(
-      () => RxDetector.fromJSON(json as unknown as RxJson),
-      Class,
-      text,
-    ).catch((e) => {
-      throw new Error(`case ${name}: ${e.message}`);
-    });
-  }
+  await expectRefusals(cases, { make: rxJson, load: (j) => RxDetector.fromJSON(j as RxJson) });
 });
 
 Deno.test("RxDetector.load() of a tampered file names the file and the field", () =>
@@ -209,12 +216,7 @@ Deno.test("CovarianceAccumulator.fromJSON() refuses states whose merge would ove
 });
 
 Deno.test("CovarianceAccumulator.fromJSON() checks counts: whole, ≥ 0, consistent", async () => {
-  const cases: [
-    string,
-    (j: Record<string, unknown>) => void,
-    Parameters<typeof rejectsWith>[1],
-    string,
-  ][] = [
+  const cases: Refusal[] = [
     ["negative count", (j) => j.count = -1, RangeError, "state.count"],
     ["fractional count", (j) => j.count = 1.5, TypeError, "state.count"],
     ["string skipped", (j) => j.skipped = "0", TypeError, "state.skipped"],
@@ -223,17 +225,10 @@ Deno.test("CovarianceAccumulator.fromJSON() checks counts: whole, ≥ 0, consist
     ["m2 entry", (j) => (j.m2 as unknown[])[3] = "x", InvalidDataError, 'state.m2[3] is "x"'],
     ["backend", (j) => j.backend = "cuda", TypeError, "state.backend"],
   ];
-  for (const [name, tamper, Class, text] of cases) {
-    const json = await accJson() as unknown as Record<string, unknown>;
-    tamper(json);
-    await rejectsWith(
-      () => CovarianceAccumulator.fromJSON(json as unknown as CovarianceAccumulatorJson),
-      Class,
-      text,
-    ).catch((e) => {
-      throw new Error(`case ${name}: ${e.message}`);
-    });
-  }
+  await expectRefusals(cases, {
+    make: accJson,
+    load: (j) => CovarianceAccumulator.fromJSON(j as CovarianceAccumulatorJson),
+  });
 });
 
 Deno.test("seeded tampering of saved states: refused with a named error, or scores stay finite", async () => {
