@@ -250,6 +250,7 @@ export {
 } from "./io/npy.ts";
 export {
   type EnviHeader,
+  type EnviOptions,
   type EnviReader,
   openEnvi,
   readEnvi,

@@ -15,6 +15,7 @@ import { estimateShift } from "./_covariance_shift.ts";
 import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
 import { sampleForShift } from "./_shift_sample.ts";
 import { finiteRows, finiteStats } from "./_finite_rows.ts";
+import { checkBandBudget } from "./_band_budget.ts";
 
 /** What `covariance()` and {@linkcode CovarianceAccumulator.result} return. */
 export interface CovarianceResult {
@@ -113,9 +114,13 @@ export class CovarianceAccumulator {
    * @param options `backend`, `skipInvalid`.
    * @throws {TypeError} When `bands` is not a whole number.
    * @throws {RangeError} When `bands` is below 1 or `backend` is unknown.
+   * @throws {OutOfMemoryError} When the `bands × bands` float64 state is over the memory budget
+   *   (`PRISM_MEMORY_BUDGET`), checked before anything is allocated.
    */
   constructor(bands: number, options: CovarianceAccumulatorOptions = {}) {
     this.bands = checkInteger("bands", bands, 1, 65535);
+    // The running M2, one chunk's Gram and the result: bands² float64 each.
+    checkBandBudget(bands, 3, "the covariance");
     const backend = options.backend ?? "auto";
     if (backend !== "auto" && backend !== "wasm" && backend !== "webgpu") {
       throw new RangeError(

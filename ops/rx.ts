@@ -18,6 +18,7 @@ import { type Whitening, whitening } from "./_pinv.ts";
 import type { DeviceTensor } from "../tensor/device_tensor.ts";
 import type { MatrixLike } from "./_placement.ts";
 import { scoreRx } from "./_rx_score.ts";
+import { checkBandBudget } from "./_band_budget.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
 
 export type { RxJson } from "./_rx_file.ts";
@@ -175,6 +176,8 @@ export class RxDetector {
       const i = v.findIndex((x) => !Number.isFinite(x));
       if (i >= 0) throw new InvalidDataError(`${name}[${i}] is ${v[i]}; refit from finite data`);
     }
+    // Inverting: the covariance (kernel copy), its eigenvectors and the whitening factor.
+    checkBandBudget(bands, 4, "RX's inverse covariance");
     const white = await whitening(s.covariance, bands, { eps });
     this.#white = white;
     this.#stats = {
