@@ -85,7 +85,12 @@ function fuzzNpy(rng: Rng): Uint8Array {
   const body = bytes.subarray(bytes.length - data.byteLength);
   const mutations = rng.int(1, 3);
   for (let m = 0; m < mutations; m++) {
-    const what = rng.int(0, 7);
+    const what = rng.int(0, 8);
+    if (what === 8) { // few pixels, many bands: a covariance of bands² float64
+      const wide = pick(rng, [300, 1000, 3000, 5000]);
+      bytes = encodeNpy(new Float32Array(2 * wide).map((_, i) => i % 3), [2, wide]);
+      continue;
+    }
     if (bytes.length === 0) break;
     if (what === 0) { // flip bytes anywhere
       bytes = bytes.slice();
