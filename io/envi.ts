@@ -334,9 +334,16 @@ export async function readEnvi(hdrPath: string, options: EnviOptions = {}): Prom
 /** Reads the header's text, refusing more than {@linkcode ENVI_HEADER_LIMIT} bytes. */
 async function readHeaderText(hdrPath: string): Promise<string> {
   using file = await Deno.open(hdrPath, { read: true });
-  const buffer = new Uint8Array(ENVI_HEADER_LIMIT + 1);
+  // Sized from the file (one byte more to see it end), grown only if it is longer than it said.
+  let buffer = new Uint8Array(Math.min((await file.stat()).size, ENVI_HEADER_LIMIT) + 1);
   let got = 0;
-  while (got < buffer.length) {
+  for (;;) {
+    if (got === buffer.length) {
+      if (buffer.length > ENVI_HEADER_LIMIT) break;
+      const grown = new Uint8Array(Math.min(buffer.length * 2, ENVI_HEADER_LIMIT + 1));
+      grown.set(buffer);
+      buffer = grown;
+    }
     const n = await file.read(buffer.subarray(got));
     if (n === null) break;
     got += n;
