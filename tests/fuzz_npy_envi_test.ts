@@ -19,6 +19,7 @@ import { readEnvi, readEnviHeader } from "../io/envi.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { covariance } from "../ops/covariance.ts";
 import { PrismError } from "../core/errors.ts";
+import { npyWithHeader } from "./_untrusted_helpers.ts";
 
 const SEED = 10;
 const FILES_PER_FORMAT = 350;
@@ -50,20 +51,6 @@ interface Outcome {
 // The files.
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(0, items.length - 1)];
-
-function npyBytes(dict: string, data: Uint8Array, version: number): Uint8Array {
-  const prefix = version === 1 ? 10 : 12;
-  const length = Math.ceil((prefix + dict.length + 1) / 64) * 64 - prefix;
-  const text = new TextEncoder().encode(dict.padEnd(length - 1, " ") + "\n");
-  const out = new Uint8Array(prefix + length + data.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
-  const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, length, true);
-  else view.setUint32(8, length, true);
-  out.set(text, prefix);
-  out.set(data, prefix + length);
-  return out;
-}
 
 const EXTREMES = [0, 1, 2, 3, 7, 1e15, 2 ** 31, 2 ** 32, 2 ** 53 + 2, "99999999999999999999"];
 
@@ -129,7 +116,7 @@ function fuzzNpy(rng: Rng): Uint8Array {
       const fortran = pick(rng, ["False", "True", "Maybe"]);
       const shapeText = ndim === 1 ? `${dims[0]},` : dims.join(", ");
       const dict = `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': (${shapeText}), }`;
-      bytes = npyBytes(dict, body, pick(rng, [1, 1, 2, 3]));
+      bytes = npyWithHeader(dict, body, pick(rng, [1, 1, 2, 3]));
     } else if (what === 6 && bytes.length >= 12) { // the header length field
       bytes = bytes.slice();
       const view = new DataView(bytes.buffer);

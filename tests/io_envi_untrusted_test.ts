@@ -11,6 +11,7 @@ import { ENVI_HEADER_LIMIT, openEnvi, readEnvi, readEnviHeader } from "../io/env
 import { openCubeSource } from "../io/cube_source.ts";
 import { InvalidDataError, OutOfMemoryError } from "../core/errors.ts";
 import { inTempDir, rejectsWith } from "./_io_helpers.ts";
+import { withBudget } from "./_untrusted_helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -20,18 +21,6 @@ function header(extra = "", dims = "samples = 2\nlines = 2\nbands = 1\n"): strin
 }
 
 const FOUR = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
-
-/** Runs `fn` with PRISM_MEMORY_BUDGET set to `budget`, restoring it afterwards. */
-async function withBudget(budget: string, fn: () => Promise<void>): Promise<void> {
-  const before = Deno.env.get("PRISM_MEMORY_BUDGET");
-  Deno.env.set("PRISM_MEMORY_BUDGET", budget);
-  try {
-    await fn();
-  } finally {
-    if (before === undefined) Deno.env.delete("PRISM_MEMORY_BUDGET");
-    else Deno.env.set("PRISM_MEMORY_BUDGET", before);
-  }
-}
 
 Deno.test("ENVI: a data file named by absolute path outside the folder is refused, allowed with allowExternal", async () => {
   await inTempDir(async (dir) => {

@@ -14,40 +14,14 @@ import { CovarianceAccumulator } from "../ops/covariance_accumulator.ts";
 import { RxDetector } from "../ops/rx.ts";
 import { InvalidDataError, OutOfMemoryError } from "../core/errors.ts";
 import { inTempDir, rejectsWith, throwsWith } from "./_io_helpers.ts";
-
-/** `.npy` bytes with any header text (version 1.0 or 2.0) and `data` after it. */
-function npyWith(dict: string, data = new Uint8Array(0), version = 1): Uint8Array {
-  const prefix = version === 1 ? 10 : 12;
-  const length = Math.ceil((prefix + dict.length + 1) / 64) * 64 - prefix;
-  const text = new TextEncoder().encode(dict.padEnd(length - 1, " ") + "\n");
-  const out = new Uint8Array(prefix + length + data.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
-  const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, length, true);
-  else view.setUint32(8, length, true);
-  out.set(text, prefix);
-  out.set(data, prefix + length);
-  return out;
-}
+import { npyWithHeader, withBudget } from "./_untrusted_helpers.ts";
 
 const dict = (shape: string, descr = "<f4") =>
   `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape}), }`;
 
-/** Runs `fn` with PRISM_MEMORY_BUDGET set to `budget`, restoring it afterwards. */
-async function withBudget(budget: string, fn: () => Promise<void>): Promise<void> {
-  const before = Deno.env.get("PRISM_MEMORY_BUDGET");
-  Deno.env.set("PRISM_MEMORY_BUDGET", budget);
-  try {
-    await fn();
-  } finally {
-    if (before === undefined) Deno.env.delete("PRISM_MEMORY_BUDGET");
-    else Deno.env.set("PRISM_MEMORY_BUDGET", before);
-  }
-}
-
 Deno.test(".npy: shape (1e15, 0, 5) streams no chunk and stops at once", async () => {
   await inTempDir(async (dir) => {
-    await Deno.writeFile(`${dir}/z.npy`, npyWith(dict("1000000000000000, 0, 5")));
+    await Deno.writeFile(`${dir}/z.npy`, npyWithHeader(dict("1000000000000000, 0, 5")));
     const whole = await readNpy(`${dir}/z.npy`);
     assert.equal(whole.data.length, 0);
     const src = await openCubeSource(`${dir}/z.npy`);
@@ -59,7 +33,7 @@ Deno.test(".npy: shape (1e15, 0, 5) streams no chunk and stops at once", async (
     await rejectsWith(() => covariance(src.chunks()), RangeError, "input has 0 rows");
     src.close();
     // The same with a 4-D stack.
-    await Deno.writeFile(`${dir}/s.npy`, npyWith(dict("1000000000000000, 0, 3, 5")));
+    await Deno.writeFile(`${dir}/s.npy`, npyWithHeader(dict("1000000000000000, 0, 3, 5")));
     const stack = await openCubeSource(`${dir}/s.npy`);
     for await (const _ of stack.chunks()) chunks++;
     assert.equal(chunks, 0);
@@ -70,7 +44,7 @@ Deno.test(".npy: shape (1e15, 0, 5) streams no chunk and stops at once", async (
 Deno.test(".npy: 0 bands is refused naming the file and the axis", async () => {
   await inTempDir(async (dir) => {
     for (const shape of ["1000000000000000, 5, 0", "7, 0", "2, 2, 2, 0"]) {
-      await Deno.writeFile(`${dir}/b.npy`, npyWith(dict(shape)));
+      await Deno.writeFile(`${dir}/b.npy`, npyWithHeader(dict(shape)));
       const e = await rejectsWith(() => openCubeSource(`${dir}/b.npy`), TypeError, "0 bands");
       assert.match(e.message, /b\.npy holds an array of shape .*with 0 bands \(its last axis\)/);
     }
@@ -79,11 +53,11 @@ Deno.test(".npy: 0 bands is refused naming the file and the axis", async () => {
 
 Deno.test(".npy: axes beyond 2^53, more than 64 axes and a huge declared header are refused", async () => {
   const cases: [Uint8Array, RegExp][] = [
-    [npyWith(dict("99999999999999999999, 0")), /beyond 2\^53/],
-    [npyWith(dict("4294967296, 4294967296, 4294967296")), /beyond 2\^53/],
-    [npyWith(dict(Array(65).fill("1").join(", "))), /65 axes, over 64/],
+    [npyWithHeader(dict("99999999999999999999, 0")), /beyond 2\^53/],
+    [npyWithHeader(dict("4294967296, 4294967296, 4294967296")), /beyond 2\^53/],
+    [npyWithHeader(dict(Array(65).fill("1").join(", "))), /65 axes, over 64/],
   ];
-  const huge = npyWith(dict("2,"), new Uint8Array(8), 2);
+  const huge = npyWithHeader(dict("2,"), new Uint8Array(8), 2);
   new DataView(huge.buffer).setUint32(8, 2 ** 31, true);
   cases.push([huge, /header of 2\.00 GiB, over the 1\.00 MiB limit/]);
   for (const [bytes, message] of cases) {
