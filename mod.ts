@@ -253,6 +253,7 @@ export {
 } from "./io/npy.ts";
 export {
   type EnviHeader,
+  type EnviOptions,
   type EnviReader,
   openEnvi,
   readEnvi,

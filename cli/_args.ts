@@ -56,4 +56,5 @@ export const CUBE_FILE_OPTIONS = {
   dataset: { type: "string" },
   out: { type: "string" },
   backend: { type: "string", default: "auto" },
+  "allow-external": { type: "boolean", default: false },
 } as const satisfies OptionSpec;

@@ -11,6 +11,7 @@
  */
 
 import type { Matrix } from "../core/types.ts";
+import { checkBudget } from "../core/budget.ts";
 import { checkInteger } from "../core/validate.ts";
 import { openEnvi } from "./envi.ts";
 import { openHdf5Dataset } from "./hdf5.ts";
@@ -31,7 +32,9 @@ export interface CubeSource {
   readonly bands: number;
   /**
    * Streams the pixels in order, `maxRows` (≥ 1) or fewer at a time, in whole lines (3-D) or whole
-   * samples (4-D), so a chunk holds at least one line or sample.
+   * samples (4-D), so a chunk holds at least one line or sample; chunks are also kept near
+   * {@linkcode CHUNK_BYTES} (so many bands mean fewer rows), and a source with no pixels yields
+   * nothing at once.
    */
   chunks(maxRows?: number): AsyncIterable<Matrix>;
   /** Reads every pixel into one matrix. */
@@ -44,7 +47,18 @@ export interface CubeSource {
 export interface CubeSourceOptions {
   /** The dataset path inside an HDF5 file (required for `.h5`/`.hdf5`). */
   dataset?: string;
+  /**
+   * Follow references to other files: an ENVI `data file` outside the header's folder. Default
+   * `false` (an input is untrusted; such a reference could read any file on the machine).
+   */
+  allowExternal?: boolean;
 }
+
+/**
+ * The float32 bytes a chunk of {@linkcode CubeSource.chunks} aims at: 128 MiB, 65,536 pixels of
+ * 512 bands (a chunk is never less than one line or sample).
+ */
+export const CHUNK_BYTES = 128 * 2 ** 20;
 
 /** Reads `count` slices along the first axis from `start`. */
 type SliceReader = (start: number, count: number) => Promise<Float32Array>;
@@ -53,13 +67,17 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * Opens `.npy`, `.h5`/`.hdf5` (with `dataset`) or ENVI (`.hdr`) pixel data for streaming.
  *
  * @param path The file (for ENVI, the `.hdr` header).
- * @param options `dataset` for HDF5.
+ * @param options `dataset` for HDF5; `allowExternal` to read an ENVI data file outside the
+ *   header's folder.
  * @returns The source; close it when done.
  * @throws {TypeError} On a missing `dataset` for HDF5, or an array with fewer than 2 or more
- *   than 4 axes.
+ *   than 4 axes, or with 0 bands (the last axis).
  * @throws {RangeError} On an extension other than `.npy`, `.h5`, `.hdf5` or `.hdr`.
  * @throws {Deno.errors.NotFound} When the file (or dataset) does not exist.
- * @throws {InvalidDataError} When the file is corrupt, truncated or of an unsupported type.
+ * @throws {InvalidDataError} When the file is corrupt, truncated or of an unsupported type, or
+ *   refers to a file outside its folder without `allowExternal`.
+ * @throws {OutOfMemoryError} From `readAll` (or a chunk of one huge line), when the read is over
+ *   the memory budget (`PRISM_MEMORY_BUDGET`): stream it with `chunks()`.
  * @example
  * ```ts
  * import { openCubeSource } from "./cube_source.ts";
@@ -92,7 +110,7 @@ export async function openCubeSource(
     return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
   }
   // The ENVI header (.hdr) names the raw file beside it.
-  const r = await openEnvi(path);
+  const r = await openEnvi(path, { allowExternal: options.allowExternal });
   return fromSlices(
     path,
     [r.height, r.width, r.bands],
@@ -117,6 +135,13 @@ function fromSlices(
     );
   }
   const bands = shape[shape.length - 1];
+  if (bands === 0) {
+    close();
+    throw new TypeError(
+      `${path} holds an array of shape [${shape.join(", ")}] with 0 bands (its last axis); ` +
+        `a cube needs at least 1 band per pixel: check the file's shape`,
+    );
+  }
   const slices = shape[0];
   const pixelsPerSlice = shape.slice(1, -1).reduce((a, b) => a * b, 1);
   const rows = slices * pixelsPerSlice;
@@ -138,7 +163,10 @@ function fromSlices(
     bands,
     async *chunks(maxRows = 65536) {
       checkInteger("maxRows", maxRows, 1);
-      const units = Math.max(1, Math.floor(maxRows / Math.max(1, unitRows)));
+      // No pixels (an axis of 0): nothing to read, however long the other axes are.
+      if (rows === 0) return;
+      const byBytes = Math.max(1, Math.floor(CHUNK_BYTES / (bands * 4)));
+      const units = Math.max(1, Math.floor(Math.min(maxRows, byBytes) / Math.max(1, unitRows)));
       const step = shape.length === 4 ? units * linesPerSlice : units;
       const total = shape.length === 4 ? slices * linesPerSlice : slices;
       for (let s = 0; s < total; s += step) {
@@ -148,6 +176,12 @@ function fromSlices(
       }
     },
     async readAll() {
+      checkBudget(
+        rows * bands * 4,
+        `reading all ${rows} pixels x ${bands} bands of ${path}`,
+        "stream it in chunks (openCubeSource().chunks)",
+      );
+      if (rows === 0) return { data: new Float32Array(0), rows, cols: bands };
       const data = await read(0, slices);
       return { data, rows, cols: bands };
     },

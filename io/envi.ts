@@ -10,6 +10,7 @@
 
 import type { Cube } from "../core/types.ts";
 import { InvalidDataError } from "../core/errors.ts";
+import { checkBudget, formatBytes } from "../core/budget.ts";
 import {
   checkRowRange,
   decodeToFloat32,
@@ -66,6 +67,19 @@ export interface EnviReader extends RowReader {
   readRows(lineStart: number, lineCount: number): Promise<Float32Array>;
 }
 
+/** Options of the ENVI readers. */
+export interface EnviOptions {
+  /**
+   * Read a `data file` named outside the header's folder (an absolute path elsewhere, a path
+   * through `..`, or a link leading out of the folder). Default `false`: a header is untrusted
+   * input, and following such a reference would let a header read any file on the machine.
+   */
+  allowExternal?: boolean;
+}
+
+/** The largest ENVI header read: 1 MiB (real headers are a few KiB, wavelength lists included). */
+export const ENVI_HEADER_LIMIT = 2 ** 20;
+
 const DATA_TYPES: Readonly<Record<number, SampleType>> = { 2: "i2", 4: "f4", 5: "f8", 12: "u2" };
 const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
 
@@ -73,12 +87,17 @@ const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
  * Parses an ENVI header and finds its data file: the `data file` field if present, else the
  * header's stem with no extension or with `.img .dat .raw .bsq .bil .bip` (either case).
  *
+ * The data file must lie in the header's folder (or below it) unless `allowExternal` is set, and
+ * the header may be at most {@linkcode ENVI_HEADER_LIMIT} bytes; parsing is linear in its size.
+ *
  * @param hdrPath The `.hdr` file.
+ * @param options `allowExternal` (default `false`): read a data file outside the header's folder.
  * @returns The header.
- * @throws {InvalidDataError} When the first line is not `ENVI`, a required field
- * (samples, lines, bands, data type) is missing or malformed, the data type is unsupported (the
- * message lists the supported ones), the interleave or byte order is unknown, or the wavelength
- * list does not have one value per band.
+ * @throws {InvalidDataError} When the first line is not `ENVI`, the header is over 1 MiB, a
+ * required field (samples, lines, bands, data type) is missing, malformed or 0, the data type is
+ * unsupported (the message lists the supported ones), the interleave or byte order is unknown,
+ * the wavelength list does not have one value per band, or `data file` points outside the
+ * header's folder without `allowExternal` (the message names the reference and the option).
  * @throws {Deno.errors.NotFound} When the header or its data file does not exist (the message
  * lists the names tried).
  * @example
@@ -94,9 +113,12 @@ const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
+export async function readEnviHeader(
+  hdrPath: string,
+  options: EnviOptions = {},
+): Promise<EnviHeader> {
   if (typeof hdrPath !== "string") throw new TypeError("hdrPath must be a string");
-  const text = await Deno.readTextFile(hdrPath);
+  const text = await readHeaderText(hdrPath);
   const fields = parseFields(text, hdrPath);
   const bad = (what: string) => new InvalidDataError(`ENVI header ${hdrPath}: ${what}`);
   const whole = (key: string, fallback?: number): number => {
@@ -105,12 +127,22 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
       if (fallback !== undefined) return fallback;
       throw bad(`the required field '${key}' is missing; add '${key} = <value>'`);
     }
-    if (!/^\d+$/.test(raw)) throw bad(`'${key}' must be a whole number >= 0, got '${raw}'`);
-    return Number.parseInt(raw, 10);
+    if (!/^\d+$/.test(raw)) {
+      throw bad(`'${key}' must be a whole number >= 0, got '${raw.slice(0, 80)}'`);
+    }
+    const n = Number.parseInt(raw, 10);
+    if (!Number.isSafeInteger(n)) throw bad(`'${key}' = ${raw.slice(0, 80)} is too large`);
+    return n;
   };
-  const samples = whole("samples");
-  const lines = whole("lines");
-  const bands = whole("bands");
+  // An image with no pixels or no bands has nothing to read: refuse it before any loop over it.
+  const extent = (key: string): number => {
+    const n = whole(key);
+    if (n === 0) throw bad(`'${key}' is 0; an ENVI image needs at least 1 ${key.slice(0, -1)}`);
+    return n;
+  };
+  const samples = extent("samples");
+  const lines = extent("lines");
+  const bands = extent("bands");
   const headerOffset = whole("header offset", 0);
   const dataType = whole("data type");
   const sampleType = DATA_TYPES[dataType];
@@ -138,7 +170,10 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
       );
     }
   }
-  const dataFile = await findDataFile(hdrPath, fields["data file"]);
+  const dataFile = await findDataFile(hdrPath, {
+    named: fields["data file"],
+    allowExternal: options.allowExternal === true,
+  });
   return {
     samples,
     lines,
@@ -156,12 +191,17 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
 
 /**
  * Opens an ENVI image for reading lines on demand, so cubes larger than memory stream. Only the
- * header is read here; the data file's size is checked against it.
+ * header is read here; the data file's size must equal what the header declares (a larger file
+ * is refused too: it means a wrong `lines`, `samples`, `bands`, `data type` or `header offset`,
+ * and reading it would return shifted values). Each read is checked against the memory budget
+ * (`PRISM_MEMORY_BUDGET`, see `core/budget.ts`) before it allocates.
  *
  * @param hdrPath The `.hdr` file.
+ * @param options `allowExternal` (see {@linkcode readEnviHeader}).
  * @returns A reader; close it when done.
  * @throws {InvalidDataError} On a bad header (see {@linkcode readEnviHeader}) or a data file
- * smaller than the header promises (the message gives expected and actual bytes).
+ * smaller or larger than the header declares (the message gives expected and actual bytes).
+ * @throws {OutOfMemoryError} From `readRows`, when the lines asked for are over the budget.
  * @throws {Deno.errors.NotFound} When the header or data file does not exist.
  * @example
  * ```ts
@@ -178,19 +218,31 @@ export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function openEnvi(hdrPath: string): Promise<EnviReader> {
-  const header = await readEnviHeader(hdrPath);
+export async function openEnvi(
+  hdrPath: string,
+  options: EnviOptions = {},
+): Promise<EnviReader> {
+  const header = await readEnviHeader(hdrPath, options);
   const { samples: width, lines: height, bands, sampleType, interleave } = header;
   const size = SAMPLE_BYTES[sampleType];
   const file = await Deno.open(header.dataFile, { read: true });
   try {
     const actual = (await file.stat()).size;
     const expected = header.headerOffset + height * width * bands * size;
+    const declared = `${height} lines x ${width} samples x ${bands} bands of ${size}-byte ` +
+      `values after a ${header.headerOffset}-byte offset`;
     if (actual < expected) {
       throw new InvalidDataError(
-        `ENVI data file ${header.dataFile} is truncated: the header promises ${height} lines x ` +
-          `${width} samples x ${bands} bands of ${size}-byte values after a ${header.headerOffset}` +
-          `-byte offset: expected ${expected} bytes, got ${actual}`,
+        `ENVI data file ${header.dataFile} is truncated: the header ${hdrPath} promises ` +
+          `${declared}: expected ${expected} bytes, got ${actual}`,
+      );
+    }
+    if (actual > expected) {
+      throw new InvalidDataError(
+        `ENVI data file ${header.dataFile} is larger than its header ${hdrPath} declares ` +
+          `(${declared}): expected ${expected} bytes, got ${actual} (${actual - expected} more); ` +
+          `one of 'lines', 'samples', 'bands', 'data type' or 'header offset' is wrong, and ` +
+          `reading it would return shifted values: correct the header`,
       );
     }
   } catch (error) {
@@ -212,6 +264,12 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
   const readRows = (lineStart: number, lineCount: number): Promise<Float32Array> => {
     checkRowRange({ start: lineStart, count: lineCount }, height);
     if (closed) return Promise.reject(new TypeError(`ENVI reader for ${hdrPath} is closed`));
+    // The float32 result plus the raw bytes behind it, decided before anything is read.
+    checkBudget(
+      lineCount * width * bands * (4 + size),
+      `reading ${lineCount} lines of ENVI image ${hdrPath} (${width} samples x ${bands} bands)`,
+      "read fewer lines at a time (openEnvi().readRows or openCubeSource().chunks)",
+    );
     return queue(async () => {
       if (interleave === "bip") {
         return decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
@@ -248,8 +306,11 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
  * Reads a whole ENVI image as a BIP float32 cube.
  *
  * @param hdrPath The `.hdr` file.
+ * @param options `allowExternal` (see {@linkcode readEnviHeader}).
  * @returns The cube (`data[(y * width + x) * bands + b]`).
- * @throws {InvalidDataError} On a bad header or a truncated data file.
+ * @throws {InvalidDataError} On a bad header or a data file of another size than declared.
+ * @throws {OutOfMemoryError} When the image is over the memory budget: stream it with
+ *   {@linkcode openEnvi}.
  * @throws {Deno.errors.NotFound} When the header or data file does not exist.
  * @example
  * ```ts
@@ -264,13 +325,43 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readEnvi(hdrPath: string): Promise<Cube> {
-  using reader = await openEnvi(hdrPath);
+export async function readEnvi(hdrPath: string, options: EnviOptions = {}): Promise<Cube> {
+  using reader = await openEnvi(hdrPath, options);
   const data = await reader.readRows(0, reader.height);
   return { data, height: reader.height, width: reader.width, bands: reader.bands };
 }
 
-/** Splits the header into `key = value` fields; `{...}` values may span lines. */
+/** Reads the header's text, refusing more than {@linkcode ENVI_HEADER_LIMIT} bytes. */
+async function readHeaderText(hdrPath: string): Promise<string> {
+  using file = await Deno.open(hdrPath, { read: true });
+  // Sized from the file (one byte more to see it end), grown only if it is longer than it said.
+  let buffer = new Uint8Array(Math.min((await file.stat()).size, ENVI_HEADER_LIMIT) + 1);
+  let got = 0;
+  for (;;) {
+    if (got === buffer.length) {
+      if (buffer.length > ENVI_HEADER_LIMIT) break;
+      const grown = new Uint8Array(Math.min(buffer.length * 2, ENVI_HEADER_LIMIT + 1));
+      grown.set(buffer);
+      buffer = grown;
+    }
+    const n = await file.read(buffer.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  if (got > ENVI_HEADER_LIMIT) {
+    throw new InvalidDataError(
+      `ENVI header ${hdrPath} is over the ${formatBytes(ENVI_HEADER_LIMIT)} limit of an ENVI ` +
+        `header (ENVI_HEADER_LIMIT); real headers are a few KiB: check that this is the .hdr ` +
+        `file and not the image data`,
+    );
+  }
+  return new TextDecoder().decode(buffer.subarray(0, got));
+}
+
+/**
+ * Splits the header into `key = value` fields; `{...}` values may span lines. One pass: a brace
+ * value's end is found with one search from where it starts, so the time is linear in the text.
+ */
 function parseFields(text: string, hdrPath: string): Record<string, string> {
   const body = text.replace(/^\uFEFF/, "");
   const firstBreak = body.search(/\r?\n|$/);
@@ -280,7 +371,8 @@ function parseFields(text: string, hdrPath: string): Record<string, string> {
         `${JSON.stringify(body.slice(0, Math.min(firstBreak, 40)))}`,
     );
   }
-  const fields: Record<string, string> = {};
+  // A Map, so keys such as `__proto__` stay plain fields.
+  const fields = new Map<string, string>();
   const rest = body.slice(firstBreak);
   let i = 0;
   let line = 1;
@@ -301,26 +393,26 @@ function parseFields(text: string, hdrPath: string): Record<string, string> {
     }
     const key = raw.slice(0, eq).trim().toLowerCase().replace(/\s+/g, " ");
     let value = raw.slice(eq + 1).trim();
-    if (value.startsWith("{")) {
-      const startLine = line;
-      while (!value.includes("}")) {
-        if (i >= rest.length) {
-          throw new InvalidDataError(
-            `ENVI header ${hdrPath}: the '{' of '${key}' on line ${startLine} is never closed`,
-            { position: { line: startLine } },
-          );
-        }
-        const next = rest.indexOf("\n", i);
-        const stop = next < 0 ? rest.length : next;
-        value += "\n" + rest.slice(i, stop).trim();
-        i = stop + 1;
-        line++;
+    if (value.startsWith("{") && !value.includes("}")) {
+      // The value runs on to the line holding the next '}'.
+      const close = i < rest.length ? rest.indexOf("}", i) : -1;
+      if (close < 0) {
+        throw new InvalidDataError(
+          `ENVI header ${hdrPath}: the '{' of '${key}' on line ${line} is never closed`,
+          { position: { line } },
+        );
       }
-      value = value.slice(0, value.lastIndexOf("}") + 1);
+      const next = rest.indexOf("\n", close);
+      const stop = next < 0 ? rest.length : next;
+      const more = rest.slice(i, stop).split("\n").map((l) => l.trim());
+      value += "\n" + more.join("\n");
+      i = stop + 1;
+      line += more.length;
     }
-    fields[key] = value;
+    if (value.startsWith("{")) value = value.slice(0, value.lastIndexOf("}") + 1);
+    fields.set(key, value);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 /** The comma-separated items of a `{...}` value. */
@@ -328,13 +420,26 @@ function listValues(value: string): string[] {
   return value.replace(/^\{|\}$/g, "").split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
-async function findDataFile(hdrPath: string, named: string | undefined): Promise<string> {
+/** Where to look for the data file, and whether it may lie outside the header's folder. */
+interface DataFileQuery {
+  /** The header's `data file` field, when present. */
+  named: string | undefined;
+  /** Allow a data file outside the header's folder. */
+  allowExternal: boolean;
+}
+
+async function findDataFile(hdrPath: string, query: DataFileQuery): Promise<string> {
+  const { named, allowExternal } = query;
   const slash = Math.max(hdrPath.lastIndexOf("/"), hdrPath.lastIndexOf("\\"));
   const folder = hdrPath.slice(0, slash + 1);
   let tried: string[];
   if (named !== undefined && named.trim() !== "") {
     const n = named.trim();
-    tried = [n.startsWith("/") || /^[A-Za-z]:[\\/]/.test(n) ? n : folder + n];
+    const candidate = isAbsolute(n) ? n : folder + n;
+    if (!allowExternal && !within(absolute(candidate), absolute(folder || "."))) {
+      throw external(hdrPath, n);
+    }
+    tried = [candidate];
   } else {
     const stem = hdrPath.replace(/\.hdr$/i, "");
     tried = DATA_EXTENSIONS.flatMap((
@@ -344,7 +449,16 @@ async function findDataFile(hdrPath: string, named: string | undefined): Promise
   }
   for (const candidate of tried) {
     try {
-      if ((await Deno.stat(candidate)).isFile) return candidate;
+      if ((await Deno.stat(candidate)).isFile) {
+        // A link in the folder that leads out of it is a reference outside too.
+        if (!allowExternal) {
+          const real = await Deno.realPath(candidate);
+          if (!within(splitPath(real), splitPath(await Deno.realPath(folder || ".")))) {
+            throw external(hdrPath, named?.trim() || candidate, real);
+          }
+        }
+        return candidate;
+      }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
@@ -353,4 +467,40 @@ async function findDataFile(hdrPath: string, named: string | undefined): Promise
     `The data file of ENVI header ${hdrPath} was not found; tried ${tried.join(", ")}. ` +
       `Put it beside the header or name it with 'data file = <path>'`,
   );
+}
+
+/** The refusal of a data file outside the header's folder. */
+function external(hdrPath: string, reference: string, target?: string): InvalidDataError {
+  return new InvalidDataError(
+    `ENVI header ${hdrPath} reads its data from '${reference}'` +
+      (target === undefined ? "" : ` (a link to ${target})`) +
+      `, outside the header's folder; prism reads only files in that folder by default, since ` +
+      `a header from elsewhere could otherwise read any file on this machine. Put the data ` +
+      `file beside the header, or if you trust this header pass { allowExternal: true } ` +
+      `(--allow-external in the CLI)`,
+  );
+}
+
+function isAbsolute(path: string): boolean {
+  return path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(path);
+}
+
+/** The path's segments from the root, with `.` and `..` resolved lexically. */
+function absolute(path: string): string[] {
+  return splitPath(isAbsolute(path) ? path : `${Deno.cwd()}/${path}`);
+}
+
+function splitPath(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split(/[\\/]+/)) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+/** Whether `path` is `folder` or below it (both as segments from the root). */
+function within(path: readonly string[], folder: readonly string[]): boolean {
+  return path.length > folder.length && folder.every((part, k) => path[k] === part);
 }

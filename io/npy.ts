@@ -8,6 +8,7 @@
  */
 
 import { InvalidDataError } from "../core/errors.ts";
+import { checkBudget, formatBytes } from "../core/budget.ts";
 import {
   checkRowRange,
   decodeSamples,
@@ -63,6 +64,15 @@ interface NpyHeader {
   dataOffset: number;
 }
 
+/**
+ * The largest `.npy` header read: 1 MiB (numpy itself refuses headers over 10,000 bytes unless
+ * told otherwise; a few hundred bytes is usual).
+ */
+export const NPY_HEADER_LIMIT = 2 ** 20;
+
+/** The most axes a `.npy` array may have here (numpy 2 allows 64). */
+export const NPY_MAX_AXES = 64;
+
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const SUPPORTED = "float32, float64, int16, uint16, int32, uint8 (<f4 <f8 <i2 <u2 <i4 |u1, or >)";
 
@@ -73,7 +83,10 @@ const SUPPORTED = "float32, float64, int16, uint16, int32, uint8 (<f4 <f8 <i2 <u
  * @param source A file path or the file's bytes.
  * @returns The array in C order.
  * @throws {InvalidDataError} When the bytes are not a supported `.npy` (bad magic, bad header,
+ * a header over {@linkcode NPY_HEADER_LIMIT}, more than {@linkcode NPY_MAX_AXES} axes,
  * unsupported dtype, too few bytes: the message names the file and what is wrong).
+ * @throws {OutOfMemoryError} When the file is over the memory budget (`PRISM_MEMORY_BUDGET`):
+ *   stream it with {@linkcode openNpy}.
  * @throws {Deno.errors.NotFound} When the file does not exist.
  * @example
  * ```ts
@@ -88,6 +101,8 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
   let bytes: Uint8Array;
   let name: string;
   if (typeof source === "string") {
+    const size = (await Deno.stat(source)).size;
+    checkBudget(size, `reading ${source} whole`, "stream its rows with openNpy()");
     bytes = await Deno.readFile(source);
     name = source;
   } else if (source instanceof Uint8Array) {
@@ -106,6 +121,14 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
         `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${got}; write the file again`,
     );
   }
+  // Fortran order needs a second copy of the values to reorder them.
+  if (header.fortranOrder && header.shape.length > 1) {
+    checkBudget(
+      2 * expected,
+      `reading Fortran-order ${name}`,
+      "convert it to C order (np.ascontiguousarray) and stream it with openNpy()",
+    );
+  }
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
   let data = decodeSamples(raw, header);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
@@ -121,6 +144,8 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * @throws {InvalidDataError} On a bad header, an unsupported dtype, Fortran order (convert the
  * file with `np.ascontiguousarray` or load it whole with {@linkcode readNpy}), or a file shorter
  * than its header promises.
+ * @throws {OutOfMemoryError} From `readRows`, when the rows asked for are over the memory budget
+ *   (`PRISM_MEMORY_BUDGET`): read fewer at a time.
  * @throws {Deno.errors.NotFound} When the file does not exist.
  * @example
  * ```ts
@@ -173,6 +198,12 @@ export async function openNpy(path: string): Promise<NpyReader> {
       readRows(start: number, count: number): Promise<Float32Array> {
         checkRowRange({ start, count }, rows);
         if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
+        // The float32 result plus the raw bytes behind it, decided before anything is read.
+        checkBudget(
+          count * rowLength * (itemSize + 4),
+          `reading ${count} rows of ${path} (${rowLength} values each)`,
+          "read fewer rows at a time (openNpy().readRows or openCubeSource().chunks)",
+        );
         return queue(async () => {
           const bytes = await readExactly(file, {
             position: header.dataOffset + start * rowLength * itemSize,
@@ -312,6 +343,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
   const view = new DataView(start.buffer);
   const headerLength = start[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const prefixLength = start[6] === 1 ? 10 : 12;
+  checkHeaderLength(headerLength, name);
   if (size < prefixLength + headerLength) {
     throw new InvalidDataError(
       `${name} is truncated inside its header: expected ${prefixLength + headerLength} ` +
@@ -319,6 +351,16 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
     );
   }
   return await readExactly(file, { position: 0, length: prefixLength + headerLength, name });
+}
+
+function checkHeaderLength(headerLength: number, name: string): void {
+  if (headerLength > NPY_HEADER_LIMIT) {
+    throw new InvalidDataError(
+      `${name} declares a .npy header of ${formatBytes(headerLength)}, over the ` +
+        `${formatBytes(NPY_HEADER_LIMIT)} limit (NPY_HEADER_LIMIT); numpy writes a few hundred ` +
+        `bytes: the file is corrupt or not from numpy.save()`,
+    );
+  }
 }
 
 function checkMagic(bytes: Uint8Array, name: string): void {
@@ -344,6 +386,7 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  checkHeaderLength(headerLength, name);
   if (bytes.length < prefixLength + headerLength) {
     throw new InvalidDataError(
       `${name} is truncated inside its header: too few bytes: expected ` +
@@ -366,7 +409,12 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (shapeText === undefined) throw bad("no 'shape'");
   const dims = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (!dims.every((d) => /^\d+L?$/.test(d))) throw bad("shape is not a tuple of whole numbers");
+  if (dims.length > NPY_MAX_AXES) throw bad(`${dims.length} axes, over ${NPY_MAX_AXES}`);
   const shape = dims.map((d) => Number.parseInt(d, 10));
+  // Beyond 2^53 the sizes computed from the shape would be wrong (or NaN with a 0 axis).
+  if (!shape.every(Number.isSafeInteger) || !Number.isSafeInteger(product(shape))) {
+    throw bad("an axis or the element count is beyond 2^53");
+  }
   const m = /^([<>|=]?)([fiu])(\d+)$/.exec(descr);
   const type = m ? `${m[2]}${m[3]}` : "";
   if (m === null || !(type in SAMPLE_BYTES)) {

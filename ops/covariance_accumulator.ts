@@ -21,6 +21,7 @@ import {
   finiteNumbers,
   FLOAT32_MAX,
 } from "./_saved_state.ts";
+import { checkBandBudget } from "./_band_budget.ts";
 
 /** What `covariance()` and {@linkcode CovarianceAccumulator.result} return. */
 export interface CovarianceResult {
@@ -119,9 +120,13 @@ export class CovarianceAccumulator {
    * @param options `backend`, `skipInvalid`.
    * @throws {TypeError} When `bands` is not a whole number.
    * @throws {RangeError} When `bands` is below 1 or `backend` is unknown.
+   * @throws {OutOfMemoryError} When the `bands × bands` float64 state is over the memory budget
+   *   (`PRISM_MEMORY_BUDGET`), checked before anything is allocated.
    */
   constructor(bands: number, options: CovarianceAccumulatorOptions = {}) {
     this.bands = checkInteger("bands", bands, 1, 65535);
+    // The running M2, one chunk's Gram and the result: bands² float64 each.
+    checkBandBudget(bands, 3, "the covariance");
     const backend = options.backend ?? "auto";
     if (backend !== "auto" && backend !== "wasm" && backend !== "webgpu") {
       throw new RangeError(

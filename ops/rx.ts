@@ -18,6 +18,7 @@ import { type Whitening, whitening } from "./_pinv.ts";
 import type { DeviceTensor } from "../tensor/device_tensor.ts";
 import type { MatrixLike } from "./_placement.ts";
 import { scoreRx } from "./_rx_score.ts";
+import { checkBandBudget } from "./_band_budget.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
 import { checkCovarianceMatrix, finiteNumbers } from "./_saved_state.ts";
 import { checkInteger } from "../core/validate.ts";
@@ -180,6 +181,8 @@ export class RxDetector {
     }
     // A negative variance or an impossible correlation would score pixels wrongly (all 0).
     checkCovarianceMatrix("covariance", s.covariance, bands);
+    // Inverting: the covariance (kernel copy), its eigenvectors and the whitening factor.
+    checkBandBudget(bands, 4, "RX's inverse covariance");
     const white = await whitening(s.covariance, bands, { eps });
     this.#white = white;
     this.#stats = {
