@@ -23,6 +23,7 @@ import { randomF32 } from "../synth/uniform.ts";
 import { GPU_BENCH, QUICK, size } from "./_config.ts";
 import { smallNetForward, smallNetLayers } from "./_conv_small_net.ts";
 import { tfjsConvBaseline } from "./baselines/tfjs_conv.ts";
+import { cpuModel, formatLoad } from "./_machine.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -46,17 +47,6 @@ interface Row {
   webgpu?: number;
   torch: Record<number, Figure>;
   tfjs: Figure;
-}
-
-async function cpuModel(): Promise<string> {
-  try {
-    const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
-    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
-      l.startsWith("Model name:")
-    );
-    if (line) return line.split(":")[1].trim();
-  } catch { /* no lscpu */ }
-  return "unknown (no lscpu)";
 }
 
 /** Times `step` after warm-up, each iteration alone; quartiles and extremes in ms. */
@@ -177,14 +167,13 @@ for (const r of rows) {
   lines.push(`| ${cells.join(" | ")} |`);
 }
 
-const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
 const cores = navigator.hardwareConcurrency;
 console.log(
   `\nsmall net forward (6→32→32→6, 3×3, same, bias, ReLU between), warm-up ${WARMUP} + ${ITERS} timed` +
     `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
 console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
-console.log(`load average (1, 5, 15 min): start ${load(loadStart)}; end ${load(loadEnd)}`);
+console.log(`load average (1, 5, 15 min): start ${formatLoad(loadStart)}; end ${formatLoad(loadEnd)}`);
 if (Math.max(loadStart[0], loadEnd[0]) > 1) {
   console.log(
     "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +

@@ -15,6 +15,7 @@ import { GpuStorage } from "../gpu/storage.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
+import { wasmConv2dInputGrad } from "./_conv_input_grad.ts";
 import { chooseBackend } from "./route.ts";
 
 /** An image batch NHWC `[n, h, w, c]`: plain `{ data, shape }` or a device tensor. */
@@ -177,7 +178,7 @@ export async function conv2dBackward(
   const x = await wasmImage(input);
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
-  const dx = await FAMILIES.conv2d.wasm.inputGrad(g, { dy, weights: weights.data }, run);
+  const dx = await wasmConv2dInputGrad(g, { dy, weights: weights.data }, run);
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
     return {
