@@ -316,6 +316,14 @@ export class ConvNet implements Disposable {
    * @throws {TypeError} When no training forward came first, or `dy` has the wrong shape.
    */
   async backward(dy: ImageLike): Promise<ConvNetGradients> {
+    const input = await this.#backprop(dy);
+    const parameters = new Map<string, Float32Array>();
+    for (const s of this.#slots) if (s.grad !== undefined) parameters.set(s.name, s.grad.slice());
+    return { input, parameters };
+  }
+
+  /** `backward` without copying the gradients out: they stay in the slots' `grad`. */
+  async #backprop(dy: ImageLike): Promise<DeviceTensor> {
     this.#checkAlive();
     const pending = this.#pending;
     if (pending === undefined) {
@@ -350,9 +358,7 @@ export class ConvNet implements Disposable {
     } finally {
       this.#release();
     }
-    const parameters = new Map<string, Float32Array>();
-    for (const s of this.#slots) if (s.grad !== undefined) parameters.set(s.name, s.grad.slice());
-    return { input: d, parameters };
+    return d;
   }
 
   /**
@@ -390,17 +396,13 @@ export class ConvNet implements Disposable {
     const loss = kind === "mse"
       ? meanSquaredError(output, await tensorOf(target as ImageLike, want), { grad })
       : pixelSoftmaxCrossEntropy(output, target as Int32Array, { grad });
-    const g = await this.backward({ data: grad, shape: want });
-    g.input.dispose();
+    (await this.#backprop({ data: grad, shape: want })).dispose();
+    // The slots' own gradients: copying 4 bytes a parameter out first cost as much as Adam.
+    const trained = this.#slots.filter((s) => s.grad !== undefined);
     let sq = 0;
-    for (const v of g.parameters.values()) for (let i = 0; i < v.length; i++) sq += v[i] * v[i];
+    for (const { grad: v } of trained) for (let i = 0; i < v!.length; i++) sq += v![i] * v![i];
     const adam = options.optimizer ?? (this.#adam ??= new Adam([], { lr: 1e-3 }));
-    adam.step(
-      this.#slots.filter((s) => s.grad !== undefined).map((s) => ({
-        value: s.data,
-        grad: s.grad!,
-      })),
-    );
+    adam.step(trained.map((s) => ({ value: s.data, grad: s.grad! })));
     for (const l of this.#layers) l.invalidate();
     return { loss, gradNorm: Math.sqrt(sq) };
   }
