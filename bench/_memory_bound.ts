@@ -46,6 +46,10 @@ export interface MemoryBound {
  * import assert from "node:assert";
  * const b = memoryBound(builtinSpec("small"), [1, 8, 8, 6], 12742);
  * assert(b.largestPair.bytes === 4 * 64 * (32 + 32) && b.weightBytes === 4 * 12742);
+ * // The refiner at 384² batch 4: the encoder's 192² × 64 output and block1_down's 96² × 128.
+ * const r = memoryBound(builtinSpec("refiner"), [4, 384, 384, 4], 6_600_532);
+ * assert(r.largestPair.layer === "block1_down" && r.largestPair.bytes === 56_623_104);
+ * assert(r.activations.at(-1)!.shape.join() === "4,96,96,4");
  * ```
  */
 export function memoryBound(

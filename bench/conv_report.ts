@@ -173,7 +173,9 @@ console.log(
     `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
 console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
-console.log(`load average (1, 5, 15 min): start ${formatLoad(loadStart)}; end ${formatLoad(loadEnd)}`);
+console.log(
+  `load average (1, 5, 15 min): start ${formatLoad(loadStart)}; end ${formatLoad(loadEnd)}`,
+);
 if (Math.max(loadStart[0], loadEnd[0]) > 1) {
   console.log(
     "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +

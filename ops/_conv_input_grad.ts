@@ -10,7 +10,11 @@
 
 import type { ConvGeometry } from "../core/conv_geometry.ts";
 import type { WasmStorage } from "../wasm/storage.ts";
-import { phasePlan, type TransposedShape, wasmTransposedByPhases } from "./_conv_transpose_phases.ts";
+import {
+  phasePlan,
+  type TransposedShape,
+  wasmTransposedByPhases,
+} from "./_conv_transpose_phases.ts";
 import { FAMILIES } from "./families.ts";
 
 /**
