@@ -29,18 +29,34 @@ export async function cpuModel(): Promise<string> {
 }
 
 /**
- * A load average triple for a report line.
+ * The lines a report prints about its machine: the CPU, the load average at its start and end,
+ * and, when the load passed 1, that other jobs competed (so the ratios count, not the times).
  *
- * @param l The 1, 5 and 15 minute averages (`Deno.loadavg()`).
- * @returns `"a, b, c"` with two decimals.
+ * @param cpu From {@linkcode cpuModel}.
+ * @param loadStart `Deno.loadavg()` at the start.
+ * @param loadEnd `Deno.loadavg()` at the end.
+ * @returns Two or three lines.
  * @throws Never.
  * @example
  * ```ts
- * import { formatLoad } from "./_machine.ts";
+ * import { machineLines } from "./_machine.ts";
  * import assert from "node:assert";
- * assert(formatLoad([1, 0.5, 0.25]) === "1.00, 0.50, 0.25");
+ * const lines = machineLines("AMD EPYC", [2.5, 1, 1], [0.5, 1, 1]);
+ * assert(lines[1] === "load average (1, 5, 15 min): start 2.50, 1.00, 1.00; end 0.50, 1.00, 1.00");
+ * assert(lines.length === 3);
  * ```
  */
-export function formatLoad(l: number[]): string {
-  return l.map((v) => v.toFixed(2)).join(", ");
+export function machineLines(cpu: string, loadStart: number[], loadEnd: number[]): string[] {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  const lines = [
+    `CPU: ${cpu}, ${navigator.hardwareConcurrency} logical CPUs`,
+    `load average (1, 5, 15 min): start ${load(loadStart)}; end ${load(loadEnd)}`,
+  ];
+  if (Math.max(loadStart[0], loadEnd[0]) > 1) {
+    lines.push(
+      "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +
+        "ratios (same-run neighbours) as the result, not the absolute times",
+    );
+  }
+  return lines;
 }

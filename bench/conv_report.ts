@@ -23,7 +23,8 @@ import { randomF32 } from "../synth/uniform.ts";
 import { GPU_BENCH, QUICK, size } from "./_config.ts";
 import { smallNetForward, smallNetLayers } from "./_conv_small_net.ts";
 import { tfjsConvBaseline } from "./baselines/tfjs_conv.ts";
-import { cpuModel, formatLoad } from "./_machine.ts";
+import { cpuModel, machineLines } from "./_machine.ts";
+import { runTorch } from "./_torch_run.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -79,29 +80,18 @@ async function prismForward(tile: number, batch: number, backend: "wasm" | "webg
 
 /** PyTorch through its baseline script, one configuration, one thread count. */
 async function torchForward(tile: number, batch: number, threads: number): Promise<Figure> {
-  const script = new URL("./baselines/torch_conv.py", import.meta.url).pathname;
-  const argv = [script, "--nets", "small", "--modes", "inference", "--tiles", `${tile}`];
-  argv.push("--batches", `${batch}`, "--threads", `${threads}`);
-  argv.push("--warmup", `${WARMUP}`, "--iters", `${ITERS}`);
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("python3", { args: argv, stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (e) {
-    return { skipped: `python3 did not start (${e instanceof Error ? e.message : e})` };
-  }
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
-    return { skipped: `torch_conv.py exited ${out.code}: ${err}` };
-  }
-  const doc = JSON.parse(text);
-  if (doc.skipped) return { skipped: doc.skipped };
-  const row = doc.rows[0];
-  if (row.error) return { skipped: row.error };
-  if (doc.threads !== threads) return { skipped: `asked ${threads} threads, got ${doc.threads}` };
-  versions.add(`PyTorch ${doc.torch}`);
-  return { median: row.median_ms };
+  const r = await runTorch({
+    net: "small",
+    mode: "inference",
+    tile,
+    batch,
+    threads,
+    warmup: WARMUP,
+    iters: ITERS,
+  });
+  if ("skipped" in r) return r;
+  versions.add(r.version);
+  return { median: r.median };
 }
 
 /** TensorFlow.js WASM (one thread) in this process, forward only. */
@@ -172,16 +162,7 @@ console.log(
   `\nsmall net forward (6→32→32→6, 3×3, same, bias, ReLU between), warm-up ${WARMUP} + ${ITERS} timed` +
     `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
-console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
-console.log(
-  `load average (1, 5, 15 min): start ${formatLoad(loadStart)}; end ${formatLoad(loadEnd)}`,
-);
-if (Math.max(loadStart[0], loadEnd[0]) > 1) {
-  console.log(
-    "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +
-      "ratios (same-run neighbours) as the result, not the absolute times",
-  );
-}
+console.log(machineLines(cpu, loadStart, loadEnd).join("\n"));
 console.log(lines.join("\n"));
 console.log(
   "ratios: prism median ÷ peer median, below 1 = prism faster; PyTorch's ratio uses the faster " +

@@ -36,7 +36,8 @@ import { toDevice } from "../tensor/device_tensor.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { QUICK, size } from "./_config.ts";
-import { cpuModel, formatLoad } from "./_machine.ts";
+import { cpuModel, machineLines } from "./_machine.ts";
+import { runTorch } from "./_torch_run.ts";
 import { memoryBound } from "./_memory_bound.ts";
 
 const args = Deno.args;
@@ -126,29 +127,10 @@ const versions = new Set<string>();
 
 /** PyTorch through its baseline script: one configuration, one thread count. */
 async function torch(mode: Mode, tile: number, batch: number, threads: number): Promise<Figure> {
-  const script = new URL("./baselines/torch_conv.py", import.meta.url).pathname;
-  const { warmup, iters } = COUNTS[mode];
-  const argv = [script, "--nets", "refiner", "--modes", mode, "--tiles", `${tile}`];
-  argv.push("--batches", `${batch}`, "--threads", `${threads}`);
-  argv.push("--warmup", `${warmup}`, "--iters", `${iters}`);
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("python3", { args: argv, stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (e) {
-    return { skipped: `python3 did not start (${e instanceof Error ? e.message : e})` };
-  }
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
-    return { skipped: `torch_conv.py exited ${out.code}: ${err}` };
-  }
-  const doc = JSON.parse(new TextDecoder().decode(out.stdout));
-  if (doc.skipped) return { skipped: doc.skipped };
-  const row = doc.rows[0];
-  if (row.error) return { skipped: row.error };
-  if (doc.threads !== threads) return { skipped: `asked ${threads} threads, got ${doc.threads}` };
-  versions.add(`PyTorch ${doc.torch}`);
-  return { mean: row.mean_ms, std: row.std_ms, median: row.median_ms, min: row.min_ms };
+  const r = await runTorch({ net: "refiner", mode, tile, batch, threads, ...COUNTS[mode] });
+  if ("skipped" in r) return r;
+  versions.add(r.version);
+  return { mean: r.mean, std: r.std, median: r.median, min: r.min };
 }
 
 /** Peak kernel memory of one inference after a warm-up, with the bound it is held to. */
@@ -229,16 +211,7 @@ console.log(
     `${counts("inference")}, train step ${counts("train")}` +
     `${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
-console.log(`CPU: ${cpu}, ${navigator.hardwareConcurrency} logical CPUs`);
-console.log(
-  `load average (1, 5, 15 min): start ${formatLoad(loadStart)}; end ${formatLoad(loadEnd)}`,
-);
-if (Math.max(loadStart[0], loadEnd[0]) > 1) {
-  console.log(
-    "the machine is shared: load above 1 means other jobs competed for the CPUs; the ratios " +
-      "(same-run neighbours) are the result, not the absolute times",
-  );
-}
+console.log(machineLines(cpu, loadStart, loadEnd).join("\n"));
 console.log(lines.join("\n"));
 console.log(
   "ms: mean ± standard deviation; ratio: prism mean ÷ PyTorch mean, below 1 = prism faster; " +
