@@ -9,6 +9,7 @@
  */
 
 import type { ConvGeometry } from "../core/conv_geometry.ts";
+import type { ConvWeights } from "../wasm/conv_weights.ts";
 import type { WasmStorage } from "../wasm/storage.ts";
 import {
   phasePlan,
@@ -25,7 +26,9 @@ import { FAMILIES } from "./families.ts";
  * extended to the input's size; so it needs a padding that is the same on both axes.
  *
  * @param g The forward's geometry.
- * @param operands `dy` (kernel-memory data is read in place) and the forward's HWIO weights.
+ * @param operands `dy` (kernel-memory data is read in place), the forward's HWIO `weights`,
+ *   and optionally the same weights `packed` for the input-gradient pass (used when the phases
+ *   do not apply).
  * @param run `operation` for messages, `signal`.
  * @returns The input gradient, new kernel-memory storage (free it).
  * @throws {TypeError} When a length disagrees with the geometry.
@@ -45,7 +48,7 @@ import { FAMILIES } from "./families.ts";
  */
 export async function wasmConv2dInputGrad(
   g: ConvGeometry,
-  operands: { dy: Float32Array; weights: Float32Array },
+  operands: { dy: Float32Array; weights: Float32Array; packed?: Float32Array | ConvWeights },
   run: { operation: string; signal?: AbortSignal },
 ): Promise<WasmStorage> {
   if (g.stride > 1 && !g.depthwise && g.padTop === g.padLeft) {
@@ -64,7 +67,8 @@ export async function wasmConv2dInputGrad(
       }, { ...run, shape });
     }
   }
-  return await FAMILIES.conv2d.wasm.inputGrad(g, operands, run);
+  const weights = operands.packed ?? operands.weights;
+  return await FAMILIES.conv2d.wasm.inputGrad(g, { dy: operands.dy, weights }, run);
 }
 
 /** `[taps, c, oc]` → `[taps, oc, c]`. */
