@@ -6,9 +6,9 @@
  * @module
  */
 
-import { type Command, UsageError } from "./cli/_command.ts";
+import { type Command, describeFailure } from "./cli/_command.ts";
 import { commands } from "./cli/commands.ts";
-import { PrismError } from "./core/errors.ts";
+import { handleInterrupts } from "./cli/_signals.ts";
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -29,7 +29,10 @@ function helpText(): string {
  * Runs the command line on `args` and resolves to the exit code.
  *
  * @param args The arguments after `cli.ts`.
- * @returns 0 on success, 1 when the work failed, 2 for a usage mistake.
+ * @returns 0 on success, 1 when the work failed, 2 for a usage mistake. Every failure is printed
+ *   as `prism <command>: <Kind>: <message>` (the stack only with `PRISM_DEBUG=1`), never thrown.
+ *   On SIGINT or SIGTERM while a command runs, its unfinished temporary files are removed, it
+ *   says what it kept and the process exits with 130 or 143.
  */
 export async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
@@ -48,28 +51,48 @@ export async function main(args: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
+  current = name;
+  // Ctrl-C or a kill removes the temporary files of unfinished writes and says what was kept.
+  using _signals = handleInterrupts(name);
   try {
     return await command.run(commandArgs);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`prism ${name}: ${error.message}\n\n${command.usage}`);
-      return 2;
-    }
-    // Named prism errors, shape and range errors, and file-system errors (a missing input, an
-    // unwritable output) are the user's to fix: one clear line, no stack trace.
-    const fileError = Object.values(Deno.errors).some((kind) => error instanceof kind);
-    if (
-      error instanceof PrismError || error instanceof TypeError || error instanceof RangeError ||
-      fileError
-    ) {
-      const { name: kind, message } = error as Error;
-      console.error(`prism ${name}: ${kind}: ${message}`);
-      return 1;
-    }
-    throw error;
+    return report(name, error, command.usage);
+  }
+}
+
+/** The command running now, for failures that escape `main` (a stray rejected promise). */
+let current = "tour";
+
+/** Prints a failure the one way (`prism <command>: <Kind>: <message>`); returns the exit code. */
+function report(command: string, error: unknown, usage?: string): number {
+  const { text, code } = describeFailure(command, { error, usage, debug: debugEnabled() });
+  console.error(text);
+  return code;
+}
+
+function debugEnabled(): boolean {
+  try {
+    return Deno.env.get("PRISM_DEBUG") === "1";
+  } catch {
+    return false; // No --allow-env: no stacks.
   }
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  // Nothing reaches Deno's "Uncaught" printer: a rejection nobody awaited or an error thrown in
+  // a callback is reported like any failure, and the process exits 1.
+  const fail = (event: Event, error: unknown) => {
+    event.preventDefault();
+    Deno.exit(report(current, error));
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => fail(e, e.reason));
+  globalThis.addEventListener("error", (e) => fail(e, e.error));
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    code = report(current, error);
+  }
+  Deno.exit(code);
 }

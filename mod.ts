@@ -47,9 +47,13 @@ export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export {
   conv2d,
   conv2dBackward,
+  type Conv2dBackwardOptions,
   type Conv2dGradients,
   type Conv2dOptions,
   type ImageLike,
+  type PrepareConv2dOptions,
+  prepareConv2dWeights,
+  PreparedConv2dWeights,
 } from "./ops/conv2d.ts";
 export type { Padding } from "./core/conv_geometry.ts";
 // Layer ops: transposed convolution, norms, activations, residual add, upsampling.
@@ -97,6 +101,7 @@ export {
   type ConvNetOptions,
   type ConvNetParameter,
   type ForwardOptions,
+  type LayerActivations,
   type TrainStepOptions,
 } from "./nn/convnet.ts";
 export {
@@ -127,6 +132,23 @@ export {
   type GradientCheckOptions,
   type GradientCheckResult,
 } from "./nn/gradient_check.ts";
+
+// Seamless tiled inference of a network over images of any size.
+export {
+  runTiled,
+  type RunTiledOptions,
+  type TiledForwardOptions,
+  type TiledNet,
+} from "./nn/tiled.ts";
+export {
+  type ImageAxis,
+  largestActivation,
+  outputExtent,
+  type Tiling,
+  type TilingLayerSpec,
+  tilingOf,
+  type TilingSpec,
+} from "./nn/tiling.ts";
 
 // Reductions, Gram matrices, covariance.
 export { columnSums, type ColumnSumsResult } from "./ops/column_sums.ts";
@@ -212,7 +234,15 @@ export {
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
 export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
+  type FileImageSource,
+  type ImageSource,
+  imageSourceOf,
+  openImageSource,
+} from "./io/image_source.ts";
+export { type RowStreamOptions, type WriteRows, writeRowsAtomic } from "./io/array_writer.ts";
+export {
   encodeNpy,
+  encodeNpyFloat32Header,
   type NpyArray,
   type NpyData,
   type NpyInput,

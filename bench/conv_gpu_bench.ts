@@ -3,6 +3,8 @@
  * TensorFlow.js's WASM backend (fused conv + bias + ReLU, the issue's peer), forward at tile ×
  * batch sizes, and a training step's convolution gradients on WebGPU. Weights are uploaded once;
  * every prism iteration records three layers and reads back once (which synchronises the GPU).
+ * The forward also runs in f16, on packed `u32` words and (where the adapter has `shader-f16`)
+ * natively, against prism's own f32 in the same run.
  * WebGPU cases run as `bench/_config.ts`'s `GPU_BENCH` says: with a hardware adapter at full
  * size, on a software adapter in quick mode only (`PRISM_BENCH_QUICK=1`: 32² tiles).
  *
@@ -20,6 +22,7 @@ import {
   readConvTensor,
   uploadConvTensor,
 } from "../gpu/conv.ts";
+import { getGpu } from "../gpu/device.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { tfjsReady } from "./_covariance_baselines.ts";
 import { GPU_BENCH, QUICK } from "./_config.ts";
@@ -41,16 +44,29 @@ const tfWeights = weights.map((w) => tf.tensor4d(w.data, w.shape));
 const tfBiases = biases.map((b) => tf.tensor1d(b));
 
 const gpuWeights: GpuConvTensor[] = [];
+const halfWeights: GpuConvTensor[] = [];
+/** The f16 storages to compare: packed always, native where the adapter offers it. */
+const F16_STORAGES: ("packed" | "native")[] = ["packed"];
 if (GPU_BENCH) {
   for (const w of weights) gpuWeights.push(await uploadConvTensor(w));
+  for (const w of weights) halfWeights.push(await uploadConvTensor(w, { precision: "f16" }));
+  if ((await getGpu()).status.f16) F16_STORAGES.push("native");
 }
 
+/** How a forward runs: f32, or f16 with the given storage. */
+type ForwardMode = { precision: "f32" } | { precision: "f16"; f16Storage: "packed" | "native" };
+
 /** The forward pass on WebGPU: three recorded layers, one submit and read-back. */
-async function prismForward(x: ConvTensorInput): Promise<void> {
+async function prismForward(
+  x: ConvTensorInput,
+  mode: ForwardMode = { precision: "f32" },
+): Promise<void> {
   let current = x;
   const made: GpuConvTensor[] = [];
+  const w = mode.precision === "f16" ? halfWeights : gpuWeights;
   for (const [i] of LAYERS.entries()) {
-    const y = await gpuConv2d(current, gpuWeights[i], {
+    const y = await gpuConv2d(current, w[i], {
+      ...mode,
       operation,
       padding: "same",
       bias: biases[i],
@@ -140,6 +156,15 @@ for (const tile of TILES) {
       // An async function, not an arrow returning a promise: Deno.bench awaits only those.
       fn: async () => await prismForward(input),
     });
+    for (const f16Storage of F16_STORAGES) {
+      Deno.bench({
+        name: `prism webgpu f16 ${f16Storage} ${group}`,
+        group,
+        n: QUICK ? 5 : 30,
+        warmup: 2,
+        fn: async () => await prismForward(input, { precision: "f16", f16Storage }),
+      });
+    }
     if (GPU_BENCH) {
       const g = convGeometry({ input: shape, kernel: [3, 3], outChannels: 32, padding: "same" });
       const step = await prismGradients(g.h, batch);

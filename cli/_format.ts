@@ -4,23 +4,7 @@
  * @module
  */
 
-/**
- * Formats a byte count with a binary unit, e.g. `"128 MiB"`.
- *
- * @param bytes The count.
- * @returns The text.
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
+export { formatBytes } from "../core/budget.ts";
 
 /**
  * Formats a duration in milliseconds with a sensible unit.

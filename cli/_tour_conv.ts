@@ -1,34 +1,27 @@
 /**
- * The tour's convolution step: the `small` network's layers (6 → 32 → 32 → 6, 3×3, same padding,
- * ReLU between) over one synthetic image, as device tensors that stay on the backend from input
- * to output, on every backend the tour runs, with the agreement between them.
+ * The tour's convolution steps, on the built-in networks of `nn/specs/`: the `small` network
+ * (6 → 32 → 32 → 6, 3×3, ReLU between) forward on every backend the tour runs, with the
+ * agreement between them; a few training steps with its weights saved as HDF5; a tiled run over an
+ * image larger than a tile, checked against the whole-image pass; and the `refiner` forward.
  *
  * @module
  */
 
 import { writeNpy } from "../io/npy.ts";
-import { conv2d } from "../ops/conv2d.ts";
+import { ConvNet } from "../nn/convnet.ts";
+import { runTiled } from "../nn/tiled.ts";
 import { Rng } from "../synth/rng.ts";
 import { toDevice } from "../tensor/device_tensor.ts";
 import type { TourContext, TourLine } from "./_tour_types.ts";
 
 const SIDE = 128;
-const CHANNELS = [6, 32, 32, 6] as const;
+const SEED = 5;
 
-/** Seeded weights for the three layers, scaled so activations stay of order one. */
-function smallNetWeights(seed: number) {
+/** A seeded `[n, h, w, c]` image of standard normal values. */
+function image(seed: number, shape: readonly number[]): { data: Float32Array; shape: number[] } {
   const rng = new Rng(seed);
-  return CHANNELS.slice(1).map((out, i) => {
-    const inC = CHANNELS[i];
-    const scale = Math.sqrt(2 / (9 * inC));
-    return {
-      weights: {
-        data: Float32Array.from({ length: 9 * inC * out }, () => rng.normal() * scale),
-        shape: [3, 3, inC, out],
-      },
-      bias: Float32Array.from({ length: out }, () => 0.01 * rng.normal()),
-    };
-  });
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { data: Float32Array.from({ length: n }, () => rng.normal()), shape: [...shape] };
 }
 
 /**
@@ -38,50 +31,119 @@ function smallNetWeights(seed: number) {
  * @returns One line per backend.
  */
 export async function convStep(ctx: TourContext): Promise<TourLine[]> {
-  const rng = new Rng(11);
-  const image = Float32Array.from({ length: SIDE * SIDE * CHANNELS[0] }, () => rng.normal());
-  const layers = smallNetWeights(5);
+  using net = await ConvNet.fromSpec("small", { seed: SEED });
+  const x = image(11, [1, SIDE, SIDE, net.inputChannels]);
   const lines: TourLine[] = [];
   let first: Float32Array | undefined;
   for (const backend of ctx.backends) {
     const t0 = performance.now();
-    using x = await toDevice(image, { shape: [1, SIDE, SIDE, CHANNELS[0]], backend });
-    using h1 = await conv2d(x, layers[0].weights, {
-      padding: "same",
-      bias: layers[0].bias,
-      activation: "relu",
-    });
-    using h2 = await conv2d(h1, layers[1].weights, {
-      padding: "same",
-      bias: layers[1].bias,
-      activation: "relu",
-    });
-    using y = await conv2d(h2, layers[2].weights, { padding: "same", bias: layers[2].bias });
+    using input = await toDevice(x.data, { shape: x.shape, backend });
+    using y = await net.forward(input, { backend });
     const out = await y.read(); // the only read-back: the layers stayed on the device
     const ms = performance.now() - t0;
     const file = `${ctx.outDir}/small_net_${backend}.npy`;
-    await writeNpy(file, { data: out, shape: [1, SIDE, SIDE, CHANNELS[3]] });
+    await writeNpy(file, { data: out, shape: [...y.shape] });
     first ??= out;
     const agreement = first === out
       ? ""
       : `; max |Δ| vs wasm ${maxDiff(out, first).toExponential(1)}`;
     lines.push({
-      title: `conv2d small net ${SIDE}² (3 layers)`,
+      title: `ConvNet small ${SIDE}² forward (${net.parameterCount} parameters)`,
       backend,
       ms,
-      detail: `${(2 * flops() / ms / 1e6).toFixed(2)} GFLOP/s; output mean ` +
-        `${(out.reduce((s, v) => s + v, 0) / out.length).toFixed(4)}${agreement}`,
+      detail: `${(2 * multiplyAdds(net, SIDE) / ms / 1e6).toFixed(2)} GFLOP/s; output mean ` +
+        `${mean(out).toFixed(4)}${agreement}`,
       files: [file],
     });
   }
   return lines;
 }
 
-/** Multiply-adds of one forward pass. */
-function flops(): number {
+/**
+ * Trains the `small` network a few Adam steps (MSE towards a smoothed copy of the input) on WASM
+ * and saves its weights as HDF5 (h5py reads it; the PyTorch twin loads it).
+ *
+ * @param ctx The tour's context.
+ * @returns One line.
+ */
+export async function convTrainStep(ctx: TourContext): Promise<TourLine[]> {
+  const side = 64;
+  using net = await ConvNet.fromSpec("small", { seed: SEED });
+  const x = image(12, [1, side, side, net.inputChannels]);
+  const target = { data: x.data.map((v) => 0.5 * v), shape: x.shape };
+  const steps = 5;
+  const t0 = performance.now();
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    losses.push((await net.trainStep(x, target, { loss: "mse", backend: "wasm" })).loss);
+  }
+  const ms = performance.now() - t0;
+  const file = `${ctx.outDir}/small_net_weights.h5`;
+  await net.save(file);
+  return [{
+    title: `ConvNet small train ${side}², ${steps} Adam steps`,
+    backend: "wasm",
+    ms,
+    detail: `MSE ${losses[0].toFixed(4)} → ${losses[steps - 1].toFixed(4)}; ` +
+      `${(ms / steps).toFixed(1)} ms/step`,
+    files: [file],
+  }];
+}
+
+/**
+ * Runs the `small` network tiled over a 300 × 420 image (tiles of 128, the halo covering the
+ * receptive field) and compares the stitched output with one whole-image pass; then the
+ * `refiner` forward on one tile.
+ *
+ * @param ctx The tour's context.
+ * @returns Two lines.
+ */
+export async function convTiledStep(ctx: TourContext): Promise<TourLine[]> {
+  const [h, w] = [300, 420];
+  using net = await ConvNet.fromSpec("small", { seed: SEED });
+  const x = image(13, [h, w, net.inputChannels]);
+  const file = `${ctx.outDir}/small_net_tiled.npy`;
+  const t0 = performance.now();
+  const tiled = await runTiled(net, x, { tileSize: 128, batchSize: 2, backend: "wasm" });
+  const ms = performance.now() - t0;
+  await writeNpy(file, tiled!);
+  using whole = await net.forward({ data: x.data, shape: [1, h, w, net.inputChannels] }, {
+    backend: "wasm",
+  });
+  const seams = maxDiff(tiled!.data, await whole.read());
+
+  using refiner = await ConvNet.fromSpec("refiner", { seed: SEED });
+  const r0 = performance.now();
+  using y = await refiner.forward(image(14, [1, SIDE, SIDE, refiner.inputChannels]), {
+    backend: "wasm",
+  });
+  const refinerMs = performance.now() - r0;
+  return [{
+    title: `runTiled small ${h}×${w}, tiles 128, batch 2`,
+    backend: "wasm",
+    ms,
+    detail: `max |tiled − whole| ${seams.toExponential(1)}`,
+    files: [file],
+  }, {
+    title: `ConvNet refiner ${SIDE}² forward`,
+    backend: "wasm",
+    ms: refinerMs,
+    detail: `${refiner.parameterCount.toLocaleString("en-US")} parameters ` +
+      `(${refiner.sizeMB.toFixed(2)} MB); output [${y.shape.join(", ")}]`,
+  }];
+}
+
+/** Multiply-adds of one forward pass of a same-size network of 3×3 convolutions. */
+function multiplyAdds(net: ConvNet, side: number): number {
   let n = 0;
-  for (let i = 1; i < CHANNELS.length; i++) n += SIDE * SIDE * 9 * CHANNELS[i - 1] * CHANNELS[i];
+  for (const [name, p] of net.parameters()) {
+    if (name.endsWith(".weight") && p.shape.length === 4) n += side * side * p.data.length;
+  }
   return n;
+}
+
+function mean(a: Float32Array): number {
+  return a.reduce((s, v) => s + v, 0) / a.length;
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {

@@ -19,7 +19,7 @@ import { spectrumOf } from "../ops/spectrum.ts";
 import { DimensionalityTracker } from "../track/tracker.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
 import { Rng } from "../synth/rng.ts";
-import { convStep } from "./_tour_conv.ts";
+import { convStep, convTiledStep, convTrainStep } from "./_tour_conv.ts";
 import type { TourLine, TourStep } from "./_tour_types.ts";
 
 export type { TourContext, TourLine, TourStep } from "./_tour_types.ts";
@@ -242,6 +242,8 @@ export const tourSteps: readonly TourStep[] = [
   rxLocalStep,
   spectrumStep,
   convStep,
+  convTrainStep,
+  convTiledStep,
   trackerStep,
   experimentStep,
 ];

@@ -13,6 +13,7 @@ import { benchCommand } from "./bench.ts";
 import { covCommand } from "./cov.ts";
 import { rxCommand } from "./rx.ts";
 import { synthCommand } from "./synth.ts";
+import { convCommand } from "./conv.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -24,4 +25,5 @@ export const commands: readonly Command[] = [
   covCommand,
   rxCommand,
   synthCommand,
+  convCommand,
 ];

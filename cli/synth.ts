@@ -14,6 +14,7 @@ import { outputFormat, progressLine } from "./_rx_progress.ts";
 import { type ScaleName, SCALES, synthDataset } from "../synth/datasets.ts";
 import { withAtomicPath } from "../io/atomic.ts";
 import { loadH5wasm } from "../io/_h5wasm.ts";
+import { yieldToSignals } from "./_signals.ts";
 
 const USAGE = `usage: deno run -A cli.ts synth --scale NAME --out OUT [options]
 
@@ -74,6 +75,7 @@ export const synthCommand: Command = {
             new Uint8Array(s.cube.data.buffer, s.cube.data.byteOffset, s.cube.data.byteLength),
           );
           progress(s.index + 1, samples, "samples");
+          await yieldToSignals();
         }
       } else {
         const h5 = await loadH5wasm();
@@ -102,6 +104,7 @@ export const synthCommand: Command = {
             labels.write_slice([[s.index, n]], s.labels);
             mask.write_slice([[s.index, n]], s.mask);
             progress(n, samples, "samples");
+            await yieldToSignals();
           }
         } finally {
           file.close();

@@ -25,7 +25,7 @@ at each sampling frequency, interleaved, and prints the tracking overhead, measu
 jumps and the CSV / JSON / HDF5 export sizes and times. Progress goes to stderr.
 
   --steps N         training steps per run (default ${DEFAULT_STEPS}, about a minute in all;
-                    the reference is --steps ${REFERENCE_STEPS}, about 10 minutes)
+                    the reference is --steps ${REFERENCE_STEPS}, about 15 minutes)
   --sampling LIST   sampling frequencies, comma-separated (default 1,5,10,20,50,100)
   --out-dir DIR     where the exports of the sampling-5 run go (default: a new temporary folder)`;
 
@@ -136,7 +136,7 @@ export const trackDemoCommand: Command = {
       console.log("");
       console.log(
         `The reference experiment runs ${REFERENCE_STEPS} steps: ` +
-          `deno run -A cli.ts track-demo --steps ${REFERENCE_STEPS} (about 10 minutes).`,
+          `deno run -A cli.ts track-demo --steps ${REFERENCE_STEPS} (about 15 minutes).`,
       );
     }
     return 0;

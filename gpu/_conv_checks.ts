@@ -1,6 +1,6 @@
 /**
  * The checks the convolution hosts share: the geometry from the tensors' shapes (mismatches
- * named), options, the bias, and the device's binding and dispatch limits.
+ * named), options, and the bias.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { type ConvGeometry, convGeometry, type Padding } from "../core/conv_geom
 import type { GpuContext } from "./context.ts";
 import type { ConvActivation, ConvPrecision } from "./programs/conv2d_common.ts";
 import { GpuStorage } from "./storage.ts";
-import { bindingBytes, uploadVector } from "./upload.ts";
+import { uploadVector } from "./upload.ts";
 
 /** The options every convolution host shares. */
 export interface ConvCallOptions {
@@ -25,6 +25,12 @@ export interface ConvCallOptions {
   groups?: number;
   /** Storage of activations and weights; default `"f32"`. */
   precision?: ConvPrecision;
+  /**
+   * How f16 tensors are stored in the shaders: `"auto"` (default; native `f16` where the
+   * device has `shader-f16`, else packed `u32` words), `"native"` or `"packed"`. The bytes are
+   * the same either way; `convStats(gpu)` counts the passes of each.
+   */
+  f16Storage?: "auto" | "native" | "packed";
 }
 
 /**
@@ -138,40 +144,6 @@ export function checkModes(
     );
   }
   return { precision, activation };
-}
-
-/**
- * Throws when a binding of the call would exceed the device's storage binding size.
- *
- * @param gpu The context.
- * @param options `operation`, named in the error; `words`: `[role, 4-byte words]` of every
- *   storage binding.
- * @throws {RangeError} Naming the binding, its size and `maxStorageBufferBindingSize`.
- * @example
- * ```ts
- * import { checkBindings } from "./_conv_checks.ts";
- * import assert from "node:assert";
- * const gpu = { limits: { maxStorageBufferBindingSize: 64, maxBufferSize: 128 } };
- * // deno-lint-ignore no-explicit-any
- * assert.throws(() => checkBindings(gpu as any, { operation: "conv", words: [["output", 17]] }),
- *   /output needs 68 bytes.*maxStorageBufferBindingSize/);
- * ```
- */
-export function checkBindings(
-  gpu: Pick<GpuContext, "limits">,
-  options: { operation: string; words: readonly (readonly [string, number])[] },
-): void {
-  const { operation, words } = options;
-  const max = bindingBytes(gpu.limits);
-  for (const [what, count] of words) {
-    if (count * 4 > max) {
-      throw new RangeError(
-        `${operation}: the ${what} needs ${count * 4} bytes, more than this device's ` +
-          `maxStorageBufferBindingSize (with maxBufferSize) of ${max} bytes; run smaller ` +
-          `batches or tiles, or use the wasm backend`,
-      );
-    }
-  }
 }
 
 /**

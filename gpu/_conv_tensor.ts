@@ -14,6 +14,7 @@ import { CAST_F16_OVERRIDES, CAST_F16_PROGRAM } from "./programs/conv2d_cast.ts"
 import type { ConvPrecision } from "./programs/conv2d_common.ts";
 import { record } from "./run.ts";
 import { GpuStorage } from "./storage.ts";
+import { convLimits } from "./_conv_split.ts";
 
 /**
  * A 4-D tensor on the GPU: NHWC activations or HWIO weights. `storage` holds the product of
@@ -197,7 +198,10 @@ export async function bindTensor(
   }
 }
 
-/** Records the conversion of `count` f32 values of `src` into new packed f16 storage. */
+/**
+ * Records the conversion of `count` f32 values of `src` into new packed f16 storage, in chunks
+ * that fit one binding (each starts at an aligned word, so both bindings' offsets are aligned).
+ */
 async function castF16(
   gpu: GpuContext,
   src: GpuStorage,
@@ -207,16 +211,24 @@ async function castF16(
   const words = storageWords(count, "f16");
   const dst = GpuStorage.allocate(gpu, words, { label: `${label} f16` });
   if (count === 0) return dst;
-  try {
-    await record(gpu, [{
+  const { bindingBytes, align } = convLimits(gpu.limits);
+  const step = align / 4; // words: 4·step bytes of f16, 8·step of f32, both multiples of align
+  const chunk = Math.max(step, Math.floor(bindingBytes / 8 / step) * step);
+  const runs = [];
+  for (let first = 0; first < words; first += chunk) {
+    const values = Math.min(2 * chunk, count - 2 * first);
+    runs.push({
       program: CAST_F16_PROGRAM,
       overrides: CAST_F16_OVERRIDES,
-      shapes: { count },
+      shapes: { count: values },
       buffers: {
-        src: { buffer: src.buffer, size: count * 4 },
-        dst: { buffer: dst.buffer, size: words * 4 },
+        src: { buffer: src.buffer, offset: first * 8, size: values * 4 },
+        dst: { buffer: dst.buffer, offset: first * 4, size: storageWords(values, "f16") * 4 },
       },
-    }]);
+    });
+  }
+  try {
+    await record(gpu, runs);
   } catch (e) {
     dst.free();
     throw e;

@@ -3,7 +3,9 @@
  * the gradient of the input (also a transposed convolution's forward), and the gradients of the
  * weights and bias, dense and depthwise, in f32 or f16 storage. Every call records into the
  * pending encoder and returns GPU-resident results without a submit, so a network's layers
- * run as one submit and read back once.
+ * run as one submit and read back once. A call too large for one binding or dispatch is split
+ * into sub-batches or row bands (`_conv_split.ts`) with the same result; f16 runs natively
+ * (`enable f16`) where the device has `shader-f16`, else on packed `u32` words.
  *
  * @module
  */
@@ -11,29 +13,28 @@
 import { throwIfAborted } from "../core/abort.ts";
 import type { GpuContext } from "./context.ts";
 import { getGpu } from "./device.ts";
-import {
-  conv2dProgram,
-  convGemmOverrides,
-  type ConvGemmShapes,
-  convGemmVectors,
-} from "./programs/conv2d.ts";
-import type { ConvActivation, ConvMode, ConvPrecision } from "./programs/conv2d_common.ts";
-import {
-  DEPTHWISE_OVERRIDES,
-  depthwiseGradCols,
-  depthwiseProgram,
-  type DepthwiseShapes,
-} from "./programs/conv2d_depthwise.ts";
-import { type ProgramRun, record } from "./run.ts";
+import { columnSumsLayout } from "./programs/column_sums.ts";
+import type { ConvActivation, ConvPrecision } from "./programs/conv2d_common.ts";
+import { depthwiseGradCols } from "./programs/conv2d_depthwise.ts";
+import { record } from "./run.ts";
 import { GpuStorage } from "./storage.ts";
 import {
   bindBias,
   callGeometry,
-  checkBindings,
   checkModes,
   checkShape,
   type ConvCallOptions,
 } from "./_conv_checks.ts";
+import {
+  checkWhole,
+  f16StorageOf,
+  type PassSetup,
+  pieceRuns,
+  planCall,
+  wholeBinding,
+} from "./_conv_runs.ts";
+import { convLimits } from "./_conv_split.ts";
+import { countPass } from "./_conv_stats.ts";
 import {
   bindTensor,
   checkConvTensor,
@@ -41,11 +42,13 @@ import {
   type GpuConvTensor,
   storageWords,
 } from "./_conv_tensor.ts";
-import { finishWeightGrad, weightGradSplits } from "./_conv_weight_grad.ts";
+import { finishWeightGrad, partialsPlan, sumRows, sumSeparateRows } from "./_conv_weight_grad.ts";
 
 export type { ConvCallOptions } from "./_conv_checks.ts";
 export type { ConvTensorInput, GpuConvTensor } from "./_conv_tensor.ts";
 export { readConvTensor, uploadConvTensor } from "./_conv_tensor.ts";
+export { capConvLimitsForTesting } from "./_conv_split.ts";
+export { ConvRunStats, convStats } from "./_conv_stats.ts";
 export type { ConvActivation, ConvPrecision } from "./programs/conv2d_common.ts";
 
 /** Options of {@linkcode gpuConv2d}. */
@@ -65,11 +68,13 @@ const count = (s: readonly number[]) => s[0] * s[1] * s[2] * s[3];
  * @param weights HWIO `[kh, kw, c, oc]` (depthwise `[kh, kw, c, 1]`), plain or GPU-resident.
  * @param options `operation`, `bias`, `stride`, `padding`, `groups`, `activation`,
  *   `precision` (`"f16"`: f16 storage, f32 sums; plain or f32 inputs are converted on the GPU),
- *   `signal`.
+ *   `f16Storage`, `signal`.
  * @returns `[n, oh, ow, oc]` on the GPU in `precision`; the caller frees its storage.
  * @throws {TypeError} When a shape, the bias or an option is wrong (the message names which).
- * @throws {RangeError} When a size is out of range or a binding exceeds the device's
- *   `maxStorageBufferBindingSize`.
+ * @throws {RangeError} When a size is out of range, the weights exceed one binding
+ *   (`maxStorageBufferBindingSize`), a tensor one buffer (`maxBufferSize`), or one row band of
+ *   one image one binding or dispatch (the call is split into sub-batches or row bands before
+ *   that).
  * @throws {BackendUnavailableError} When WebGPU is unavailable.
  * @throws {KernelError} When WebGPU reports a validation error while recording.
  * @throws {AbortedError} When `signal` has aborted.
@@ -97,19 +102,21 @@ export async function gpuConv2d(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision, activation } = checkModes(options);
+  const f16 = f16StorageOf(gpu, options.f16Storage, op);
   const xs = checkConvTensor(gpu, input, { what: `${op} input`, precision });
   const ws = checkConvTensor(gpu, weights, { what: `${op} weights`, precision });
   const g = callGeometry(xs, ws, options);
   throwIfAborted(options.signal, op);
   const shape = [g.n, g.oh, g.ow, g.oc] as const;
-  checkBindings(gpu, {
+  const limits = convLimits(gpu.limits);
+  checkWhole(limits, {
     operation: op,
-    words: [
-      ["input", storageWords(count(xs), precision)],
-      ["weights", storageWords(count(ws), precision)],
-      ["output", storageWords(count(shape), precision)],
-    ],
+    precision,
+    bound: [["weights", count(ws)]],
+    buffers: [["input", count(xs)], ["output", count(shape)]],
   });
+  const setup: PassSetup = { mode: "forward", precision, f16, activation };
+  const pieces = g.n === 0 ? [] : planCall(limits, setup, g, op);
   const y = GpuStorage.allocate(gpu, storageWords(count(shape), precision), {
     label: "prism conv2d output",
   });
@@ -119,14 +126,17 @@ export async function gpuConv2d(
     try {
       const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
       const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
-      const buffers = {
-        x: words(x, count(xs), precision),
-        w: words(w, count(ws), precision),
-        bias: bias.binding,
-        y: words(y, count(shape), precision),
-      };
-      const shapes = { g, activation, hasBias: bias.hasBias };
-      await record(gpu, passRuns("forward", { ...shapes, precision }, buffers));
+      const runs = pieceRuns(
+        { ...setup, hasBias: bias.hasBias },
+        pieces.map((piece) => ({ piece })),
+        {
+          sides: [["x", 0, x, "input"], ["y", 3, y, "output"]],
+          shared: { w: wholeBinding(w, count(ws), precision), bias: bias.binding },
+          align: limits.align,
+        },
+      );
+      await record(gpu, runs);
+      countPass(gpu, setup, pieces.length);
     } finally {
       // Only once the pass that reads it is recorded: released earlier, the pool could hand the
       // buffer to the next call, whose queue write would land before this pass runs.
@@ -145,16 +155,18 @@ export interface GpuConv2dInputGradOptions extends ConvCallOptions {
 /**
  * The gradient of a convolution's input, `dX = convᵀ(dY, w)`, recorded without a submit. With
  * the forward geometry of a k4 s2 p1 convolution it is the forward of the transposed
- * convolution (k4 s2 p1) that doubles the resolution.
+ * convolution (k4 s2 p1) that doubles the resolution. Split by batch or by bands of input rows
+ * when too large for one binding or dispatch.
  *
  * @param dy The gradient of the output `[n, oh, ow, oc]`, plain or GPU-resident.
  * @param weights The forward call's weights (HWIO, or `[kh, kw, c, 1]` depthwise).
  * @param options `operation`, `inputShape`, `stride`, `padding`, `groups`, `precision`,
- *   `signal`.
+ *   `f16Storage`, `signal`.
  * @returns `dX` `[n, h, w, c]` on the GPU in `precision`; the caller frees its storage.
  * @throws {TypeError} When `dy` does not have the forward output's shape (both named), or
  *   another shape or option is wrong.
- * @throws {RangeError} When a size is out of range or a binding exceeds the device's limits.
+ * @throws {RangeError} When a size is out of range, the weights exceed one binding, a tensor
+ *   one buffer, or one row band one binding (each names the limit).
  * @throws {BackendUnavailableError} When WebGPU is unavailable.
  * @throws {AbortedError} When `signal` has aborted.
  * @example
@@ -182,20 +194,22 @@ export async function gpuConv2dInputGrad(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision } = checkModes(options);
+  const f16 = f16StorageOf(gpu, options.f16Storage, op);
   const ws = checkConvTensor(gpu, weights, { what: `${op} weights`, precision });
   const dys = checkConvTensor(gpu, dy, { what: `${op} dy`, precision });
   const g = callGeometry(options.inputShape, ws, options);
   checkShape(dys, { what: `${op} dy`, expected: [g.n, g.oh, g.ow, g.oc] });
   throwIfAborted(options.signal, op);
   const shape = [g.n, g.h, g.w, g.c] as const;
-  checkBindings(gpu, {
+  const limits = convLimits(gpu.limits);
+  checkWhole(limits, {
     operation: op,
-    words: [
-      ["output gradient", storageWords(count(dys), precision)],
-      ["weights", storageWords(count(ws), precision)],
-      ["input gradient", storageWords(count(shape), precision)],
-    ],
+    precision,
+    bound: [["weights", count(ws)]],
+    buffers: [["output gradient", count(dys)], ["input gradient", count(shape)]],
   });
+  const setup: PassSetup = { mode: "input_grad", precision, f16 };
+  const pieces = g.n === 0 ? [] : planCall(limits, setup, g, op);
   const dx = GpuStorage.allocate(gpu, storageWords(count(shape), precision), {
     label: "prism conv2d input gradient",
   });
@@ -203,12 +217,13 @@ export async function gpuConv2dInputGrad(
   await recordOrFree(gpu, [dx], async (temps) => {
     const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
     const w = await bind(gpu, weights, { precision, what: `${op} weights`, temps });
-    const buffers = {
-      dy: words(d, count(dys), precision),
-      w: words(w, count(ws), precision),
-      dx: words(dx, count(shape), precision),
-    };
-    await record(gpu, passRuns("input_grad", { g, precision }, buffers));
+    const runs = pieceRuns(setup, pieces.map((piece) => ({ piece })), {
+      sides: [["dy", 0, d, "output"], ["dx", 2, dx, "input"]],
+      shared: { w: wholeBinding(w, count(ws), precision) },
+      align: limits.align,
+    });
+    await record(gpu, runs);
+    countPass(gpu, setup, pieces.length);
   });
   return { storage: dx, shape, precision };
 }
@@ -230,16 +245,18 @@ export interface ConvParamGrads {
 /**
  * The gradients of a convolution's weights and bias, recorded without a submit: f32 partial
  * sums per split of the output pixels, added by the column-sums program. They stay f32 in
- * every precision (an optimiser keeps f32 weights).
+ * every precision (an optimiser keeps f32 weights). Split by batch or by bands of output rows
+ * when too large for one binding or dispatch; the pieces' partials are added the same way.
  *
  * @param dy The gradient of the output `[n, oh, ow, oc]`, plain or GPU-resident.
  * @param input The forward call's input `[n, h, w, c]`.
  * @param options `operation`, `kernel`, `stride`, `padding`, `groups`, `precision` (of `dy` and
- *   `input`), `signal`.
+ *   `input`), `f16Storage`, `signal`.
  * @returns `dWeights` and `dBias`; the caller frees both storages.
  * @throws {TypeError} When `dy` does not have the forward output's shape, or another shape or
  *   option is wrong.
- * @throws {RangeError} When a size is out of range or a binding exceeds the device's limits.
+ * @throws {RangeError} When a size is out of range, the gradients exceed one binding, a tensor
+ *   one buffer, or one row band one binding (each names the limit).
  * @throws {BackendUnavailableError} When WebGPU is unavailable.
  * @throws {AbortedError} When `signal` has aborted.
  * @example
@@ -267,6 +284,7 @@ export async function gpuConv2dWeightGrad(
   const gpu = await getGpu();
   const op = options.operation;
   const { precision } = checkModes(options);
+  const f16 = f16StorageOf(gpu, options.f16Storage, op);
   const xs = checkConvTensor(gpu, input, { what: `${op} input`, precision });
   const dys = checkConvTensor(gpu, dy, { what: `${op} dy`, precision });
   const [kh, kw] = options.kernel ?? [];
@@ -275,66 +293,68 @@ export async function gpuConv2dWeightGrad(
   checkShape(dys, { what: `${op} dy`, expected: [g.n, g.oh, g.ow, g.oc] });
   throwIfAborted(options.signal, op);
   const cols = depthwise ? depthwiseGradCols(g) : (g.kh * g.kw * g.c + 1) * g.oc;
-  const splits = weightGradSplits(g, { cols, limits: gpu.limits });
-  checkBindings(gpu, {
+  const limits = convLimits(gpu.limits);
+  checkWhole(limits, {
     operation: op,
-    words: [
-      ["input", storageWords(count(xs), precision)],
-      ["output gradient", storageWords(count(dys), precision)],
-      ["weight-gradient partials", splits * cols],
-    ],
+    precision: "f32",
+    bound: [["weight and bias gradients", cols]],
+    buffers: [],
   });
+  checkWhole(limits, {
+    operation: op,
+    precision,
+    bound: [],
+    buffers: [["input", count(xs)], ["output gradient", count(dys)]],
+  });
+  const setup: PassSetup = { mode: "weight_grad", precision, f16 };
+  const pieces = g.n === 0 ? [] : planCall(limits, setup, g, op);
+  const plan = partialsPlan(pieces, { setup, cols, limits, operation: op });
   const wShape = [g.kh, g.kw, g.c, depthwise ? 1 : g.oc] as const;
   const dWeights = GpuStorage.allocate(gpu, count(wShape), { label: "prism conv2d dW" });
   const dBias = GpuStorage.allocate(gpu, g.oc, { label: "prism conv2d dBias" });
   await recordOrFree(gpu, [dWeights, dBias], async (temps) => {
     const x = await bind(gpu, input, { precision, what: `${op} input`, temps });
     const d = await bind(gpu, dy, { precision, what: `${op} dy`, temps });
-    const partials = GpuStorage.allocate(gpu, splits * cols, { label: "prism conv2d partials" });
-    temps.push(partials);
-    if (g.n > 0) {
-      const buffers = {
-        x: words(x, count(xs), precision),
-        dy: words(d, count(dys), precision),
-        partials: { buffer: partials.buffer, size: splits * cols * 4 },
-      };
-      await record(gpu, passRuns("weight_grad", { g, splits, precision }, buffers));
-    } else {
-      gpu.encoder().clearBuffer(partials.buffer, 0, splits * cols * 4);
+    const finish = (partials: GpuStorage, splits: number) =>
+      finishWeightGrad(gpu, { partials, splits, cols, dWeights, dBias, temps });
+    if (plan.length === 0) {
+      const zeros = GpuStorage.allocate(gpu, cols, { label: "prism conv2d no pixels" });
+      temps.push(zeros);
+      gpu.encoder().clearBuffer(zeros.buffer, 0, cols * 4);
+      await finish(zeros, 1);
+      return;
     }
-    await finishWeightGrad(gpu, { partials, splits, cols, dWeights, dBias, temps });
+    const block = columnSumsLayout(cols).blockRows;
+    const groups: GpuStorage[] = [];
+    for (const group of plan) {
+      const rows = group.reduce((sum, p) => sum + p.splits, 0);
+      const partials = GpuStorage.allocate(gpu, rows * cols, { label: "prism conv2d partials" });
+      temps.push(partials);
+      let row = 0;
+      const items = group.map(({ piece, splits }) => {
+        const partialBase = row * cols;
+        row += splits;
+        return { piece, splits, partialBase };
+      });
+      const runs = pieceRuns(setup, items, {
+        sides: [["x", 0, x, "input"], ["dy", 1, d, "output"]],
+        shared: { partials: { buffer: partials.buffer, size: rows * cols * 4 } },
+        align: limits.align,
+      });
+      await record(gpu, runs);
+      if (plan.length === 1) {
+        const sum = await sumRows(gpu, { matrix: partials, rows, cols, temps, to: block });
+        await finish(sum.storage, sum.rows);
+      } else {
+        groups.push((await sumRows(gpu, { matrix: partials, rows, cols, temps, to: 1 })).storage);
+      }
+    }
+    countPass(gpu, setup, pieces.length);
+    if (plan.length === 1) return;
+    const fit = Math.floor(limits.bindingBytes / (cols * 4));
+    await finish(await sumSeparateRows(gpu, { rows: groups, cols, fit, temps }), 1);
   });
   return { dWeights: { storage: dWeights, shape: wShape, precision: "f32" }, dBias };
-}
-
-/**
- * The runs of a pass: the depthwise program for a depthwise geometry, else the GEMM, whose
- * input gradient runs once per stride phase.
- */
-function passRuns(
-  mode: ConvMode,
-  shapes: ConvGemmShapes & DepthwiseShapes & { precision: ConvPrecision },
-  buffers: Record<string, GPUBufferBinding>,
-): ProgramRun[] {
-  const { precision, ...rest } = shapes;
-  const { g } = shapes;
-  if (g.depthwise) {
-    const program = depthwiseProgram(mode, precision);
-    return [{ program, overrides: DEPTHWISE_OVERRIDES, shapes: rest, buffers }];
-  }
-  const program = conv2dProgram(mode, { precision, ...convGemmVectors(mode, g) });
-  const overrides = convGemmOverrides(mode, g);
-  if (mode !== "input_grad") return [{ program, overrides, shapes: rest, buffers }];
-  const phases = Array.from(
-    { length: g.stride * g.stride },
-    (_, i) => [Math.floor(i / g.stride), i % g.stride] as const,
-  );
-  return phases.map((phase) => ({ program, overrides, shapes: { ...rest, phase }, buffers }));
-}
-
-/** The binding of `count` values of `storage` in `precision`. */
-function words(storage: GpuStorage, values: number, precision: "f32" | "f16"): GPUBufferBinding {
-  return { buffer: storage.buffer, size: Math.max(1, storageWords(values, precision)) * 4 };
 }
 
 /** Binds a tensor in `precision`, keeping storage made for this call in `temps`. */

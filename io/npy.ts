@@ -216,6 +216,36 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
     );
   }
   checkShape(shape, data.length);
+  const header = npyHeader(type, shape);
+  const body = encodeLittleEndian(data);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header, 0);
+  out.set(body, header.length);
+  return out;
+}
+
+/**
+ * The header of a C-order little-endian float32 `.npy` file of `shape`: what a writer that
+ * streams the rows afterwards puts first (the data follows it directly).
+ *
+ * @param shape The extent of each axis, whole numbers ≥ 0.
+ * @returns The header's bytes (a multiple of 64 long).
+ * @throws {TypeError} When `shape` holds something other than whole numbers ≥ 0.
+ * @example
+ * ```ts
+ * import { encodeNpy, encodeNpyFloat32Header } from "./npy.ts";
+ * import assert from "node:assert";
+ * const header = encodeNpyFloat32Header([2, 3]);
+ * const whole = encodeNpy(new Float32Array(6), [2, 3]);
+ * assert.deepStrictEqual(header, whole.subarray(0, header.length));
+ * ```
+ */
+export function encodeNpyFloat32Header(shape: readonly number[]): Uint8Array {
+  checkShape(shape, product(Array.isArray(shape) ? shape : []));
+  return npyHeader("f4", shape);
+}
+
+function npyHeader(type: SampleType, shape: readonly number[]): Uint8Array {
   const descr = type === "u1" ? "|u1" : `<${type}`;
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
@@ -225,8 +255,7 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   // numpy pads with spaces and a final newline so the data starts on a 64-byte boundary.
   const headerLength = Math.ceil((prefixLength + dict.length + 1) / 64) * 64 - prefixLength;
   const header = dict.padEnd(headerLength - 1, " ") + "\n";
-  const body = encodeLittleEndian(data);
-  const out = new Uint8Array(prefixLength + headerLength + body.length);
+  const out = new Uint8Array(prefixLength + headerLength);
   out.set(MAGIC, 0);
   out[6] = version;
   out[7] = 0;
@@ -234,7 +263,6 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   if (version === 1) view.setUint16(8, headerLength, true);
   else view.setUint32(8, headerLength, true);
   out.set(new TextEncoder().encode(header), prefixLength);
-  out.set(body, prefixLength + headerLength);
   return out;
 }
 

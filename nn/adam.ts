@@ -1,6 +1,6 @@
 /**
- * The Adam optimiser (Kingma & Ba 2015) over float32 parameters, held in WASM memory (the MLP's)
- * or in plain `Float32Array`s (a `ConvNet`'s).
+ * The Adam optimiser (Kingma & Ba 2015) over float32 parameters, held in WASM memory
+ * (`WasmStorage`) or in plain `Float32Array`s (a `ConvNet`'s, and so the MLP's).
  *
  * @module
  */

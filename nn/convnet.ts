@@ -9,7 +9,7 @@
 
 import { throwIfAborted } from "../core/abort.ts";
 import { InvalidDataError } from "../core/errors.ts";
-import type { Backend, Tensor } from "../core/types.ts";
+import type { Backend, Matrix, Tensor } from "../core/types.ts";
 import { assertFinite, checkInteger, firstNonFinite } from "../core/validate.ts";
 import { DeviceTensor, toDevice } from "../tensor/device_tensor.ts";
 import { Adam } from "./adam.ts";
@@ -24,6 +24,7 @@ import {
   type BuiltinSpecName,
   type ConvNetSpec,
   countParameters,
+  type LayerSpec,
   parseSpec,
 } from "./spec.ts";
 
@@ -51,8 +52,22 @@ export interface ForwardOptions {
   precision?: "f32" | "f16";
   /** Batch statistics (updating the running ones), and keep what `backward` needs. */
   training?: boolean;
+  /**
+   * Keep a copy of each top-level layer's output for {@linkcode ConvNet.activations} (an
+   * observer such as a dimensionality tracker reads them); default false. Costs one read-back
+   * per layer.
+   */
+  keepActivations?: boolean;
   /** Cancels between layers. */
   signal?: AbortSignal;
+}
+
+/** One top-level layer's output from the last forward pass ({@linkcode ConvNet.activations}). */
+export interface LayerActivations {
+  /** The layer's name in the spec (e.g. `hidden1`). */
+  readonly layer: string;
+  /** `rows = n·h·w` pixels (batch-major, NHWC order), `cols` = the layer's output channels. */
+  readonly activations: Matrix;
 }
 
 /** Options of {@linkcode ConvNet.trainStep}. */
@@ -63,6 +78,8 @@ export interface TrainStepOptions {
   optimizer?: Adam;
   /** Where to run; default `"auto"`. */
   backend?: Backend;
+  /** Keep each layer's output of this step's forward pass for `activations()`; default false. */
+  keepActivations?: boolean;
   /** Cancels between layers. */
   signal?: AbortSignal;
 }
@@ -116,6 +133,8 @@ export class ConvNet implements Disposable {
     outputShape: number[];
     ctx: RunContext;
   };
+  /** Host copies of each top-level layer's output, when the last forward kept them. */
+  #activations?: LayerActivations[];
   #disposed = false;
 
   private constructor(spec: ConvNetSpec, seed: number) {
@@ -248,7 +267,7 @@ export class ConvNet implements Disposable {
    *
    * @param x `[n, h, w, inputChannels]`, plain or a device tensor. When training, keep it alive
    *   until `backward` has run.
-   * @param options `backend`, `precision`, `training`, `signal`.
+   * @param options `backend`, `precision`, `training`, `keepActivations`, `signal`.
    * @returns `[n, h·scale, w·scale, outputChannels]` where the layers ran; dispose it.
    * @throws {TypeError} When the input's shape does not fit a layer (the layer is named).
    * @throws {RangeError} When `training` is asked for with precision `"f16"`.
@@ -266,6 +285,7 @@ export class ConvNet implements Disposable {
       );
     }
     this.#release();
+    this.#activations = undefined;
     const inputShape = this.#inputShape(x, operation);
     const shapes = this.#shapes(inputShape);
     if (!(x instanceof DeviceTensor)) checkFiniteImage(x.data, inputShape, operation);
@@ -278,6 +298,7 @@ export class ConvNet implements Disposable {
       escapes: false,
     } satisfies RunContext;
     const kept: DeviceTensor[] = [];
+    const observed: LayerActivations[] | undefined = options.keepActivations ? [] : undefined;
     let h: ImageLike = x;
     try {
       for (const [i, layer] of this.#layers.entries()) {
@@ -289,6 +310,9 @@ export class ConvNet implements Disposable {
           else (h as DeviceTensor).dispose();
         }
         h = next;
+        // A copy, not a view: the next layer may free or reuse this output (inference) and a
+        // GPU buffer cannot be viewed; the observer gets values that stay put.
+        if (observed !== undefined) observed.push(await activationsOf(this.spec.layers[i], next));
       }
     } catch (e) {
       if (h !== x) (h as DeviceTensor).dispose();
@@ -297,6 +321,7 @@ export class ConvNet implements Disposable {
       throw e;
     }
     const y = h as DeviceTensor;
+    this.#activations = observed;
     if (training) {
       this.#pending = {
         kept,
@@ -309,6 +334,38 @@ export class ConvNet implements Disposable {
   }
 
   /**
+   * Each top-level layer's output of the last forward pass, when it ran with
+   * `keepActivations: true` (directly or through `trainStep`): the hook an observer such as a
+   * dimensionality tracker reads. The matrices are copies; the next forward replaces them.
+   *
+   * @returns One entry per top-level layer, in order, named as in the spec.
+   * @throws {TypeError} When the last forward did not keep its activations (or none ran).
+   * @example
+   * ```ts
+   * import { ConvNet } from "./convnet.ts";
+   * import assert from "node:assert";
+   * using net = await ConvNet.fromSpec("small");
+   * using _y = await net.forward(
+   *   { data: new Float32Array(2 * 3 * 4 * 6), shape: [2, 3, 4, 6] },
+   *   { keepActivations: true },
+   * );
+   * const [first] = net.activations();
+   * assert(first.layer === "conv1");
+   * assert(first.activations.rows === 2 * 3 * 4 && first.activations.cols === 32);
+   * ```
+   */
+  activations(): LayerActivations[] {
+    this.#checkAlive();
+    if (this.#activations === undefined) {
+      throw new TypeError(
+        `ConvNet.activations(): the last forward pass kept none; run forward(x, ` +
+          `{ keepActivations: true }) or trainStep(x, target, { keepActivations: true }) first`,
+      );
+    }
+    return [...this.#activations];
+  }
+
+  /**
    * Back-propagates the output's gradient through the last training forward pass.
    *
    * @param dy dL/doutput, the output's shape.
@@ -316,14 +373,17 @@ export class ConvNet implements Disposable {
    * @throws {TypeError} When no training forward came first, or `dy` has the wrong shape.
    */
   async backward(dy: ImageLike): Promise<ConvNetGradients> {
-    const input = await this.#backprop(dy);
+    const input = (await this.#backward(dy, true))!;
     const parameters = new Map<string, Float32Array>();
     for (const s of this.#slots) if (s.grad !== undefined) parameters.set(s.name, s.grad.slice());
     return { input, parameters };
   }
 
-  /** `backward` without copying the gradients out: they stay in the slots' `grad`. */
-  async #backprop(dy: ImageLike): Promise<DeviceTensor> {
+  /**
+   * Backward through every layer into the slots' `grad`; the input's gradient when `needInput`
+   * (a training step needs none: the first layer then skips that work).
+   */
+  async #backward(dy: ImageLike, needInput: boolean): Promise<DeviceTensor | undefined> {
     this.#checkAlive();
     const pending = this.#pending;
     if (pending === undefined) {
@@ -348,7 +408,13 @@ export class ConvNet implements Disposable {
     });
     try {
       for (let i = this.#layers.length - 1; i >= 0; i--) {
-        const next = await this.#layers[i].backward(d, ctx);
+        const layer = this.#layers[i];
+        if (i === 0 && !needInput && layer.backwardParameters !== undefined) {
+          await layer.backwardParameters(d, ctx);
+          if (d !== dy) d.dispose();
+          return undefined;
+        }
+        const next = await layer.backward(d, ctx);
         if (d !== dy) d.dispose();
         d = next;
       }
@@ -357,6 +423,10 @@ export class ConvNet implements Disposable {
       throw e;
     } finally {
       this.#release();
+    }
+    if (!needInput) {
+      d.dispose();
+      return undefined;
     }
     return d;
   }
@@ -367,7 +437,7 @@ export class ConvNet implements Disposable {
    * @param batch `[n, h, w, inputChannels]`.
    * @param target For `"mse"`, an image of the output's shape; for `"softmax-ce"`, an
    *   `Int32Array` of one class index per output pixel.
-   * @param options `loss`, `optimizer`, `backend`, `signal`.
+   * @param options `loss`, `optimizer`, `backend`, `keepActivations`, `signal`.
    * @returns The batch loss and the gradient's L2 norm, both before the update.
    * @throws {TypeError} When the target does not match the output (the expected shape is named).
    * @throws {RangeError} When a class index is out of range.
@@ -389,6 +459,7 @@ export class ConvNet implements Disposable {
     using y = await this.forward(batch, {
       training: true,
       backend: options.backend,
+      keepActivations: options.keepActivations,
       signal: options.signal,
     });
     const output = { data: await y.read(), shape: want };
@@ -396,8 +467,8 @@ export class ConvNet implements Disposable {
     const loss = kind === "mse"
       ? meanSquaredError(output, await tensorOf(target as ImageLike, want), { grad })
       : pixelSoftmaxCrossEntropy(output, target as Int32Array, { grad });
-    (await this.#backprop({ data: grad, shape: want })).dispose();
-    // The slots' own gradients: copying 4 bytes a parameter out first cost as much as Adam.
+    await this.#backward({ data: grad, shape: want }, false);
+    // The slots' own gradients: no copies (backward() hands out copies; nothing here escapes).
     const trained = this.#slots.filter((s) => s.grad !== undefined);
     let sq = 0;
     for (const { grad: v } of trained) for (let i = 0; i < v!.length; i++) sq += v![i] * v![i];
@@ -455,6 +526,7 @@ export class ConvNet implements Disposable {
   /** Frees what a training forward kept; the network stays usable until then. */
   dispose(): void {
     this.#release();
+    this.#activations = undefined;
     this.#disposed = true;
   }
 
@@ -581,6 +653,13 @@ function checkFiniteImage(data: Float32Array, shape: number[], operation: string
       `network needs finite values: clean or mask them first`,
     { position: { n: at[0], y: at[1], x: at[2], c: at[3] } },
   );
+}
+
+/** A host copy of a layer's output as a pixels × channels matrix. */
+async function activationsOf(spec: LayerSpec, y: DeviceTensor): Promise<LayerActivations> {
+  const cols = y.shape[3];
+  const data = await y.read();
+  return { layer: spec.name, activations: { data, rows: data.length / cols, cols } };
 }
 
 async function tensorOf(x: ImageLike, shape: number[]): Promise<Tensor> {

@@ -27,8 +27,8 @@ import { FAMILIES } from "./families.ts";
  *
  * @param g The forward's geometry.
  * @param operands `dy` (kernel-memory data is read in place), the forward's HWIO `weights`,
- *   and optionally the same weights `packed` for the input-gradient pass (used when the phases
- *   do not apply).
+ *   and optionally `packed`, which gives the same weights packed for the input-gradient pass
+ *   (called only when the phases do not apply).
  * @param run `operation` for messages, `signal`.
  * @returns The input gradient, new kernel-memory storage (free it).
  * @throws {TypeError} When a length disagrees with the geometry.
@@ -48,7 +48,11 @@ import { FAMILIES } from "./families.ts";
  */
 export async function wasmConv2dInputGrad(
   g: ConvGeometry,
-  operands: { dy: Float32Array; weights: Float32Array; packed?: Float32Array | ConvWeights },
+  operands: {
+    dy: Float32Array;
+    weights: Float32Array;
+    packed?: () => Promise<Float32Array | ConvWeights>;
+  },
   run: { operation: string; signal?: AbortSignal },
 ): Promise<WasmStorage> {
   if (g.stride > 1 && !g.depthwise && g.padTop === g.padLeft) {
@@ -67,7 +71,7 @@ export async function wasmConv2dInputGrad(
       }, { ...run, shape });
     }
   }
-  const weights = operands.packed ?? operands.weights;
+  const weights = operands.packed ? await operands.packed() : operands.weights;
   return await FAMILIES.conv2d.wasm.inputGrad(g, { dy: operands.dy, weights }, run);
 }
 

@@ -13,10 +13,18 @@ import { assertFinite } from "../core/validate.ts";
 import type { GpuConvTensor } from "../gpu/_conv_tensor.ts";
 import { GpuStorage } from "../gpu/storage.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
+import type { ConvWeights } from "../wasm/conv_weights.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
 import { wasmConv2dInputGrad } from "./_conv_input_grad.ts";
 import { chooseBackend } from "./route.ts";
+import { PreparedConv2dWeights, wasmWeightsOf } from "./conv2d_weights.ts";
+
+export {
+  type PrepareConv2dOptions,
+  prepareConv2dWeights,
+  PreparedConv2dWeights,
+} from "./conv2d_weights.ts";
 
 /** An image batch NHWC `[n, h, w, c]`: plain `{ data, shape }` or a device tensor. */
 export type ImageLike = Tensor | DeviceTensor;
@@ -44,7 +52,8 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  * `activation(conv(input, weights) + bias)`: a 2-D convolution, NHWC in and out.
  *
  * @param input `[n, h, w, c]`, plain or a device tensor (`auto` runs where it lives).
- * @param weights `{ data, shape: [kh, kw, c, oc] }` (depthwise `[kh, kw, c, 1]`).
+ * @param weights `{ data, shape: [kh, kw, c, oc] }` (depthwise `[kh, kw, c, 1]`), or those
+ *   weights prepared once by `prepareConv2dWeights()` (WASM then packs them once, not per call).
  * @param options `bias`, `stride`, `padding`, `groups`, `activation`, `precision`, `backend`,
  *   `signal`.
  * @returns `[n, oh, ow, oc]` as a device tensor on the backend that ran; the caller disposes it.
@@ -54,6 +63,7 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  * @throws {InvalidDataError} When the input, weights or bias hold NaN or infinity.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
  * @throws {AbortedError} When `signal` has aborted.
+ * @throws {TypeError} When prepared weights were disposed.
  * @example
  * ```ts
  * import { conv2d } from "./conv2d.ts";
@@ -70,7 +80,7 @@ export interface Conv2dOptions extends Pick<RunOptions, "backend" | "signal"> {
  */
 export async function conv2d(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Conv2dOptions = {},
 ): Promise<DeviceTensor> {
   const operation = operationOf(options, "conv2d()");
@@ -94,7 +104,7 @@ export async function conv2d(
   }
   const y = await FAMILIES.conv2d.wasm.forward(g, {
     input: await wasmImage(input),
-    weights: weights.data,
+    weights: await wasmWeights(weights, g, false),
     bias: options.bias,
   }, { activation: options.activation, signal: options.signal, operation });
   return new DeviceTensor(y, shape);
@@ -110,15 +120,33 @@ export interface Conv2dGradients {
   readonly dBias: Float32Array;
 }
 
+/** Options of {@linkcode conv2dBackward}. */
+export type Conv2dBackwardOptions = Omit<Conv2dOptions, "bias" | "activation" | "precision"> & {
+  /** The gradient of the convolution's output, `[n, oh, ow, oc]`. */
+  dy: ImageLike;
+  /**
+   * `false` skips the input's gradient (a network's first layer needs none; it is about a third
+   * of the work) and leaves `dInput` out of the result; default true.
+   */
+  inputGradient?: boolean;
+  /**
+   * Arrays to write `dWeights` and `dBias` into (the weights' and `oc` lengths) instead of new
+   * ones, which the result then holds: a training loop reuses its gradient buffers rather than
+   * allocating them every step.
+   */
+  into?: { dWeights: Float32Array; dBias: Float32Array };
+};
+
 /**
  * The gradients of a convolution (without its activation: pass the gradient of the
  * pre-activation output) with respect to its input, weights and bias.
  *
  * @param input The forward's input `[n, h, w, c]`.
- * @param weights The forward's weights.
+ * @param weights The forward's weights, plain or prepared (`prepareConv2dWeights()`).
  * @param options `dy` (`[n, oh, ow, oc]`, plain or a device tensor), and the forward's `stride`,
- *   `padding`, `groups`, `backend`, `signal`.
- * @returns `dInput` (a device tensor; dispose it), `dWeights`, `dBias`.
+ *   `padding`, `groups`, `backend`, `signal`; `inputGradient: false` to skip `dInput`.
+ * @returns `dInput` (a device tensor; dispose it; absent with `inputGradient: false`),
+ *   `dWeights`, `dBias`.
  * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
  * @throws {InvalidDataError} When an operand holds NaN or infinity.
  * @throws {BackendUnavailableError} When `"webgpu"` is asked for and there is no adapter.
@@ -134,13 +162,50 @@ export interface Conv2dGradients {
  * assert(g.dWeights[0] === 11 && g.dBias[0] === 3);
  * assert.deepStrictEqual([...await g.dInput.read()], [2, 4]);
  * g.dInput.dispose();
+ * // A first layer's weights: no input gradient, written into arrays kept across steps.
+ * const into = { dWeights: new Float32Array(1), dBias: new Float32Array(1) };
+ * const p = await conv2dBackward(input, weights, { dy, inputGradient: false, into });
+ * assert(p.dWeights === into.dWeights && into.dWeights[0] === 11 && !("dInput" in p));
  * ```
  */
 export async function conv2dBackward(
   input: ImageLike,
-  weights: Tensor,
-  options: Omit<Conv2dOptions, "bias" | "activation" | "precision"> & { dy: ImageLike },
-): Promise<Conv2dGradients> {
+  weights: Tensor | PreparedConv2dWeights,
+  options: Conv2dBackwardOptions & { inputGradient?: true },
+): Promise<Conv2dGradients>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient: false`: the weights' and bias' gradients only.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call, with `inputGradient: false`.
+ * @returns `dWeights` and `dBias`.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor | PreparedConv2dWeights,
+  options: Conv2dBackwardOptions & { inputGradient: false },
+): Promise<Omit<Conv2dGradients, "dInput">>;
+/**
+ * {@linkcode conv2dBackward} with `inputGradient` known only when it runs.
+ *
+ * @param input The forward's input `[n, h, w, c]`.
+ * @param weights The forward's weights.
+ * @param options As for the full call.
+ * @returns `dWeights`, `dBias`, and `dInput` unless `inputGradient` is false.
+ * @throws {TypeError} When a shape disagrees with the forward's geometry (named).
+ */
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor | PreparedConv2dWeights,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }>;
+export async function conv2dBackward(
+  input: ImageLike,
+  weights: Tensor | PreparedConv2dWeights,
+  options: Conv2dBackwardOptions,
+): Promise<Omit<Conv2dGradients, "dInput"> & { dInput?: DeviceTensor }> {
   const operation = operationOf(options, "conv2dBackward()");
   const g = geometryOf(input, weights, options, operation);
   const dyShape = shapeOfImage(options.dy, "dy");
@@ -157,19 +222,37 @@ export async function conv2dBackward(
     lives: input instanceof DeviceTensor ? input.backend : undefined,
   });
   const inputShape = [g.n, g.h, g.w, g.c] as const;
+  const wantInput = options.inputGradient ?? true;
+  const into = options.into;
+  if (
+    into !== undefined && (!(into.dWeights instanceof Float32Array) ||
+      !(into.dBias instanceof Float32Array) || into.dWeights.length !== weights.data.length ||
+      into.dBias.length !== g.oc)
+  ) {
+    throw new TypeError(
+      `${operation}: into must hold a Float32Array dWeights of ${weights.data.length} values ` +
+        `and dBias of ${g.oc}, got ${into.dWeights?.length} and ${into.dBias?.length}`,
+    );
+  }
   if (route.backend === "webgpu") {
     checkFinite({ input, weights, dy: options.dy }, operation);
     const x = gpuImage(input, operation);
     const dy = gpuImage(options.dy, operation);
     const common = { ...options, operation };
-    const dx = await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape });
+    const dx = wantInput
+      ? await FAMILIES.conv2d.webgpu.inputGrad(dy, weights, { ...common, inputShape })
+      : undefined;
     const { dWeights, dBias } = await FAMILIES.conv2d.webgpu.weightGrad(dy, x, {
       ...common,
       kernel: [g.kh, g.kw],
     });
     try {
       const [dw, db] = await Promise.all([dWeights.storage.read(), dBias.read()]);
-      return { dInput: new DeviceTensor(dx.storage, inputShape), dWeights: dw, dBias: db };
+      into?.dWeights.set(dw);
+      into?.dBias.set(db);
+      const grads = { dWeights: into?.dWeights ?? dw, dBias: into?.dBias ?? db };
+      if (dx === undefined) return grads;
+      return { dInput: new DeviceTensor(dx.storage, inputShape), ...grads };
     } finally {
       dWeights.storage.free();
       dBias.free();
@@ -178,18 +261,37 @@ export async function conv2dBackward(
   const x = await wasmImage(input);
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
-  const dx = await wasmConv2dInputGrad(g, { dy, weights: weights.data }, run);
+  const dx = wantInput
+    ? await wasmConv2dInputGrad(g, {
+      dy,
+      weights: weights.data,
+      packed: () => wasmWeights(weights, g, true),
+    }, run)
+    : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);
-    return {
-      dInput: new DeviceTensor(dx, inputShape),
-      dWeights: await grads.dWeights.read(),
-      dBias: await grads.dBias.read(),
-    };
+    // Copied from kernel memory into the caller's arrays, or new ones.
+    const dWeights = into?.dWeights ?? new Float32Array(grads.dWeights.length);
+    const dBias = into?.dBias ?? new Float32Array(grads.dBias.length);
+    dWeights.set(grads.dWeights.view());
+    dBias.set(grads.dBias.view());
+    if (dx === undefined) return { dWeights, dBias };
+    return { dInput: new DeviceTensor(dx, inputShape), dWeights, dBias };
   } catch (e) {
-    dx.free();
+    dx?.free();
     throw e;
   }
+}
+
+/** The weights as the WASM host takes them: packed panels when prepared, else the values. */
+async function wasmWeights(
+  weights: Tensor | PreparedConv2dWeights,
+  g: ConvGeometry,
+  transposed: boolean,
+): Promise<Float32Array | ConvWeights> {
+  return weights instanceof PreparedConv2dWeights
+    ? await wasmWeightsOf(weights, g, transposed)
+    : weights.data;
 }
 
 /** Multiply-adds of one forward pass, the family's work unit. */
@@ -200,7 +302,7 @@ function convWork(g: ConvGeometry): number {
 /** The geometry of a call, with every shape mismatch named. */
 function geometryOf(
   input: ImageLike,
-  weights: Tensor,
+  weights: Tensor | PreparedConv2dWeights,
   options: Pick<Conv2dOptions, "stride" | "padding" | "groups" | "bias">,
   operation: string,
 ): ConvGeometry {
@@ -218,7 +320,15 @@ function geometryOf(
         `are HWIO [kh, kw, in, out]`,
     );
   }
-  const depthwise = (options.groups ?? 1) !== 1;
+  const prepared = weights instanceof PreparedConv2dWeights ? weights.groups : undefined;
+  if (prepared !== undefined && options.groups !== undefined && options.groups !== prepared) {
+    throw new TypeError(
+      `${operation}: the weights were prepared with groups ${prepared} but the call passes ` +
+        `groups ${options.groups}; prepare them with the call's groups`,
+    );
+  }
+  const groups = options.groups ?? prepared;
+  const depthwise = (groups ?? 1) !== 1;
   if (depthwise && wo !== 1) {
     throw new TypeError(
       `${operation}: depthwise weights are [kh, kw, c, 1], got [${ws.join(", ")}]`,
@@ -236,7 +346,7 @@ function geometryOf(
     outChannels: depthwise ? c : wo,
     stride: options.stride,
     padding: options.padding,
-    groups: options.groups,
+    groups,
   });
   if (options.bias !== undefined && options.bias.length !== g.oc) {
     throw new TypeError(

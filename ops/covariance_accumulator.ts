@@ -15,6 +15,12 @@ import { estimateShift } from "./_covariance_shift.ts";
 import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
 import { sampleForShift } from "./_shift_sample.ts";
 import { finiteRows, finiteStats } from "./_finite_rows.ts";
+import {
+  checkCovarianceMatrix,
+  checkMagnitude,
+  finiteNumbers,
+  FLOAT32_MAX,
+} from "./_saved_state.ts";
 
 /** What `covariance()` and {@linkcode CovarianceAccumulator.result} return. */
 export interface CovarianceResult {
@@ -242,6 +248,7 @@ export class CovarianceAccumulator {
    * @param other An accumulator with the same band count; it is not changed.
    * @returns This accumulator.
    * @throws {TypeError} When `other` is not an accumulator or has another band count.
+   * @throws {RangeError} When the merged row count would exceed 2^53 - 1.
    */
   merge(other: CovarianceAccumulator): this {
     if (!(other instanceof CovarianceAccumulator)) {
@@ -250,6 +257,12 @@ export class CovarianceAccumulator {
     if (other.bands !== this.bands) {
       throw new TypeError(
         `cannot merge an accumulator of ${other.bands} bands into one of ${this.bands}`,
+      );
+    }
+    if (this.#rowsSeen + other.#rowsSeen > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `cannot merge: ${this.#rowsSeen} + ${other.#rowsSeen} rows exceed 2^53 - 1, beyond ` +
+          `exact counting; merge fewer states`,
       );
     }
     this.#skipped += other.#skipped;
@@ -328,8 +341,11 @@ export class CovarianceAccumulator {
    *   loads with `await`.
    * @throws {TypeError} When `json` is not an object, or a field is missing, of the wrong type
    *   or length.
-   * @throws {InvalidDataError} When the state's version is unknown, a value is not finite, or
-   *   counts are inconsistent.
+   * @throws {InvalidDataError} When the state's version is unknown, a value is not finite or
+   *   beyond what float32 pixels can give (a later merge would overflow to NaN), `m2` is not
+   *   symmetric and positive semi-definite within rounding (a negative variance, say), or counts
+   *   are inconsistent. The message names the field.
+   * @throws {RangeError} When a count is negative or beyond 2^53 - 1.
    * @example
    * ```ts
    * import { CovarianceAccumulator } from "./covariance_accumulator.ts";
@@ -372,9 +388,24 @@ export class CovarianceAccumulator {
         `state.rowsSeen (${rowsSeen}) is below count + skipped (${count + skipped}): corrupt state`,
       );
     }
-    const mean = numbers("state.mean", json.mean, bands);
-    const m2 = numbers("state.m2", json.m2, bands * bands);
-    const shift = json.shift === null ? undefined : numbers("state.shift", json.shift, bands);
+    const mean = finiteNumbers("state.mean", json.mean, bands);
+    const m2 = finiteNumbers("state.m2", json.m2, bands * bands);
+    const shift = json.shift === null ? undefined : finiteNumbers("state.shift", json.shift, bands);
+    // Pixels are float32: no honest mean lies beyond float32's range, and no co-moment beyond
+    // count · (2 · FLOAT32_MAX)². Within those bounds, Chan's merge cannot overflow to NaN.
+    checkMagnitude("state.mean", mean, FLOAT32_MAX, "the largest float32, which pixels are");
+    if (shift !== undefined) {
+      checkMagnitude("state.shift", shift, FLOAT32_MAX, "the largest float32, which pixels are");
+    }
+    const limit = Math.max(count, 1) * (2 * FLOAT32_MAX) ** 2;
+    checkMagnitude("state.m2", m2, limit, "count · (2 · largest float32)²");
+    if (count === 0 && (mean.some((x) => x !== 0) || m2.some((x) => x !== 0))) {
+      throw new InvalidDataError(
+        "state.count is 0 but state.mean or state.m2 is not all zeros: corrupt state",
+        { position: { field: "state.count" } },
+      );
+    }
+    checkCovarianceMatrix("state.m2", m2, bands);
     const backend = json.backend;
     if (backend !== null && backend !== "wasm" && backend !== "webgpu") {
       throw new TypeError(`state.backend must be "wasm", "webgpu" or null`);
@@ -391,18 +422,4 @@ export class CovarianceAccumulator {
       : undefined;
     return acc;
   }
-}
-
-/** Checks an array of `length` finite numbers. */
-function numbers(what: string, v: unknown, length: number): number[] {
-  if (!Array.isArray(v) || v.length !== length) {
-    throw new TypeError(`${what} must be an array of ${length} numbers`);
-  }
-  const bad = v.findIndex((x) => typeof x !== "number" || !Number.isFinite(x));
-  if (bad >= 0) {
-    throw new InvalidDataError(`${what}[${bad}] is ${String(v[bad])}, not a finite number`, {
-      position: { index: bad },
-    });
-  }
-  return v;
 }

@@ -19,6 +19,8 @@ import type { DeviceTensor } from "../tensor/device_tensor.ts";
 import type { MatrixLike } from "./_placement.ts";
 import { scoreRx } from "./_rx_score.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
+import { checkCovarianceMatrix, finiteNumbers } from "./_saved_state.ts";
+import { checkInteger } from "../core/validate.ts";
 
 export type { RxJson } from "./_rx_file.ts";
 
@@ -131,7 +133,8 @@ export class RxDetector {
    * @returns The fitted detector.
    * @throws {TypeError} When the lengths do not match `bands`.
    * @throws {RangeError} When `count < 2` or `eps` is negative.
-   * @throws {InvalidDataError} When the statistics hold NaN or infinity.
+   * @throws {InvalidDataError} When the statistics hold NaN or infinity, or the covariance is
+   *   not symmetric and positive semi-definite (within rounding).
    * @example
    * ```ts
    * import { RxDetector } from "./rx.ts";
@@ -175,6 +178,8 @@ export class RxDetector {
       const i = v.findIndex((x) => !Number.isFinite(x));
       if (i >= 0) throw new InvalidDataError(`${name}[${i}] is ${v[i]}; refit from finite data`);
     }
+    // A negative variance or an impossible correlation would score pixels wrongly (all 0).
+    checkCovarianceMatrix("covariance", s.covariance, bands);
     const white = await whitening(s.covariance, bands, { eps });
     this.#white = white;
     this.#stats = {
@@ -294,9 +299,13 @@ export class RxDetector {
    *
    * @param json The parsed JSON.
    * @returns The fitted detector.
-   * @throws {TypeError} When `json` is not an object, or its arrays do not match `bands`.
-   * @throws {InvalidDataError} When `json` is not a prism RX model of a known version.
-   * @throws {RangeError} When `count < 2` or `eps` is negative.
+   * @throws {TypeError} When `json` is not an object, a field has the wrong type, or its arrays
+   *   do not match `bands`.
+   * @throws {InvalidDataError} When `json` is not a prism RX model of a known version, a value
+   *   is not a finite number, or the covariance is not symmetric and positive semi-definite
+   *   (within rounding): a tampered or corrupt model. The message names the field.
+   * @throws {RangeError} When `count < 2`, `bands` or `skipped` is out of range, or `eps` is
+   *   negative.
    * @example
    * ```ts
    * import { RxDetector } from "./rx.ts";
@@ -309,10 +318,10 @@ export class RxDetector {
    * ```
    */
   static async fromJSON(json: RxJson): Promise<RxDetector> {
-    if (json === null || typeof json !== "object") {
+    if (json === null || typeof json !== "object" || Array.isArray(json)) {
       throw new TypeError(
         "RxDetector.fromJSON() takes the object toJSON() returned, got " +
-          (json === null ? "null" : typeof json),
+          (json === null ? "null" : Array.isArray(json) ? "an array" : typeof json),
       );
     }
     if (json.format !== "prism.rx") {
@@ -326,12 +335,19 @@ export class RxDetector {
     if (!Array.isArray(json.mean) || !Array.isArray(json.covariance)) {
       throw new InvalidDataError("prism RX model lacks its mean or covariance arrays");
     }
+    const bands = checkInteger("model.bands", json.bands, 1, 65535);
+    const skipped = checkInteger("model.skipped", json.skipped ?? 0);
+    if (typeof json.eps !== "number") {
+      throw new TypeError(`model.eps must be a number, got ${typeof json.eps}`);
+    }
+    const mean = finiteNumbers("model.mean", json.mean, bands);
+    const cov = finiteNumbers("model.covariance", json.covariance, bands * bands);
     return await RxDetector.fromStatistics({
       count: json.count,
-      bands: json.bands,
-      mean: Float64Array.from(json.mean),
-      covariance: Float64Array.from(json.covariance),
-      skipped: json.skipped ?? 0,
+      bands,
+      mean: Float64Array.from(mean),
+      covariance: Float64Array.from(cov),
+      skipped,
     }, { eps: json.eps });
   }
 
@@ -365,7 +381,8 @@ export class RxDetector {
    * @returns The fitted detector.
    * @throws {RangeError} When the extension is neither JSON nor HDF5.
    * @throws {Deno.errors.NotFound} When the file does not exist.
-   * @throws {InvalidDataError} When the file is corrupt or not a prism RX model.
+   * @throws {InvalidDataError} When the file is corrupt, not a prism RX model, or holds a
+   *   model `fromJSON` refuses (the message starts with the file, then names the field).
    * @example
    * ```ts
    * import { RxDetector } from "./rx.ts";
@@ -378,8 +395,28 @@ export class RxDetector {
    * ```
    */
   static async load(path: string): Promise<RxDetector> {
-    return await RxDetector.fromJSON(await readRxFile(path));
+    const json = await readRxFile(path);
+    try {
+      return await RxDetector.fromJSON(json);
+    } catch (error) {
+      throw inFile(path, error);
+    }
   }
+}
+
+/** Prefixes a refused model's message with the file it came from, keeping the error's class. */
+function inFile(path: string, error: unknown): unknown {
+  if (error instanceof InvalidDataError) {
+    return new InvalidDataError(`${path}: ${error.message}`, {
+      cause: error,
+      position: error.position as Record<string, number | string> | undefined,
+    });
+  }
+  if (error instanceof TypeError || error instanceof RangeError) {
+    const Ctor = error.constructor as new (m: string, o: ErrorOptions) => Error;
+    return new Ctor(`${path}: ${error.message}`, { cause: error });
+  }
+  return error;
 }
 
 function checkEps(eps: number): void {

@@ -7,6 +7,35 @@
  */
 
 import type { ConvSpec, Padding } from "../core/conv_geometry.ts";
+import type { ConvPrecision } from "../gpu/conv.ts";
+
+/** Tolerances against the float64 reference, relative to the largest value. */
+export const TOLERANCE: Readonly<Record<ConvPrecision, number>> = { f32: 1e-4, f16: 2e-2 };
+
+/** A precision, and for f16 how the shaders store it. */
+export interface GpuConvMode {
+  readonly precision: ConvPrecision;
+  readonly f16Storage?: "native" | "packed";
+}
+
+/**
+ * The modes the GPU tests run: f32, packed f16, and native f16 where the adapter has
+ * `shader-f16`.
+ *
+ * @param nativeF16 Whether the adapter has `shader-f16`.
+ * @returns The modes with their test labels.
+ */
+export function gpuConvModes(nativeF16: boolean): { mode: GpuConvMode; label: string }[] {
+  const modes: GpuConvMode[] = [
+    { precision: "f32" },
+    { precision: "f16", f16Storage: "packed" },
+    ...(nativeF16 ? [{ precision: "f16", f16Storage: "native" } as const] : []),
+  ];
+  return modes.map((mode) => ({
+    mode,
+    label: `${mode.precision}${mode.f16Storage ? ` ${mode.f16Storage}` : ""}`,
+  }));
+}
 
 /** A case: the convolution spec and a name for failures. */
 export interface ConvCase extends ConvSpec {

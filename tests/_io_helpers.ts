@@ -107,3 +107,15 @@ export async function inTempDir(fn: (dir: string) => Promise<void>): Promise<voi
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * The names in a folder, sorted (to assert that nothing, say no temporary file, was left).
+ *
+ * @param dir The folder.
+ * @returns Its entries' names.
+ */
+export async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}

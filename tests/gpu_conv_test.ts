@@ -2,14 +2,16 @@
  * Convolution on WebGPU (the software adapter in CI) against the float64 reference of
  * `_conv_reference.ts`: forward with bias and every activation, the input gradient (and the
  * transposed convolution k4 s2 p1), the weight and bias gradients, dense and depthwise, f32
- * within 1e-4 relative and f16 within 2e-2. Skipped, with the reason printed, when there is no
- * adapter.
+ * within 1e-4 relative and f16 within 2e-2, f16 both on packed `u32` words and (where the
+ * adapter has `shader-f16`) native, each path seen to run in `convStats()`. Skipped, with the
+ * reason printed, when there is no adapter.
  */
 
 import { deepEqual, ok } from "node:assert/strict";
 import { type ConvGeometry, convGeometry, type ConvSpec } from "../core/conv_geometry.ts";
 import {
   type ConvPrecision,
+  convStats,
   gpuConv2d,
   gpuConv2dInputGrad,
   gpuConv2dWeightGrad,
@@ -22,7 +24,10 @@ import {
   type ConvCase,
   DENSE_CASES,
   DEPTHWISE_CASES,
+  type GpuConvMode,
+  gpuConvModes,
   roundF16,
+  TOLERANCE,
 } from "./_conv_gpu_cases.ts";
 import { convBackwardF64, convForwardF64, relativeError } from "./_conv_reference.ts";
 import { randomF32 } from "../synth/uniform.ts";
@@ -32,7 +37,6 @@ await releaseGpu();
 const ignore = !status.available;
 if (!status.available) console.log(`GPU convolution tests skipped: ${status.reason}`);
 const operation = "gpu_conv test";
-const TOLERANCE: Record<ConvPrecision, number> = { f32: 1e-4, f16: 2e-2 };
 
 /**
  * The operands the float64 reference sees: for f16, rounded to f16 as the GPU stores them (the
@@ -61,15 +65,17 @@ function operands(g: ConvGeometry, seed: number) {
   };
 }
 
-function options(c: ConvCase, precision: ConvPrecision) {
-  return { operation, stride: c.stride, padding: c.padding, groups: c.groups, precision };
+function options(c: ConvCase, mode: GpuConvMode | ConvPrecision) {
+  const m = typeof mode === "string" ? { precision: mode } : mode;
+  return { operation, stride: c.stride, padding: c.padding, groups: c.groups, ...m };
 }
 
 function weightShape(g: ConvGeometry): [number, number, number, number] {
   return [g.kh, g.kw, g.c, g.depthwise ? 1 : g.oc];
 }
 
-async function checkForward(c: ConvCase, precision: ConvPrecision, seed: number) {
+async function checkForward(c: ConvCase, mode: GpuConvMode, seed: number) {
+  const { precision } = mode;
   const g = convGeometry(c);
   const x = operands(g, seed);
   const activations = ["none", "relu", "gelu"] as const;
@@ -77,7 +83,7 @@ async function checkForward(c: ConvCase, precision: ConvPrecision, seed: number)
     const y = await gpuConv2d(
       { data: x.input, shape: c.input },
       { data: x.weights, shape: weightShape(g) },
-      { ...options(c, precision), bias: x.bias, activation },
+      { ...options(c, mode), bias: x.bias, activation },
     );
     deepEqual(y.shape, [g.n, g.oh, g.ow, g.oc], c.name);
     const got = await readConvTensor(y);
@@ -90,7 +96,8 @@ async function checkForward(c: ConvCase, precision: ConvPrecision, seed: number)
   }
 }
 
-async function checkBackward(c: ConvCase, precision: ConvPrecision, seed: number) {
+async function checkBackward(c: ConvCase, mode: GpuConvMode, seed: number) {
+  const { precision } = mode;
   const g = convGeometry(c);
   const x = operands(g, seed);
   const r = referenceOperands(x, precision);
@@ -99,12 +106,12 @@ async function checkBackward(c: ConvCase, precision: ConvPrecision, seed: number
   const dx = await gpuConv2dInputGrad(
     { data: x.dy, shape: dyShape },
     { data: x.weights, shape: weightShape(g) },
-    { ...options(c, precision), inputShape: c.input },
+    { ...options(c, mode), inputShape: c.input },
   );
   const grads = await gpuConv2dWeightGrad(
     { data: x.dy, shape: dyShape },
     { data: x.input, shape: c.input },
-    { ...options(c, precision), kernel: c.kernel },
+    { ...options(c, mode), kernel: c.kernel },
   );
   const results = [
     ["dInput", await readConvTensor(dx), ref.dInput],
@@ -120,35 +127,72 @@ async function checkBackward(c: ConvCase, precision: ConvPrecision, seed: number
   }
 }
 
-for (const precision of ["f32", "f16"] as const) {
-  Deno.test(`gpuConv2d() forward matches float64 with bias, none/relu/gelu, ${precision}`, {
+if (status.available && !status.f16) console.log("native f16 tests skipped: no shader-f16");
+
+/** Asserts which f16 path ran since the last `convStats(gpu).reset()`. */
+function checkPath(stats: { f16Native: number; f16Packed: number }, mode: GpuConvMode): void {
+  const ran = [stats.f16Native > 0, stats.f16Packed > 0];
+  const want = [mode.f16Storage === "native", mode.f16Storage === "packed"];
+  deepEqual(ran, want, `f16 passes native/packed: ${stats.f16Native}/${stats.f16Packed}`);
+}
+
+for (const { mode, label } of gpuConvModes(status.available && status.f16)) {
+  Deno.test(`gpuConv2d() forward matches float64 with bias, none/relu/gelu, ${label}`, {
     ignore,
   }, async () => {
     try {
+      convStats(await getGpu()).reset();
       let seed = 10;
       for (const c of [...DENSE_CASES, ...DEPTHWISE_CASES]) {
-        await checkForward(c, precision, seed++);
+        await checkForward(c, mode, seed++);
       }
-      deepEqual((await getGpu()).pool.stats().inUseBytes, 0);
+      const gpu = await getGpu();
+      checkPath(convStats(gpu), mode);
+      deepEqual(gpu.pool.stats().inUseBytes, 0);
     } finally {
       await releaseGpu();
     }
   });
 
-  Deno.test(`gpuConv2dInputGrad() and gpuConv2dWeightGrad() match float64, ${precision}`, {
+  Deno.test(`gpuConv2dInputGrad() and gpuConv2dWeightGrad() match float64, ${label}`, {
     ignore,
   }, async () => {
     try {
+      convStats(await getGpu()).reset();
       let seed = 100;
       for (const c of [...DENSE_CASES, ...DEPTHWISE_CASES]) {
-        await checkBackward(c, precision, seed++);
+        await checkBackward(c, mode, seed++);
       }
-      deepEqual((await getGpu()).pool.stats().inUseBytes, 0);
+      const gpu = await getGpu();
+      checkPath(convStats(gpu), mode);
+      deepEqual(gpu.pool.stats().inUseBytes, 0);
     } finally {
       await releaseGpu();
     }
   });
 }
+
+Deno.test("f16 storage defaults to native where the adapter has shader-f16", {
+  ignore,
+}, async () => {
+  try {
+    const gpu = await getGpu();
+    convStats(gpu).reset();
+    const y = await gpuConv2d(
+      { data: new Float32Array([1, 2, 3, 4]), shape: [1, 2, 2, 1] },
+      { data: new Float32Array([0.5]), shape: [1, 1, 1, 1] },
+      { operation, precision: "f16" },
+    );
+    deepEqual(Array.from(await readConvTensor(y)), [0.5, 1, 1.5, 2]);
+    y.storage.free();
+    deepEqual(
+      [convStats(gpu).f16Native, convStats(gpu).f16Packed],
+      gpu.status.f16 ? [1, 0] : [0, 1],
+    );
+  } finally {
+    await releaseGpu();
+  }
+});
 
 Deno.test("gpuConv2dInputGrad() is the transposed convolution k4 s2 p1 (5x5 -> 10x10)", {
   ignore,
@@ -177,7 +221,7 @@ Deno.test("gpuConv2dInputGrad() is the transposed convolution k4 s2 p1 (5x5 -> 1
   }
 });
 
-Deno.test("f16 storage: values are rounded once, products exact, sums f32", {
+Deno.test("packed f16 storage: values are rounded once, products exact, sums f32", {
   ignore,
 }, async () => {
   try {
@@ -189,7 +233,8 @@ Deno.test("f16 storage: values are rounded once, products exact, sums f32", {
     const w = await uploadConvTensor({ data: x.weights, shape: weightShape(g) }, {
       precision: "f16",
     });
-    const y = await gpuConv2d(input, w, { ...options(c, "f16"), bias: x.bias });
+    const packed = { precision: "f16", f16Storage: "packed" } as const;
+    const y = await gpuConv2d(input, w, { ...options(c, packed), bias: x.bias });
     const ref = convForwardF64(g, {
       input: roundF16(x.input),
       weights: roundF16(x.weights),

@@ -13,9 +13,9 @@
  * Where `io/` and `synth/` go, from what they import and who imports them:
  *
  * - `io/` (npy, HDF5, ENVI, CSV, atomic writes) needs only `core/` types and errors, and is used
- *   by `ops` (RX model files), `nn` (weights files), `track` (exports) and `cli`. It sits just
- *   above `core`, beside the backends: an operation may read and write files, a file format never
- *   runs an operation.
+ *   by `ops` (RX model files), `nn` (weights files, tiled inference streaming images), `track`
+ *   (exports) and `cli`. It sits just above `core`, beside the backends: an operation may read
+ *   and write files, a file format never runs an operation.
  * - `synth/` (seeded generators) needs only `core/`, and is used by `nn` (weight initialisation),
  *   `track` (the experiment's data set), `cli`, tests and benches. It sits just above `core` too;
  *   `ops` does not generate data, so it may not import `synth`.

@@ -10,6 +10,15 @@ import { COLUMN_SPECS, columnsStoredAs, type TrackLayer, type TrackRow } from ".
 
 const NULLABLE = new Set<string>(COLUMN_SPECS.filter((c) => c.nullable).map((c) => c.name));
 const INTEGER = new Set<string>(columnsStoredAs("u32"));
+/** Norms, ratios and entropies: never negative (beyond float rounding) in an honest export. */
+const NON_NEGATIVE = new Set<string>([
+  "grad_norm",
+  "stable_rank",
+  "participation_ratio",
+  "nuclear_norm_ratio",
+  "spectral_entropy",
+  "condition_number",
+]);
 const STORED = COLUMN_SPECS.filter((c) => c.storage !== "derived").map((c) => c.name);
 
 /** The columns a file must hold; `effective_rank` is derived (`exp(spectral_entropy)`). */
@@ -49,6 +58,13 @@ export function rowFrom(
         `${where}: ${column} is ${String(value)}; expected a finite ${
           INTEGER.has(column) ? "integer in 0 .. 2^32 - 1" : "number"
         }. The file is corrupt or not a tracker export`,
+        { position: { column } },
+      );
+    }
+    if (NON_NEGATIVE.has(column) && value < -1e-6) {
+      throw new InvalidDataError(
+        `${where}: ${column} is ${value}, but a ${column} cannot be negative. The file is ` +
+          `corrupt or was edited`,
         { position: { column } },
       );
     }

@@ -9,7 +9,6 @@
 import { throwIfAborted } from "../core/abort.ts";
 import type { Matrix, RunOptions } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
-import { loadKernels } from "../wasm/loader.ts";
 import { Mlp } from "../nn/mlp.ts";
 import { SyntheticClassification } from "../synth/classification.ts";
 import { DimensionalityTracker, type MeasureFunction, type Observation } from "./tracker.ts";
@@ -129,9 +128,10 @@ export interface ExperimentResult {
  *   slow drift in machine load. `observeSeconds` times the `observe()` calls directly as well;
  *   on a shared machine it is the steadier figure.
  *
- * Cost: `(2n + 1) · steps` training steps for `n` frequencies. One step takes about 5.5 ms on
- * one core of the 2-core reference machine, so the full default experiment (13 runs of 8000
- * steps) takes about 10 minutes plus tracking; pass a smaller `steps` for CI and demos.
+ * Cost: `(2n + 1) · steps` training steps for `n` frequencies. A step is three 1×1
+ * convolutions forward and back on `ConvNet` (`nn/mlp.ts`) plus Adam, a few milliseconds on a
+ * 2-core machine, so the full default experiment (13 runs of 8000 steps) takes well over 10
+ * minutes plus tracking; pass a smaller `steps` for CI and demos.
  *
  * @param options Steps, batch, frequencies, seed, and injected tracker / solver.
  * @returns Per-frequency overheads, measurements, memory, jumps and export figures.
@@ -177,10 +177,9 @@ export async function runTrackingExperiment(
   const makeTracker = options.tracker ??
     ((o: { samplingFrequency: number; measure: MeasureFunction }) => new DimensionalityTracker(o));
   const measure = options.measure ?? ((m: Matrix) => singularValues(m));
-  const kernels = await loadKernels();
 
   const task = new SyntheticClassification({ seed });
-  const net = new Mlp(kernels, { batch, seed });
+  const net = await Mlp.create({ batch, seed });
   const x = new Float32Array(batch * task.features);
   const labels = new Int32Array(batch);
   const totalSteps = (2 * frequencies.length + 1) * steps;
@@ -188,18 +187,18 @@ export async function runTrackingExperiment(
 
   /** One run from the seed; returns wall seconds, observe seconds and the loss series. */
   const train = async (tracker: ExperimentTracker | undefined, counted: boolean, n: number) => {
-    net.reset(seed);
+    await net.reset(seed);
     const losses = new Float64Array(n);
     let observeMs = 0;
     const start = performance.now();
     for (let step = 0; step < n; step++) {
       throwIfAborted(options.signal, "runTrackingExperiment()");
       task.batch(step, { x, labels });
-      const { loss, gradNorm } = net.trainStep(x, labels);
+      const { loss, gradNorm } = await net.trainStep(x, labels);
       losses[step] = loss;
       if (tracker !== undefined) {
         const t0 = performance.now();
-        // The next step overwrites the activations: every layer's measurement must settle first.
+        // The next step replaces the activations: every layer's measurement settles first.
         await Promise.all(
           net.activations().map((a) =>
             tracker.observe(step, { layer: a.layer, activations: a.activations, loss, gradNorm })

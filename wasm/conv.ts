@@ -196,13 +196,15 @@ export async function wasmConvBackwardWeights(
   const kernels = await loadKernels();
   const kind: ConvKind = g.depthwise ? "depthwise" : "dense";
   const wLength = g.kh * g.kw * g.c * (g.depthwise ? 1 : g.oc);
-  const dw64 = new Float64Array(wLength);
-  const db64 = new Float64Array(g.oc);
-  {
+  let dWeights: WasmStorage | undefined, dBias: WasmStorage | undefined;
+  try {
     await using arena = new KernelArena(kernels);
     const geom = writeGeometry(arena, g);
     const x = kernelAddress(kernels, operands.input) ?? arena.copyIn(operands.input);
     const dy = kernelAddress(kernels, operands.dy) ?? arena.copyIn(operands.dy);
+    // Allocated after the operands' addresses are taken: growing memory detaches their views.
+    dWeights = new WasmStorage(kernels, wLength);
+    dBias = new WasmStorage(kernels, g.oc);
     const pixels = g.n * g.oh * g.ow;
     const pool = options.pool ?? defaultPool();
     const work = pixels * g.kh * g.kw * g.c * (g.depthwise ? 1 : g.oc);
@@ -223,19 +225,29 @@ export async function wasmConvBackwardWeights(
       local: (call) => runWgrad(kernels, kind, call),
       job,
     });
-    for (const call of calls) {
-      addInto(dw64, kernels.f64(call.dw, wLength));
-      addInto(db64, kernels.f64(call.db, g.oc));
+    // The parts' float64 sums merge into the first part's (in part order, as 0 + a + b + …
+    // would), then round to float32 once, straight into the results: no host copies, which
+    // cost more than the kernel for a dense layer's small batch.
+    const [first, ...rest] = calls;
+    const dw = kernels.f64(first.dw, wLength), db = kernels.f64(first.db, g.oc);
+    for (const call of rest) {
+      addInto(dw, kernels.f64(call.dw, wLength));
+      addInto(db, kernels.f64(call.db, g.oc));
     }
+    dWeights.view().set(dw);
+    dBias.view().set(db);
+  } catch (e) {
+    dWeights?.free();
+    dBias?.free();
+    throw e;
   }
-  const dWeights = WasmStorage.from(kernels, Float32Array.from(dw64));
-  const dBias = WasmStorage.from(kernels, Float32Array.from(db64));
+  const [w, b] = [dWeights, dBias];
   return {
-    dWeights,
-    dBias,
+    dWeights: w,
+    dBias: b,
     [Symbol.dispose]() {
-      dWeights.free();
-      dBias.free();
+      w.free();
+      b.free();
     },
   };
 }
@@ -269,7 +281,8 @@ async function destinationPass(
   checkSize(op, "output", pixels * dc);
   throwIfAborted(options.signal, op);
   const kernels = await loadKernels();
-  const out = new WasmStorage(kernels, pixels * dc);
+  // Every destination value is written by the pass (or the call throws and frees it).
+  const out = new WasmStorage(kernels, pixels * dc, { zero: false });
   try {
     await using arena = new KernelArena(kernels);
     const geom = writeGeometry(arena, g, { transposed, activation: options.activation });
@@ -311,9 +324,25 @@ function packInto(kernels: Kernels, arena: KernelArena, geom: number, w: Float32
   return out;
 }
 
-/** Workers to split over: 1 below the threshold or when there is less than 2 units of work. */
+/**
+ * Parts per worker a large call is cut into. The pool hands queued parts to whichever worker is
+ * free, so when another process slows one core that worker takes fewer parts, and the call no
+ * longer waits on one late half (on a shared 2-core machine the halves' times often differed
+ * by half).
+ */
+export const CONV_PARTS_PER_WORKER = 4;
+
+/**
+ * Parts to split a call into: 1 below the threshold or with less than 2 units of work; else
+ * a multiple of the workers (equal shares when no other process competes), up to
+ * {@linkcode CONV_PARTS_PER_WORKER} per worker while a part keeps at least
+ * `8 · CONV_PARALLEL_FROM` multiply-adds (a few ms: the round trip before a worker takes its
+ * next part stays near 2 % of it).
+ */
 function parallelParts(pool: WorkerPool, work: number, total: number, unit: number): number {
-  return pool.size > 1 && work >= CONV_PARALLEL_FROM && total >= 2 * unit ? pool.size : 1;
+  if (pool.size <= 1 || work < CONV_PARALLEL_FROM || total < 2 * unit) return 1;
+  const each = Math.floor(work / (pool.size * 8 * CONV_PARALLEL_FROM));
+  return pool.size * Math.max(1, Math.min(CONV_PARTS_PER_WORKER, each));
 }
 
 /** One call on this thread, or one job per call on the pool (tracked by the arena). */

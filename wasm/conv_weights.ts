@@ -88,7 +88,41 @@ export class ConvWeights implements Disposable {
   }
 
   /**
-   * True when these panels serve a call with geometry `g` in the given direction.
+   * Packs new values of the same shape into these panels, in place (after an optimiser step).
+   *
+   * @param weights HWIO values of the packed shape; kernel-memory data is read in place.
+   * @throws {TypeError} When the length differs or the panels were freed.
+   * @throws {InvalidDataError} When a weight is NaN or infinite (the panels are then partly
+   *   rewritten: repack valid values before using them again).
+   * @example
+   * ```ts
+   * import { convGeometry } from "../core/conv_geometry.ts";
+   * import { ConvWeights, wasmConvForward } from "./conv.ts";
+   * import assert from "node:assert";
+   * const g = convGeometry({ input: [1, 1, 1, 1], kernel: [1, 1], outChannels: 1 });
+   * using w = await ConvWeights.pack(g, new Float32Array([2]));
+   * w.repack(new Float32Array([3]));
+   * using y = await wasmConvForward(g, { input: new Float32Array([1]), weights: w },
+   *   { operation: "conv2d()" });
+   * assert(y.view()[0] === 3);
+   * ```
+   */
+  repack(weights: Float32Array): void {
+    const g = this.geometry;
+    checkValues("ConvWeights.repack()", "weights", weights, [g.kh, g.kw, g.c, g.oc]);
+    if (this.storage.freed) {
+      throw new TypeError("ConvWeights.repack(): the panels were freed; pack the weights again");
+    }
+    const kernels = this.storage.kernels;
+    using arena = new KernelArena(kernels);
+    const geom = writeGeometry(arena, g, { transposed: this.transposed });
+    const w = kernelAddress(kernels, weights) ?? arena.copyIn(weights);
+    runPack(kernels, { geom, w, out: this.storage.ptr });
+  }
+
+  /**
+   * True when these panels serve a call with geometry `g` in the given direction: the panels
+   * depend on the kernel size and the channels only, not on the image, stride or padding.
    *
    * @param g The call's geometry.
    * @param transposed The call's direction.
@@ -102,22 +136,12 @@ export class ConvWeights implements Disposable {
    * const g = convGeometry({ input: [1, 2, 2, 1], kernel: [1, 1], outChannels: 1 });
    * using w = await ConvWeights.pack(g, new Float32Array([1]));
    * assert(w.fits(g, false) && !w.fits(g, true));
+   * const bigger = convGeometry({ input: [4, 9, 9, 1], kernel: [1, 1], outChannels: 1, stride: 2 });
+   * assert(w.fits(bigger, false));
    * ```
    */
   fits(g: ConvGeometry, transposed: boolean): boolean {
-    const keys = [
-      "h",
-      "w",
-      "c",
-      "kh",
-      "kw",
-      "oh",
-      "ow",
-      "oc",
-      "stride",
-      "padTop",
-      "padLeft",
-    ] as const;
+    const keys = ["c", "kh", "kw", "oc", "depthwise"] as const;
     return this.transposed === transposed && keys.every((k) => this.geometry[k] === g[k]);
   }
 }

@@ -8,6 +8,7 @@
  */
 
 import { OutOfMemoryError, WasmLoadError } from "../core/errors.ts";
+import { checkBudget, formatBytes, memoryBudget } from "../core/budget.ts";
 import { checkInteger } from "../core/validate.ts";
 import { statusError } from "./_status.ts";
 import { type MemoryImport, memoryImport } from "./_memory_import.ts";
@@ -41,7 +42,9 @@ export interface Kernels {
   /**
    * Allocates `bytes` bytes (16-byte aligned) in the module's memory.
    * @throws {RangeError} When `bytes` is negative or beyond 4 GiB.
-   * @throws {OutOfMemoryError} When the memory cannot grow.
+   * @throws {OutOfMemoryError} When the bytes in use would pass the memory budget
+   *   (`PRISM_MEMORY_BUDGET`, `core/budget.ts`), checked before the memory grows, or when the
+   *   memory cannot grow.
    */
   alloc(bytes: number): number;
   /** Frees a pointer from `alloc` (0 is ignored). */
@@ -224,6 +227,36 @@ function bufferReaching(memory: WebAssembly.Memory, end: number): ArrayBufferLik
   return memory.buffer;
 }
 
+/**
+ * Refuses a kernel allocation that would take the bytes in use past the memory budget
+ * (`core/budget.ts`), before the allocator grows the memory: WebAssembly memory never shrinks,
+ * so a growth lasts as long as the runtime. The advice depends on the cause: one request that
+ * is alone too big, or memory still held by earlier allocations.
+ *
+ * @param bytes The request.
+ * @param inUse Bytes allocated and not freed now.
+ * @throws {OutOfMemoryError} When `inUse + bytes` is above the budget.
+ */
+function checkKernelBudget(bytes: number, inUse: number): void {
+  const budget = memoryBudget();
+  if (inUse + bytes <= budget) return;
+  const what = `a kernel memory request of ${formatBytes(bytes)}`;
+  if (bytes > budget) {
+    checkBudget(
+      bytes,
+      what,
+      "process the input in smaller pieces (fewer rows per chunk, a smaller tile or batch)",
+    );
+  }
+  checkBudget(
+    inUse + bytes,
+    `${what} on top of ${formatBytes(inUse)} already in use`,
+    "free kernel memory that is no longer needed (WasmStorage.free(), `using` on tensors and " +
+      "layers) or process the input in smaller pieces; WebAssembly memory never shrinks, so " +
+      "the bytes in use, not the memory's size, are what counts here",
+  );
+}
+
 function wrap(exports: KernelExports, file: string, module: WebAssembly.Module): Kernels {
   // grow(0) returns the current size in pages, also after another thread grew the memory.
   const heapBytes = () => exports.memory.grow(0) * 65536;
@@ -233,13 +266,16 @@ function wrap(exports: KernelExports, file: string, module: WebAssembly.Module):
     module,
     alloc(bytes) {
       checkInteger("bytes", bytes, 0, MAX_BYTES);
+      checkKernelBudget(bytes, exports.prism_heap_in_use() >>> 0);
       // Pointers come back as i32: `>>> 0` reads addresses above 2 GiB correctly.
       const ptr = exports.prism_alloc(bytes) >>> 0;
       if (ptr === 0) {
         throw new OutOfMemoryError(
-          `allocating ${bytes} bytes in WebAssembly memory failed (memory is ${heapBytes()} ` +
-            `bytes, ${kernels.memory().inUseBytes} in use, limit 4 GiB); ` +
-            `process the input in smaller chunks`,
+          `allocating ${bytes} bytes (${formatBytes(bytes)}) in WebAssembly memory failed ` +
+            `(memory is ` +
+            `${formatBytes(heapBytes())}, ${formatBytes(kernels.memory().inUseBytes)} in use, ` +
+            `limit 4 GiB; it never shrinks, so earlier peaks still count); ` +
+            `process the input in smaller chunks, or free kernel memory no longer needed`,
         );
       }
       return ptr;

@@ -7,13 +7,37 @@
  * workers compute on it in place, on all cores, without a copy. Jobs may also take plain arrays,
  * handed over by transfer.
  *
+ * ## When a worker ends or runs out of memory
+ *
+ * - **A worker that ends mid-job** (`self.close()`, `Deno.exit()`, an uncaught error) fails that
+ *   call with a `KernelError` naming the worker, the job and the run, and is replaced, so the
+ *   next call runs. `self.close()` and `Deno.exit()` send no message and no error event; the pool
+ *   sees them through a Web Lock the worker holds for its whole life (`./_protocol.ts`). A call
+ *   handed to a worker in the moment it ends fails the same way: retry it. Where the runtime has
+ *   no Web Locks (`navigator.locks`), such an end goes unseen and its call stays pending.
+ * - **Out of JavaScript heap inside a worker ends the whole process.** Deno (2.9) gives web
+ *   workers no heap limit of their own: `--v8-flags=--max-old-space-size` applies to every
+ *   isolate, and a worker reaching it aborts the process ("Fatal JavaScript out of memory",
+ *   exit 133 on Linux), as does a worker that takes all the machine's memory; the worker option
+ *   `deno.memoryMb` is not in 2.9.6, and `node:worker_threads` `resourceLimits` leaves the
+ *   worker stalled with no event. So the pool bounds what a job can ask for instead, against
+ *   the memory budget (`PRISM_MEMORY_BUDGET`, `core/budget.ts`), before anything is copied or
+ *   grown: the payload (checked here), the result (checked in the worker before it is posted)
+ *   and every kernel memory request (`Kernels.alloc`) fail their call with `OutOfMemoryError`.
+ *   prism's own jobs keep their data in kernel memory or in `ArrayBuffer`s, whose allocation
+ *   failures are ordinary errors; a job that builds huge JavaScript arrays is not contained.
+ * - **Kernel memory never shrinks.** A WebAssembly memory only grows, and all workers share the
+ *   main thread's, so replacing a worker returns none of it: the budget check counts the bytes
+ *   in use before a request grows it. The memory is returned only with the whole process.
+ *
  * @module
  */
 
 import { AbortedError, BackendUnavailableError, KernelError } from "../core/errors.ts";
+import { checkBudget } from "../core/budget.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "./loader.ts";
-import type { FromWorker, ToWorker } from "./_protocol.ts";
+import { type FromWorker, lifeLocks, messageBytes, type ToWorker } from "./_protocol.ts";
 import { fromWire } from "./_wire.ts";
 
 /** Options of {@linkcode WorkerPool.run}. */
@@ -48,9 +72,17 @@ interface Task {
 
 interface Slot {
   readonly worker: Worker;
+  /** The worker's name (`prism-pool-3`), for messages. */
+  readonly name: string;
   /** The base of this worker's stack in the shared memory. */
   readonly stack: number;
+  /** The Web Lock the worker holds while it lives (see `ToWorker`'s `init`). */
+  readonly lock: string;
   task?: Task;
+  /** The `id` of the run message `task` went out with. */
+  taskId?: number;
+  /** Stops waiting for the worker's life lock; set once the worker holds it. */
+  unwatch?: () => void;
 }
 
 /**
@@ -63,7 +95,7 @@ let workerCount = 0;
 
 /**
  * Runs jobs on a fixed number of module workers. Workers start on demand, are replaced when one
- * traps or dies, and are terminated after a short idle delay.
+ * traps, dies or ends itself, and are terminated after a short idle delay.
  *
  * @example
  * ```ts
@@ -122,9 +154,12 @@ export class WorkerPool {
    * @throws {TypeError} When `job` is not a string.
    * @throws {BackendUnavailableError} When the pool was closed.
    * @throws {WasmLoadError} When the kernel module cannot be loaded.
-   * @throws {KernelError} When a kernel trapped or the worker died (`status` -1), or a kernel
-   *   failed; errors the job throws (`TypeError`, `RangeError`, prism's named errors) arrive as
-   *   the same class.
+   * @throws {KernelError} When a kernel trapped or the worker ended mid-job (`self.close()`,
+   *   `Deno.exit()`, an uncaught error; `status` -1, the message names worker and job), or a
+   *   kernel failed; errors the job throws (`TypeError`, `RangeError`, prism's named errors)
+   *   arrive as the same class.
+   * @throws {OutOfMemoryError} When the payload, the result or a kernel memory request of the
+   *   job is above the memory budget (`core/budget.ts`).
    * @throws {AbortedError} When the pool is closed while the job waits or runs.
    */
   async run<T>(job: string, payload: unknown, options: RunJobOptions = {}): Promise<T> {
@@ -138,6 +173,12 @@ export class WorkerPool {
         "this WorkerPool was closed; create a new one or use defaultPool()",
       );
     }
+    checkBudget(
+      messageBytes(payload),
+      `the payload of pool job "${job}"`,
+      "hand the job its data in smaller pieces, or put the data in kernel memory " +
+        "(WasmStorage) and pass the job pointers, which are not copied",
+    );
     this.#runtime ??= loadKernels({ url: this.#wasmUrl });
     this.#runtime.catch(() => this.#runtime = undefined); // retry the load on the next call
     this.#cancelIdle();
@@ -174,9 +215,10 @@ export class WorkerPool {
       }
       const task = this.#queue.shift()!;
       slot.task = task;
+      slot.taskId = this.#nextId++;
       const message: ToWorker = {
         type: "run",
-        id: this.#nextId++,
+        id: slot.taskId,
         job: task.job,
         payload: task.payload,
       };
@@ -191,12 +233,10 @@ export class WorkerPool {
   }
 
   #spawn(runtime: Kernels): Slot {
-    const worker = new Worker(this.#workerUrl, {
-      type: "module",
-      name: `prism-pool-${++workerCount}`,
-    });
+    const name = `prism-pool-${++workerCount}`;
+    const worker = new Worker(this.#workerUrl, { type: "module", name });
     const stack = this.#freeStacks.pop() ?? runtime.alloc(WORKER_STACK_BYTES);
-    const slot: Slot = { worker, stack };
+    const slot: Slot = { worker, name, stack, lock: `prism-pool-life/${crypto.randomUUID()}` };
     worker.postMessage(
       {
         type: "init",
@@ -204,38 +244,65 @@ export class WorkerPool {
         file: runtime.file,
         memory: runtime.exports.memory,
         stackTop: stack + WORKER_STACK_BYTES,
+        lock: slot.lock,
       } satisfies ToWorker,
     );
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const task = slot.task;
-      slot.task = undefined;
       const reply = event.data;
-      if (reply.ok) task?.resolve(reply.result);
+      if (reply.type === "held") {
+        this.#watch(slot, runtime);
+        return;
+      }
+      const task = reply.id === slot.taskId ? slot.task : undefined;
+      if (task === undefined) return; // a reply to a run this pool already failed
+      slot.task = undefined;
+      if (reply.ok) task.resolve(reply.result);
       else {
-        task?.reject(fromWire(reply.error));
+        task.reject(fromWire(reply.error));
         if (reply.fatal) this.#remove(slot);
       }
       this.#afterTask(runtime);
     };
-    const died = (detail: string) => {
-      slot.task?.reject(
-        new KernelError(
-          slot.task.job,
-          `the pool worker running it died (${detail}); the pool starts a new worker for the ` +
-            `next call`,
-        ),
-      );
-      slot.task = undefined;
-      this.#remove(slot);
-      this.#afterTask(runtime);
-    };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault(); // handled here; without this the error would end the process
-      died(event.message);
+      this.#died(slot, runtime, `an uncaught error ended it: ${event.message}`);
     };
-    worker.onmessageerror = () => died("its reply could not be deserialised");
+    worker.onmessageerror = () => {
+      this.#died(slot, runtime, "its reply could not be deserialised");
+    };
     this.#slots.push(slot);
     return slot;
+  }
+
+  /**
+   * Waits for the life lock `slot`'s worker holds: granted only once the worker has ended, which
+   * `self.close()` and `Deno.exit()` in a job do without a message or an error event.
+   */
+  #watch(slot: Slot, runtime: Kernels): void {
+    const locks = lifeLocks();
+    if (locks === undefined || !this.#slots.includes(slot)) return;
+    const stop = new AbortController();
+    slot.unwatch = () => stop.abort();
+    locks.request(slot.lock, { signal: stop.signal }, () => {
+      this.#died(slot, runtime, "it ended itself (self.close(), Deno.exit() or a fatal error)");
+    }).catch(() => {}); // aborted: the pool ended the worker itself
+  }
+
+  /** Fails the job `slot`'s worker was running, if any, and replaces the worker. */
+  #died(slot: Slot, runtime: Kernels, detail: string): void {
+    if (!this.#slots.includes(slot)) return; // already removed: one report per worker
+    const task = slot.task;
+    slot.task = undefined;
+    task?.reject(
+      new KernelError(
+        task.job,
+        `pool worker "${slot.name}" ended while running job "${task.job}" (run ${slot.taskId}): ` +
+          `${detail}. The pool has replaced the worker, so the next call runs; retry this one, ` +
+          `and if it fails again the job itself ends its worker: report it with the input's shape`,
+      ),
+    );
+    this.#remove(slot);
+    this.#afterTask(runtime);
   }
 
   #afterTask(runtime: Kernels): void {
@@ -244,6 +311,7 @@ export class WorkerPool {
   }
 
   #remove(slot: Slot): void {
+    slot.unwatch?.();
     slot.worker.terminate();
     this.#freeStacks.push(slot.stack);
     const i = this.#slots.indexOf(slot);
@@ -252,6 +320,7 @@ export class WorkerPool {
 
   #terminateAll(rejectRunning: boolean): void {
     for (const slot of this.#slots.splice(0)) {
+      slot.unwatch?.();
       slot.worker.terminate();
       this.#freeStacks.push(slot.stack);
       if (rejectRunning && slot.task !== undefined) {

@@ -259,6 +259,41 @@ function timeIt(step: () => void, warmup: number, iters: number) {
   };
 }
 
+/** Starts tfjs's WASM backend with one thread; returns why it did not start, or undefined. */
+async function startWasm(): Promise<string | undefined> {
+  try {
+    setThreadsCount(1);
+    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
+    await tf.ready();
+  } catch (e) {
+    return `tfjs wasm did not start: ${e}`;
+  }
+}
+
+/**
+ * One forward step of the small net on tfjs's WASM backend (one thread), output read back, for
+ * a report that interleaves it with prism's step iteration by iteration (so a change in the
+ * machine's load hits both sides alike).
+ *
+ * @param tile Image side.
+ * @param batch Batch size.
+ * @returns The step, a dispose function and tfjs's version, or why tfjs did not start.
+ */
+export async function tfjsForwardStep(
+  tile: number,
+  batch: number,
+): Promise<{ step: () => void; dispose: () => void; version: string } | { skipped: string }> {
+  const failed = await startWasm();
+  if (failed) return { skipped: failed };
+  const w = smallWeights();
+  const x = tf.randomNormal([batch, tile, tile, 6], 0, 1, "float32", 7) as tf.Tensor4D;
+  return {
+    step: () => tf.tidy(() => void forward(x, w).dataSync()),
+    dispose: () => tf.dispose([x, ...w]),
+    version: tf.version_core,
+  };
+}
+
 /**
  * Times the small net on tfjs's WASM backend (one thread): forward rows, then train-step rows.
  *
@@ -267,13 +302,8 @@ function timeIt(step: () => void, warmup: number, iters: number) {
  *   WASM backend does not start.
  */
 export async function tfjsConvBaseline(o: TfjsConvOptions = {}): Promise<Record<string, unknown>> {
-  try {
-    setThreadsCount(1);
-    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
-    await tf.ready();
-  } catch (e) {
-    return { peer: "tfjs-wasm", skipped: `tfjs wasm did not start: ${e}` };
-  }
+  const failed = await startWasm();
+  if (failed) return { peer: "tfjs-wasm", skipped: failed };
   const rows: Record<string, unknown>[] = [];
   const w = smallWeights();
   for (const tile of o.tiles ?? [256, 384]) {

@@ -16,6 +16,10 @@
  *   split across workgroups, each writing an f32 partial `[rows, oc]`, summed afterwards by the
  *   column-sums program (WGSL has no float atomics).
  *
+ * Operands whose staged values are contiguous in fours (channel counts a multiple of 4) are
+ * loaded a `vec4` at a time ({@linkcode convGemmVectors}); a native f16 program stages f16 tiles
+ * and multiplies in f16, summing in f32.
+ *
  * @module
  */
 
@@ -34,6 +38,8 @@ import {
   type ConvMode,
   type ConvPrecision,
   convProgram,
+  type ConvShapesBase,
+  type F16Storage,
   IM2COL_WGSL,
 } from "./conv2d_common.ts";
 
@@ -46,9 +52,7 @@ export const CONV_WG = 8;
 export const CONV_TILE = CONV_WG * 4;
 
 /** The sizes of one GEMM run. */
-export interface ConvGemmShapes {
-  /** The convolution's geometry. */
-  readonly g: ConvGeometry;
+export interface ConvGemmShapes extends ConvShapesBase {
   /** `weight_grad`: parts the inner dimension is split into (default 1). */
   readonly splits?: number;
   /** `forward`: the fused activation (default none). */
@@ -215,9 +219,52 @@ fn load_a(r: u32, m: u32) -> f32 {
 }
 fn load_b(m: u32, o: u32) -> f32 { return read_dy(m * params.oc + o); }
 fn store_c(split: u32, r: u32, o: u32, v: f32) {
-  partials[(split * params.rows + r) * params.cols + o] = v;
+  partials[params.base2 + (split * params.rows + r) * params.cols + o] = v;
 }
 `,
+};
+
+/**
+ * The vector loads of each mode, included only with their vector bindings (WGSL rejects a call
+ * of an undeclared `read_<name>4` even where unused).
+ */
+const VECTOR_LOADS: Record<ConvGemmMode, { a?: string; b?: string }> = {
+  forward: {
+    a: `
+fn load_a4(m: u32, k: u32) -> vec4f {
+  let i = im2col_index(m, k);
+  if (i < 0) {
+    return vec4f(0.0);
+  }
+  return read_x4(u32(i));
+}
+`,
+    b: `fn load_b4(k: u32, o: u32) -> vec4f { return read_w4(k * params.cols + o); }\n`,
+  },
+  input_grad: {
+    // Four output channels of one tap of the phase: contiguous in dY.
+    a: `
+fn load_a4(m: u32, k: u32) -> vec4f {
+  let ph = phase();
+  let p = phase_pixel(ph, m);
+  let i = output_index(p.x, p.y, p.z, phase_tap(ph, k / params.oc), k % params.oc);
+  if (i < 0) {
+    return vec4f(0.0);
+  }
+  return read_dy4(u32(i));
+}
+`,
+  },
+  weight_grad: {
+    b: `fn load_b4(m: u32, o: u32) -> vec4f { return read_dy4(m * params.oc + o); }\n`,
+  },
+};
+
+/** The binding each mode's vector loads of A and B read. */
+const VECTOR_BINDINGS: Record<ConvGemmMode, { a?: string; b?: string }> = {
+  forward: { a: "x", b: "w" },
+  input_grad: { a: "dy" },
+  weight_grad: { b: "dy" },
 };
 
 function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
@@ -240,9 +287,9 @@ function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
 }
 
 /**
- * Which operands a forward GEMM loads four values at a time: A (the input) when its channels
- * are a multiple of 4, B (the weights) when the output channels are. The other passes load
- * one value at a time.
+ * Which operands a GEMM loads four values at a time: the forward's A (the input) when its
+ * channels are a multiple of 4 and B (the weights) when the output channels are; the input
+ * gradient's A (dY) and the weight gradient's B (dY) when the output channels are.
  *
  * @param mode The product.
  * @param g The geometry.
@@ -254,14 +301,17 @@ function launch(mode: ConvGemmMode, s: ConvGemmShapes) {
  * import assert from "node:assert";
  * const g = convGeometry({ input: [1, 8, 8, 16], kernel: [3, 3], outChannels: 6 });
  * assert.deepStrictEqual(convGemmVectors("forward", g), { vec4A: true, vec4B: false });
+ * assert.deepStrictEqual(convGemmVectors("input_grad", g), { vec4A: false, vec4B: false });
  * ```
  */
 export function convGemmVectors(
   mode: ConvGemmMode,
   g: ConvGeometry,
 ): { vec4A: boolean; vec4B: boolean } {
-  const forward = mode === "forward";
-  return { vec4A: forward && g.c % 4 === 0, vec4B: forward && g.oc % 4 === 0 };
+  const oc4 = g.oc % 4 === 0;
+  if (mode === "forward") return { vec4A: g.c % 4 === 0, vec4B: oc4 };
+  if (mode === "input_grad") return { vec4A: oc4, vec4B: false };
+  return { vec4A: false, vec4B: oc4 };
 }
 
 /**
@@ -270,10 +320,12 @@ export function convGemmVectors(
  * `weight_grad` x, dy, partials (f32, `splits · (kh·kw·c + 1) · oc`); then `params`.
  *
  * @param mode The product.
- * @param options `precision` of the tensors (`partials` and `bias` are f32 always); `vec4A`,
- *   `vec4B` (forward only, see {@linkcode convGemmVectors}): load x or w four values at a time.
- * @returns The program, named `conv2d_<mode>_<precision>` (plus `_a4`, `_b4`).
- * @throws {TypeError} When vector loads are asked of another pass than the forward.
+ * @param options `precision` of the tensors (`partials` and `bias` are f32 always); `f16`
+ *   (f16 only): `"packed"` (default) or `"native"` (`shader-f16`: f16 tiles and products, f32
+ *   sums); `vec4A`, `vec4B` (where the mode has them, see {@linkcode convGemmVectors}): load A
+ *   or B four values at a time.
+ * @returns The program, named `conv2d_<mode>_<precision>` (plus `_native`, `_a4`, `_b4`).
+ * @throws {TypeError} When vector loads are asked of an operand the mode cannot load so.
  * @example
  * ```ts
  * import { conv2dProgram } from "./conv2d.ts";
@@ -286,26 +338,35 @@ export function convGemmVectors(
  */
 export function conv2dProgram(
   mode: ConvGemmMode,
-  options: { precision: ConvPrecision; vec4A?: boolean; vec4B?: boolean },
+  options: { precision: ConvPrecision; f16?: F16Storage; vec4A?: boolean; vec4B?: boolean },
 ): GpuProgram<ConvGemmShapes> {
   const { precision } = options;
+  const native = precision === "f16" && options.f16 === "native";
   const vec4A = options.vec4A === true;
   const vec4B = options.vec4B === true;
-  if ((vec4A || vec4B) && mode !== "forward") {
-    throw new TypeError(`conv2dProgram(): vector loads are for the forward pass, not ${mode}`);
+  const loads = VECTOR_LOADS[mode];
+  if ((vec4A && loads.a === undefined) || (vec4B && loads.b === undefined)) {
+    throw new TypeError(
+      `conv2dProgram(): the ${mode} pass has no vector loads of ${vec4A ? "A" : "B"}`,
+    );
   }
   return convProgram({
-    name: `conv2d_${mode}_${precision}${vec4A ? "_a4" : ""}${vec4B ? "_b4" : ""}`,
+    name: `conv2d_${mode}_${precision}${native ? "_native" : ""}${vec4A ? "_a4" : ""}` +
+      (vec4B ? "_b4" : ""),
     mode,
     precision,
+    f16: native ? "native" : "packed",
     body: [
       LOADS[mode],
-      vec4A ? STAGE_A_VEC4 : STAGE_A_SCALAR,
-      vec4B ? STAGE_B_VEC4 : STAGE_B_SCALAR,
+      vec4A ? `${loads.a}${STAGE_A_VEC4}` : STAGE_A_SCALAR,
+      vec4B ? `${loads.b}${STAGE_B_VEC4}` : STAGE_B_SCALAR,
       GEMM_WGSL,
     ].join("\n"),
     overrides: mode === "input_grad" ? ["WG"] : ["WG", "POINTWISE"],
-    vec4: [...(vec4A ? ["x"] : []), ...(vec4B ? ["w"] : [])],
+    vec4: [
+      ...(vec4A ? [VECTOR_BINDINGS[mode].a!] : []),
+      ...(vec4B ? [VECTOR_BINDINGS[mode].b!] : []),
+    ],
     launch: (s: ConvGemmShapes) => launch(mode, s),
   });
 }

@@ -4,7 +4,12 @@
  * index map, and the activations. f16 tensors are packed two halves per `u32` (element `i` in
  * the low half of word `i / 2` when `i` is even), read with `unpack2x16float` and written half
  * by half with atomics, which works on every adapter; products of two f16 values are exact in
- * f32, and every sum runs in f32.
+ * f32, and every sum runs in f32. Where the device has `shader-f16`, the `native` programs
+ * (`enable f16`) declare the same bytes as `array<f16>`: same layout, plain loads and stores.
+ *
+ * Every tensor binding adds `params.base<binding>` to its element index: a call split into
+ * pieces (`../_conv_split.ts`) binds each piece's range from an aligned offset of the whole
+ * tensor's buffer and gives the remainder there.
  *
  * @module
  */
@@ -43,6 +48,10 @@ struct Params {
   has_bias: u32,
   phase_y: u32,     // input gradient: the stride phase of the input rows (and columns) run
   phase_x: u32,
+  base0: u32,       // element offset of binding 0 within its bound range (likewise 1 to 3)
+  base1: u32,
+  base2: u32,
+  base3: u32,
   _pad: u32,
 }
 `;
@@ -76,7 +85,8 @@ export interface ConvLaunch {
  *
  * @param g The resolved geometry.
  * @param launch The launch's sizes.
- * @returns 24 `u32` values.
+ * @param bases Element offsets of bindings 0 to 3 within their bound ranges; default zeros.
+ * @returns 28 `u32` values.
  * @example
  * ```ts
  * import { convGeometry } from "../../core/conv_geometry.ts";
@@ -84,10 +94,14 @@ export interface ConvLaunch {
  * import assert from "node:assert";
  * const g = convGeometry({ input: [1, 5, 5, 3], kernel: [3, 3], outChannels: 2 });
  * const p = convParams(g, { workgroups: 4, rows: 9 });
- * assert(p.length === 24 && p[0] === 4 && p[4] === 9 && p[11] === 3);
+ * assert(p.length === 28 && p[0] === 4 && p[4] === 9 && p[11] === 3 && p[24] === 0);
  * ```
  */
-export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<ArrayBuffer> {
+export function convParams(
+  g: ConvGeometry,
+  launch: ConvLaunch,
+  bases: readonly number[] = [],
+): Uint32Array<ArrayBuffer> {
   return new Uint32Array([
     launch.workgroups,
     launch.tilesN ?? 0,
@@ -112,19 +126,27 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
     launch.hasBias ? 1 : 0,
     launch.phase?.[0] ?? 0,
     launch.phase?.[1] ?? 0,
+    bases[0] ?? 0,
+    bases[1] ?? 0,
+    bases[2] ?? 0,
+    bases[3] ?? 0,
     0,
   ]);
 }
 
+/** How a program stores f16 tensors: packed in `u32` words, or native `f16` (`shader-f16`). */
+export type F16Storage = "packed" | "native";
+
 /**
  * The declaration of a storage binding holding a tensor of `precision`.
  *
- * @param binding The `@binding` index.
+ * @param binding The `@binding` index; indices add `params.base<binding>` (see the module docs).
  * @param options `name` of the variable; `precision`, `"f32"` (`array<f32>`) or `"f16"`
- *   (packed `array<u32>`); `access`, `"read"` or `"write"` (read_write; f16 as
- *   `array<atomic<u32>>`); `vec4` (read only): declared as `array<vec4f>` (f16:
- *   `array<vec2u>`) with `read_<name>4(i)` giving values `i .. i + 3` (`i` a multiple of 4) in
- *   one load, beside the scalar `read_<name>(i)`.
+ *   (packed `array<u32>`, or with `native` `array<f16>`, which needs `enable f16`); `access`,
+ *   `"read"` or `"write"` (read_write; packed f16 as `array<atomic<u32>>`); `vec4` (read
+ *   only): declared as `array<vec4f>` (f16: `array<vec2u>` or `array<vec4<f16>>`) with
+ *   `read_<name>4(i)` giving values `i .. i + 3` (`i + base` a multiple of 4) in one load,
+ *   beside the scalar `read_<name>(i)`.
  * @returns WGSL text declaring the variable and its `read_<name>(i)` or `store_<name>(i, v)`.
  * @example
  * ```ts
@@ -132,28 +154,56 @@ export function convParams(g: ConvGeometry, launch: ConvLaunch): Uint32Array<Arr
  * import assert from "node:assert";
  * assert(tensorBinding(0, { name: "x", precision: "f16", access: "read" }).includes("unpack2x16float"));
  * assert(tensorBinding(1, { name: "y", precision: "f16", access: "write" }).includes("atomicOr"));
+ * assert(tensorBinding(1, { name: "y", precision: "f16", access: "write", native: true })
+ *   .includes("array<f16>"));
  * ```
  */
 export function tensorBinding(
   binding: number,
-  options: { name: string; precision: ConvPrecision; access: "read" | "write"; vec4?: boolean },
+  options: {
+    name: string;
+    precision: ConvPrecision;
+    access: "read" | "write";
+    vec4?: boolean;
+    native?: boolean;
+  },
 ): string {
   const { name, precision, access } = options;
   const at = `@group(0) @binding(${binding})`;
+  // Every access goes through j, the index within the bound range.
+  const j = `let j = i + params.base${binding};`;
+  if (precision === "f16" && options.native === true) {
+    if (access === "write") {
+      return `${at} var<storage, read_write> ${name}: array<f16>;
+fn store_${name}(i: u32, v: f32) { ${j} ${name}[j] = f16(v); }
+`;
+    }
+    if (options.vec4 === true) {
+      return `${at} var<storage, read> ${name}: array<vec4<f16>>;
+fn read_${name}(i: u32) -> f32 { ${j} return f32(${name}[j >> 2u][j & 3u]); }
+fn read_${name}4(i: u32) -> vec4f { ${j} return vec4f(${name}[j >> 2u]); }
+`;
+    }
+    return `${at} var<storage, read> ${name}: array<f16>;
+fn read_${name}(i: u32) -> f32 { ${j} return f32(${name}[j]); }
+`;
+  }
   if (access === "read" && options.vec4 === true) {
     if (precision === "f32") {
       return `${at} var<storage, read> ${name}: array<vec4f>;
-fn read_${name}(i: u32) -> f32 { return ${name}[i >> 2u][i & 3u]; }
-fn read_${name}4(i: u32) -> vec4f { return ${name}[i >> 2u]; }
+fn read_${name}(i: u32) -> f32 { ${j} return ${name}[j >> 2u][j & 3u]; }
+fn read_${name}4(i: u32) -> vec4f { ${j} return ${name}[j >> 2u]; }
 `;
     }
     return `${at} var<storage, read> ${name}: array<vec2u>;
 fn read_${name}(i: u32) -> f32 {
-  let pair = unpack2x16float(${name}[i >> 2u][(i >> 1u) & 1u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
+  ${j}
+  let pair = unpack2x16float(${name}[j >> 2u][(j >> 1u) & 1u]);
+  return select(pair.x, pair.y, (j & 1u) == 1u);
 }
 fn read_${name}4(i: u32) -> vec4f {
-  let q = ${name}[i >> 2u];
+  ${j}
+  let q = ${name}[j >> 2u];
   return vec4f(unpack2x16float(q.x), unpack2x16float(q.y));
 }
 `;
@@ -161,29 +211,31 @@ fn read_${name}4(i: u32) -> vec4f {
   if (access === "read") {
     if (precision === "f32") {
       return `${at} var<storage, read> ${name}: array<f32>;
-fn read_${name}(i: u32) -> f32 { return ${name}[i]; }
+fn read_${name}(i: u32) -> f32 { ${j} return ${name}[j]; }
 `;
     }
     return `${at} var<storage, read> ${name}: array<u32>;
 fn read_${name}(i: u32) -> f32 {
-  let pair = unpack2x16float(${name}[i >> 1u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
+  ${j}
+  let pair = unpack2x16float(${name}[j >> 1u]);
+  return select(pair.x, pair.y, (j & 1u) == 1u);
 }
 `;
   }
   if (precision === "f32") {
     return `${at} var<storage, read_write> ${name}: array<f32>;
-fn store_${name}(i: u32, v: f32) { ${name}[i] = v; }
+fn store_${name}(i: u32, v: f32) { ${j} ${name}[j] = v; }
 `;
   }
   // Two threads may own the two halves of one word (odd channel counts): each clears and sets
   // only its own half, atomically, so every interleaving leaves both halves right.
   return `${at} var<storage, read_write> ${name}: array<atomic<u32>>;
 fn store_${name}(i: u32, v: f32) {
-  let shift = (i & 1u) * 16u;
+  ${j}
+  let shift = (j & 1u) * 16u;
   let bits = (pack2x16float(vec2f(v, 0.0)) & 0xffffu) << shift;
-  atomicAnd(&${name}[i >> 1u], ~(0xffffu << shift));
-  atomicOr(&${name}[i >> 1u], bits);
+  atomicAnd(&${name}[j >> 1u], ~(0xffffu << shift));
+  atomicOr(&${name}[j >> 1u], bits);
 }
 `;
 }
@@ -286,14 +338,27 @@ const CONV_BINDINGS = {
   weight_grad: [["x", "read"], ["dy", "read"], ["partials", "read_write"]],
 } as const;
 
+/** What every convolution run's shapes hold: the geometry, and the bindings' element offsets. */
+export interface ConvShapesBase {
+  /** The geometry of this run (of one piece, when a call is split). */
+  readonly g: ConvGeometry;
+  /** `params.base0..3`: element offsets of the bindings within their bound ranges. */
+  readonly bases?: readonly number[];
+}
+
 /** What {@linkcode convProgram} builds a program from. */
-export interface ConvProgramSpec<S extends { readonly g: ConvGeometry }> {
+export interface ConvProgramSpec<S extends ConvShapesBase> {
   /** Unique program name. */
   readonly name: string;
   /** The pass: fixes the storage bindings. */
   readonly mode: ConvMode;
   /** Storage of the tensors (`bias` and `partials` are f32 always). */
   readonly precision: ConvPrecision;
+  /**
+   * f16 only: `"native"` declares f16 tensors `array<f16>` (`enable f16`; the device needs
+   * `shader-f16`) and makes `tile1`/`tile4` f16; default `"packed"` (`u32` words, f32 tiles).
+   */
+  readonly f16?: F16Storage;
   /** The WGSL after the bindings, `unravel`/`input_index`/`output_index` and `activate`. */
   readonly body: string;
   /** The `override` names the body declares. */
@@ -308,7 +373,8 @@ const programs = new Map<string, GpuProgram<never>>();
 
 /**
  * A convolution program (built once per name, then shared): the pass's storage bindings, the
- * uniform `params` last, params and dispatch from `launch`.
+ * uniform `params` last, params and dispatch from `launch`. The body may use the aliases
+ * `tile1`/`tile4`: f16 and `vec4<f16>` in a native f16 program, else f32 and `vec4f`.
  *
  * @param spec Name, pass, WGSL body, override names, launch.
  * @returns The program.
@@ -321,7 +387,7 @@ const programs = new Map<string, GpuProgram<never>>();
  * assert.deepStrictEqual(p.bindings.map((b) => b.name), ["dy", "w", "dx", "params"]);
  * ```
  */
-export function convProgram<S extends { readonly g: ConvGeometry }>(
+export function convProgram<S extends ConvShapesBase>(
   spec: ConvProgramSpec<S>,
 ): GpuProgram<S> {
   const known = programs.get(spec.name);
@@ -331,6 +397,7 @@ export function convProgram<S extends { readonly g: ConvGeometry }>(
     type: "storage" as const,
     access,
   }));
+  const native = spec.precision === "f16" && spec.f16 === "native";
   const declarations = storage.map(({ name, access }, i) =>
     name === "bias" || name === "partials"
       ? `@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<f32>;\n`
@@ -339,17 +406,21 @@ export function convProgram<S extends { readonly g: ConvGeometry }>(
         precision: spec.precision,
         access: access === "read" ? "read" : "write",
         vec4: spec.vec4?.includes(name),
+        native,
       })
   );
+  const prelude = native
+    ? "enable f16;\nalias tile1 = f16;\nalias tile4 = vec4<f16>;\n"
+    : "alias tile1 = f32;\nalias tile4 = vec4f;\n";
   const program: GpuProgram<S> = {
     name: spec.name,
-    wgsl: `${CONV_PARAMS_WGSL}
+    wgsl: `${prelude}${CONV_PARAMS_WGSL}
 @group(0) @binding(${storage.length}) var<uniform> params: Params;
 ${declarations.join("")}${TAPS_WGSL}${ACTIVATE_WGSL}${spec.body}`,
     entryPoint: "main",
     overrides: spec.overrides,
     bindings: [...storage, { name: "params", type: "uniform" }],
-    params: (s) => convParams(s.g, spec.launch(s)),
+    params: (s) => convParams(s.g, spec.launch(s), s.bases),
     dispatch: (s, limits) => linearDispatch(spec.launch(s).workgroups, limits),
   };
   programs.set(spec.name, program as GpuProgram<never>);

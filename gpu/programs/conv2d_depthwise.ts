@@ -20,6 +20,8 @@ import {
   type ConvMode,
   type ConvPrecision,
   convProgram,
+  type ConvShapesBase,
+  type F16Storage,
 } from "./conv2d_common.ts";
 
 /** Which pass; see the module docs. */
@@ -32,9 +34,7 @@ export const DEPTHWISE_THREADS = 64;
 export const DEPTHWISE_OVERRIDES: OverrideValues = { THREADS: DEPTHWISE_THREADS };
 
 /** The sizes of one depthwise run. */
-export interface DepthwiseShapes {
-  /** The geometry (depthwise). */
-  readonly g: ConvGeometry;
+export interface DepthwiseShapes extends ConvShapesBase {
   /** `weight_grad`: parts the output pixels are split into (default 1). */
   readonly splits?: number;
   /** `forward`: the fused activation (default none). */
@@ -108,7 +108,7 @@ ${linearEntry("THREADS")}
       acc += d * read_x(u32(i));
     }
   }
-  partials[split * params.cols + j] = acc;
+  partials[params.base2 + split * params.cols + j] = acc;
 }
 `,
 };
@@ -161,7 +161,8 @@ export function depthwiseGradCols(g: ConvGeometry): number {
  *
  * @param mode The pass.
  * @param precision Storage of the tensors.
- * @returns The program, named `conv2d_depthwise_<mode>_<precision>`.
+ * @param f16 f16 only: `"packed"` (default) or `"native"` (`array<f16>`; needs `shader-f16`).
+ * @returns The program, named `conv2d_depthwise_<mode>_<precision>` (plus `_native`).
  * @example
  * ```ts
  * import { depthwiseProgram } from "./conv2d_depthwise.ts";
@@ -172,11 +173,14 @@ export function depthwiseGradCols(g: ConvGeometry): number {
 export function depthwiseProgram(
   mode: DepthwiseMode,
   precision: ConvPrecision,
+  f16: F16Storage = "packed",
 ): GpuProgram<DepthwiseShapes> {
+  const native = precision === "f16" && f16 === "native";
   return convProgram({
-    name: `conv2d_depthwise_${mode}_${precision}`,
+    name: `conv2d_depthwise_${mode}_${precision}${native ? "_native" : ""}`,
     mode,
     precision,
+    f16: native ? "native" : "packed",
     body: `override THREADS: u32;\n${BODIES[mode]}`,
     overrides: ["THREADS"],
     launch: (s: DepthwiseShapes) => launch(mode, s),

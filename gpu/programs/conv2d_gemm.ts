@@ -2,7 +2,7 @@
  * The WGSL of the convolution GEMM (`conv2d.ts`): the tiled main loop (8 × 8 threads, 4 × 4
  * outputs each, 32 × 32 tiles staged in workgroup memory) and the ways of staging A and B,
  * one value or four values per load. A program adds `load_a`, `load_b`, `store_c` (and for the
- * vector stages `im2col_index`, `read_x4`, `read_w4`) and `A_ROW_FAST`.
+ * vector stages `load_a4`, `load_b4`) and `A_ROW_FAST`.
  *
  * @module
  */
@@ -24,7 +24,7 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
     if (row0 + r < params.rows && k0 + k < k_end) {
       v = load_a(row0 + r, k0 + k);
     }
-    a_tile[k * WG + r / 4u][r % 4u] = v;
+    a_tile[k * WG + r / 4u][r % 4u] = tile1(v);
   }
 }
 `;
@@ -40,24 +40,17 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
     if (k0 + k < k_end && col0 + c < params.cols) {
       v = load_b(k0 + k, col0 + c);
     }
-    b_tile[k * WG + c / 4u][c % 4u] = v;
+    b_tile[k * WG + c / 4u][c % 4u] = tile1(v);
   }
 }
 `;
 
 /**
- * Forward staging of A four channels per load (input channels a multiple of 4: the four share
- * a tap, so they are contiguous, and inner steps start at multiples of 4).
+ * Staging of A four inner values per load, `load_a4(m, k)` giving `A[m][k .. k + 3]`: where the
+ * inner index runs over channels, a multiple of 4, the four share a tap, so they are contiguous,
+ * and inner steps start at multiples of 4.
  */
 export const STAGE_A_VEC4: string = /* wgsl */ `
-fn im2col4(m: u32, k: u32) -> vec4f {
-  let i = im2col_index(m, k);
-  if (i < 0) {
-    return vec4f(0.0);
-  }
-  return read_x4(u32(i));
-}
-
 fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
   let tile = 4u * WG;
   for (var e = tid; e < tile * WG; e += WG * WG) {
@@ -65,16 +58,19 @@ fn stage_a(row0: u32, k0: u32, k_end: u32, tid: u32) {
     let k = (e % WG) * 4u;
     var v = vec4f(0.0);
     if (row0 + r < params.rows && k0 + k < k_end) {
-      v = im2col4(row0 + r, k0 + k);
+      v = load_a4(row0 + r, k0 + k);
     }
     for (var j = 0u; j < 4u; j++) {
-      a_tile[(k + j) * WG + r / 4u][r % 4u] = v[j];
+      a_tile[(k + j) * WG + r / 4u][r % 4u] = tile1(v[j]);
     }
   }
 }
 `;
 
-/** Forward staging of B (HWIO weights) four output channels per load (`oc` a multiple of 4). */
+/**
+ * Staging of B four columns per load, `load_b4(k, c)` giving `B[k][c .. c + 3]` (columns
+ * contiguous in memory, their count a multiple of 4).
+ */
 export const STAGE_B_VEC4: string = /* wgsl */ `
 fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
   let tile = 4u * WG;
@@ -83,9 +79,9 @@ fn stage_b(col0: u32, k0: u32, k_end: u32, tid: u32) {
     let c = (e % WG) * 4u;
     var v = vec4f(0.0);
     if (k0 + k < k_end && col0 + c < params.cols) {
-      v = read_w4((k0 + k) * params.cols + col0 + c);
+      v = load_b4(k0 + k, col0 + c);
     }
-    b_tile[k * WG + c / 4u] = v;
+    b_tile[k * WG + c / 4u] = tile4(v);
   }
 }
 `;
@@ -97,8 +93,10 @@ override WG: u32;
 
 // Staged tiles as vec4 columns: a_tile[kk * WG + r / 4][r % 4] holds A[row0 + r][k0 + kk],
 // b_tile[kk * WG + c / 4][c % 4] holds B[k0 + kk][col0 + c].
-var<workgroup> a_tile: array<vec4f, 4u * WG * WG>;
-var<workgroup> b_tile: array<vec4f, 4u * WG * WG>;
+// In a native f16 program the tiles are f16 (half the workgroup memory) and so are the
+// products; the sums stay f32.
+var<workgroup> a_tile: array<tile4, 4u * WG * WG>;
+var<workgroup> b_tile: array<tile4, 4u * WG * WG>;
 
 ${linearEntry("WG, WG")}
   let tile = 4u * WG;
@@ -117,10 +115,10 @@ ${linearEntry("WG, WG")}
     for (var kk = 0u; kk < tile; kk++) {
       let a = a_tile[kk * WG + local.y];
       let b = b_tile[kk * WG + local.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
+      acc[0] += vec4f(a.x * b);
+      acc[1] += vec4f(a.y * b);
+      acc[2] += vec4f(a.z * b);
+      acc[3] += vec4f(a.w * b);
     }
     workgroupBarrier();
   }

@@ -49,6 +49,8 @@ export class ConvLayer implements Layer {
   readonly #norm?: { weight: ParamSlot; bias: ParamSlot; mean?: ParamSlot; variance?: ParamSlot };
   #folded?: { weights: Tensor; bias: Float32Array };
   #saved?: Saved;
+  /** Where conv2dBackward writes the bias gradient of a layer without a bias. */
+  #unusedBiasGrad?: Float32Array;
 
   /**
    * @param spec The layer's spec (validated).
@@ -178,6 +180,18 @@ export class ConvLayer implements Layer {
   }
 
   async backward(dy: DeviceTensor, ctx: RunContext): Promise<DeviceTensor> {
+    return (await this.#backward(dy, ctx, true))!;
+  }
+
+  async backwardParameters(dy: DeviceTensor, ctx: RunContext): Promise<void> {
+    await this.#backward(dy, ctx, false);
+  }
+
+  async #backward(
+    dy: DeviceTensor,
+    ctx: RunContext,
+    needInput: boolean,
+  ): Promise<DeviceTensor | undefined> {
     const saved = this.#saved;
     if (saved === undefined) {
       throw layerError(
@@ -231,14 +245,22 @@ export class ConvLayer implements Layer {
           stride: s.stride,
           padding: s.padding,
           groups: s.groups,
+          inputGradient: needInput,
+          // The slots' own arrays: no new gradient buffers every step.
+          into: {
+            dWeights: this.#weight.grad!,
+            dBias: this.#bias?.grad ?? (this.#unusedBiasGrad ??= new Float32Array(s.outChannels)),
+          },
           ...ops,
         });
-      this.#weight.grad!.set(g.dWeights);
+      if (g.dWeights !== this.#weight.grad) this.#weight.grad!.set(g.dWeights);
       // Under batch norm the batch mean cancels the bias exactly: its gradient is 0, not the
       // rounding noise of summing a gradient that sums to zero.
       if (norm?.type === "batch") this.#bias?.grad?.fill(0);
-      else this.#bias?.grad?.set(g.dBias);
-      return g.dInput;
+      else if (g.dBias !== this.#bias?.grad) this.#bias?.grad?.set(g.dBias);
+      if (needInput) return g.dInput;
+      g.dInput?.dispose(); // a transposed convolution computes it anyway
+      return undefined;
     } finally {
       for (const t of owned) t.dispose();
       this.release();

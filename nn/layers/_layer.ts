@@ -56,6 +56,11 @@ export interface Layer {
    * The input's gradient from the output's; fills the slots' `grad`. The caller owns the result.
    */
   backward(dy: DeviceTensor, ctx: RunContext): Promise<DeviceTensor>;
+  /**
+   * Optional: what `backward` does but the input's gradient (a network's first layer in a
+   * training step needs none, and it is a large part of that layer's work).
+   */
+  backwardParameters?(dy: DeviceTensor, ctx: RunContext): Promise<void>;
   /** Forgets what the last training forward kept. */
   release(): void;
   /** Called after parameters changed (cached derived values go stale). */

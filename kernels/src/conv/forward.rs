@@ -1,7 +1,9 @@
 //! Dense convolution as an indirect GEMM (after XNNPACK's and MLAS's): the destination pixels
 //! are the rows of C, the packed weights ([`super::pack`]) the B panels, and A is never built.
 //! For each tile of [`MR`] destination pixels an indirection buffer is filled once: in the
-//! forward, where no tap of the tile falls in the left or right padding, one pointer per pixel
+//! forward and the stride-1 input gradient (whose packing reverses the taps, so a kernel row
+//! reads `dy` left to right), where no tap of the tile falls in the left or right padding, one
+//! pointer per pixel
 //! and kernel row, to the `kw · c` contiguous source floats the row's taps read (NHWC puts a
 //! row's `kw` pixels side by side); elsewhere one pointer per pixel and tap, to its source
 //! row. Padding (or, transposed, a tap between strides) points at one shared zero row. The
@@ -111,19 +113,29 @@ unsafe fn run(
     while m < m1 {
         let count = MR.min(m1 - m);
         // The indirection of this tile; rows past the range repeat its last pixel (computed,
-        // never stored), so the micro-kernel never branches on the edge.
-        let pixel = |i: usize| m + i.min(count - 1);
-        let by_rows = (0..MR).all(|i| {
-            g.each_row_run(src, pixel(i), |ky, run| {
-                *rows.add(ky * MR + i) = run.unwrap_or(zero)
-            })
+        // never stored), so the micro-kernel never branches on the edge. One division pair
+        // decodes the tile's first pixel; the others follow by increments.
+        let mut at = g.locate(src, m);
+        let mut pixels = [at; MR];
+        for slot in pixels.iter_mut().take(count).skip(1) {
+            at = g.next(at);
+            *slot = at;
+        }
+        for slot in pixels.iter_mut().skip(count) {
+            *slot = at;
+        }
+        let by_rows = pixels.iter().enumerate().all(|(i, &p)| {
+            g.each_row_run_at(p, |ky, run| *rows.add(ky * MR + i) = run.unwrap_or(zero))
         });
         let (groups, kt) = if by_rows {
             (g.kh, g.kw * sc)
         } else {
-            for i in 0..MR {
-                g.each_tap(src, pixel(i), |t, row| {
-                    *rows.add(t * MR + i) = row.unwrap_or(zero)
+            // Mode 1 packs the taps in reverse order (`super::pack`).
+            let last = g.taps() - 1;
+            let slot = |t: usize| if g.transposed { last - t } else { t };
+            for (i, &p) in pixels.iter().enumerate() {
+                g.each_tap_at(p, |t, row| {
+                    *rows.add(slot(t) * MR + i) = row.unwrap_or(zero)
                 });
             }
             (g.taps(), sc)

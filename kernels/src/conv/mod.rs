@@ -150,9 +150,22 @@ impl Geom {
         &self,
         src: *const f32,
         m: usize,
+        visit: impl FnMut(usize, Option<*const f32>),
+    ) {
+        self.each_tap_at(self.locate(src, m), visit)
+    }
+
+    /// [`Geom::each_tap`] for a pixel already decoded ([`Geom::locate`], [`Geom::next`]).
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`] over the whole source image.
+    #[inline(always)]
+    pub unsafe fn each_tap_at(
+        &self,
+        at: (*const f32, usize, usize),
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) {
-        let (image, py, px) = self.locate(src, m);
+        let (image, py, px) = at;
         let (_, sw, sc) = self.src();
         let mut t = 0;
         for ky in 0..self.kh {
@@ -169,12 +182,14 @@ impl Geom {
         }
     }
 
-    /// Forward mode: calls `visit(ky, run)` for every kernel row `ky` of flat destination pixel
-    /// `m`, with the start of the `kw · c` source floats that row's taps read, contiguous since
-    /// its `kw` taps are consecutive pixels of an NHWC row, or `None` where the row lies in the
-    /// vertical padding. Returns false and visits nothing when a tap of the pixel falls in the
-    /// left or right padding, or in mode 1 (consecutive taps then read pixels in reverse
-    /// order): the caller visits tap by tap with [`Geom::each_tap`] instead.
+    /// Calls `visit(r, run)` for every kernel-row group `r` of the packed weights of flat
+    /// destination pixel `m`, with the start of the `kw ·` source-channel floats that group's
+    /// taps read, contiguous since its `kw` taps are consecutive pixels of an NHWC row, or
+    /// `None` where the row lies in the vertical padding. Forward, group `r` is kernel row `r`;
+    /// in mode 1 with stride 1, whose packing reverses the taps, group `r` is kernel row
+    /// `kh − 1 − r`, its taps reading source columns left to right. Returns false and visits
+    /// nothing when a tap of the pixel falls in the left or right padding, or in mode 1 with
+    /// stride 2 (taps between strides): the caller visits tap by tap with [`Geom::each_tap`].
     ///
     /// # Safety
     /// `src` must address the whole source image.
@@ -183,12 +198,25 @@ impl Geom {
         &self,
         src: *const f32,
         m: usize,
+        visit: impl FnMut(usize, Option<*const f32>),
+    ) -> bool {
+        self.each_row_run_at(self.locate(src, m), visit)
+    }
+
+    /// [`Geom::each_row_run`] for a pixel already decoded ([`Geom::locate`], [`Geom::next`]).
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`] over the whole source image.
+    #[inline(always)]
+    pub unsafe fn each_row_run_at(
+        &self,
+        at: (*const f32, usize, usize),
         mut visit: impl FnMut(usize, Option<*const f32>),
     ) -> bool {
         if self.transposed {
-            return false;
+            return self.each_row_run_transposed(at, visit);
         }
-        let (image, py, px) = self.locate(src, m);
+        let (image, py, px) = at;
         let x0 = match (px * self.stride).checked_sub(self.pad_left) {
             Some(x0) if x0 + self.kw <= self.w => x0,
             _ => return false,
@@ -202,10 +230,61 @@ impl Geom {
         true
     }
 
+    /// [`Geom::each_row_run`] in mode 1: tap `(ky, kx)` of destination pixel `(py, px)` reads
+    /// source pixel `(py + pad_top − ky, px + pad_left − kx)` (stride 1), so reversed taps read
+    /// row `py + pad_top − (kh − 1) + r`, columns `x0 + kx'` with `x0 = px + pad_left − (kw − 1)`.
+    #[inline(always)]
+    unsafe fn each_row_run_transposed(
+        &self,
+        at: (*const f32, usize, usize),
+        mut visit: impl FnMut(usize, Option<*const f32>),
+    ) -> bool {
+        if self.stride != 1 {
+            return false;
+        }
+        let (image, py, px) = at;
+        let (sh, sw, sc) = self.src();
+        let x0 = match (px + self.pad_left).checked_sub(self.kw - 1) {
+            Some(x0) if x0 + self.kw <= sw => x0,
+            _ => return false,
+        };
+        for r in 0..self.kh {
+            let ky = self.kh - 1 - r;
+            let run = (py + self.pad_top)
+                .checked_sub(ky)
+                .filter(|&y| y < sh)
+                .map(|y| image.add((y * sw + x0) * sc));
+            visit(r, run);
+        }
+        true
+    }
+
+    /// The next destination pixel after `at` (flat index + 1), decoded without a division:
+    /// the column advances, wrapping to the next row and batch item.
+    ///
+    /// # Safety
+    /// `at` must come from [`Geom::locate`] or [`Geom::next`], and not be the batch's last pixel.
+    #[inline(always)]
+    pub unsafe fn next(&self, at: (*const f32, usize, usize)) -> (*const f32, usize, usize) {
+        let (image, py, px) = at;
+        let (dh, dw, _) = self.dst();
+        if px + 1 < dw {
+            return (image, py, px + 1);
+        }
+        if py + 1 < dh {
+            return (image, py + 1, 0);
+        }
+        let (sh, sw, sc) = self.src();
+        (image.add(sh * sw * sc), 0, 0)
+    }
+
     /// The source image of flat destination pixel `m`'s batch item, and the pixel's row and
     /// column in the destination.
+    ///
+    /// # Safety
+    /// `src` must address the whole source image and `m` lie inside the batch.
     #[inline(always)]
-    unsafe fn locate(&self, src: *const f32, m: usize) -> (*const f32, usize, usize) {
+    pub unsafe fn locate(&self, src: *const f32, m: usize) -> (*const f32, usize, usize) {
         let (dh, dw, _) = self.dst();
         let (sh, sw, sc) = self.src();
         let (row, px) = div_rem(m, dw);

@@ -6,7 +6,9 @@
 //! `NR`-wide panels of all `K` rows (panel `s`, row `r`, lane `q` at `s·NR·K + r·NR + q`), so
 //! a tap's rows, and the `kw` taps of one kernel row, are consecutive inside a panel. Forward
 //! HWIO weights are that matrix as they lie (one `pack::<NR>` call); the transposed mode (input
-//! gradient) packs each tap's `c × oc` slice transposed, a pair of strides, panel by panel.
+//! gradient) packs each tap's `c × oc` slice transposed, a pair of strides, panel by panel, and
+//! the taps in reverse order: the input gradient of a stride-1 convolution is then a forward
+//! convolution of `dy` whose kernel rows read contiguous runs of `dy` (`Geom::each_row_run`).
 
 use super::Geom;
 use crate::gemm::pack::{pack, round_up, View};
@@ -58,7 +60,9 @@ pub extern "C" fn prism_conv_pack_weights(geom: *const u32, w: *const f32, out: 
                 for t in 0..g.taps() {
                     // Row o, column ci of tap t's operand is w[t, ci, o]: the slice transposed.
                     let view = View::new(w.add(t * slice), g.oc, true).from(0, s * NR);
-                    pack::<NR>(view, g.oc, cols, None, out.add(s * NR * k + t * g.oc * NR));
+                    // Taps in reverse order (see the module doc).
+                    let slot = g.taps() - 1 - t;
+                    pack::<NR>(view, g.oc, cols, None, out.add(s * NR * k + slot * g.oc * NR));
                 }
             }
         }

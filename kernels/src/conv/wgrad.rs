@@ -9,6 +9,7 @@
 
 use super::Geom;
 use crate::gemm::sgemm::{prism_sgemm, prism_sgemm_scratch_len};
+use core::arch::wasm32::{f32x4_splat, v128, v128_load, v128_store};
 use crate::params::CONV_BLOCK;
 use crate::status;
 
@@ -88,14 +89,17 @@ pub extern "C" fn prism_conv_wgrad_f32(
         let mut m = m0;
         while m < m1 {
             let p = CONV_BLOCK.min(m1 - m);
+            let run = g.kw * g.c;
             for i in 0..p {
                 let row = gbuf.add(i * k);
-                g.each_tap(x, m + i, |t, src| {
-                    let out = row.add(t * g.c);
-                    for ch in 0..g.c {
-                        *out.add(ch) = src.map_or(0.0, |r| *r.add(ch));
-                    }
-                });
+                // A kernel row's taps are `kw · c` contiguous input floats (see
+                // `Geom::each_row_run`): copied as one run where no tap is in the left or right
+                // padding, tap by tap elsewhere.
+                let by_rows =
+                    g.each_row_run(x, m + i, |ky, src| copy_or_zero(src, row.add(ky * run), run));
+                if !by_rows {
+                    g.each_tap(x, m + i, |t, src| copy_or_zero(src, row.add(t * g.c), g.c));
+                }
             }
             let dyb = dy.add(m * g.oc);
             let s = prism_sgemm(
@@ -136,4 +140,32 @@ pub extern "C" fn prism_conv_wgrad_f32(
         }
     }
     status::finite_or_error(finite)
+}
+
+/// Copies `len` floats from `src` to `out`, or writes `len` zeros when `src` is `None`
+/// (padding), four at a time.
+///
+/// # Safety
+/// `src` (when some) and `out` must address `len` floats.
+#[inline(always)]
+unsafe fn copy_or_zero(src: Option<*const f32>, out: *mut f32, len: usize) {
+    let quads = len / 4 * 4;
+    match src {
+        Some(r) => {
+            for j in (0..quads).step_by(4) {
+                v128_store(out.add(j) as *mut v128, v128_load(r.add(j) as *const v128));
+            }
+            for j in quads..len {
+                *out.add(j) = *r.add(j);
+            }
+        }
+        None => {
+            for j in (0..quads).step_by(4) {
+                v128_store(out.add(j) as *mut v128, f32x4_splat(0.0));
+            }
+            for j in quads..len {
+                *out.add(j) = 0.0;
+            }
+        }
+    }
 }
