@@ -40,6 +40,8 @@ import {
   smallNetTrainStep,
 } from "./_conv_small_net.ts";
 import { tfjsConvBaseline, tfjsForwardStep } from "./baselines/tfjs_conv.ts";
+import { cpuModel, machineLines } from "./_machine.ts";
+import { runTorch } from "./_torch_run.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -67,17 +69,6 @@ interface Row {
   webgpu?: number;
   torch: Record<number, Figure>;
   tfjs: Figure;
-}
-
-async function cpuModel(): Promise<string> {
-  try {
-    const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
-    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
-      l.startsWith("Model name:")
-    );
-    if (line) return line.split(":")[1].trim();
-  } catch { /* no lscpu */ }
-  return "unknown (no lscpu)";
 }
 
 type Stats = { median: number; q1: number; q3: number; min: number; max: number };
@@ -144,31 +135,12 @@ async function torchRun(
   threads: number,
   mode: "inference" | "train" = "inference",
 ): Promise<Figure> {
-  const script = new URL("./baselines/torch_conv.py", import.meta.url).pathname;
-  const argv = [script, "--nets", "small", "--modes", mode, "--tiles", `${tile}`];
-  argv.push("--batches", `${batch}`, "--threads", `${threads}`);
   const iters = mode === "train" ? TRAIN_ITERS : ITERS;
-  argv.push("--warmup", `${Math.min(WARMUP, mode === "train" ? 5 : WARMUP)}`);
-  argv.push("--iters", `${iters}`);
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("python3", { args: argv, stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (e) {
-    return { skipped: `python3 did not start (${e instanceof Error ? e.message : e})` };
-  }
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
-    return { skipped: `torch_conv.py exited ${out.code}: ${err}` };
-  }
-  const doc = JSON.parse(text);
-  if (doc.skipped) return { skipped: doc.skipped };
-  const row = doc.rows[0];
-  if (row.error) return { skipped: row.error };
-  if (doc.threads !== threads) return { skipped: `asked ${threads} threads, got ${doc.threads}` };
-  versions.add(`PyTorch ${doc.torch}`);
-  return { median: row.median_ms };
+  const warmup = Math.min(WARMUP, mode === "train" ? 5 : WARMUP);
+  const r = await runTorch({ net: "small", mode, tile, batch, threads, warmup, iters });
+  if ("skipped" in r) return r;
+  versions.add(r.version);
+  return { median: r.median };
 }
 
 /** TF.js's train step (its `tf.grads` fallback) at one size, few iterations. */
@@ -276,21 +248,13 @@ for (const r of [...rows, { ...train, train: true as const }]) {
   lines.push(`| ${cells.join(" | ")} |`);
 }
 
-const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
 const cores = navigator.hardwareConcurrency;
 console.log(
   `\nsmall net (6→32→32→6, 3×3, same, bias, ReLU between): forward warm-up ${WARMUP} + ` +
     `${ITERS} timed, prism and TF.js interleaved; train step ${TRAIN_ITERS} timed (TF.js ` +
     `${Math.min(TRAIN_ITERS, 5)})${QUICK ? " (quick mode: shrunk tiles)" : ""}`,
 );
-console.log(`CPU: ${cpu}, ${cores} logical CPUs`);
-console.log(`load average (1, 5, 15 min): start ${load(loadStart)}; end ${load(loadEnd)}`);
-if (Math.max(loadStart[0], loadEnd[0]) > 1) {
-  console.log(
-    "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +
-      "ratios (same-run neighbours) as the result, not the absolute times",
-  );
-}
+console.log(machineLines(cpu, loadStart, loadEnd).join("\n"));
 console.log(lines.join("\n"));
 console.log(
   "ratios: prism median ÷ peer median, below 1 = prism faster; PyTorch's ratio uses the faster " +

@@ -16,6 +16,7 @@ import { DeviceTensor } from "../tensor/device_tensor.ts";
 import type { ConvWeights } from "../wasm/conv_weights.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { FAMILIES } from "./families.ts";
+import { wasmConv2dInputGrad } from "./_conv_input_grad.ts";
 import { chooseBackend } from "./route.ts";
 import { PreparedConv2dWeights, wasmWeightsOf } from "./conv2d_weights.ts";
 
@@ -261,11 +262,11 @@ export async function conv2dBackward(
   const dy = await wasmImage(options.dy);
   const run = { signal: options.signal, operation };
   const dx = wantInput
-    ? await FAMILIES.conv2d.wasm.inputGrad(
-      g,
-      { dy, weights: await wasmWeights(weights, g, true) },
-      run,
-    )
+    ? await wasmConv2dInputGrad(g, {
+      dy,
+      weights: weights.data,
+      packed: () => wasmWeights(weights, g, true),
+    }, run)
     : undefined;
   try {
     using grads = await FAMILIES.conv2d.wasm.weightGrad(g, { input: x, dy }, run);

@@ -1,0 +1,62 @@
+/**
+ * What a benchmark report says about the machine it ran on: the CPU's name (`lscpu`), so every
+ * quoted figure names its CPU, and the load average, so a shared machine is visible.
+ *
+ * @module
+ */
+
+/**
+ * The CPU's model name as `lscpu` prints it.
+ *
+ * @returns The name, or `"unknown (no lscpu)"`.
+ * @throws Never: a missing `lscpu` gives the fallback name.
+ * @example
+ * ```ts
+ * import { cpuModel } from "./_machine.ts";
+ * import assert from "node:assert";
+ * assert((await cpuModel()).length > 0);
+ * ```
+ */
+export async function cpuModel(): Promise<string> {
+  try {
+    const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
+    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
+      l.startsWith("Model name:")
+    );
+    if (line) return line.split(":")[1].trim();
+  } catch { /* no lscpu */ }
+  return "unknown (no lscpu)";
+}
+
+/**
+ * The lines a report prints about its machine: the CPU, the load average at its start and end,
+ * and, when the load passed 1, that other jobs competed (so the ratios count, not the times).
+ *
+ * @param cpu From {@linkcode cpuModel}.
+ * @param loadStart `Deno.loadavg()` at the start.
+ * @param loadEnd `Deno.loadavg()` at the end.
+ * @returns Two or three lines.
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { machineLines } from "./_machine.ts";
+ * import assert from "node:assert";
+ * const lines = machineLines("AMD EPYC", [2.5, 1, 1], [0.5, 1, 1]);
+ * assert(lines[1] === "load average (1, 5, 15 min): start 2.50, 1.00, 1.00; end 0.50, 1.00, 1.00");
+ * assert(lines.length === 3);
+ * ```
+ */
+export function machineLines(cpu: string, loadStart: number[], loadEnd: number[]): string[] {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  const lines = [
+    `CPU: ${cpu}, ${navigator.hardwareConcurrency} logical CPUs`,
+    `load average (1, 5, 15 min): start ${load(loadStart)}; end ${load(loadEnd)}`,
+  ];
+  if (Math.max(loadStart[0], loadEnd[0]) > 1) {
+    lines.push(
+      "the machine is shared: load above 1 means other jobs competed for the CPUs; treat the " +
+        "ratios (same-run neighbours) as the result, not the absolute times",
+    );
+  }
+  return lines;
+}
