@@ -526,6 +526,7 @@ export class ConvNet implements Disposable {
   /** Frees what a training forward kept; the network stays usable until then. */
   dispose(): void {
     this.#release();
+    for (const l of this.#layers) l.invalidate(); // frees the packed weights
     this.#activations = undefined;
     this.#disposed = true;
   }

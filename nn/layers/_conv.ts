@@ -24,6 +24,8 @@ import {
   type ImageLike,
   layerNorm,
   layerNormBackward,
+  prepareConv2dWeights,
+  type PreparedConv2dWeights,
 } from "./_ops.ts";
 
 /** What a training forward keeps for backward. */
@@ -48,6 +50,8 @@ export class ConvLayer implements Layer {
   readonly #bias?: ParamSlot;
   readonly #norm?: { weight: ParamSlot; bias: ParamSlot; mean?: ParamSlot; variance?: ParamSlot };
   #folded?: { weights: Tensor; bias: Float32Array };
+  /** The weights of the last dense convolution, packed once for WASM (see `#convWeights`). */
+  #prepared?: PreparedConv2dWeights;
   #saved?: Saved;
   /** Where conv2dBackward writes the bias gradient of a layer without a bias. */
   #unusedBiasGrad?: Float32Array;
@@ -232,7 +236,9 @@ export class ConvLayer implements Layer {
         this.#norm!.weight.grad!.set(g.dGamma);
         this.#norm!.bias.grad!.set(g.dBeta);
       }
-      const w = this.#weightTensor();
+      const w = s.type === "conv_transpose2d"
+        ? this.#weightTensor()
+        : await this.#convWeights(this.#weightTensor(), ctx);
       const g = s.type === "conv_transpose2d"
         ? await convTranspose2dBackward(saved.x, w, {
           dy: d,
@@ -276,6 +282,8 @@ export class ConvLayer implements Layer {
 
   invalidate(): void {
     this.#folded = undefined;
+    this.#prepared?.dispose();
+    this.#prepared = undefined;
   }
 
   #ops(ctx: RunContext) {
@@ -290,7 +298,7 @@ export class ConvLayer implements Layer {
     return { data: this.#weight.data, shape: this.#weight.shape };
   }
 
-  #conv(
+  async #conv(
     x: ImageLike,
     weights: Tensor,
     bias: Float32Array | undefined,
@@ -299,9 +307,30 @@ export class ConvLayer implements Layer {
   ): Promise<DeviceTensor> {
     const s = this.spec;
     const o = { bias, activation: act, precision: ctx.precision, ...this.#ops(ctx) };
-    return s.type === "conv_transpose2d"
-      ? convTranspose2d(x, weights, { ...o, stride: s.stride, padding: s.padding[0] })
-      : conv2d(x, weights, { ...o, stride: s.stride, padding: s.padding, groups: s.groups });
+    if (s.type === "conv_transpose2d") {
+      return await convTranspose2d(x, weights, { ...o, stride: s.stride, padding: s.padding[0] });
+    }
+    const w = await this.#convWeights(weights, ctx);
+    return await conv2d(x, w, { ...o, stride: s.stride, padding: s.padding, groups: s.groups });
+  }
+
+  /**
+   * A dense convolution's weights prepared once (packed into the WASM micro-kernel's panels)
+   * and reused by every call until they change: packing per call cost about a quarter of the
+   * refiner's inference. The handle follows the array it wraps (the raw weights when training,
+   * the folded ones for inference); `invalidate()` drops it after the values change in place.
+   */
+  async #convWeights(weights: Tensor, ctx: RunContext): Promise<Tensor> {
+    if (ctx.backend === "webgpu") return weights; // the GPU programs read HWIO as it is
+    if (this.#prepared?.data !== weights.data) {
+      this.#prepared?.dispose();
+      this.#prepared = undefined;
+      this.#prepared = await prepareConv2dWeights(weights, {
+        groups: this.spec.groups,
+        backend: "wasm",
+      });
+    }
+    return this.#prepared;
   }
 
   /** The weights and bias for inference: a batch norm's running statistics folded in. */

@@ -63,7 +63,10 @@ export interface Layer {
   backwardParameters?(dy: DeviceTensor, ctx: RunContext): Promise<void>;
   /** Forgets what the last training forward kept. */
   release(): void;
-  /** Called after parameters changed (cached derived values go stale). */
+  /**
+   * Called after parameters changed, and when the network is disposed: cached derived values
+   * (folded weights, packed weight panels) go.
+   */
   invalidate(): void;
 }
 

@@ -4,7 +4,13 @@
  * @module
  */
 
-export { conv2d, conv2dBackward, type ImageLike } from "../../ops/conv2d.ts";
+export {
+  conv2d,
+  conv2dBackward,
+  type ImageLike,
+  prepareConv2dWeights,
+  type PreparedConv2dWeights,
+} from "../../ops/conv2d.ts";
 export { convTranspose2d, convTranspose2dBackward } from "../../ops/conv_transpose2d.ts";
 export { batchNorm, batchNormBackward } from "../../ops/batch_norm.ts";
 export { layerNorm, layerNormBackward } from "../../ops/layer_norm.ts";
