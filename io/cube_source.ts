@@ -44,6 +44,11 @@ export interface CubeSource {
 export interface CubeSourceOptions {
   /** The dataset path inside an HDF5 file (required for `.h5`/`.hdf5`). */
   dataset?: string;
+  /**
+   * Let an HDF5 file read other files (external links, external storage, virtual datasets);
+   * refused by default (see `Hdf5ReadOptions`).
+   */
+  allowExternal?: boolean;
 }
 
 /** Reads `count` slices along the first axis from `start`. */
@@ -88,7 +93,9 @@ export async function openCubeSource(
     if (typeof options.dataset !== "string" || options.dataset === "") {
       throw new TypeError(`${path} is HDF5: name the dataset to read (e.g. --dataset /cube)`);
     }
-    const r = await openHdf5Dataset(path, options.dataset);
+    const r = await openHdf5Dataset(path, options.dataset, {
+      allowExternal: options.allowExternal ?? false,
+    });
     return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
   }
   // The ENVI header (.hdr) names the raw file beside it.

@@ -80,3 +80,13 @@ export interface Hdf5Tree {
 
 /** An open dataset whose rows (slices along the first axis) are read on demand. */
 export interface Hdf5DatasetReader extends ArrayRowReader {}
+
+/** Options every HDF5 reader takes. */
+export interface Hdf5ReadOptions {
+  /**
+   * Let the file read other files: the targets of external links, external raw storage and the
+   * sources of virtual datasets. Off by default: such a file is refused with an error naming the
+   * reference, because a file from elsewhere could otherwise make prism read any local file.
+   */
+  allowExternal?: boolean;
+}
