@@ -40,6 +40,8 @@ interface Confinement {
   allowExternal: boolean;
   /** Paths HDF5 asked for and was refused, in order. */
   refused: string[];
+  /** Damaged structures a read was refused for (see {@linkcode globalHeapProblem}). */
+  damaged: string[];
 }
 
 interface Instance {
@@ -88,6 +90,13 @@ async function create(n: number): Promise<Instance> {
     HEAPU8: Uint8Array;
     FS: {
       open(path: string, flags: unknown, ...rest: unknown[]): unknown;
+      read(
+        stream: { path?: string },
+        buffer: Uint8Array,
+        offset: number,
+        length: number,
+        position?: number,
+      ): number;
       ErrnoError: new (errno: number) => Error;
     };
   };
@@ -100,12 +109,58 @@ async function create(n: number): Promise<Instance> {
     // error stack (O_CREAT | O_EXCL in Emscripten's numbering: 64 | 128).
     const creates = typeof flags === "number" && (flags & 192) === 192;
     if (c !== undefined && !c.allowExternal && !creates && !sameFile(path, c.own)) {
-      c.refused.push(path);
+      // A folder is HDF5 looking for plugins (filters, VOL connectors): refused, and not
+      // reported, since it is not the file's doing.
+      const folder = typeof flags === "number" && (flags & 65536) !== 0; // O_DIRECTORY
+      if (!folder) c.refused.push(path);
       throw new fs.ErrnoError(2); // EACCES in Emscripten's numbering
     }
     return open.call(this, path, flags, ...rest);
   };
+  const read = fs.read;
+  fs.read = function (stream, buffer, offset, length, position) {
+    const got = read.call(this, stream, buffer, offset, length, position);
+    // 0x47434f4c: "GCOL", a global heap collection (variable-length strings and arrays).
+    if (got >= 16 && buffer[offset] === 0x47 && buffer[offset + 1] === 0x43) {
+      const problem = globalHeapProblem(buffer.subarray(offset, offset + got));
+      if (problem !== undefined) {
+        confinement?.damaged.push(`the global heap collection at byte ${position}: ${problem}`);
+        throw new fs.ErrnoError(29); // EIO: HDF5 reports a failed read
+      }
+    }
+    return got;
+  };
   return { h5: namespace, heapBytes: () => module.HEAPU8.length };
+}
+
+/**
+ * Checks a global heap collection the way HDF5 walks it, before HDF5 does: HDF5 2.0 steps from
+ * object to object by each object's declared size, so a size of 0 never advances (an endless
+ * loop) and a huge one wraps the 32-bit address (an endless loop or a crash). Only the bytes read
+ * are checked; HDF5 re-reads a collection whole when it is longer than its first read.
+ *
+ * @param bytes The read, starting at the "GCOL" signature.
+ * @returns What is wrong, or `undefined` when the collection is sound (or not a collection).
+ */
+export function globalHeapProblem(bytes: Uint8Array): string | undefined {
+  if (bytes[2] !== 0x4f || bytes[3] !== 0x4c || bytes[4] !== 1) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u64 = (at: number) => view.getUint32(at, true) + view.getUint32(at + 4, true) * 2 ** 32;
+  const size = u64(8);
+  if (size < 16) return `its size, ${size} bytes, is smaller than its header`;
+  const end = Math.min(size, bytes.length);
+  for (let p = 16; p + 16 <= end;) {
+    const index = view.getUint16(p, true);
+    const objectSize = u64(p + 8);
+    const need = index > 0 ? 16 + Math.ceil(objectSize / 8) * 8 : objectSize;
+    if (need === 0) return `object ${index} at byte ${p} has size 0`;
+    if (p + need > size) {
+      return `object ${index} at byte ${p} declares ${objectSize} bytes, past the collection's ` +
+        `end (${size} bytes)`;
+    }
+    p += need;
+  }
+  return undefined;
 }
 
 function sameFile(path: string, own: string): boolean {
@@ -127,20 +182,22 @@ function sameFile(path: string, own: string): boolean {
  * @param own The absolute path of the file being accessed.
  * @param allowExternal Whether other files may be opened after all.
  * @param fn The calls.
- * @returns `fn`'s value or error, and the refused paths.
+ * @returns `fn`'s value, or its error with the refused paths and the damaged structures found.
  */
 export function confineTo<T>(
   own: string,
   allowExternal: boolean,
   fn: () => T,
-): { ok: true; value: T; refused: string[] } | { ok: false; error: unknown; refused: string[] } {
+):
+  | { ok: true; value: T }
+  | { ok: false; error: unknown; refused: string[]; damaged: string[] } {
   const outer = confinement;
-  const inner: Confinement = { own, allowExternal, refused: [] };
+  const inner: Confinement = { own, allowExternal, refused: [], damaged: [] };
   confinement = inner;
   try {
-    return { ok: true, value: fn(), refused: inner.refused };
+    return { ok: true, value: fn() };
   } catch (error) {
-    return { ok: false, error, refused: inner.refused };
+    return { ok: false, error, refused: inner.refused, damaged: inner.damaged };
   } finally {
     confinement = outer;
   }

@@ -62,7 +62,7 @@ export function h5do<T>(
 ): T {
   const out = confineTo(place.fsPath, place.allowExternal, fn);
   if (out.ok) return out.value;
-  throw translateError(out.error, out.refused, place, what);
+  throw translateError(out.error, out, place, what);
 }
 
 /** Opens an existing file to read; a missing one is `Deno.errors.NotFound` naming it. */
@@ -119,12 +119,29 @@ export function closeQuietly(file: H5File): void {
 
 function translateError(
   error: unknown,
-  refused: string[],
+  found: { refused: string[]; damaged: string[] },
   place: Hdf5Place,
   what: { action: string; object?: string },
 ): Error {
   if (error instanceof PrismError || isDenoError(error)) return error as Error;
   const where = what.object === undefined ? place.shown : `${what.object} in ${place.shown}`;
+  const text = error instanceof Error ? error.message : String(error);
+  const aborted = isAbort(error, text);
+  if (aborted) discardH5wasm(place.h5);
+  if (text.includes("file signature not found")) {
+    return new InvalidDataError(
+      `${place.shown} is not an HDF5 file (no HDF5 signature found); check the path`,
+      { cause: error },
+    );
+  }
+  const { refused, damaged } = found;
+  if (damaged.length > 0) {
+    return new InvalidDataError(
+      `Cannot ${what.action} ${where}: ${damaged[0]}; the file is damaged (refused before HDF5 ` +
+        `could loop on it)`,
+      { cause: error },
+    );
+  }
   if (refused.length > 0) {
     return new InvalidDataError(
       `Cannot ${what.action} ${where}: it refers to another file, ${refused[0]} (an external ` +
@@ -133,19 +150,11 @@ function translateError(
       { cause: error },
     );
   }
-  const text = error instanceof Error ? error.message : String(error);
-  if (isAbort(error, text)) {
-    discardH5wasm(place.h5);
+  if (aborted) {
     return new InvalidDataError(
       `Cannot ${what.action} ${where}: the HDF5 library (h5wasm) aborted on it, so the file is ` +
         `damaged or uses a feature h5wasm cannot handle; other files are read by a fresh ` +
         `library instance`,
-      { cause: error },
-    );
-  }
-  if (text.includes("file signature not found")) {
-    return new InvalidDataError(
-      `${place.shown} is not an HDF5 file (no HDF5 signature found); check the path`,
       { cause: error },
     );
   }
