@@ -3,7 +3,8 @@
  * and prints one line per file, so the parent can tell a hang (no line for too long), an uncaught
  * error (anything that is not a prism error) and an allocation over the budget.
  *
- * Usage: `deno run -A tests/_fuzz_hdf5_worker.ts <list.json> <first index>`; the list holds
+ * Usage: `deno run -A tests/_fuzz_hdf5_worker.ts <list.json> <first> [<end>]` reads entries
+ * `first` to `end - 1` of the list, which holds
  * `{ path, datasets }` entries (`datasets`: the dataset names of the file it was mutated from).
  * Lines: `B <i>` before a file, `E <i> <ok|prism|uncaught|over> <detail>` after it.
  *
@@ -15,7 +16,7 @@ import { PrismError } from "../core/errors.ts";
 import { h5wasmHeapBytes } from "../io/_h5wasm.ts";
 import { openHdf5Dataset, readHdf5Dataset, readHdf5Datasets, readHdf5Tree } from "../io/hdf5.ts";
 
-const [listPath, firstArg] = Deno.args;
+const [listPath, firstArg, endArg] = Deno.args;
 const list: { path: string; datasets: string[] }[] = JSON.parse(await Deno.readTextFile(listPath));
 const budget = memoryBudget();
 const encoder = new TextEncoder();
@@ -35,7 +36,8 @@ async function attempt(run: () => Promise<unknown>, seen: unknown[]): Promise<vo
   }
 }
 
-for (let i = Number(firstArg); i < list.length; i++) {
+const end = Math.min(list.length, Number(endArg ?? list.length));
+for (let i = Number(firstArg); i < end; i++) {
   const { path, datasets } = list[i];
   say(`B ${i}`);
   const rssBefore = Deno.memoryUsage().rss;
@@ -45,8 +47,10 @@ for (let i = Number(firstArg); i < list.length; i++) {
     const tree = await readHdf5Tree(path);
     names = [...new Set([...tree.datasets.map((d) => d.path), ...datasets])];
   }, errors);
-  for (const name of names.slice(0, 6)) {
-    await attempt(() => readHdf5Dataset(path, name), errors);
+  // Each dataset through the streaming reader (first rows and the last one), the first also
+  // whole; then the seed's datasets all at once.
+  for (const [k, name] of names.slice(0, 4).entries()) {
+    if (k === 0) await attempt(() => readHdf5Dataset(path, name), errors);
     await attempt(async () => {
       const reader = await openHdf5Dataset(path, name);
       try {
