@@ -21,6 +21,8 @@ Streams the mean and covariance (ddof 1) of every pixel of FILE.
   --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
                    --dataset) or an ENVI .hdr
   --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
+  --allow-external let an HDF5 input read other files (external links, external storage,
+                   virtual datasets); refused by default
   --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   skip pixels with NaN or infinity instead of failing`;
@@ -42,7 +44,10 @@ export const covCommand: Command = {
     if (!values.out) throw new UsageError("--out is required");
     const format = outputFormat(values.out, ["json", "h5", "npy"]);
     const backend = checkBackend(values.backend);
-    const source = await openCubeSource(values.input, { dataset: values.dataset });
+    const source = await openCubeSource(values.input, {
+      dataset: values.dataset,
+      allowExternal: values["allow-external"],
+    });
     const t0 = performance.now();
     const progress = progressLine("cov");
     let result;

@@ -21,6 +21,8 @@ Scores every pixel of FILE by RX (squared Mahalanobis distance to the background
 
   --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
   --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
+  --allow-external   let an HDF5 input read other files (external links, external storage,
+                     virtual datasets); refused by default
   --out OUT          .npy or .h5 (dataset /scores, chunked, gzip); H x W for cubes
   --backend B        auto | wasm | webgpu (default auto)
   --eps E            diagonal regularisation of the covariance (default 1e-6)
@@ -48,7 +50,10 @@ export const rxCommand: Command = {
     const eps = numberOption("eps", { value: values.eps, fallback: 1e-6 });
     if (eps < 0) throw new UsageError(`--eps must be ≥ 0, got ${eps}`);
     const window = values.window === undefined ? undefined : parseWindow(values.window);
-    const source = await openCubeSource(values.input, { dataset: values.dataset });
+    const source = await openCubeSource(values.input, {
+      dataset: values.dataset,
+      allowExternal: values["allow-external"],
+    });
     const t0 = performance.now();
     let scores: Float32Array;
     try {

@@ -22,9 +22,11 @@ import type { Hdf5DatasetReader, Hdf5ReadData, Hdf5ReadOptions, Hdf5Tree } from 
  * without reading any dataset's values.
  *
  * @param path The file.
- * @returns The tree.
+ * @param options `allowExternal` (default false): follow external links to other files.
+ * @returns The tree (external links are not listed unless allowed).
  * @throws {Deno.errors.NotFound} When the file does not exist.
- * @throws {InvalidDataError} When it is not an HDF5 file.
+ * @throws {InvalidDataError} When it is not an HDF5 file, or it is damaged (the message names
+ * the file and object; HDF5's diagnostics are the error's `cause`).
  * @example
  * ```ts
  * import { readHdf5Tree, writeHdf5 } from "./hdf5.ts";
@@ -68,11 +70,16 @@ export async function readHdf5Tree(
  *
  * @param path The file.
  * @param datasetPath The dataset inside it.
- * @param options `rowStart` (default 0) and `rowCount` (default: the rest).
+ * @param options `rowStart` (default 0) and `rowCount` (default: the rest); `allowExternal`
+ * (default false) lets the file read other files (see {@linkcode Hdf5ReadOptions}).
  * @returns The values in the stored element type (C order) and their shape.
  * @throws {Deno.errors.NotFound} When the file or dataset does not exist (the message lists the
  * datasets there are).
- * @throws {InvalidDataError} When the file is not HDF5 or the dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, the dataset is not numeric,
+ * refers to another file (without `allowExternal`), or declares far more values than the file
+ * can hold.
+ * @throws {OutOfMemoryError} When the rows asked for exceed the memory budget
+ * (`PRISM_MEMORY_BUDGET`).
  * @throws {RangeError} When the row range leaves the dataset, or rows are asked of a scalar.
  * @example
  * ```ts
@@ -119,10 +126,13 @@ export async function readHdf5Dataset(
  *
  * @param path The file.
  * @param datasetPaths The datasets inside it.
+ * @param options `allowExternal` (default false): let the file read other files.
  * @returns One `{ data, shape }` per dataset, in the order asked.
  * @throws {Deno.errors.NotFound} When the file or a dataset does not exist (the message lists the
  * datasets there are).
- * @throws {InvalidDataError} When the file is not HDF5 or a dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, or a dataset is not numeric,
+ * refers to another file or declares more than the file can hold (all checked before reading).
+ * @throws {OutOfMemoryError} When a dataset exceeds the memory budget.
  * @throws {TypeError} When `datasetPaths` is not an array of paths.
  * @example
  * ```ts
@@ -166,9 +176,13 @@ export async function readHdf5Datasets(
  *
  * @param path The file.
  * @param datasetPath The dataset inside it.
- * @returns A reader; close it when done.
+ * @param options `allowExternal` (default false): let the file read other files.
+ * @returns A reader; close it when done. `readRows` rejects with `OutOfMemoryError` when the
+ * rows asked for exceed the memory budget, and reads in pieces of at most 64 MiB.
  * @throws {Deno.errors.NotFound} When the file or dataset does not exist.
- * @throws {InvalidDataError} When the file is not HDF5 or the dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, the dataset is not
+ * numeric, refers to another file (without `allowExternal`), declares far more values than the
+ * file can hold, or has rows of no values.
  * @example
  * ```ts
  * import { openHdf5Dataset, writeHdf5 } from "./hdf5.ts";
