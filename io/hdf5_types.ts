@@ -68,7 +68,10 @@ export interface Hdf5DatasetInfo {
   attrs: Hdf5Attrs;
 }
 
-/** A file's groups and datasets. Links to missing targets and named datatypes are not listed. */
+/**
+ * A file's groups and datasets. Links to missing targets, named datatypes and (unless
+ * `allowExternal`) external links are not listed.
+ */
 export interface Hdf5Tree {
   /** Attributes of the root group. */
   attrs: Hdf5Attrs;
