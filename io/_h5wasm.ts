@@ -42,6 +42,8 @@ interface Confinement {
   refused: string[];
   /** Damaged structures a read was refused for (see {@linkcode globalHeapProblem}). */
   damaged: string[];
+  /** Closers of the temporary files HDF5's error handler made (it never closes them). */
+  created: (() => void)[];
 }
 
 interface Instance {
@@ -90,6 +92,7 @@ async function create(n: number): Promise<Instance> {
     HEAPU8: Uint8Array;
     FS: {
       open(path: string, flags: unknown, ...rest: unknown[]): unknown;
+      close(stream: unknown): void;
       read(
         stream: { path?: string },
         buffer: Uint8Array,
@@ -115,7 +118,19 @@ async function create(n: number): Promise<Instance> {
       if (!folder) c.refused.push(path);
       throw new fs.ErrnoError(2); // EACCES in Emscripten's numbering
     }
-    return open.call(this, path, flags, ...rest);
+    const stream = open.call(this, path, flags, ...rest);
+    // h5wasm's throwing error handler prints HDF5's error stack to a tmpfile() and throws before
+    // its fclose(): one host file descriptor would leak per HDF5 error. Closed after the call.
+    if (creates && c !== undefined) {
+      c.created.push(() => {
+        try {
+          fs.close(stream);
+        } catch {
+          // Already closed.
+        }
+      });
+    }
+    return stream;
   };
   const read = fs.read;
   fs.read = function (stream, buffer, offset, length, position) {
@@ -192,7 +207,7 @@ export function confineTo<T>(
   | { ok: true; value: T }
   | { ok: false; error: unknown; refused: string[]; damaged: string[] } {
   const outer = confinement;
-  const inner: Confinement = { own, allowExternal, refused: [], damaged: [] };
+  const inner: Confinement = { own, allowExternal, refused: [], damaged: [], created: [] };
   confinement = inner;
   try {
     return { ok: true, value: fn() };
@@ -200,6 +215,7 @@ export function confineTo<T>(
     return { ok: false, error, refused: inner.refused, damaged: inner.damaged };
   } finally {
     confinement = outer;
+    for (const close of inner.created) close();
   }
 }
 

@@ -246,3 +246,27 @@ Deno.test("an h5wasm abort fails that file only: the next file opens on a fresh 
     const { data } = await readHdf5Dataset(path, "x");
     assert.deepEqual(Array.from(data as Float32Array), [1, 2]);
   }));
+
+Deno.test("HDF5 errors leave no file descriptor open (h5wasm's error handler never closes its tmpfile)", () =>
+  inTempDir(async (dir) => {
+    let fds: () => number;
+    try {
+      Deno.readDirSync("/proc/self/fd");
+      fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+    } catch {
+      console.log("no /proc/self/fd here: the descriptor count is not checked");
+      return;
+    }
+    const path = `${dir}/junk.h5`;
+    // An HDF5 signature and a superblock version HDF5 does not know: every open fails inside HDF5.
+    await Deno.writeFile(
+      path,
+      new Uint8Array([0x89, 0x48, 0x44, 0x46, 13, 10, 26, 10, 9, 0, 0, 0]),
+    );
+    await rejectsWith(() => readHdf5Dataset(path, "x"), InvalidDataError, "junk.h5");
+    const before = fds();
+    for (let i = 0; i < 50; i++) {
+      await rejectsWith(() => readHdf5Dataset(path, "x"), InvalidDataError, "junk.h5");
+    }
+    assert(fds() <= before + 2, `${fds() - before} descriptors leaked by 50 failed opens`);
+  }));
