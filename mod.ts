@@ -268,6 +268,7 @@ export {
   type Hdf5DatasetReader,
   type Hdf5DatasetSpec,
   type Hdf5ReadData,
+  type Hdf5ReadOptions,
   type Hdf5Tree,
   openHdf5Dataset,
   readHdf5Dataset,

@@ -54,7 +54,7 @@ export function numberOption(
 export const CUBE_FILE_OPTIONS = {
   input: { type: "string" },
   dataset: { type: "string" },
+  "allow-external": { type: "boolean", default: false },
   out: { type: "string" },
   backend: { type: "string", default: "auto" },
-  "allow-external": { type: "boolean", default: false },
 } as const satisfies OptionSpec;

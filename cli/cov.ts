@@ -21,7 +21,9 @@ Streams the mean and covariance (ddof 1) of every pixel of FILE.
   --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
                    --dataset) or an ENVI .hdr
   --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
-  --allow-external read an ENVI data file outside the header's folder (trusted inputs only)
+  --allow-external let the input read other files (an ENVI data file outside the header's
+                   folder; HDF5 external links, external storage, virtual datasets); refused by
+                   default: trusted inputs only
   --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   skip pixels with NaN or infinity instead of failing`;

@@ -21,7 +21,9 @@ Scores every pixel of FILE by RX (squared Mahalanobis distance to the background
 
   --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
   --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
-  --allow-external   read an ENVI data file outside the header's folder (trusted input only)
+  --allow-external   let the input read other files (an ENVI data file outside the header's
+                     folder; HDF5 external links, external storage, virtual datasets); refused by
+                     default: trusted inputs only
   --out OUT          .npy or .h5 (dataset /scores, chunked, gzip); H x W for cubes
   --backend B        auto | wasm | webgpu (default auto)
   --eps E            diagonal regularisation of the covariance (default 1e-6)

@@ -22,6 +22,8 @@ Singular values and dimensionality metrics of an activation matrix.
   --input FILE     a .npy or .h5/.hdf5 file: 2-D batch x features as is, 3-D (B, T, D) as
                    (B*T) x D, 4-D NHWC (N, H, W, C) as N x (H*W*C)
   --dataset PATH   the dataset inside an HDF5 input (default: its only dataset)
+  --allow-external let an HDF5 input read other files (external links, external storage,
+                   virtual datasets); refused by default
   --out FILE       also write the results: .csv (one row: shape, count, s1, s_min, metrics),
                    .json ({ input, shape, backend, singular_values, metrics }) or .h5
                    (/singular_values, the metrics as root attributes); written atomically
@@ -37,6 +39,7 @@ export const spectrumCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {
       input: { type: "string" },
       dataset: { type: "string" },
+      "allow-external": { type: "boolean", default: false },
       out: { type: "string" },
       backend: { type: "string", default: "auto" },
       exact: { type: "boolean", default: false },
@@ -48,7 +51,10 @@ export const spectrumCommand: Command = {
       throw new UsageError(`--backend must be auto, wasm or webgpu, got "${backend}"`);
     }
     const outFormat = values.out === undefined ? undefined : formatOf(values.out);
-    const tensor = await readInput(values.input, values.dataset);
+    const tensor = await readInput(values.input, {
+      dataset: values.dataset,
+      allowExternal: values["allow-external"],
+    });
     const { matrix } = flattenActivations(tensor);
     const t0 = performance.now();
     const { singularValues: s, metrics } = await spectrumOf(matrix, {
@@ -102,7 +108,11 @@ function formatOf(path: string): "csv" | "json" | "h5" {
   throw new UsageError(`--out must end in .csv, .json, .h5 or .hdf5, got "${path}"`);
 }
 
-async function readInput(path: string, dataset: string | undefined): Promise<Tensor> {
+async function readInput(
+  path: string,
+  options: { dataset: string | undefined; allowExternal: boolean },
+): Promise<Tensor> {
+  const { dataset, allowExternal } = options;
   const ext = extname(path).toLowerCase();
   let data: ArrayLike<number | bigint>;
   let shape: number[];
@@ -112,7 +122,7 @@ async function readInput(path: string, dataset: string | undefined): Promise<Ten
   } else if (ext === ".h5" || ext === ".hdf5") {
     let name = dataset;
     if (name === undefined) {
-      const all = (await readHdf5Tree(path)).datasets;
+      const all = (await readHdf5Tree(path, { allowExternal })).datasets;
       if (all.length !== 1) {
         throw new UsageError(
           `${path} holds ${all.length} datasets; choose one with --dataset (` +
@@ -121,7 +131,7 @@ async function readInput(path: string, dataset: string | undefined): Promise<Ten
       }
       name = all[0].path;
     }
-    ({ data, shape } = await readHdf5Dataset(path, name));
+    ({ data, shape } = await readHdf5Dataset(path, name, { allowExternal }));
   } else {
     throw new UsageError(`--input must be a .npy, .h5 or .hdf5 file, got "${path}"`);
   }

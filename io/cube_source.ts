@@ -48,8 +48,9 @@ export interface CubeSourceOptions {
   /** The dataset path inside an HDF5 file (required for `.h5`/`.hdf5`). */
   dataset?: string;
   /**
-   * Follow references to other files: an ENVI `data file` outside the header's folder. Default
-   * `false` (an input is untrusted; such a reference could read any file on the machine).
+   * Let the input read other files: an ENVI `data file` outside the header's folder, HDF5
+   * external links, external storage and virtual datasets (see `Hdf5ReadOptions`). Default
+   * `false`: an input is untrusted, and such a reference could read any file on the machine.
    */
   allowExternal?: boolean;
 }
@@ -67,8 +68,8 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * Opens `.npy`, `.h5`/`.hdf5` (with `dataset`) or ENVI (`.hdr`) pixel data for streaming.
  *
  * @param path The file (for ENVI, the `.hdr` header).
- * @param options `dataset` for HDF5; `allowExternal` to read an ENVI data file outside the
- *   header's folder.
+ * @param options `dataset` for HDF5; `allowExternal` to let the input read other files (an
+ *   ENVI data file outside the header's folder, HDF5 external links, storage or virtual datasets).
  * @returns The source; close it when done.
  * @throws {TypeError} On a missing `dataset` for HDF5, or an array with fewer than 2 or more
  *   than 4 axes, or with 0 bands (the last axis).
@@ -106,7 +107,9 @@ export async function openCubeSource(
     if (typeof options.dataset !== "string" || options.dataset === "") {
       throw new TypeError(`${path} is HDF5: name the dataset to read (e.g. --dataset /cube)`);
     }
-    const r = await openHdf5Dataset(path, options.dataset);
+    const r = await openHdf5Dataset(path, options.dataset, {
+      allowExternal: options.allowExternal ?? false,
+    });
     return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
   }
   // The ENVI header (.hdr) names the raw file beside it.

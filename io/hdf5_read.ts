@@ -6,24 +6,27 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import { checkRowRange } from "./_binary.ts";
-import { type H5, type H5Dataset, type H5File, type H5Group, loadH5wasm } from "./_h5wasm.ts";
-import { normalise, openExisting } from "./_hdf5_file.ts";
-import type {
-  Hdf5Attrs,
-  Hdf5DatasetInfo,
-  Hdf5DatasetReader,
-  Hdf5ReadData,
-  Hdf5Tree,
-} from "./hdf5_types.ts";
+import { loadH5wasm } from "./_h5wasm.ts";
+import { closeQuietly, h5do, normalise, openExisting } from "./_hdf5_file.ts";
+import {
+  checkedDataset,
+  describeDataset,
+  type OpenHdf5,
+  readAttrs,
+  readRowsChecked,
+} from "./_hdf5_dataset.ts";
+import type { Hdf5DatasetReader, Hdf5ReadData, Hdf5ReadOptions, Hdf5Tree } from "./hdf5_types.ts";
 
 /**
  * Lists an HDF5 file's groups and datasets with shapes, element types, storage and attributes,
  * without reading any dataset's values.
  *
  * @param path The file.
- * @returns The tree.
+ * @param options `allowExternal` (default false): follow external links to other files.
+ * @returns The tree (external links are not listed unless allowed).
  * @throws {Deno.errors.NotFound} When the file does not exist.
- * @throws {InvalidDataError} When it is not an HDF5 file.
+ * @throws {InvalidDataError} When it is not an HDF5 file, or it is damaged (the message names
+ * the file and object; HDF5's diagnostics are the error's `cause`).
  * @example
  * ```ts
  * import { readHdf5Tree, writeHdf5 } from "./hdf5.ts";
@@ -38,22 +41,26 @@ import type {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readHdf5Tree(path: string): Promise<Hdf5Tree> {
-  const h5 = await loadH5wasm();
-  const file = await openExisting(h5, path);
+export async function readHdf5Tree(
+  path: string,
+  options: Hdf5ReadOptions = {},
+): Promise<Hdf5Tree> {
+  const open = await openForReading(path, options);
+  const { place, file } = open;
+  const h5 = place.h5;
   try {
-    const tree: Hdf5Tree = { attrs: readAttrs(file), groups: [], datasets: [] };
-    for (const name of file.paths()) {
-      const entity = file.get(name);
+    const tree: Hdf5Tree = { attrs: readAttrs(open, file), groups: [], datasets: [] };
+    for (const name of h5do(place, { action: "list" }, () => file.paths())) {
       const full = normalise(name);
-      if (entity instanceof h5.Dataset) tree.datasets.push(describeDataset(entity, full));
+      const entity = h5do(place, { action: "open", object: full }, () => file.get(name));
+      if (entity instanceof h5.Dataset) tree.datasets.push(describeDataset(open, entity, full));
       else if (entity instanceof h5.Group) {
-        tree.groups.push({ path: full, attrs: readAttrs(entity) });
+        tree.groups.push({ path: full, attrs: readAttrs(open, entity) });
       }
     }
     return tree;
   } finally {
-    file.close();
+    closeQuietly(file);
   }
 }
 
@@ -63,11 +70,16 @@ export async function readHdf5Tree(path: string): Promise<Hdf5Tree> {
  *
  * @param path The file.
  * @param datasetPath The dataset inside it.
- * @param options `rowStart` (default 0) and `rowCount` (default: the rest).
+ * @param options `rowStart` (default 0) and `rowCount` (default: the rest); `allowExternal`
+ * (default false) lets the file read other files (see {@linkcode Hdf5ReadOptions}).
  * @returns The values in the stored element type (C order) and their shape.
  * @throws {Deno.errors.NotFound} When the file or dataset does not exist (the message lists the
  * datasets there are).
- * @throws {InvalidDataError} When the file is not HDF5 or the dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, the dataset is not numeric,
+ * refers to another file (without `allowExternal`), or declares far more values than the file
+ * can hold.
+ * @throws {OutOfMemoryError} When the rows asked for exceed the memory budget
+ * (`PRISM_MEMORY_BUDGET`).
  * @throws {RangeError} When the row range leaves the dataset, or rows are asked of a scalar.
  * @example
  * ```ts
@@ -84,25 +96,27 @@ export async function readHdf5Tree(path: string): Promise<Hdf5Tree> {
 export async function readHdf5Dataset(
   path: string,
   datasetPath: string,
-  options: { rowStart?: number; rowCount?: number } = {},
+  options: { rowStart?: number; rowCount?: number } & Hdf5ReadOptions = {},
 ): Promise<{ data: Hdf5ReadData; shape: number[] }> {
-  const h5 = await loadH5wasm();
-  const file = await openExisting(h5, path);
+  const open = await openForReading(path, options);
   try {
-    const dataset = getNumericDataset(h5, file, path, datasetPath);
-    const shape = dataset.shape ?? [];
+    const d = checkedDataset(open, datasetPath);
+    const shape = d.shape;
     if (shape.length === 0) {
       if (options.rowStart !== undefined || options.rowCount !== undefined) {
         throw new RangeError(`${datasetPath} in ${path} is a scalar; it has no rows to slice`);
       }
-      return { data: asArray(dataset.value, dataset), shape: [] };
+      return { data: readRowsChecked(open, d, { start: 0, count: 1, float32: false }), shape };
     }
     const start = options.rowStart ?? 0;
     const count = options.rowCount ?? Math.max(0, shape[0] - start);
     checkRowRange({ start, count }, shape[0]);
-    return { data: readSlice(dataset, start, count), shape: [count, ...shape.slice(1)] };
+    return {
+      data: readRowsChecked(open, d, { start, count, float32: false }),
+      shape: [count, ...shape.slice(1)],
+    };
   } finally {
-    file.close();
+    closeQuietly(open.file);
   }
 }
 
@@ -112,10 +126,13 @@ export async function readHdf5Dataset(
  *
  * @param path The file.
  * @param datasetPaths The datasets inside it.
+ * @param options `allowExternal` (default false): let the file read other files.
  * @returns One `{ data, shape }` per dataset, in the order asked.
  * @throws {Deno.errors.NotFound} When the file or a dataset does not exist (the message lists the
  * datasets there are).
- * @throws {InvalidDataError} When the file is not HDF5 or a dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, or a dataset is not numeric,
+ * refers to another file or declares more than the file can hold (all checked before reading).
+ * @throws {OutOfMemoryError} When a dataset exceeds the memory budget.
  * @throws {TypeError} When `datasetPaths` is not an array of paths.
  * @example
  * ```ts
@@ -136,21 +153,21 @@ export async function readHdf5Dataset(
 export async function readHdf5Datasets(
   path: string,
   datasetPaths: readonly string[],
+  options: Hdf5ReadOptions = {},
 ): Promise<{ data: Hdf5ReadData; shape: number[] }[]> {
   if (!Array.isArray(datasetPaths)) {
     throw new TypeError("datasetPaths must be an array of dataset paths inside the file");
   }
   datasetPaths.forEach((p) => normalise(p));
-  const h5 = await loadH5wasm();
-  const file = await openExisting(h5, path);
+  const open = await openForReading(path, options);
   try {
-    return datasetPaths.map((datasetPath) => {
-      const dataset = getNumericDataset(h5, file, path, datasetPath);
-      const shape = dataset.shape ?? [];
-      return { data: asArray(dataset.value, dataset), shape };
-    });
+    const checked = datasetPaths.map((p) => checkedDataset(open, p));
+    return checked.map((d) => ({
+      data: readRowsChecked(open, d, { start: 0, count: d.shape[0] ?? 1, float32: false }),
+      shape: d.shape,
+    }));
   } finally {
-    file.close();
+    closeQuietly(open.file);
   }
 }
 
@@ -159,9 +176,13 @@ export async function readHdf5Datasets(
  *
  * @param path The file.
  * @param datasetPath The dataset inside it.
- * @returns A reader; close it when done.
+ * @param options `allowExternal` (default false): let the file read other files.
+ * @returns A reader; close it when done. `readRows` rejects with `OutOfMemoryError` when the
+ * rows asked for exceed the memory budget, and reads in pieces of at most 64 MiB.
  * @throws {Deno.errors.NotFound} When the file or dataset does not exist.
- * @throws {InvalidDataError} When the file is not HDF5 or the dataset is not numeric.
+ * @throws {InvalidDataError} When the file is not HDF5 or is damaged, the dataset is not
+ * numeric, refers to another file (without `allowExternal`), declares far more values than the
+ * file can hold, or has rows of no values.
  * @example
  * ```ts
  * import { openHdf5Dataset, writeHdf5 } from "./hdf5.ts";
@@ -179,22 +200,28 @@ export async function readHdf5Datasets(
 export async function openHdf5Dataset(
   path: string,
   datasetPath: string,
+  options: Hdf5ReadOptions = {},
 ): Promise<Hdf5DatasetReader> {
-  const h5 = await loadH5wasm();
-  const file = await openExisting(h5, path);
+  const open = await openForReading(path, options);
   try {
-    const dataset = getNumericDataset(h5, file, path, datasetPath);
-    const shape = dataset.shape ?? [];
+    const d = checkedDataset(open, datasetPath);
+    const shape = d.shape;
     const rows = shape.length === 0 ? 1 : shape[0];
     const rowLength = shape.slice(1).reduce((a, b) => a * b, 1);
+    if (rowLength === 0 && rows > 0) {
+      throw new InvalidDataError(
+        `${d.path} in ${path} has shape [${shape.join(", ")}]: its ${rows} rows hold no values ` +
+          `(an axis after the first is 0), so there is nothing to stream; check the file`,
+      );
+    }
     let closed = false;
     const close = () => {
-      if (!closed) file.close();
+      if (!closed) closeQuietly(open.file);
       closed = true;
     };
     return {
       shape,
-      dtype: dtypeName(dataset),
+      dtype: d.dtype,
       rows,
       rowLength,
       readRows(start: number, count: number): Promise<Float32Array> {
@@ -202,10 +229,10 @@ export async function openHdf5Dataset(
         try {
           checkRowRange({ start, count }, rows);
           if (closed) throw new TypeError(`the reader of ${datasetPath} in ${path} is closed`);
-          const values = shape.length === 0
-            ? asArray(dataset.value, dataset)
-            : readSlice(dataset, start, count);
-          return Promise.resolve(toFloat32(values));
+          const range = shape.length === 0 ? { start: 0, count: 1 } : { start, count };
+          return Promise.resolve(
+            readRowsChecked(open, d, { ...range, float32: true }) as Float32Array,
+          );
         } catch (error) {
           return Promise.reject(error);
         }
@@ -214,102 +241,16 @@ export async function openHdf5Dataset(
       [Symbol.dispose]: close,
     };
   } catch (error) {
-    file.close();
+    closeQuietly(open.file);
     throw error;
   }
 }
 
-function readAttrs(target: H5Group | H5Dataset): Hdf5Attrs {
-  const out: Hdf5Attrs = {};
-  for (const [name, attr] of Object.entries(target.attrs)) {
-    const v = attr.value as unknown;
-    if (typeof v === "string" || typeof v === "number") out[name] = v;
-    else if (typeof v === "bigint") out[name] = Number(v);
-    else if (typeof v === "boolean") out[name] = v ? 1 : 0;
-    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      out[name] = Array.from(v as unknown as ArrayLike<number | bigint>, Number);
-    } else if (Array.isArray(v) && v.every((s) => typeof s === "string")) out[name] = v;
-    else out[name] = JSON.stringify(attr.json_value);
+async function openForReading(path: string, options: Hdf5ReadOptions): Promise<OpenHdf5> {
+  const allowExternal = options.allowExternal ?? false;
+  if (typeof allowExternal !== "boolean") {
+    throw new TypeError(`allowExternal must be true or false, got ${String(allowExternal)}`);
   }
-  return out;
-}
-
-function dtypeName(dataset: H5Dataset): string {
-  const m = dataset.metadata;
-  if (m.type === 1) return `float${m.size * 8}`;
-  if (m.type === 0) return `${m.signed ? "int" : "uint"}${m.size * 8}`;
-  const classes: Record<number, string> = {
-    2: "time",
-    3: "string",
-    4: "bitfield",
-    5: "opaque",
-    6: "compound",
-    7: "reference",
-    8: "enum",
-    9: "vlen",
-    10: "array",
-  };
-  return classes[m.type] ?? `class-${m.type}`;
-}
-
-function describeDataset(dataset: H5Dataset, path: string): Hdf5DatasetInfo {
-  const filters = dataset.filters;
-  const deflate = filters.find((f) => f.id === 1);
-  return {
-    path,
-    shape: dataset.shape ?? [],
-    dtype: dtypeName(dataset),
-    chunks: dataset.metadata.chunks,
-    ...(deflate === undefined ? {} : { gzip: deflate.cd_values?.[0] ?? 0 }),
-    filters: filters.map((f) => f.name),
-    attrs: readAttrs(dataset),
-  };
-}
-
-function getNumericDataset(h5: H5, file: H5File, path: string, datasetPath: string): H5Dataset {
-  const full = normalise(datasetPath);
-  const entity = file.get(full);
-  if (!(entity instanceof h5.Dataset)) {
-    const datasets = file.paths().filter((p) => file.get(p) instanceof h5.Dataset);
-    const listed = datasets.slice(0, 20).map((p) => {
-      const d = file.get(p) as H5Dataset;
-      return `${normalise(p)} (${dtypeName(d)} [${(d.shape ?? []).join(", ")}])`;
-    });
-    const more = datasets.length > 20 ? `, and ${datasets.length - 20} more` : "";
-    throw new Deno.errors.NotFound(
-      `${path} has no dataset ${full}${entity === null ? "" : " (it is a group)"}; ` +
-        (datasets.length === 0
-          ? "the file holds no datasets"
-          : `it holds: ${listed.join(", ")}${more}`),
-    );
-  }
-  const m = entity.metadata;
-  if (m.type !== 0 && m.type !== 1) {
-    throw new InvalidDataError(
-      `${full} in ${path} holds ${dtypeName(entity)} values; only numeric datasets can be read`,
-    );
-  }
-  return entity;
-}
-
-function readSlice(dataset: H5Dataset, start: number, count: number): Hdf5ReadData {
-  return asArray(dataset.slice([[start, start + count]]), dataset);
-}
-
-function asArray(value: unknown, dataset: H5Dataset): Hdf5ReadData {
-  if (ArrayBuffer.isView(value)) return value as Hdf5ReadData;
-  if (typeof value === "number") {
-    return dtypeName(dataset) === "float32" ? new Float32Array([value]) : new Float64Array([value]);
-  }
-  if (typeof value === "bigint") return new BigInt64Array([value]);
-  throw new InvalidDataError(`${dataset.path} did not read as numbers (${dtypeName(dataset)})`);
-}
-
-function toFloat32(values: Hdf5ReadData): Float32Array {
-  if (values instanceof Float32Array) return values;
-  const out = new Float32Array(values.length);
-  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
-    for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);
-  } else out.set(values);
-  return out;
+  const h5 = await loadH5wasm();
+  return await openExisting(h5, path, allowExternal);
 }

@@ -68,7 +68,10 @@ export interface Hdf5DatasetInfo {
   attrs: Hdf5Attrs;
 }
 
-/** A file's groups and datasets. Links to missing targets and named datatypes are not listed. */
+/**
+ * A file's groups and datasets. Links to missing targets, named datatypes and (unless
+ * `allowExternal`) external links are not listed.
+ */
 export interface Hdf5Tree {
   /** Attributes of the root group. */
   attrs: Hdf5Attrs;
@@ -80,3 +83,13 @@ export interface Hdf5Tree {
 
 /** An open dataset whose rows (slices along the first axis) are read on demand. */
 export interface Hdf5DatasetReader extends ArrayRowReader {}
+
+/** Options every HDF5 reader takes. */
+export interface Hdf5ReadOptions {
+  /**
+   * Let the file read other files: the targets of external links, external raw storage and the
+   * sources of virtual datasets. Off by default: such a file is refused with an error naming the
+   * reference, because a file from elsewhere could otherwise make prism read any local file.
+   */
+  allowExternal?: boolean;
+}

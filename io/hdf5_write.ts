@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { checkInteger } from "../core/validate.ts";
 import { type H5, type H5Dataset, type H5File, type H5Group, loadH5wasm } from "./_h5wasm.ts";
 import { withAtomicPath } from "./atomic.ts";
-import { normalise, openFile } from "./_hdf5_file.ts";
+import { closeQuietly, h5do, type Hdf5Place, normalise, openFile } from "./_hdf5_file.ts";
 import type { Hdf5Attrs, Hdf5Content, Hdf5Data, Hdf5DatasetSpec } from "./hdf5_types.ts";
 
 const DTYPES: [new (n: number) => Hdf5Data, string][] = [
@@ -80,30 +80,37 @@ export async function writeHdf5(
       }
     }
     const file = openFile(h5, { fsPath: tmp, mode: existing ? "a" : "w", shown: path });
+    const place: Hdf5Place = { h5, fsPath: tmp, shown: path, allowExternal: false };
+    // Every h5wasm call below goes through the wrapper (errors name the file and object).
+    const w = <T>(object: string, fn: () => T): T => h5do(place, { action: "write", object }, fn);
     try {
-      writeAttrs(file, content.attrs);
-      for (const g of groups) writeAttrs(ensureGroup(h5, file, normalise(g.path)), g.attrs);
+      w("/", () => writeAttrs(file, content.attrs));
+      for (const g of groups) {
+        const group = ensureGroup(h5, file, normalise(g.path), w);
+        w(g.path, () => writeAttrs(group, g.attrs));
+      }
       for (const d of datasets) {
-        if (file.get(d.path) !== null) {
+        if (w(d.path, () => file.get(d.path)) !== null) {
           throw new Deno.errors.AlreadyExists(
             `Cannot write dataset ${d.path} to ${path}: the file already holds ${d.path}; ` +
               `choose another path or write a new file`,
           );
         }
         const parent = d.path.slice(0, d.path.lastIndexOf("/")) || "/";
-        ensureGroup(h5, file, parent);
-        const dataset = file.create_dataset({
-          name: d.path,
-          data: d.spec.data,
-          shape: d.spec.shape,
-          dtype: d.dtype,
-          ...(d.chunks === undefined ? {} : { chunks: d.chunks }),
-          ...(d.spec.gzip === undefined ? {} : { compression: d.spec.gzip }),
-        });
-        writeAttrs(dataset, d.spec.attrs);
+        ensureGroup(h5, file, parent, w);
+        const dataset = w(d.path, () =>
+          file.create_dataset({
+            name: d.path,
+            data: d.spec.data,
+            shape: d.spec.shape,
+            dtype: d.dtype,
+            ...(d.chunks === undefined ? {} : { chunks: d.chunks }),
+            ...(d.spec.gzip === undefined ? {} : { compression: d.spec.gzip }),
+          }));
+        w(d.path, () => writeAttrs(dataset, d.spec.attrs));
       }
     } finally {
-      file.close();
+      closeQuietly(file);
     }
   });
 }
@@ -160,13 +167,19 @@ function autoChunks(shape: readonly number[], itemSize: number): number[] {
   return shape.map((d, a) => Math.max(1, a === 0 ? Math.min(d, rows) : d));
 }
 
-function ensureGroup(h5: H5, file: H5File, path: string): H5Group {
+function ensureGroup(
+  h5: H5,
+  file: H5File,
+  path: string,
+  w: <T>(object: string, fn: () => T) => T,
+): H5Group {
   let group: H5Group = file;
   let current = "";
   for (const part of path.split("/").filter((p) => p !== "")) {
     current += "/" + part;
-    const entity = file.get(current);
-    if (entity === null) group = file.create_group(current);
+    const at = current;
+    const entity = w(at, () => file.get(at));
+    if (entity === null) group = w(at, () => file.create_group(at));
     else if (entity instanceof h5.Group) group = entity;
     else {
       throw new TypeError(`${current} exists and is not a group, so it cannot hold ${path}`);
