@@ -8,6 +8,7 @@
 import { convGeometry, type ConvSpec } from "../core/conv_geometry.ts";
 import type { ConvGeometry } from "../core/conv_geometry.ts";
 import { randomF32 } from "../synth/uniform.ts";
+import { erf } from "../nn/_reference.ts";
 
 /** A named geometry. */
 export interface ConvCase {
@@ -109,26 +110,12 @@ export function operands(g: ConvGeometry, seed: number) {
   };
 }
 
-/**
- * erf in float64 by its Taylor series (|x| < 4: about 1e-9 after cancellation) and ±1 beyond
- * (1 − erf(4) < 2e-8): independent of the kernels' Abramowitz–Stegun form.
- */
-export function erf64(x: number): number {
-  if (Math.abs(x) >= 4) return Math.sign(x);
-  let term = x, sum = x;
-  for (let n = 1; n < 120; n++) {
-    term *= -x * x / n;
-    sum += term / (2 * n + 1);
-  }
-  return 2 / Math.sqrt(Math.PI) * sum;
-}
-
 /** Applies an activation to float64 values in place. */
 export function activate64(values: Float64Array, act: "none" | "relu" | "gelu"): Float64Array {
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (act === "relu") values[i] = Math.max(x, 0);
-    if (act === "gelu") values[i] = 0.5 * x * (1 + erf64(x / Math.SQRT2));
+    if (act === "gelu") values[i] = 0.5 * x * (1 + erf(x / Math.SQRT2));
   }
   return values;
 }

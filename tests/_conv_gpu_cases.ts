@@ -8,6 +8,7 @@
 
 import type { ConvSpec, Padding } from "../core/conv_geometry.ts";
 import type { ConvPrecision } from "../gpu/conv.ts";
+import { erf } from "../nn/_reference.ts";
 
 /** Tolerances against the float64 reference, relative to the largest value. */
 export const TOLERANCE: Readonly<Record<ConvPrecision, number>> = { f32: 1e-4, f16: 2e-2 };
@@ -91,30 +92,8 @@ export const DEPTHWISE_CASES: readonly ConvCase[] = [
   depthwise("depthwise asymmetric [2, 0, 0, 1], c 5", [1, 6, 6, 5], 3, 1, [2, 0, 0, 1]),
 ];
 
-/**
- * erf in float64: its Taylor series below 2.5, the continued fraction of erfc above; both
- * converge to about 1e-14 there.
- *
- * @param x Any number.
- * @returns erf(x).
- */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (a < 2.5) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 80; n++) {
-      term *= -a * a / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * sum * 2 / Math.sqrt(Math.PI);
-  }
-  // erfc(a) = exp(-a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + 2/(a + …))))), from the bottom up.
-  let f = a;
-  for (let k = 60; k >= 1; k--) f = a + (k / 2) / f;
-  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
-}
+/** erf in float64 (about 1e-15): the network reference's, independent of the kernels' forms. */
+export { erf };
 
 /**
  * An activation in float64.
