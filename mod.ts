@@ -232,6 +232,15 @@ export {
 
 // Files: cubes in, results out.
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
+export {
+  type PixelChunk,
+  type PixelDefaults,
+  type PixelMask,
+  PixelSelection,
+  type PixelSelectionOptions,
+  type PixelSelectionTarget,
+  spreadOverPixels,
+} from "./io/pixel_selection.ts";
 export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
   type FileImageSource,

@@ -7,6 +7,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./_command.ts";
+import type { PixelSelectionOptions } from "../io/pixel_selection.ts";
 
 /** The option table a command declares (node:util's format). */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -58,3 +59,52 @@ export const CUBE_FILE_OPTIONS = {
   out: { type: "string" },
   backend: { type: "string", default: "auto" },
 } as const satisfies OptionSpec;
+
+/** The pixel and band selection flags of `cov`, `rx` and `spectrum`. */
+export const PIXEL_SELECTION_OPTIONS = {
+  nodata: { type: "string" },
+  mask: { type: "string" },
+  "mask-dataset": { type: "string" },
+  bands: { type: "string" },
+} as const satisfies OptionSpec;
+
+/** The usage lines of {@linkcode PIXEL_SELECTION_OPTIONS}, for each command's help. */
+export const PIXEL_SELECTION_USAGE =
+  `  --nodata V       leave out every pixel where ANY selected band equals V (ENVI/GDAL practice);
+                   replaces an ENVI header's 'data ignore value'
+  --mask FILE      .npy or .h5 mask of the pixel shape (H x W, N x H x W or pixels): 0/false
+                   leaves the pixel out
+  --mask-dataset P the dataset of an HDF5 mask (default: its only one)
+  --bands LIST     bands to keep, from 0: "0-9,12,20-29" or "exclude:3,7"; replaces an ENVI
+                   'bbl' (without --bands, bands the bbl marks 0 are left out)
+  Bands are selected first, then no-data and mask are checked; left-out pixels are counted
+  ("excluded"). An ENVI 'reflectance scale factor' divides the values read.`;
+
+/**
+ * The {@linkcode PixelSelectionOptions} of parsed {@linkcode PIXEL_SELECTION_OPTIONS} values.
+ *
+ * @param values The parsed flags.
+ * @returns `nodata`, `mask`, `maskDataset`, `bands` where given.
+ * @throws {UsageError} When `--nodata` is not a number, or is NaN (which equals nothing).
+ */
+export function pixelSelectionOf(
+  values: { nodata?: string; mask?: string; "mask-dataset"?: string; bands?: string },
+): PixelSelectionOptions {
+  const out: PixelSelectionOptions = {};
+  if (values.nodata !== undefined) {
+    if (values.nodata.trim().toLowerCase() === "nan") {
+      throw new UsageError(
+        `--nodata NaN cannot mark no-data (NaN equals nothing); skip pixels holding NaN with ` +
+          `--skip-invalid (cov, rx)`,
+      );
+    }
+    out.nodata = numberOption("nodata", { value: values.nodata, fallback: NaN });
+  }
+  if (values["mask-dataset"] !== undefined && values.mask === undefined) {
+    throw new UsageError("--mask-dataset needs --mask FILE.h5");
+  }
+  if (values.mask !== undefined) out.mask = values.mask;
+  if (values["mask-dataset"] !== undefined) out.maskDataset = values["mask-dataset"];
+  if (values.bands !== undefined) out.bands = values.bands;
+  return out;
+}

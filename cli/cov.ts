@@ -6,8 +6,15 @@
  */
 
 import { type Command, UsageError } from "./_command.ts";
-import { CUBE_FILE_OPTIONS, parseCommandArgs } from "./_args.ts";
+import {
+  CUBE_FILE_OPTIONS,
+  parseCommandArgs,
+  PIXEL_SELECTION_OPTIONS,
+  PIXEL_SELECTION_USAGE,
+  pixelSelectionOf,
+} from "./_args.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { selectionFields, selectionNote } from "./_selection.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { covariance } from "../ops/covariance.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -26,7 +33,8 @@ Streams the mean and covariance (ddof 1) of every pixel of FILE.
                    default: trusted inputs only
   --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
   --backend B      auto | wasm | webgpu (default auto)
-  --skip-invalid   skip pixels with NaN or infinity instead of failing`;
+  --skip-invalid   skip pixels with NaN or infinity instead of failing
+${PIXEL_SELECTION_USAGE}`;
 
 /** Rows read per chunk from disk. */
 const CHUNK_ROWS = 65536;
@@ -39,6 +47,7 @@ export const covCommand: Command = {
   async run(args) {
     const { values } = parseCommandArgs(args, {
       ...CUBE_FILE_OPTIONS,
+      ...PIXEL_SELECTION_OPTIONS,
       "skip-invalid": { type: "boolean", default: false },
     });
     if (!values.input) throw new UsageError("--input is required");
@@ -48,6 +57,7 @@ export const covCommand: Command = {
     const source = await openCubeSource(values.input, {
       dataset: values.dataset,
       allowExternal: values["allow-external"],
+      ...pixelSelectionOf(values),
     });
     const t0 = performance.now();
     const progress = progressLine("cov");
@@ -62,14 +72,23 @@ export const covCommand: Command = {
       source.close();
     }
     const secs = (performance.now() - t0) / 1000;
-    const { count, bands, mean, covariance: cov, skipped } = result;
+    const { count, bands, mean, covariance: cov, skipped, excluded } = result;
+    const selection = selectionFields(source.selection);
     if (format === "npy") await writeNpy(values.out, { data: cov, shape: [bands, bands] });
     else if (format === "json") {
-      const json = { count, bands, skipped, mean: [...mean], covariance: [...cov] };
+      const json = {
+        count,
+        bands,
+        skipped,
+        excluded,
+        ...selection,
+        mean: [...mean],
+        covariance: [...cov],
+      };
       await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));
     } else {
       await writeHdf5(values.out, {
-        attrs: { count, bands, skipped },
+        attrs: { count, bands, skipped, excluded, ...selection },
         datasets: [
           { path: "mean", data: mean, shape: [bands] },
           { path: "covariance", data: cov, shape: [bands, bands] },
@@ -77,7 +96,8 @@ export const covCommand: Command = {
       });
     }
     console.log(
-      `cov: ${count} pixels x ${bands} bands${skipped ? ` (${skipped} skipped)` : ""} in ` +
+      `cov: ${count} pixels x ${bands} bands${skipped ? ` (${skipped} skipped)` : ""}` +
+        `${selectionNote(excluded, source.selection)} in ` +
         `${secs.toFixed(2)} s (${(count / secs / 1e6).toFixed(2)} Mpixel/s, ` +
         `${(count * bands * 4 / secs / 1e9).toFixed(2)} GB/s) -> ${values.out}`,
     );

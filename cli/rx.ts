@@ -6,7 +6,15 @@
  */
 
 import { type Command, UsageError } from "./_command.ts";
-import { CUBE_FILE_OPTIONS, numberOption, parseCommandArgs } from "./_args.ts";
+import {
+  CUBE_FILE_OPTIONS,
+  numberOption,
+  parseCommandArgs,
+  PIXEL_SELECTION_OPTIONS,
+  PIXEL_SELECTION_USAGE,
+  pixelSelectionOf,
+} from "./_args.ts";
+import { selectionNote } from "./_selection.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -28,7 +36,9 @@ Scores every pixel of FILE by RX (squared Mahalanobis distance to the background
   --backend B        auto | wasm | webgpu (default auto)
   --eps E            diagonal regularisation of the covariance (default 1e-6)
   --window I,O       local RX with inner and outer odd window sizes, e.g. 3,9
-  --skip-invalid     fit without pixels holding NaN or infinity (they still fail at scoring)`;
+  --skip-invalid     fit without pixels holding NaN or infinity (they still fail at scoring)
+${PIXEL_SELECTION_USAGE}
+  Pixels left out (no-data, masked) are not in the fit and score NaN in OUT.`;
 
 const CHUNK_ROWS = 65536;
 
@@ -40,6 +50,7 @@ export const rxCommand: Command = {
   async run(args) {
     const { values } = parseCommandArgs(args, {
       ...CUBE_FILE_OPTIONS,
+      ...PIXEL_SELECTION_OPTIONS,
       eps: { type: "string" },
       window: { type: "string" },
       "skip-invalid": { type: "boolean", default: false },
@@ -54,6 +65,7 @@ export const rxCommand: Command = {
     const source = await openCubeSource(values.input, {
       dataset: values.dataset,
       allowExternal: values["allow-external"],
+      ...pixelSelectionOf(values),
     });
     const t0 = performance.now();
     let scores: Float32Array;
@@ -65,6 +77,13 @@ export const rxCommand: Command = {
           );
         }
         const all = await source.readAll();
+        if (all.kept !== undefined) {
+          throw new UsageError(
+            `--window: ${all.pixels - all.rows} pixels of ${values.input} are no-data or ` +
+              `masked, and local RX cannot leave pixels out of its windows yet; use global RX ` +
+              `(no --window), or fill those pixels first`,
+          );
+        }
         const progress = progressLine("rx local");
         scores = await rxLocal(
           { data: all.data, height: source.height, width: source.width, bands: source.bands },
@@ -90,14 +109,15 @@ export const rxCommand: Command = {
         scores = new Float32Array(source.rows);
         let done = 0;
         for await (const chunk of source.chunks(CHUNK_ROWS)) {
-          scores.set(await rx.score(chunk, { backend }), done);
-          done += chunk.rows;
+          // A selected chunk scores every pixel it covers: NaN where one was left out.
+          scores.set(await rx.score(chunk, { backend }), chunk.start);
+          done += chunk.pixels;
           scoreProgress(done, source.rows, "pixels");
         }
         const s = rx.stats;
         console.log(
-          `rx: ${s.count} pixels x ${s.bands} bands${
-            s.skipped ? ` (${s.skipped} skipped)` : ""
+          `rx: ${s.count} pixels x ${s.bands} bands${s.skipped ? ` (${s.skipped} skipped)` : ""}${
+            selectionNote(s.excluded, source.selection)
           }, ` +
             `rank ${s.rank}, condition number ${s.conditionNumber.toExponential(3)}, eps ${s.eps}`,
         );

@@ -7,7 +7,14 @@
 import { extname } from "node:path";
 import type { Backend, Matrix, Tensor } from "../core/types.ts";
 import { type Command, UsageError } from "./_command.ts";
-import { parseCommandArgs } from "./_args.ts";
+import {
+  parseCommandArgs,
+  PIXEL_SELECTION_OPTIONS,
+  PIXEL_SELECTION_USAGE,
+  pixelSelectionOf,
+} from "./_args.ts";
+import { selectionFields, selectionNote } from "./_selection.ts";
+import { PixelSelection } from "../io/pixel_selection.ts";
 import { readNpy } from "../io/npy.ts";
 import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -28,7 +35,10 @@ Singular values and dimensionality metrics of an activation matrix.
                    .json ({ input, shape, backend, singular_values, metrics }) or .h5
                    (/singular_values, the metrics as root attributes); written atomically
   --backend NAME   auto (default), wasm or webgpu: where the Gram product runs
-  --exact          one-sided Jacobi on the matrix itself (slow; keeps tiny singular values)`;
+  --exact          one-sided Jacobi on the matrix itself (slow; keeps tiny singular values)
+${PIXEL_SELECTION_USAGE}
+  Here a "pixel" is a row of the matrix and a "band" a column: the mask has the shape of the
+  rows (B; B x T; N), and the results record "excluded" when a selection is given.`;
 
 /** The `spectrum` command. */
 export const spectrumCommand: Command = {
@@ -43,6 +53,7 @@ export const spectrumCommand: Command = {
       out: { type: "string" },
       backend: { type: "string", default: "auto" },
       exact: { type: "boolean", default: false },
+      ...PIXEL_SELECTION_OPTIONS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.input === undefined) throw new UsageError("--input is required");
@@ -55,7 +66,16 @@ export const spectrumCommand: Command = {
       dataset: values.dataset,
       allowExternal: values["allow-external"],
     });
-    const { matrix } = flattenActivations(tensor);
+    const flat = flattenActivations(tensor);
+    // Rows are the pixels: the mask has the tensor's shape without the per-row features.
+    const selection = await PixelSelection.open(pixelSelectionOf(values), {
+      bands: flat.matrix.cols,
+      pixelShape: tensor.shape.slice(0, tensor.shape.length - flat.featureShape.length),
+      name: values.input,
+      allowExternal: values["allow-external"],
+    });
+    const matrix = selection.apply(flat.matrix);
+    const excluded = matrix.pixels - matrix.rows;
     const t0 = performance.now();
     const { singularValues: s, metrics } = await spectrumOf(matrix, {
       backend,
@@ -66,7 +86,10 @@ export const spectrumCommand: Command = {
     console.log(
       `input                ${values.input}${values.dataset ? ` ${values.dataset}` : ""}`,
     );
-    console.log(`shape                ${shape} -> ${matrix.rows} x ${matrix.cols}`);
+    console.log(
+      `shape                ${shape} -> ${matrix.rows} x ${matrix.cols}` +
+        selectionNote(excluded, selection),
+    );
     console.log(
       `method               ${values.exact ? "exact (one-sided Jacobi)" : "Gram + eigh"}`,
     );
@@ -84,6 +107,7 @@ export const spectrumCommand: Command = {
           s,
           metrics: metrics as unknown as Record<string, number>,
           method: values.exact ? "exact" : "gram",
+          selection: selection.active ? { excluded, ...selectionFields(selection) } : {},
         });
       } catch (error) {
         // File-system errors (missing folder, no permission) are the user's to fix: say so
@@ -152,6 +176,8 @@ interface Results {
   s: Float64Array;
   metrics: Record<string, number>;
   method: string;
+  /** The pixel selection's fields (`excluded`, `band_indices`, ...), when one applied. */
+  selection: Record<string, number | number[]>;
 }
 
 async function writeResults(path: string, format: "csv" | "json" | "h5", r: Results) {
@@ -163,6 +189,8 @@ async function writeResults(path: string, format: "csv" | "json" | "h5", r: Resu
     s_min: r.s[r.s.length - 1],
     ...r.metrics,
   };
+  const { band_indices: _, ...scalars } = r.selection;
+  Object.assign(summary, scalars);
   if (format === "csv") {
     const header = Object.keys(summary);
     await writeFileAtomic(
@@ -175,13 +203,14 @@ async function writeResults(path: string, format: "csv" | "json" | "h5", r: Resu
       shape: r.shape,
       method: r.method,
       ...summary,
+      ...r.selection,
       singular_values: Array.from(r.s),
       metrics: r.metrics,
     };
     await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   } else {
     await writeHdf5(path, {
-      attrs: { input: r.input, shape: [...r.shape], method: r.method, ...summary },
+      attrs: { input: r.input, shape: [...r.shape], method: r.method, ...summary, ...r.selection },
       datasets: [{ path: "singular_values", data: r.s, shape: [r.s.length] }],
     });
   }

@@ -7,6 +7,10 @@
  * - 3-D `H × W × C`: an image;
  * - 4-D `N × H × W × C` (a stack, e.g. `cli.ts synth` output): `N·H` lines of `W` pixels.
  *
+ * No-data values, masks, band subsets and scale factors (the options, else an ENVI header's
+ * `data ignore value`, `bbl` and `reflectance scale factor`) are applied to every chunk by
+ * `./pixel_selection.ts`: a chunk then holds only the kept pixels and bands.
+ *
  * @module
  */
 
@@ -17,6 +21,12 @@ import { openEnvi } from "./envi.ts";
 import { openHdf5Dataset } from "./hdf5.ts";
 import { openNpy } from "./npy.ts";
 import { formatOfPath } from "./format.ts";
+import {
+  type PixelChunk,
+  type PixelDefaults,
+  PixelSelection,
+  type PixelSelectionOptions,
+} from "./pixel_selection.ts";
 
 /** An open source of pixels. */
 export interface CubeSource {
@@ -28,23 +38,29 @@ export interface CubeSource {
   readonly pixelShape: readonly number[];
   /** Pixels in all. */
   readonly rows: number;
-  /** Bands per pixel. */
+  /** Bands per pixel, after the band selection (`selection.bandIndices`). */
   readonly bands: number;
+  /** The pixel and band selection applied to what is read (`selection.active`: any at all). */
+  readonly selection: PixelSelection;
   /**
-   * Streams the pixels in order, `maxRows` (≥ 1) or fewer at a time, in whole lines (3-D) or whole
-   * samples (4-D), so a chunk holds at least one line or sample; chunks are also kept near
-   * {@linkcode CHUNK_BYTES} (so many bands mean fewer rows), and a source with no pixels yields
-   * nothing at once.
+   * Streams the pixels in order, `maxRows` (≥ 1) or fewer read at a time, in whole lines (3-D)
+   * or whole samples (4-D), so a chunk covers at least one line or sample; chunks are also kept
+   * near {@linkcode CHUNK_BYTES} (so many bands mean fewer rows), and a source with no pixels
+   * yields nothing at once. With a selection, a chunk's rows are its kept pixels only (maybe
+   * none): `pixels`, `start` and `kept` say which of the source's pixels they are.
    */
-  chunks(maxRows?: number): AsyncIterable<Matrix>;
-  /** Reads every pixel into one matrix. */
-  readAll(): Promise<Matrix>;
+  chunks(maxRows?: number): AsyncIterable<PixelChunk>;
+  /** Reads every pixel into one matrix (its kept pixels, with a selection). */
+  readAll(): Promise<PixelChunk>;
   /** Closes the file. */
   close(): void;
 }
 
-/** Options of {@linkcode openCubeSource}. */
-export interface CubeSourceOptions {
+/**
+ * Options of {@linkcode openCubeSource}; `nodata`, `mask`, `maskDataset`, `bands` and
+ * `scaleFactor` select pixels and bands (see `PixelSelectionOptions`).
+ */
+export interface CubeSourceOptions extends PixelSelectionOptions {
   /** The dataset path inside an HDF5 file (required for `.h5`/`.hdf5`). */
   dataset?: string;
   /**
@@ -69,11 +85,15 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  *
  * @param path The file (for ENVI, the `.hdr` header).
  * @param options `dataset` for HDF5; `allowExternal` to let the input read other files (an
- *   ENVI data file outside the header's folder, HDF5 external links, storage or virtual datasets).
+ *   ENVI data file outside the header's folder, HDF5 external links, storage or virtual datasets);
+ *   `nodata`, `mask`, `maskDataset`, `bands`, `scaleFactor` (see `PixelSelectionOptions`; an
+ *   ENVI header's `data ignore value`, `bbl` and `reflectance scale factor` apply unless these
+ *   replace them).
  * @returns The source; close it when done.
  * @throws {TypeError} On a missing `dataset` for HDF5, or an array with fewer than 2 or more
- *   than 4 axes, or with 0 bands (the last axis).
- * @throws {RangeError} On an extension other than `.npy`, `.h5`, `.hdf5` or `.hdr`.
+ *   than 4 axes, or with 0 bands (the last axis), or a mask of another shape than the pixels.
+ * @throws {RangeError} On an extension other than `.npy`, `.h5`, `.hdf5` or `.hdr`, a NaN
+ *   `nodata`, or a band selection out of range or empty.
  * @throws {Deno.errors.NotFound} When the file (or dataset) does not exist.
  * @throws {InvalidDataError} When the file is corrupt, truncated or of an unsupported type, or
  *   refers to a file outside its folder without `allowExternal`.
@@ -101,7 +121,10 @@ export async function openCubeSource(
   const format = formatOfPath(path, FORMATS);
   if (format === "npy") {
     const r = await openNpy(path);
-    return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
+    return await selected(
+      fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close()),
+      { path, options },
+    );
   }
   if (format === "hdf5") {
     if (typeof options.dataset !== "string" || options.dataset === "") {
@@ -110,16 +133,60 @@ export async function openCubeSource(
     const r = await openHdf5Dataset(path, options.dataset, {
       allowExternal: options.allowExternal ?? false,
     });
-    return fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close());
+    return await selected(
+      fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close()),
+      { path, options },
+    );
   }
   // The ENVI header (.hdr) names the raw file beside it.
   const r = await openEnvi(path, { allowExternal: options.allowExternal });
-  return fromSlices(
-    path,
-    [r.height, r.width, r.bands],
-    (s, n) => r.readRows(s, n),
-    () => r.close(),
+  const { dataIgnoreValue: nodata, bbl, reflectanceScaleFactor: scaleFactor } = r.header;
+  return await selected(
+    fromSlices(path, [r.height, r.width, r.bands], (s, n) => r.readRows(s, n), () => r.close()),
+    { path, options, defaults: { nodata, bbl, scaleFactor } },
   );
+}
+
+/** A source before selection: chunks of every pixel and band. */
+type RawSource = Omit<CubeSource, "selection" | "chunks" | "readAll"> & {
+  chunks(maxRows?: number): AsyncIterable<Matrix>;
+  readAll(): Promise<Matrix>;
+};
+
+/** Puts the pixel selection of `options` (over the file's `defaults`) on a raw source. */
+async function selected(
+  raw: RawSource,
+  context: { path: string; options: CubeSourceOptions; defaults?: PixelDefaults },
+): Promise<CubeSource> {
+  const { path, options, defaults } = context;
+  let selection: PixelSelection;
+  try {
+    selection = await PixelSelection.open(options, {
+      bands: raw.bands,
+      pixelShape: raw.pixelShape,
+      name: path,
+      defaults,
+      allowExternal: options.allowExternal,
+    });
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
+  return {
+    ...raw,
+    bands: selection.bands,
+    selection,
+    async *chunks(maxRows) {
+      let start = 0;
+      for await (const m of raw.chunks(maxRows)) {
+        yield selection.apply(m, start);
+        start += m.rows;
+      }
+    },
+    async readAll() {
+      return selection.apply(await raw.readAll(), 0);
+    },
+  };
 }
 
 const FORMATS = { npy: "npy", h5: "hdf5", hdf5: "hdf5", hdr: "envi" } as const;
@@ -129,7 +196,7 @@ function fromSlices(
   shape: readonly number[],
   read: SliceReader,
   close: () => void,
-): CubeSource {
+): RawSource {
   if (shape.length < 2 || shape.length > 4) {
     close();
     throw new TypeError(

@@ -5,6 +5,9 @@
  *
  * Supported data types: 2 (int16), 4 (float32), 5 (float64), 12 (uint16).
  *
+ * The header's `data ignore value`, `bbl` and `reflectance scale factor` are parsed here and
+ * applied by `openCubeSource` (`./pixel_selection.ts`); the readers return the stored values.
+ *
  * @module
  */
 
@@ -44,6 +47,12 @@ export interface EnviHeader {
   byteOrder: 0 | 1;
   /** Band centre wavelengths, when the header lists them. */
   wavelengths?: number[];
+  /** `data ignore value`: the no-data value, when the header sets one (never NaN). */
+  dataIgnoreValue?: number;
+  /** `bbl`, the bad band list: 1 for a good band, 0 for a bad one, one per band. */
+  bbl?: number[];
+  /** `reflectance scale factor`: stored values are the data times it (readers divide by it). */
+  reflectanceScaleFactor?: number;
   /** The data file's path. */
   dataFile: string;
   /** Every header field as text, keys lower-cased with single spaces. */
@@ -96,8 +105,10 @@ const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
  * @throws {InvalidDataError} When the first line is not `ENVI`, the header is over 1 MiB, a
  * required field (samples, lines, bands, data type) is missing, malformed or 0, the data type is
  * unsupported (the message lists the supported ones), the interleave or byte order is unknown,
- * the wavelength list does not have one value per band, or `data file` points outside the
- * header's folder without `allowExternal` (the message names the reference and the option).
+ * the wavelength list does not have one value per band, `data ignore value` is not a number (or
+ * is NaN), `bbl` does not hold one 0 or 1 per band, `reflectance scale factor` is not a finite
+ * number > 0, or `data file` points outside the header's folder without `allowExternal` (the
+ * message names the reference and the option).
  * @throws {Deno.errors.NotFound} When the header or its data file does not exist (the message
  * lists the names tried).
  * @example
@@ -170,6 +181,7 @@ export async function readEnviHeader(
       );
     }
   }
+  const extras = pixelFields(fields, { bands, bad });
   const dataFile = await findDataFile(hdrPath, {
     named: fields["data file"],
     allowExternal: options.allowExternal === true,
@@ -184,6 +196,7 @@ export async function readEnviHeader(
     interleave,
     byteOrder,
     ...(wavelengths === undefined ? {} : { wavelengths }),
+    ...extras,
     dataFile,
     fields,
   };
@@ -413,6 +426,46 @@ function parseFields(text: string, hdrPath: string): Record<string, string> {
     fields.set(key, value);
   }
   return Object.fromEntries(fields);
+}
+
+/** The header fields that say which pixels and bands to read, and how to scale them. */
+function pixelFields(
+  fields: Record<string, string>,
+  context: { bands: number; bad: (what: string) => InvalidDataError },
+): Pick<EnviHeader, "dataIgnoreValue" | "bbl" | "reflectanceScaleFactor"> {
+  const { bands, bad } = context;
+  const out: Pick<EnviHeader, "dataIgnoreValue" | "bbl" | "reflectanceScaleFactor"> = {};
+  const ignore = fields["data ignore value"];
+  if (ignore !== undefined) {
+    const v = ignore.trim() === "" ? NaN : Number(ignore);
+    if (Number.isNaN(v)) {
+      throw bad(
+        `'data ignore value' must be a number, got '${ignore.slice(0, 80)}' (NaN equals ` +
+          `nothing, so it cannot mark no-data: remove the line and skip NaN pixels with ` +
+          `--skip-invalid)`,
+      );
+    }
+    out.dataIgnoreValue = v;
+  }
+  if (fields["bbl"] !== undefined) {
+    const list = listValues(fields["bbl"]).map(Number);
+    if (list.length !== bands || list.some((b) => b !== 0 && b !== 1)) {
+      throw bad(
+        `'bbl' must list ${bands} values of 1 (good band) or 0 (bad band), got ` +
+          `${JSON.stringify(fields["bbl"]).slice(0, 120)}`,
+      );
+    }
+    out.bbl = list;
+  }
+  const scale = fields["reflectance scale factor"];
+  if (scale !== undefined) {
+    const v = Number(scale);
+    if (scale.trim() === "" || !Number.isFinite(v) || v <= 0) {
+      throw bad(`'reflectance scale factor' must be a number > 0, got '${scale.slice(0, 80)}'`);
+    }
+    out.reflectanceScaleFactor = v;
+  }
+  return out;
 }
 
 /** The comma-separated items of a `{...}` value. */

@@ -35,6 +35,11 @@ export interface CovarianceResult {
   covariance: Float64Array;
   /** Pixels skipped for NaN or infinity (`skipInvalid`). */
   skipped: number;
+  /**
+   * Pixels left out before the statistics by a pixel selection (no-data or masked: chunks from
+   * `openCubeSource` or `PixelSelection.apply` say how many pixels they cover).
+   */
+  excluded: number;
   /** The engine that ran the Gram kernels. */
   backend: "wasm" | "webgpu";
 }
@@ -64,6 +69,8 @@ export interface CovarianceAccumulatorJson {
   count: number;
   /** Pixels skipped for NaN or infinity. */
   skipped: number;
+  /** Pixels left out by a pixel selection (no-data or masked); absent in older states: 0. */
+  excluded?: number;
   /** Rows seen, valid or not: where the next chunk's row numbers start. */
   rowsSeen: number;
   /** The column means. */
@@ -107,6 +114,7 @@ export class CovarianceAccumulator {
   #backend?: "wasm" | "webgpu";
   #count = 0;
   #skipped = 0;
+  #excluded = 0;
   #rowsSeen = 0;
   #chunks = 0;
   #mean: Float64Array;
@@ -149,10 +157,16 @@ export class CovarianceAccumulator {
     return this.#skipped;
   }
 
+  /** Pixels left out by a pixel selection (no-data or masked) in the chunks added. */
+  get excluded(): number {
+    return this.#excluded;
+  }
+
   /**
    * Adds a chunk of pixels (rows).
    *
-   * @param chunk `{ data, rows, cols }` with `cols === bands`.
+   * @param chunk `{ data, rows, cols }` with `cols === bands`; a chunk of `openCubeSource` or
+   *   `PixelSelection.apply` also adds its left-out pixels (`pixels - rows`) to `excluded`.
    * @param options `signal`, `onProgress` (rows of this chunk).
    * @returns When the chunk is in the statistics.
    * @throws {TypeError} When the chunk is malformed or has another band count (the message names
@@ -174,6 +188,7 @@ export class CovarianceAccumulator {
       );
     }
     this.#chunks++;
+    this.#excluded += leftOut(chunk, m.rows);
     const offset = this.#rowsSeen;
     this.#rowsSeen += m.rows;
     if (m.rows === 0) return;
@@ -271,6 +286,7 @@ export class CovarianceAccumulator {
       );
     }
     this.#skipped += other.#skipped;
+    this.#excluded += other.#excluded;
     this.#rowsSeen += other.#rowsSeen;
     this.#backend ??= other.#backend;
     this.#shift ??= other.#shift?.slice();
@@ -291,8 +307,13 @@ export class CovarianceAccumulator {
     const need = Math.max(2, ddof + 1);
     if (this.#count < need) {
       const skipped = this.#skipped > 0 ? ` (${this.#skipped} skipped for NaN or infinity)` : "";
+      const excluded = this.#excluded > 0
+        ? `; ${this.#excluded} pixels were left out as no-data or masked: check the no-data ` +
+          `value, the mask and the band selection`
+        : "";
       throw new RangeError(
-        `Cannot compute covariance: input has ${this.#count} rows${skipped}, need at least ${need}`,
+        `Cannot compute covariance: input has ${this.#count} rows${skipped}, need at least ` +
+          `${need}${excluded}`,
       );
     }
     const c = this.bands;
@@ -312,6 +333,7 @@ export class CovarianceAccumulator {
       mean: this.#mean.slice(),
       covariance,
       skipped: this.#skipped,
+      excluded: this.#excluded,
       backend: this.#backend ?? "wasm",
     };
   }
@@ -328,6 +350,7 @@ export class CovarianceAccumulator {
       bands: this.bands,
       count: this.#count,
       skipped: this.#skipped,
+      excluded: this.#excluded,
       rowsSeen: this.#rowsSeen,
       mean: Array.from(this.#mean),
       m2: Array.from(this.#m2),
@@ -387,6 +410,7 @@ export class CovarianceAccumulator {
     const bands = checkInteger("state.bands", json.bands, 1, 65535);
     const count = checkInteger("state.count", json.count);
     const skipped = checkInteger("state.skipped", json.skipped);
+    const excluded = checkInteger("state.excluded", json.excluded ?? 0);
     const rowsSeen = checkInteger("state.rowsSeen", json.rowsSeen);
     if (rowsSeen < count + skipped) {
       throw new InvalidDataError(
@@ -418,6 +442,7 @@ export class CovarianceAccumulator {
     const acc = new CovarianceAccumulator(bands, options);
     acc.#count = count;
     acc.#skipped = skipped;
+    acc.#excluded = excluded;
     acc.#rowsSeen = rowsSeen;
     acc.#mean.set(mean);
     acc.#m2.set(m2);
@@ -427,4 +452,16 @@ export class CovarianceAccumulator {
       : undefined;
     return acc;
   }
+}
+
+/** A selected chunk's left-out pixels (`pixels - rows`); 0 for a plain matrix. */
+function leftOut(chunk: MatrixLike, rows: number): number {
+  const pixels = (chunk as { pixels?: unknown }).pixels;
+  if (pixels === undefined) return 0;
+  if (!Number.isSafeInteger(pixels) || (pixels as number) < rows) {
+    throw new TypeError(
+      `a chunk's pixels (${String(pixels)}) must be a whole number >= its rows (${rows})`,
+    );
+  }
+  return (pixels as number) - rows;
 }

@@ -22,6 +22,7 @@ import { checkBandBudget } from "./_band_budget.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
 import { checkCovarianceMatrix, finiteNumbers } from "./_saved_state.ts";
 import { checkInteger } from "../core/validate.ts";
+import { type PixelChunk, spreadOverPixels } from "../io/pixel_selection.ts";
 
 export type { RxJson } from "./_rx_file.ts";
 
@@ -43,6 +44,8 @@ export interface RxStats {
   readonly conditionNumber: number;
   /** Pixels skipped for NaN or infinity (with `skipInvalid`). */
   readonly skipped: number;
+  /** Pixels left out of the fit as no-data or masked (chunks of a pixel selection). */
+  readonly excluded: number;
 }
 
 /** Options of {@linkcode RxDetector.fit}. */
@@ -68,6 +71,8 @@ export interface RxStatistics {
   readonly covariance: Float64Array;
   /** Pixels skipped for NaN or infinity (default 0). */
   readonly skipped?: number;
+  /** Pixels left out as no-data or masked (default 0). */
+  readonly excluded?: number;
 }
 
 /**
@@ -194,6 +199,7 @@ export class RxDetector {
       rank: white.rank,
       conditionNumber: white.conditionNumber,
       skipped: s.skipped ?? 0,
+      excluded: s.excluded ?? 0,
     };
   }
 
@@ -225,10 +231,12 @@ export class RxDetector {
    * Squared Mahalanobis distance of every pixel (float32, no square root).
    *
    * @param data A matrix (row = pixel), a BIP cube (gives an H×W map, row-major), or a device
-   *   tensor (scored where it lives: `auto` runs there, with no upload).
+   *   tensor (scored where it lives: `auto` runs there, with no upload). A chunk of
+   *   `openCubeSource` or `PixelSelection.apply` gets one score per pixel it covers
+   *   (`chunk.pixels`), NaN for each pixel left out as no-data or masked.
    * @param options `backend` (`auto`, `wasm`, `webgpu`), `signal`, and `output`: `"array"`
    *   (default) or `"tensor"` (the overload below).
-   * @returns One score per pixel, all finite.
+   * @returns One score per pixel, finite except NaN at left-out pixels of a selected chunk.
    * @throws {TypeError} When unfitted, malformed, or the band count differs from the fit.
    * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
    * @throws {BackendUnavailableError} When `webgpu` is asked for and unavailable.
@@ -266,7 +274,18 @@ export class RxDetector {
   ): Promise<Float32Array | DeviceTensor> {
     const { stats, white } = this.#fitted();
     const model = { bands: stats.bands, mean: stats.mean, w: white.w, rank: white.rank };
-    return await scoreRx(data, { ...options, model });
+    const chunk = (data as Partial<PixelChunk>).kept === undefined ? undefined : data as PixelChunk;
+    if (chunk === undefined) return await scoreRx(data, { ...options, model });
+    if (options.output === "tensor") {
+      throw new TypeError(
+        `a chunk with left-out pixels scores as an array (NaN where a pixel was left out); ` +
+          `drop output: "tensor"`,
+      );
+    }
+    const kept = chunk.rows === 0
+      ? new Float32Array(0)
+      : await scoreRx(chunk, { ...options, output: "array", model }) as Float32Array;
+    return spreadOverPixels(kept, chunk);
   }
 
   /**
