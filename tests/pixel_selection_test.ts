@@ -241,7 +241,7 @@ Deno.test("bad selections fail before any work and say what to fix", async () =>
   });
 });
 
-Deno.test("a selection that changes nothing passes chunks through, pixel counts intact", async () => {
+Deno.test("a selection that changes nothing passes chunks through, pixel counts intact", () => {
   const sel = new PixelSelection({}, { bands: 7, pixelShape: [PIXELS] });
   assert.equal(sel.active, false);
   const chunk = sel.apply({ data: cube.data, rows: PIXELS, cols: 7 }, 5);
