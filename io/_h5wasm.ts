@@ -26,7 +26,7 @@
 
 import process from "node:process";
 
-/** Where h5wasm comes from (its Node build); a literal at the import so tools see the dependency. */
+/** Where h5wasm comes from (its Node build); the same specifier as in the type `H5` below. */
 const H5WASM = "npm:h5wasm@0.10.3/node";
 
 /** The h5wasm namespace (File, Group, Dataset, ...). */
@@ -88,13 +88,13 @@ function instance(): Promise<Instance> {
 }
 
 async function create(n: number): Promise<Instance> {
-  // The first instance is the module itself (imported here, on first use: the literal specifier
-  // keeps it in the module graph, the lockfile and JSR's dependency list); later ones re-import
-  // its file under a new URL (a query), which evaluates the module again and so instantiates a
-  // new library.
+  // The first instance is the module itself, imported here on first use through a variable, so
+  // that `deno run` does not fetch it for programs that never touch HDF5 (the type import of `H5`
+  // keeps it in the lockfile and in `deno install`'s cache); later ones re-import its file under
+  // a new URL (a query), which evaluates the module again and so instantiates a new library.
   const { namespace, ready } = await withListableEnv(async () => {
     const namespace: H5 = n === 0
-      ? (await import("npm:h5wasm@0.10.3/node")).default
+      ? (await import(H5WASM)).default
       : (await import(`${import.meta.resolve(H5WASM)}?instance=${n}`)).default;
     return { namespace, ready: await namespace.ready };
   });
