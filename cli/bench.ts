@@ -54,17 +54,39 @@ export const benchCommand: Command = {
     if (benchDir.protocol !== "file:") {
       throw new UsageError("the benchmark reports run from a clone of the repository");
     }
+    // The peers (TF.js, ml-matrix) are mapped in bench/deno.json, with their own lockfile, so
+    // that neither mod.ts nor this CLI downloads them: each report runs under that config.
+    const config = new URL("deno.json", benchDir);
+    try {
+      await Deno.stat(config);
+    } catch (error) {
+      throw new UsageError(
+        `the benchmark reports need ${config.pathname}, which maps their peers (TF.js, ` +
+          `ml-matrix), and it cannot be read (${(error as Error).message}); ` +
+          "run this command from a full clone of the repository",
+      );
+    }
     let failed = 0;
     for (const name of names) {
       const script = new URL(REPORTS[name].file, benchDir);
       console.log(`\n=== ${name}: ${REPORTS[name].what}`);
       const { code } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", script.pathname, ...(values.quick ? ["--quick"] : [])],
+        args: [
+          "run",
+          "-A",
+          "--config",
+          config.pathname,
+          script.pathname,
+          ...(values.quick ? ["--quick"] : []),
+        ],
         stdout: "inherit",
         stderr: "inherit",
       }).output();
       if (code !== 0) {
-        console.error(`prism bench: the ${name} report failed (exit ${code})`);
+        console.error(
+          `prism bench: the ${name} report failed (exit ${code}); if Deno could not fetch a ` +
+            `peer, \`deno install --config ${config.pathname}\` with npm reachable fetches them`,
+        );
         failed++;
       }
     }

@@ -1,6 +1,9 @@
 /**
- * The one place that imports h5wasm, so the import specifier changes in one line (the full `npm:`
- * specifier here until deno.json maps the bare name `h5wasm`).
+ * The one place that imports h5wasm. It is imported on first HDF5 use, never at module load: its
+ * Node build reads the environment and the file system as it starts (so an eager import would make
+ * `import "mod.ts"` ask for `--allow-env`), and only HDF5 callers need its 15 MB. The specifier is
+ * the full `npm:` one, not a bare name from deno.json's import map, so that a project importing
+ * prism by path, by URL or from JSR resolves it with its own configuration.
  *
  * h5wasm's node build is compiled with Emscripten's NODERAWFS: it opens files through Node's `fs`
  * (Deno's `node:fs`), i.e. the real file system, resolving relative paths against `Deno.cwd()`.
@@ -21,10 +24,13 @@
  * @module
  */
 
-import h5wasm from "h5wasm/node";
+import process from "node:process";
+
+/** Where h5wasm comes from (its Node build); the same specifier as in the type `H5` below. */
+const H5WASM = "npm:h5wasm@0.10.3/node";
 
 /** The h5wasm namespace (File, Group, Dataset, ...). */
-export type H5 = typeof h5wasm;
+export type H5 = typeof import("npm:h5wasm@0.10.3/node").default;
 /** An open h5wasm file. */
 export type H5File = InstanceType<H5["File"]>;
 /** An h5wasm group. */
@@ -82,12 +88,17 @@ function instance(): Promise<Instance> {
 }
 
 async function create(n: number): Promise<Instance> {
-  // The first instance is the statically imported module; later ones re-import its file under a
-  // new URL (a query), which evaluates the module again and so instantiates a new library.
-  const namespace: H5 = n === 0
-    ? h5wasm
-    : (await import(`${import.meta.resolve("h5wasm/node")}?instance=${n}`)).default;
-  const module = await namespace.ready as unknown as {
+  // The first instance is the module itself, imported here on first use through a variable, so
+  // that `deno run` does not fetch it for programs that never touch HDF5 (the type import of `H5`
+  // keeps it in the lockfile and in `deno install`'s cache); later ones re-import its file under
+  // a new URL (a query), which evaluates the module again and so instantiates a new library.
+  const { namespace, ready } = await withListableEnv(async () => {
+    const namespace: H5 = n === 0
+      ? (await import(H5WASM)).default
+      : (await import(`${import.meta.resolve(H5WASM)}?instance=${n}`)).default;
+    return { namespace, ready: await namespace.ready };
+  });
+  const module = ready as unknown as {
     activate_throwing_error_handler(): number;
     HEAPU8: Uint8Array;
     FS: {
@@ -146,6 +157,28 @@ async function create(n: number): Promise<Instance> {
     return got;
   };
   return { h5: namespace, heapBytes: () => module.HEAPU8.length };
+}
+
+/**
+ * Runs `load` (importing and starting one library instance) with `process.env` replaced by an
+ * empty object unless the whole environment may be read. Emscripten's runtime copies every
+ * variable into the library's C environment as it starts (for HDF5's `getenv`), and listing them
+ * needs `--allow-env`: without this, reading an HDF5 file under `--allow-read` alone would fail
+ * with `NotCapable`. HDF5 then sees no variables, so its defaults hold. The copy is made once per
+ * instance, at start-up, so the real `process.env` is back as soon as the instance is ready.
+ *
+ * @param load Imports the module and waits for it to be ready.
+ * @returns What `load` returns.
+ */
+async function withListableEnv<T>(load: () => Promise<T>): Promise<T> {
+  if (Deno.permissions.querySync({ name: "env" }).state === "granted") return await load();
+  const real = process.env;
+  process.env = {};
+  try {
+    return await load();
+  } finally {
+    process.env = real;
+  }
 }
 
 /**

@@ -24,10 +24,20 @@ async function hasModules(modules: string): Promise<boolean> {
   try {
     await python(`import ${modules}`);
     return true;
-  } catch {
-    console.log(`python3 with ${modules} is unavailable: its cross-checks are skipped`);
+  } catch (error) {
+    console.log(
+      `python3 with ${modules} is unavailable (${whyUnavailable(error)}): its cross-checks are ` +
+        "skipped",
+    );
     return false;
   }
+}
+
+/** Why python3 could not import the modules, in one line: no python3, or Python's last line. */
+function whyUnavailable(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no python3 on PATH";
+  const lines = String((error as Error).message ?? error).trim().split("\n");
+  return lines[lines.length - 1].trim();
 }
 
 /** Whether python3 with numpy can run. */
