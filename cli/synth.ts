@@ -8,6 +8,7 @@
  * @module
  */
 
+import { statfs } from "node:fs/promises";
 import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
 import { outputFormat, progressLine } from "./_rx_progress.ts";
@@ -52,6 +53,12 @@ export const synthCommand: Command = {
     const { height: H, width: W, bands: C } = scale;
     const perSample = H * W * (C * 4 + (format === "h5" ? 5 : 0));
     const free = await freeBytes(values.out);
+    if (free === undefined) {
+      console.error(
+        `synth: could not read the free space at ${values.out}; going on to write ` +
+          `${gb(samples * perSample)}`,
+      );
+    }
     if (free !== undefined && samples * perSample > free * 0.95) {
       const fit = Math.floor(free * 0.95 / perSample);
       throw new UsageError(
@@ -140,14 +147,16 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
 }
 
-/** Free bytes of the file system holding `path` (via `df`), or undefined when unknown. */
+/**
+ * Free bytes of the file system holding `path`, or undefined when unknown. `statfs` asks the
+ * kernel directly: no `df` on PATH is needed, so an unknown answer is rare.
+ */
 async function freeBytes(path: string): Promise<number | undefined> {
   const slash = path.lastIndexOf("/");
   const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
   try {
-    const out = await new Deno.Command("df", { args: ["-B1", "--output=avail", dir] }).output();
-    if (!out.success) return undefined;
-    const n = Number(new TextDecoder().decode(out.stdout).trim().split("\n").pop());
+    const fs = await statfs(dir);
+    const n = fs.bavail * fs.bsize;
     return Number.isFinite(n) ? n : undefined;
   } catch {
     return undefined;
