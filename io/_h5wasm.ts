@@ -24,8 +24,6 @@
  * @module
  */
 
-import process from "node:process";
-
 /** Where h5wasm comes from (its Node build); the same specifier as in the type `H5` below. */
 const H5WASM = "npm:h5wasm@0.10.3/node";
 
@@ -172,6 +170,8 @@ async function create(n: number): Promise<Instance> {
  */
 async function withListableEnv<T>(load: () => Promise<T>): Promise<T> {
   if (Deno.permissions.querySync({ name: "env" }).state === "granted") return await load();
+  // Imported here, not at module load: node:process starts Deno's Node layer (slow to import).
+  const { default: process } = await import("node:process");
   const real = process.env;
   process.env = {};
   try {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { absolutePath } from "./_path.ts";
 import { InvalidDataError, PrismError } from "../core/errors.ts";
 import { confineTo, discardH5wasm, type H5, type H5File } from "./_h5wasm.ts";
 
@@ -72,7 +72,7 @@ export async function openExisting(
   allowExternal = false,
 ): Promise<{ file: H5File; place: Hdf5Place; bytes: number }> {
   if (typeof path !== "string" || path === "") throw new TypeError("path must be a file path");
-  const target = resolve(path);
+  const target = absolutePath(path);
   let bytes: number;
   try {
     const info = await Deno.stat(target);

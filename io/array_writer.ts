@@ -6,7 +6,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { absolutePath } from "./_path.ts";
 import { checkInteger } from "../core/validate.ts";
 import { loadH5wasm } from "./_h5wasm.ts";
 import { normalise, openFile } from "./_hdf5_file.ts";
@@ -115,7 +115,7 @@ export async function writeRowsAtomic(
   }
   const name = normalise(options.dataset ?? "data");
   const h5 = await loadH5wasm();
-  await withAtomicPath(resolve(path), async (tmp) => {
+  await withAtomicPath(absolutePath(path), async (tmp) => {
     const file = openFile(h5, { fsPath: tmp, mode: "w", shown: path });
     try {
       const parent = name.slice(0, name.lastIndexOf("/"));

@@ -24,6 +24,7 @@ import {
 } from "./_binary.ts";
 
 import type { RowReader } from "./row_reader.ts";
+import { isAbsolute, pathSegments } from "./_path.ts";
 
 export type { SampleType } from "./_binary.ts";
 
@@ -489,7 +490,7 @@ async function findDataFile(hdrPath: string, query: DataFileQuery): Promise<stri
   if (named !== undefined && named.trim() !== "") {
     const n = named.trim();
     const candidate = isAbsolute(n) ? n : folder + n;
-    if (!allowExternal && !within(absolute(candidate), absolute(folder || "."))) {
+    if (!allowExternal && !within(pathSegments(candidate), pathSegments(folder || "."))) {
       throw external(hdrPath, n);
     }
     tried = [candidate];
@@ -506,7 +507,7 @@ async function findDataFile(hdrPath: string, query: DataFileQuery): Promise<stri
         // A link in the folder that leads out of it is a reference outside too.
         if (!allowExternal) {
           const real = await Deno.realPath(candidate);
-          if (!within(splitPath(real), splitPath(await Deno.realPath(folder || ".")))) {
+          if (!within(pathSegments(real), pathSegments(await Deno.realPath(folder || ".")))) {
             throw external(hdrPath, named?.trim() || candidate, real);
           }
         }
@@ -532,25 +533,6 @@ function external(hdrPath: string, reference: string, target?: string): InvalidD
       `file beside the header, or if you trust this header pass { allowExternal: true } ` +
       `(--allow-external in the CLI)`,
   );
-}
-
-function isAbsolute(path: string): boolean {
-  return path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(path);
-}
-
-/** The path's segments from the root, with `.` and `..` resolved lexically. */
-function absolute(path: string): string[] {
-  return splitPath(isAbsolute(path) ? path : `${Deno.cwd()}/${path}`);
-}
-
-function splitPath(path: string): string[] {
-  const out: string[] = [];
-  for (const part of path.split(/[\\/]+/)) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return out;
 }
 
 /** Whether `path` is `folder` or below it (both as segments from the root). */

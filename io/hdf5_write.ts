@@ -4,7 +4,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { absolutePath } from "./_path.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type H5, type H5Dataset, type H5File, type H5Group, loadH5wasm } from "./_h5wasm.ts";
 import { withAtomicPath } from "./atomic.ts";
@@ -68,7 +68,7 @@ export async function writeHdf5(
   checkAttrs(content.attrs, "/");
   groups.forEach((g) => checkAttrs(g.attrs, g.path));
   const h5 = await loadH5wasm();
-  const target = resolve(path);
+  const target = absolutePath(path);
   await withAtomicPath(target, async (tmp) => {
     let existing = false;
     if (options.append === true) {
