@@ -227,6 +227,34 @@ export async function openNpy(path: string): Promise<NpyReader> {
           return decodeToFloat32(bytes, header);
         });
       },
+      readInner(start: number, count: number): Promise<Float32Array> {
+        const inner = header.shape[1] ?? 0;
+        checkRowRange({ start, count }, inner);
+        if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
+        const run = count * (rowLength / Math.max(1, inner)); // values of one first-axis index
+        checkBudget(
+          rows * run * (itemSize + 4),
+          `reading ${count} of ${inner} entries of the second axis of ${path}`,
+          "read fewer at a time (openCubeSource().chunks)",
+        );
+        return queue(async () => {
+          const out = new Float32Array(rows * run);
+          const skip = start * (rowLength / Math.max(1, inner));
+          for (let i = 0; i < rows; i++) {
+            if (fortran !== undefined) {
+              out.set(fortran.subarray(i * rowLength + skip, i * rowLength + skip + run), i * run);
+              continue;
+            }
+            const bytes = await readExactly(file, {
+              position: header.dataOffset + (i * rowLength + skip) * itemSize,
+              length: run * itemSize,
+              name: path,
+            });
+            out.set(decodeToFloat32(bytes, header), i * run);
+          }
+          return out;
+        });
+      },
       close,
       [Symbol.dispose]: close,
     };
