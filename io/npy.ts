@@ -39,8 +39,9 @@ export interface NpyArray {
 }
 
 /**
- * The typed arrays `.npy` files hold here: int64 and uint64 as `BigInt64Array` and
- * `BigUint64Array` (exact), bool as a `Uint8Array` of 0 and 1.
+ * The typed arrays `.npy` files hold here: each dtype in its own array type, except int64 and
+ * uint64, read into a `Float64Array` (every value must be exact there: at most 2^53 in
+ * magnitude), and bool, read as a `Uint8Array` of 0 and 1.
  */
 export type NpyData =
   | Float16Array
@@ -49,11 +50,9 @@ export type NpyData =
   | Int8Array
   | Int16Array
   | Int32Array
-  | BigInt64Array
   | Uint8Array
   | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+  | Uint32Array;
 
 /** An array to write: {@linkcode NpyArray} without `dtype` (taken from the data's type). */
 export interface NpyInput {
@@ -144,7 +143,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
   let data = decodeSamples(raw, header);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
-  return { data, shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
+  return { data: numeric(data, name), shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
 }
 
 /**
@@ -284,9 +283,9 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const type = sampleTypeOf(data);
   if (type === undefined) {
     throw new TypeError(
-      `data must be a typed array of a .npy dtype (Float16Array to Float64Array, Int8Array to ` +
-        `BigInt64Array, Uint8Array to BigUint64Array), got ` +
-        `${(data as object)?.constructor?.name ?? typeof data}`,
+      `data must be a Float16Array, Float32Array, Float64Array, Int8Array, Int16Array, ` +
+        `Int32Array, Uint8Array, Uint16Array or Uint32Array, ` +
+        `got ${(data as object)?.constructor?.name ?? typeof data}`,
     );
   }
   checkShape(shape, data.length);
@@ -494,6 +493,26 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
     shape,
     dataOffset: prefixLength + headerLength,
   };
+}
+
+/**
+ * int64 and uint64 values as float64, refused where that would change one: numbers stay plain
+ * numbers for every caller, and no value is silently rounded.
+ */
+function numeric(data: SampleArray, name: string): NpyData {
+  if (!(data instanceof BigInt64Array || data instanceof BigUint64Array)) return data;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    out[i] = Number(data[i]);
+    if (!Number.isSafeInteger(out[i])) {
+      throw new InvalidDataError(
+        `${name} holds ${data[i]} at flat index ${i}, beyond 2^53: prism reads 64-bit integers ` +
+          `as float64 and that value would change; convert it (e.g. a.astype(np.float64)) if ` +
+          `rounding is acceptable`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Reorders Fortran-order (first axis fastest) values into C order (last axis fastest). */
