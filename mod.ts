@@ -232,6 +232,14 @@ export {
 
 // Files: cubes in, results out.
 export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
+export {
+  chooseLayout,
+  CUBE_LAYOUTS,
+  type CubeLayout,
+  type LayoutChoice,
+  type LayoutOrigin,
+  type LayoutQuery,
+} from "./io/layout.ts";
 export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
   type FileImageSource,
