@@ -7,7 +7,8 @@
  * after the first, giving `nhwc` or `nchw`):
  * 1. an integer or bool 3-D array is refused: `N × H × W` labels and an `H × W × C` integer image
  *    have the same shape, so only the caller can tell them apart;
- * 2. `D` smaller than `A` and `B`: bands last (`hwc`), nothing assumed;
+ * 2. `D` smaller than `A` and `B`, or an axis of 0 (no pixels to read): bands last (`hwc`),
+ *    nothing assumed;
  * 3. `A` smaller than `B` and `D`, and `D ≥ B`: bands first (`chw`), assumed (notice);
  * 4. `A` and `D` both smaller than `B` (either could be the bands): refused, a coin toss;
  * 5. anything else (ties, the middle axis smallest): bands last (`hwc`), assumed (notice).
@@ -132,7 +133,9 @@ export function chooseLayout(shape: readonly number[], query: LayoutQuery): Layo
         `--layout hwc (bands last) or --layout chw (bands first); labels are not pixel data`,
     );
   }
-  if (d < a && d < b) return { layout: `${n}hwc` as CubeLayout, origin: "shape" };
+  if ((d < a && d < b) || shape.includes(0)) {
+    return { layout: `${n}hwc` as CubeLayout, origin: "shape" };
+  }
   const how = (what: string, other: string) =>
     `${name} ${dims}: assumed ${what}; if that is wrong pass --layout ${n}${other} ` +
     `(layout: "${n}${other}" in the API)`;

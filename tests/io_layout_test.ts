@@ -5,7 +5,7 @@ import { readNpy, writeNpy } from "../io/npy.ts";
 import { readEnvi } from "../io/envi.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
 import { InvalidDataError } from "../core/errors.ts";
-import { hasNumpy, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
+import { hasH5py, hasNumpy, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
 
 /** A C × H × W array and the H × W × C (BIP) array it holds, values all distinct. */
 function bandFirst(c: number, h: number, w: number) {
@@ -213,4 +213,32 @@ Deno.test("ENVI data types 1-5 and 12-15 in both byte orders and every interleav
       }
     }
   });
+});
+
+Deno.test({
+  name: "openCubeSource takes the bands axis from h5py's dimension labels and a layout attribute",
+  ignore: !hasH5py,
+  fn: () =>
+    inTempDir(async (dir) => {
+      await python(
+        `import numpy as np, h5py, sys
+with h5py.File(sys.argv[1], "w") as f:
+    a = (np.arange(6 * 30 * 20, dtype=np.float32) * 0.25 - 7).reshape(6, 30, 20)
+    d = f.create_dataset("labelled", data=a)
+    for i, name in enumerate(["band", "y", "x"]):
+        d.dims[i].label = name
+    f.create_dataset("attr", data=a).attrs["layout"] = "chw"
+    f.create_dataset("ints", data=np.zeros((4, 8, 8), dtype=np.int32)).attrs["layout"] = "hwc"`,
+        `${dir}/l.h5`,
+      );
+      const { hwc } = bandFirst(6, 30, 20);
+      for (const dataset of ["/labelled", "/attr"]) {
+        const r = await readSource(`${dir}/l.h5`, { dataset });
+        assert.equal(r.src.layout, "chw", dataset);
+        assert.deepStrictEqual(r.whole, hwc, dataset);
+      }
+      // Integer data whose layout the file names is read, not refused.
+      const ints = await readSource(`${dir}/l.h5`, { dataset: "/ints" });
+      assert.deepStrictEqual([ints.src.height, ints.src.width, ints.src.bands], [4, 8, 8]);
+    }),
 });
