@@ -108,7 +108,8 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeNpy(`${dir}/c.npy`, { data: new Float32Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] });
- * const src = await openCubeSource(`${dir}/c.npy`);
+ * // [2, 3, 4] could be 4 bands of 2 x 3 or 2 bands of 3 x 4 pixels: say which.
+ * const src = await openCubeSource(`${dir}/c.npy`, { layout: "hwc" });
  * let rows = 0;
  * for await (const m of src.chunks(4)) rows += m.rows; // 3-pixel lines, one per chunk
  * src.close();
