@@ -241,6 +241,14 @@ export {
   type PixelSelectionTarget,
   spreadOverPixels,
 } from "./io/pixel_selection.ts";
+export {
+  chooseLayout,
+  CUBE_LAYOUTS,
+  type CubeLayout,
+  type LayoutChoice,
+  type LayoutOrigin,
+  type LayoutQuery,
+} from "./io/layout.ts";
 export type { ArrayRowReader, RowReader } from "./io/row_reader.ts";
 export {
   type FileImageSource,

@@ -83,6 +83,7 @@ export const CUBE_FILE_OPTIONS = {
   "allow-external": { type: "boolean", default: false },
   out: { type: "string" },
   backend: { type: "string", default: "auto" },
+  layout: { type: "string" },
 } as const satisfies OptionSpec;
 
 /** The pixel and band selection flags of `cov`, `rx` and `spectrum`. */
@@ -133,3 +134,9 @@ export function pixelSelectionOf(
   if (values.bands !== undefined) out.bands = values.bands;
   return out;
 }
+
+/** The help lines of `--layout`, shared by the commands that take `CUBE_FILE_OPTIONS`. */
+export const LAYOUT_HELP =
+  `  --layout L       hwc | chw | nhwc | nchw: where the bands are (last or first, after N);
+                   needed when the shape leaves it open (a note on stderr says what was
+                   assumed) and for 3-D integer arrays; ENVI uses its interleave field`;

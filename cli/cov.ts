@@ -8,14 +8,14 @@
 import { type Command, UsageError } from "./_command.ts";
 import {
   CUBE_FILE_OPTIONS,
+  LAYOUT_HELP,
   parseCommandArgs,
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
-  pixelSelectionOf,
 } from "./_args.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { selectionFields, selectionNote } from "./_selection.ts";
-import { openCubeSource } from "../io/cube_source.ts";
+import { openCubeInput } from "./_cube_input.ts";
 import { covariance } from "../ops/covariance.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -28,6 +28,7 @@ Streams the mean and covariance (ddof 1) of every pixel of FILE.
   --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
                    --dataset) or an ENVI .hdr
   --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
+${LAYOUT_HELP}
   --allow-external let the input read other files (an ENVI data file outside the header's
                    folder; HDF5 external links, external storage, virtual datasets); refused by
                    default: trusted inputs only
@@ -54,11 +55,7 @@ export const covCommand: Command = {
     if (!values.out) throw new UsageError("--out is required");
     const format = outputFormat(values.out, ["json", "h5", "npy"]);
     const backend = checkBackend(values.backend);
-    const source = await openCubeSource(values.input, {
-      dataset: values.dataset,
-      allowExternal: values["allow-external"],
-      ...pixelSelectionOf(values),
-    });
+    const source = await openCubeInput("cov", { ...values, input: values.input });
     const t0 = performance.now();
     const progress = progressLine("cov");
     let result;

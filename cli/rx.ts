@@ -8,15 +8,16 @@
 import { type Command, UsageError } from "./_command.ts";
 import {
   CUBE_FILE_OPTIONS,
+  LAYOUT_HELP,
   numberOption,
   parseCommandArgs,
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
-  pixelSelectionOf,
 } from "./_args.ts";
 import { selectionNote } from "./_selection.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
-import { openCubeSource } from "../io/cube_source.ts";
+import { openCubeInput } from "./_cube_input.ts";
+import type { CubeSource } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
 import { RxDetector } from "../ops/rx.ts";
@@ -29,6 +30,7 @@ Scores every pixel of FILE by RX (squared Mahalanobis distance to the background
 
   --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
   --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
+${LAYOUT_HELP}
   --allow-external   let the input read other files (an ENVI data file outside the header's
                      folder; HDF5 external links, external storage, virtual datasets); refused by
                      default: trusted inputs only
@@ -62,11 +64,7 @@ export const rxCommand: Command = {
     const eps = numberOption("eps", { value: values.eps, fallback: 1e-6 });
     if (eps < 0) throw new UsageError(`--eps must be ≥ 0, got ${eps}`);
     const window = values.window === undefined ? undefined : parseWindow(values.window);
-    const source = await openCubeSource(values.input, {
-      dataset: values.dataset,
-      allowExternal: values["allow-external"],
-      ...pixelSelectionOf(values),
-    });
+    const source = await openCubeInput("rx", { ...values, input: values.input });
     const t0 = performance.now();
     let scores: Float32Array;
     try {
@@ -76,24 +74,7 @@ export const rxCommand: Command = {
             `--window needs an image (H x W x C), ${values.input} is a pixel list`,
           );
         }
-        const all = await source.readAll();
-        if (all.kept !== undefined) {
-          throw new UsageError(
-            `--window: ${all.pixels - all.rows} pixels of ${values.input} are no-data or ` +
-              `masked, and local RX cannot leave pixels out of its windows yet; use global RX ` +
-              `(no --window), or fill those pixels first`,
-          );
-        }
-        const progress = progressLine("rx local");
-        scores = await rxLocal(
-          { data: all.data, height: source.height, width: source.width, bands: source.bands },
-          {
-            inner: window[0],
-            outer: window[1],
-            eps,
-            onProgress: (p) => progress(p.done, p.total, p.unit),
-          },
-        );
+        scores = await localScores(source, { window, eps, input: values.input });
         console.log(
           `rx local (${window.join(", ")}): ${source.rows} pixels x ${source.bands} bands`,
         );
@@ -143,6 +124,49 @@ export const rxCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Local RX of an image, or of each image of a stack on its own (a window never reaches into the
+ * next sample), streamed a few whole samples at a time.
+ */
+async function localScores(
+  source: CubeSource,
+  options: { window: [number, number]; eps: number; input: string },
+): Promise<Float32Array> {
+  const { window: [inner, outer], eps } = options;
+  const progress = progressLine("rx local");
+  const lines = source.height!, width = source.width!, bands = source.bands;
+  // A stack's pixel shape is [N, H, W]; an image's [H, W] is one sample of all its lines.
+  const perSample = source.pixelShape.length === 3 ? source.pixelShape[1] : lines;
+  const scores = new Float32Array(source.rows);
+  let done = 0;
+  const parts = source.pixelShape.length === 3 ? source.chunks(CHUNK_ROWS) : (async function* () {
+    yield await source.readAll();
+  })();
+  for await (const chunk of parts) {
+    if (chunk.kept !== undefined) {
+      throw new UsageError(
+        `--window: ${chunk.pixels - chunk.rows} pixels of ${options.input} are no-data or ` +
+          `masked, and local RX cannot leave pixels out of its windows yet; use global RX ` +
+          `(no --window), or fill those pixels first`,
+      );
+    }
+    const height = chunk.rows / width;
+    const before = done / width;
+    scores.set(
+      await rxLocal({ data: chunk.data, height, width, bands }, {
+        inner,
+        outer,
+        eps,
+        samples: height / perSample,
+        onProgress: (p) => progress(before + p.done, lines, p.unit),
+      }),
+      done,
+    );
+    done += chunk.rows;
+  }
+  return scores;
+}
 
 function parseWindow(text: string): [number, number] {
   const parts = text.split(",").map((s) => Number(s.trim()));

@@ -21,6 +21,8 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { formatCsv } from "../io/csv.ts";
 import { flattenActivations } from "../track/flatten.ts";
 import { spectrumOf } from "../ops/spectrum.ts";
+import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
+import { jacobiSingularValues } from "../wasm/eigen.ts";
 
 const USAGE = `usage: deno run -A cli.ts spectrum --input FILE [options]
 
@@ -32,10 +34,13 @@ Singular values and dimensionality metrics of an activation matrix.
   --allow-external let an HDF5 input read other files (external links, external storage,
                    virtual datasets); refused by default
   --out FILE       also write the results: .csv (one row: shape, count, s1, s_min, metrics),
-                   .json ({ input, shape, backend, singular_values, metrics }) or .h5
-                   (/singular_values, the metrics as root attributes); written atomically
+                   .json ({ input, shape, method, rows, cols, count, s1, s_min, the metrics,
+                   singular_values, metrics }; method is "gram" or "exact") or .h5
+                   (/singular_values, method and the metrics as root attributes); written
+                   atomically
   --backend NAME   auto (default), wasm or webgpu: where the Gram product runs
-  --exact          one-sided Jacobi on the matrix itself (slow; keeps tiny singular values)
+  --exact          one-sided Jacobi on the matrix itself (slow; keeps tiny singular values);
+                   float64 input stays float64 (the Gram route sums in float32)
 ${PIXEL_SELECTION_USAGE}
   Here a "pixel" is a row of the matrix and a "band" a column: the mask has the shape of the
   rows (B; B x T; N), and the results record "excluded" when a selection is given.`;
@@ -77,9 +82,10 @@ export const spectrumCommand: Command = {
     const matrix = selection.apply(flat.matrix);
     const excluded = matrix.pixels - matrix.rows;
     const t0 = performance.now();
-    const { singularValues: s, metrics } = await spectrumOf(matrix, {
+    const { singularValues: s, metrics } = await spectrumOfInput(matrix, {
       backend,
       exact: values.exact,
+      float64: tensor.float64,
     });
     const ms = performance.now() - t0;
     const shape = `[${tensor.shape.join(", ")}]`;
@@ -132,10 +138,40 @@ function formatOf(path: string): "csv" | "json" | "h5" {
   throw new UsageError(`--out must end in .csv, .json, .h5 or .hdf5, got "${path}"`);
 }
 
+/**
+ * The spectrum of the flattened input. With `exact`, float64 input goes to the float64 Jacobi
+ * kernel as it is (flattening only reshapes, so its values are in the matrix's order); the Gram
+ * route works in float32 blocks, so there float64 input is rounded, and a note says so.
+ */
+async function spectrumOfInput(
+  matrix: Matrix,
+  options: { backend: Backend; exact: boolean; float64: Float64Array | undefined },
+) {
+  const { backend, exact, float64 } = options;
+  if (float64 === undefined || !exact) {
+    if (float64 !== undefined) {
+      console.error(
+        "prism spectrum: note: the input is float64 and the Gram route sums in float32 " +
+          "blocks; pass --exact to keep every value in float64",
+      );
+    }
+    return await spectrumOf(matrix, { backend, exact });
+  }
+  if (backend === "webgpu") {
+    throw new UsageError("--exact runs on the CPU only; drop --backend webgpu");
+  }
+  const { rows, cols } = matrix;
+  if (rows === 0 || cols === 0) {
+    throw new UsageError(`the input flattens to ${rows} x ${cols}: no singular values`);
+  }
+  const s = await jacobiSingularValues({ data: float64, rows, cols });
+  return { singularValues: s, metrics: spectrumMetrics(s, { shape: [rows, cols] }) };
+}
+
 async function readInput(
   path: string,
   options: { dataset: string | undefined; allowExternal: boolean },
-): Promise<Tensor> {
+): Promise<Tensor & { float64?: Float64Array }> {
   const { dataset, allowExternal } = options;
   const ext = extname(path).toLowerCase();
   let data: ArrayLike<number | bigint>;
@@ -166,7 +202,7 @@ async function readInput(
     );
   }
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data, Number);
-  return { data: f32, shape };
+  return { data: f32, shape, ...(data instanceof Float64Array ? { float64: data } : {}) };
 }
 
 interface Results {

@@ -8,17 +8,37 @@
 import { InvalidDataError } from "../core/errors.ts";
 import { checkInteger } from "../core/validate.ts";
 
-/** The element types the readers support, in numpy's kind+size spelling. */
-export type SampleType = "f4" | "f8" | "i2" | "u2" | "i4" | "u1";
+/**
+ * The element types the readers support, in numpy's kind+size spelling (`b1` is numpy's bool:
+ * one byte, 0 or 1).
+ */
+export type SampleType =
+  | "f2"
+  | "f4"
+  | "f8"
+  | "i1"
+  | "i2"
+  | "i4"
+  | "i8"
+  | "u1"
+  | "u2"
+  | "u4"
+  | "u8"
+  | "b1";
 
-/** A typed array holding one of the {@linkcode SampleType}s. */
+/** A typed array holding one of the {@linkcode SampleType}s (`b1` in a `Uint8Array`). */
 export type SampleArray =
+  | Float16Array
   | Float32Array
   | Float64Array
+  | Int8Array
   | Int16Array
-  | Uint16Array
   | Int32Array
-  | Uint8Array;
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** How samples are encoded: the element type and the byte order. */
 export interface SampleLayout {
@@ -48,31 +68,55 @@ export interface RowSlice {
 
 /** Bytes per element of each sample type. */
 export const SAMPLE_BYTES: Readonly<Record<SampleType, number>> = {
+  f2: 2,
   f4: 4,
   f8: 8,
+  i1: 1,
   i2: 2,
-  u2: 2,
   i4: 4,
+  i8: 8,
   u1: 1,
+  u2: 2,
+  u4: 4,
+  u8: 8,
+  b1: 1,
 };
 
 /** numpy's names for the sample types, used as the `dtype` the readers report. */
 export const SAMPLE_NAMES: Readonly<Record<SampleType, string>> = {
+  f2: "float16",
   f4: "float32",
   f8: "float64",
+  i1: "int8",
   i2: "int16",
-  u2: "uint16",
   i4: "int32",
+  i8: "int64",
   u1: "uint8",
+  u2: "uint16",
+  u4: "uint32",
+  u8: "uint64",
+  b1: "bool",
 };
 
+/** Whether a sample type holds integers (bool included): what label arrays are made of. */
+export function isIntegerSample(type: SampleType): boolean {
+  return !type.startsWith("f");
+}
+
+// b1 shares Uint8Array with u1; it comes last so sampleTypeOf() reports a Uint8Array as u1.
 const CONSTRUCTORS = {
+  f2: Float16Array,
   f4: Float32Array,
   f8: Float64Array,
+  i1: Int8Array,
   i2: Int16Array,
-  u2: Uint16Array,
   i4: Int32Array,
+  i8: BigInt64Array,
   u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+  u8: BigUint64Array,
+  b1: Uint8Array,
 } as const;
 
 // Typed arrays use the host's byte order; every platform Deno runs on is little-endian, and this
@@ -112,7 +156,8 @@ export function decodeSamples(bytes: Uint8Array, layout: SampleLayout): SampleAr
 }
 
 /**
- * Decodes `bytes` of any sample type into float32 (float64 and int32 are rounded to nearest).
+ * Decodes `bytes` of any sample type into float32 (float64 and 32- and 64-bit integers are
+ * rounded to nearest).
  *
  * @param bytes The encoded values.
  * @param layout The element `type` and the byte order (`littleEndian`) of `bytes`.
@@ -121,8 +166,21 @@ export function decodeSamples(bytes: Uint8Array, layout: SampleLayout): SampleAr
 export function decodeToFloat32(bytes: Uint8Array, layout: SampleLayout): Float32Array {
   const samples = decodeSamples(bytes, layout);
   if (samples instanceof Float32Array) return samples;
+  return toFloat32(samples);
+}
+
+/**
+ * Converts samples of any type to float32 (a copy; 64-bit integers through `Number`, so the
+ * rounding is to nearest like every other type).
+ *
+ * @param samples The values.
+ * @returns The values as float32.
+ */
+export function toFloat32(samples: SampleArray): Float32Array {
   const out = new Float32Array(samples.length);
-  out.set(samples);
+  if (samples instanceof BigInt64Array || samples instanceof BigUint64Array) {
+    for (let i = 0; i < samples.length; i++) out[i] = Number(samples[i]);
+  } else out.set(samples);
   return out;
 }
 

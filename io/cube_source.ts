@@ -2,10 +2,15 @@
  * A uniform, streaming view of pixel data on disk: `.npy`, HDF5 datasets and ENVI images become
  * sources of pixel-row matrices (row = pixel, column = band), read a slice at a time.
  *
- * Layouts (the last axis is always the bands):
+ * Layouts (pixels always come out bands last, BIP):
  * - 2-D `pixels × bands`: no image shape;
- * - 3-D `H × W × C`: an image;
- * - 4-D `N × H × W × C` (a stack, e.g. `cli.ts synth` output): `N·H` lines of `W` pixels.
+ * - 3-D `H × W × C` (`hwc`) or `C × H × W` (`chw`): an image;
+ * - 4-D `N × H × W × C` (`nhwc`, e.g. `cli.ts synth` output) or `N × C × H × W` (`nchw`): a
+ *   stack, `N·H` lines of `W` pixels.
+ *
+ * Which one a file holds comes from the `layout` option, the file itself (ENVI `interleave`, an
+ * HDF5 `layout`/`axes`/`DIMENSION_LABELS` attribute) or the shape rule of `./layout.ts`, which
+ * sets {@linkcode CubeSource.layoutNotice} when it assumed and refuses a coin toss.
  *
  * No-data values, masks, band subsets and scale factors (the options, else an ENVI header's
  * `data ignore value`, `bbl` and `reflectance scale factor`) are applied to every chunk by
@@ -27,6 +32,8 @@ import {
   PixelSelection,
   type PixelSelectionOptions,
 } from "./pixel_selection.ts";
+import { chooseLayout, type CubeLayout, type LayoutChoice } from "./layout.ts";
+import type { ArrayRowReader } from "./row_reader.ts";
 
 /** An open source of pixels. */
 export interface CubeSource {
@@ -42,6 +49,13 @@ export interface CubeSource {
   readonly bands: number;
   /** The pixel and band selection applied to what is read (`selection.active`: any at all). */
   readonly selection: PixelSelection;
+  /** The file's layout as read (`"pixels"` for a 2-D list); ENVI is `hwc` after conversion. */
+  readonly layout: CubeLayout | "pixels";
+  /**
+   * Set when the layout was assumed from the shape: what was assumed and how to change it
+   * (`layout` option, `--layout` flag). The CLI prints it on stderr.
+   */
+  readonly layoutNotice?: string;
   /**
    * Streams the pixels in order, `maxRows` (≥ 1) or fewer read at a time, in whole lines (3-D)
    * or whole samples (4-D), so a chunk covers at least one line or sample; chunks are also kept
@@ -69,6 +83,11 @@ export interface CubeSourceOptions extends PixelSelectionOptions {
    * `false`: an input is untrusted, and such a reference could read any file on the machine.
    */
   allowExternal?: boolean;
+  /**
+   * Where the bands are: `hwc`/`nhwc` (last) or `chw`/`nchw` (first). Needed when the shape or an
+   * integer type leaves it open (see `./layout.ts`); refused for ENVI, whose `interleave` says it.
+   */
+  layout?: CubeLayout;
 }
 
 /**
@@ -86,12 +105,14 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * @param path The file (for ENVI, the `.hdr` header).
  * @param options `dataset` for HDF5; `allowExternal` to let the input read other files (an
  *   ENVI data file outside the header's folder, HDF5 external links, storage or virtual datasets);
- *   `nodata`, `mask`, `maskDataset`, `bands`, `scaleFactor` (see `PixelSelectionOptions`; an
- *   ENVI header's `data ignore value`, `bbl` and `reflectance scale factor` apply unless these
- *   replace them).
+ *   `layout` (`hwc`, `chw`, `nhwc`, `nchw`) where the bands are; `nodata`, `mask`, `maskDataset`,
+ *   `bands`, `scaleFactor` (see `PixelSelectionOptions`; an ENVI header's `data ignore value`,
+ *   `bbl` and `reflectance scale factor` apply unless these replace them).
  * @returns The source; close it when done.
- * @throws {TypeError} On a missing `dataset` for HDF5, or an array with fewer than 2 or more
- *   than 4 axes, or with 0 bands (the last axis), or a mask of another shape than the pixels.
+ * @throws {TypeError} On a missing `dataset` for HDF5, an array with fewer than 2 or more than
+ *   4 axes or with 0 bands, a `layout` that does not fit the array (or given for ENVI), a
+ *   layout the file leaves open that the shape cannot settle (a 3-D integer array, a coin toss:
+ *   see `./layout.ts`), or a mask of another shape than the pixels.
  * @throws {RangeError} On an extension other than `.npy`, `.h5`, `.hdf5` or `.hdr`, a NaN
  *   `nodata`, or a band selection out of range or empty.
  * @throws {Deno.errors.NotFound} When the file (or dataset) does not exist.
@@ -106,7 +127,8 @@ type SliceReader = (start: number, count: number) => Promise<Float32Array>;
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * await writeNpy(`${dir}/c.npy`, { data: new Float32Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] });
- * const src = await openCubeSource(`${dir}/c.npy`);
+ * // [2, 3, 4] could be 4 bands of 2 x 3 or 2 bands of 3 x 4 pixels: say which.
+ * const src = await openCubeSource(`${dir}/c.npy`, { layout: "hwc" });
  * let rows = 0;
  * for await (const m of src.chunks(4)) rows += m.rows; // 3-pixel lines, one per chunk
  * src.close();
@@ -121,10 +143,7 @@ export async function openCubeSource(
   const format = formatOfPath(path, FORMATS);
   if (format === "npy") {
     const r = await openNpy(path);
-    return await selected(
-      fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close()),
-      { path, options },
-    );
+    return await selected(arraySource(path, r, options.layout), { path, options });
   }
   if (format === "hdf5") {
     if (typeof options.dataset !== "string" || options.dataset === "") {
@@ -133,16 +152,27 @@ export async function openCubeSource(
     const r = await openHdf5Dataset(path, options.dataset, {
       allowExternal: options.allowExternal ?? false,
     });
-    return await selected(
-      fromSlices(path, r.shape, (s, n) => r.readRows(s, n), () => r.close()),
-      { path, options },
+    return await selected(arraySource(`${path} ${options.dataset}`, r, options.layout), {
+      path,
+      options,
+    });
+  }
+  if (options.layout !== undefined) {
+    throw new TypeError(
+      `${path} is ENVI: its header's 'interleave' field says where the bands are; drop ` +
+        `--layout ${options.layout}`,
     );
   }
-  // The ENVI header (.hdr) names the raw file beside it.
+  // The ENVI header (.hdr) names the raw file beside it; the reader returns BIP lines.
   const r = await openEnvi(path, { allowExternal: options.allowExternal });
   const { dataIgnoreValue: nodata, bbl, reflectanceScaleFactor: scaleFactor } = r.header;
   return await selected(
-    fromSlices(path, [r.height, r.width, r.bands], (s, n) => r.readRows(s, n), () => r.close()),
+    fromSlices(
+      path,
+      [r.height, r.width, r.bands],
+      { read: (s, n) => r.readRows(s, n), close: () => r.close() },
+      { layout: "hwc", origin: "interleave" },
+    ),
     { path, options, defaults: { nodata, bbl, scaleFactor } },
   );
 }
@@ -189,14 +219,85 @@ async function selected(
   };
 }
 
+/** An array reader as a source: its layout decided, band-first data transposed to BIP. */
+function arraySource(name: string, r: ArrayRowReader, layout?: CubeLayout): RawSource {
+  const close = () => r.close();
+  let choice: LayoutChoice;
+  try {
+    // Shapes outside 2-4 axes are refused by fromSlices with the full message.
+    choice = r.shape.length < 2 || r.shape.length > 4
+      ? { layout: "pixels", origin: "shape" }
+      : chooseLayout(r.shape, { layout, dtype: r.dtype, attrs: r.attrs, name });
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const read = (s: number, n: number) => r.readRows(s, n);
+  if (choice.layout === "chw") {
+    const [c, h, w] = r.shape;
+    return fromSlices(name, [h, w, c], { read: bandFirstLines(r, [c, h, w]), close }, choice);
+  }
+  if (choice.layout === "nchw") {
+    const [n, c, h, w] = r.shape;
+    const samples = async (s: number, k: number) => chwToHwc(await read(s, k), [k * c, h, w], c);
+    return fromSlices(name, [n, h, w, c], { read: samples, close }, choice);
+  }
+  return fromSlices(name, r.shape, { read, close }, choice);
+}
+
+/**
+ * Reads lines of a `C × H × W` array as BIP: through the reader's `readInner` when it has one,
+ * else from the whole array read once (band-first lines are strided through the file).
+ */
+function bandFirstLines(r: ArrayRowReader, shape: [number, number, number]): SliceReader {
+  const [c, h, w] = shape;
+  if (r.readInner !== undefined) {
+    const inner = r.readInner.bind(r);
+    return async (y, n) => chwToHwc(await inner(y, n), [c, n, w], c);
+  }
+  let whole: Promise<Float32Array> | undefined;
+  return async (y, n) => {
+    whole ??= (async () => {
+      checkBudget(
+        c * h * w * 4,
+        `reading band-first (C x H x W) ${c} x ${h} x ${w} whole: its lines are strided`,
+        "store it bands last (H x W x C) to stream it",
+      );
+      return await r.readRows(0, c);
+    })();
+    const all = await whole;
+    const out = new Float32Array(n * w * c);
+    for (let b = 0; b < c; b++) {
+      for (let p = 0; p < n * w; p++) out[p * c + b] = all[(b * h + y) * w + p];
+    }
+    return out;
+  };
+}
+
+/**
+ * Reorders `samples·C × H × W` values (band planes, `c` per sample) into `samples·H × W × C`.
+ */
+function chwToHwc(data: Float32Array, shape: [number, number, number], c: number): Float32Array {
+  const [planes, h, w] = shape;
+  const out = new Float32Array(data.length);
+  const plane = h * w;
+  for (let q = 0; q < planes; q++) {
+    const sample = Math.floor(q / c), band = q % c;
+    const src = q * plane, dst = sample * plane * c + band;
+    for (let p = 0; p < plane; p++) out[dst + p * c] = data[src + p];
+  }
+  return out;
+}
+
 const FORMATS = { npy: "npy", h5: "hdf5", hdf5: "hdf5", hdr: "envi" } as const;
 
 function fromSlices(
   path: string,
   shape: readonly number[],
-  read: SliceReader,
-  close: () => void,
+  io: { read: SliceReader; close: () => void },
+  choice: LayoutChoice,
 ): RawSource {
+  const { read, close } = io;
   if (shape.length < 2 || shape.length > 4) {
     close();
     throw new TypeError(
@@ -231,6 +332,8 @@ function fromSlices(
     pixelShape: shape.slice(0, -1),
     rows,
     bands,
+    layout: choice.layout,
+    ...(choice.notice === undefined ? {} : { layoutNotice: choice.notice }),
     async *chunks(maxRows = 65536) {
       checkInteger("maxRows", maxRows, 1);
       // No pixels (an axis of 0): nothing to read, however long the other axes are.

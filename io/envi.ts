@@ -3,7 +3,9 @@
  * (bsq), band-interleaved-by-line (bil) or band-interleaved-by-pixel (bip) order. Read whole or
  * streamed by image lines, always returned as BIP float32.
  *
- * Supported data types: 2 (int16), 4 (float32), 5 (float64), 12 (uint16).
+ * Supported data types: 1 (uint8), 2 (int16), 3 (int32), 4 (float32), 5 (float64), 12 (uint16),
+ * 13 (uint32), 14 (int64), 15 (uint64). Complex data (6, 9) is refused: a pixel's bands would need
+ * two values each, and no operation here takes complex input.
  *
  * The header's `data ignore value`, `bbl` and `reflectance scale factor` are parsed here and
  * applied by `openCubeSource` (`./pixel_selection.ts`); the readers return the stored values.
@@ -38,7 +40,7 @@ export interface EnviHeader {
   bands: number;
   /** Bytes to skip at the start of the data file. */
   headerOffset: number;
-  /** ENVI's data type code (2, 4, 5 or 12). */
+  /** ENVI's data type code (1-5 or 12-15). */
   dataType: number;
   /** The element type of the data file. */
   sampleType: SampleType;
@@ -90,7 +92,20 @@ export interface EnviOptions {
 /** The largest ENVI header read: 1 MiB (real headers are a few KiB, wavelength lists included). */
 export const ENVI_HEADER_LIMIT = 2 ** 20;
 
-const DATA_TYPES: Readonly<Record<number, SampleType>> = { 2: "i2", 4: "f4", 5: "f8", 12: "u2" };
+const DATA_TYPES: Readonly<Record<number, SampleType>> = {
+  1: "u1",
+  2: "i2",
+  3: "i4",
+  4: "f4",
+  5: "f8",
+  12: "u2",
+  13: "u4",
+  14: "i8",
+  15: "u8",
+};
+const SUPPORTED_TYPES = "1 (uint8), 2 (int16), 3 (int32), 4 (float32), 5 (float64), 12 (uint16), " +
+  "13 (uint32), 14 (int64), 15 (uint64)";
+const COMPLEX_TYPES: Readonly<Record<number, string>> = { 6: "complex64", 9: "complex128" };
 const DATA_EXTENSIONS = ["", ".img", ".dat", ".raw", ".bsq", ".bil", ".bip"];
 
 /**
@@ -157,11 +172,19 @@ export async function readEnviHeader(
   const bands = extent("bands");
   const headerOffset = whole("header offset", 0);
   const dataType = whole("data type");
-  const sampleType = DATA_TYPES[dataType];
+  const sampleType = Object.hasOwn(DATA_TYPES, dataType) ? DATA_TYPES[dataType] : undefined;
+  if (Object.hasOwn(COMPLEX_TYPES, dataType)) {
+    throw new InvalidDataError(
+      `ENVI header ${hdrPath}: data type ${dataType} is ${COMPLEX_TYPES[dataType]}, which prism ` +
+        `does not read: its operations take real bands, and a complex value has two parts. ` +
+        `Write the magnitude (or the real and imaginary parts as separate bands) as one of ` +
+        `${SUPPORTED_TYPES}`,
+    );
+  }
   if (sampleType === undefined) {
     throw new InvalidDataError(
       `ENVI header ${hdrPath}: data type ${dataType} is not supported; supported are ` +
-        `2 (int16), 4 (float32), 5 (float64), 12 (uint16). Convert the image to one of them`,
+        `${SUPPORTED_TYPES}. Convert the image to one of them`,
     );
   }
   const interleave = (fields["interleave"] ?? "bsq").toLowerCase();

@@ -224,6 +224,8 @@ export async function openHdf5Dataset(
       dtype: d.dtype,
       rows,
       rowLength,
+      // A layout attribute (io/layout.ts) names the bands axis, so the source never guesses it.
+      attrs: readAttrs(open, d.dataset),
       readRows(start: number, count: number): Promise<Float32Array> {
         // h5wasm reads synchronously; errors still arrive through the promise.
         try {

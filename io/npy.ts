@@ -1,8 +1,10 @@
 /**
  * numpy's `.npy` format, versions 1.0, 2.0 and 3.0: read whole arrays (C or Fortran order, either
- * byte order), stream row slices of C-order files larger than memory, and write atomically.
+ * byte order), stream row slices of C-order files larger than memory (Fortran-order files are
+ * read whole, within the memory budget, and then served the same way), and write atomically.
  *
- * Supported element types: float32, float64, int16, uint16, int32, uint8 (`f4 f8 i2 u2 i4 u1`).
+ * Supported element types: `f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1` (float16 to float64, signed
+ * and unsigned 8- to 64-bit integers, bool), little- or big-endian.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import {
   type SampleType,
   sampleTypeOf,
   serialQueue,
+  toFloat32,
 } from "./_binary.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { ArrayRowReader } from "./row_reader.ts";
@@ -31,18 +34,25 @@ export interface NpyArray {
   data: NpyData;
   /** The extent of each axis (`[]` for a scalar). */
   shape: number[];
-  /** numpy's name of the element type: `float32`, `float64`, `int16`, `uint16`, `int32`, `uint8`. */
+  /** numpy's name of the element type: `float16`, `float32`, `int64`, `uint8`, `bool`, ... */
   dtype: string;
 }
 
-/** The numeric typed arrays `.npy` files hold here. */
+/**
+ * The typed arrays `.npy` files hold here: each dtype in its own array type, except int64 and
+ * uint64, read into a `Float64Array` (every value must be exact there: at most 2^53 in
+ * magnitude), and bool, read as a `Uint8Array` of 0 and 1.
+ */
 export type NpyData =
+  | Float16Array
   | Float32Array
   | Float64Array
+  | Int8Array
   | Int16Array
-  | Uint16Array
   | Int32Array
-  | Uint8Array;
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array;
 
 /** An array to write: {@linkcode NpyArray} without `dtype` (taken from the data's type). */
 export interface NpyInput {
@@ -74,7 +84,8 @@ export const NPY_HEADER_LIMIT = 2 ** 20;
 export const NPY_MAX_AXES = 64;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
-const SUPPORTED = "float32, float64, int16, uint16, int32, uint8 (<f4 <f8 <i2 <u2 <i4 |u1, or >)";
+const SUPPORTED = "f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1 (float16-64, int8-64, uint8-64, bool; " +
+  "either byte order)";
 
 /**
  * Reads a whole `.npy` array. Fortran-order files are transposed to C order; big-endian files are
@@ -132,20 +143,21 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + expected);
   let data = decodeSamples(raw, header);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
-  return { data, shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
+  return { data: numeric(data, name), shape: header.shape, dtype: SAMPLE_NAMES[header.type] };
 }
 
 /**
- * Opens a C-order `.npy` file for reading rows on demand, without loading it: for files larger
- * than memory. Only the header is read here.
+ * Opens a `.npy` file for reading rows on demand. A C-order file is not loaded: only the header
+ * is read here, so files larger than memory stream. A Fortran-order file's rows are not
+ * contiguous, so it is read whole here (within the memory budget) and reordered once.
  *
  * @param path The file.
  * @returns A reader; close it when done.
- * @throws {InvalidDataError} On a bad header, an unsupported dtype, Fortran order (convert the
- * file with `np.ascontiguousarray` or load it whole with {@linkcode readNpy}), or a file shorter
- * than its header promises.
+ * @throws {InvalidDataError} On a bad header, an unsupported dtype, or a file shorter than its
+ * header promises.
  * @throws {OutOfMemoryError} From `readRows`, when the rows asked for are over the memory budget
- *   (`PRISM_MEMORY_BUDGET`): read fewer at a time.
+ *   (`PRISM_MEMORY_BUDGET`): read fewer at a time; here, when a Fortran-order file is (convert
+ *   it with `np.ascontiguousarray` to stream it).
  * @throws {Deno.errors.NotFound} When the file does not exist.
  * @example
  * ```ts
@@ -167,13 +179,6 @@ export async function openNpy(path: string): Promise<NpyReader> {
     const size = (await file.stat()).size;
     const prefix = await readPrefix(file, path, size);
     const header = parseHeader(prefix, path);
-    if (header.fortranOrder && header.shape.length > 1) {
-      throw new InvalidDataError(
-        `${path} is stored in Fortran order, so its rows are not contiguous and cannot be ` +
-          `streamed; convert it (np.save(path, np.ascontiguousarray(a))) or load it whole ` +
-          `with readNpy()`,
-      );
-    }
     const rows = header.shape.length === 0 ? 1 : header.shape[0];
     const rowLength = product(header.shape.slice(1));
     const itemSize = SAMPLE_BYTES[header.type];
@@ -184,6 +189,9 @@ export async function openNpy(path: string): Promise<NpyReader> {
           `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${size - header.dataOffset}`,
       );
     }
+    const fortran = header.fortranOrder && header.shape.length > 1
+      ? await readFortranWhole(file, { header, name: path, length: expected })
+      : undefined;
     const queue = serialQueue();
     let closed = false;
     const close = () => {
@@ -204,6 +212,11 @@ export async function openNpy(path: string): Promise<NpyReader> {
           `reading ${count} rows of ${path} (${rowLength} values each)`,
           "read fewer rows at a time (openNpy().readRows or openCubeSource().chunks)",
         );
+        if (fortran !== undefined) {
+          return Promise.resolve(
+            fortran.slice(start * rowLength, (start + count) * rowLength),
+          );
+        }
         return queue(async () => {
           const bytes = await readExactly(file, {
             position: header.dataOffset + start * rowLength * itemSize,
@@ -211,6 +224,34 @@ export async function openNpy(path: string): Promise<NpyReader> {
             name: path,
           });
           return decodeToFloat32(bytes, header);
+        });
+      },
+      readInner(start: number, count: number): Promise<Float32Array> {
+        const inner = header.shape[1] ?? 0;
+        checkRowRange({ start, count }, inner);
+        if (closed) return Promise.reject(new TypeError(`${path} reader is closed`));
+        const run = count * (rowLength / Math.max(1, inner)); // values of one first-axis index
+        checkBudget(
+          rows * run * (itemSize + 4),
+          `reading ${count} of ${inner} entries of the second axis of ${path}`,
+          "read fewer at a time (openCubeSource().chunks)",
+        );
+        return queue(async () => {
+          const out = new Float32Array(rows * run);
+          const skip = start * (rowLength / Math.max(1, inner));
+          for (let i = 0; i < rows; i++) {
+            if (fortran !== undefined) {
+              out.set(fortran.subarray(i * rowLength + skip, i * rowLength + skip + run), i * run);
+              continue;
+            }
+            const bytes = await readExactly(file, {
+              position: header.dataOffset + (i * rowLength + skip) * itemSize,
+              length: run * itemSize,
+              name: path,
+            });
+            out.set(decodeToFloat32(bytes, header), i * run);
+          }
+          return out;
         });
       },
       close,
@@ -242,8 +283,9 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const type = sampleTypeOf(data);
   if (type === undefined) {
     throw new TypeError(
-      `data must be a Float32Array, Float64Array, Int16Array, Uint16Array, Int32Array or ` +
-        `Uint8Array, got ${(data as object)?.constructor?.name ?? typeof data}`,
+      `data must be a Float16Array, Float32Array, Float64Array, Int8Array, Int16Array, ` +
+        `Int32Array, Uint8Array, Uint16Array or Uint32Array, ` +
+        `got ${(data as object)?.constructor?.name ?? typeof data}`,
     );
   }
   checkShape(shape, data.length);
@@ -277,7 +319,7 @@ export function encodeNpyFloat32Header(shape: readonly number[]): Uint8Array {
 }
 
 function npyHeader(type: SampleType, shape: readonly number[]): Uint8Array {
-  const descr = type === "u1" ? "|u1" : `<${type}`;
+  const descr = SAMPLE_BYTES[type] === 1 ? `|${type}` : `<${type}`;
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // Version 1.0 stores the header length in 2 bytes; longer headers (very many axes) need 2.0.
@@ -329,6 +371,25 @@ export async function writeNpy(path: string, array: NpyInput): Promise<void> {
     );
   }
   await writeFileAtomic(path, encodeNpy(array.data, array.shape));
+}
+
+/**
+ * Reads a whole Fortran-order array as float32 in C order: its rows (first-axis slices) are
+ * strided through the file, so streaming them would read the whole file for every chunk.
+ */
+async function readFortranWhole(
+  file: Deno.FsFile,
+  what: { header: NpyHeader; name: string; length: number },
+): Promise<Float32Array> {
+  const { header, name, length } = what;
+  // The raw bytes, their reordered copy and the float32 result are alive together.
+  checkBudget(
+    2 * length + (length / SAMPLE_BYTES[header.type]) * 4,
+    `reading Fortran-order ${name} (its rows are not contiguous, so it is read whole)`,
+    "convert it to C order (np.save(path, np.ascontiguousarray(a))) to stream it",
+  );
+  const bytes = await readExactly(file, { position: header.dataOffset, length, name });
+  return toFloat32(fortranToC(decodeSamples(bytes, header), header.shape));
 }
 
 /** Reads the magic, version and header bytes of an open file (no more than the header needs). */
@@ -415,7 +476,7 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (!shape.every(Number.isSafeInteger) || !Number.isSafeInteger(product(shape))) {
     throw bad("an axis or the element count is beyond 2^53");
   }
-  const m = /^([<>|=]?)([fiu])(\d+)$/.exec(descr);
+  const m = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
   const type = m ? `${m[2]}${m[3]}` : "";
   if (m === null || !(type in SAMPLE_BYTES)) {
     throw new InvalidDataError(
@@ -432,6 +493,26 @@ function parseHeader(bytes: Uint8Array, name: string): NpyHeader {
     shape,
     dataOffset: prefixLength + headerLength,
   };
+}
+
+/**
+ * int64 and uint64 values as float64, refused where that would change one: numbers stay plain
+ * numbers for every caller, and no value is silently rounded.
+ */
+function numeric(data: SampleArray, name: string): NpyData {
+  if (!(data instanceof BigInt64Array || data instanceof BigUint64Array)) return data;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    out[i] = Number(data[i]);
+    if (!Number.isSafeInteger(out[i])) {
+      throw new InvalidDataError(
+        `${name} holds ${data[i]} at flat index ${i}, beyond 2^53: prism reads 64-bit integers ` +
+          `as float64 and that value would change; convert it (e.g. a.astype(np.float64)) if ` +
+          `rounding is acceptable`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Reorders Fortran-order (first axis fastest) values into C order (last axis fastest). */

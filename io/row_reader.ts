@@ -29,4 +29,12 @@ export interface ArrayRowReader extends RowReader {
   readonly rows: number;
   /** Values per row: the product of the other axes. */
   readonly rowLength: number;
+  /** The array's attributes, for formats that have them (HDF5); they may name its layout. */
+  readonly attrs?: Readonly<Record<string, unknown>>;
+  /**
+   * Reads `a[:, start:start + count]` (every index of the first axis, a range of the second) as
+   * float32 in C order: the lines of a band-first (`C × H × W`) array. Readers without it are
+   * read whole when such a slab is needed.
+   */
+  readInner?(start: number, count: number): Promise<Float32Array>;
 }

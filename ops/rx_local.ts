@@ -35,6 +35,11 @@ export interface RxLocalOptions extends RunOptions {
   outer: number;
   /** Added to each annulus covariance diagonal; default 1e-6. */
   eps?: number;
+  /**
+   * The cube is a stack of this many images, each `height / samples` lines (an `N × H × W × C`
+   * file read as `N·H` lines): each is scored alone, so no window crosses two images. Default 1.
+   */
+  samples?: number;
 }
 
 /**
@@ -42,12 +47,13 @@ export interface RxLocalOptions extends RunOptions {
  * 1) the mean and covariance of the annulus between the inner and outer windows.
  *
  * @param cube A BIP cube with at least 2 pixels.
- * @param options `inner`, `outer` (odd, inner < outer), `eps` (default 1e-6), `backend`
- *   (`"auto"` or `"wasm"`; both run on the CPU), `signal`, `onProgress`.
+ * @param options `inner`, `outer` (odd, inner < outer), `eps` (default 1e-6), `samples` (a stack
+ *   of images, each scored alone; default 1), `backend` (`"auto"` or `"wasm"`; both run on the
+ *   CPU), `signal`, `onProgress`.
  * @returns An H×W map (row-major) of squared distances, float32.
  * @throws {TypeError} When the cube is malformed or a window size is not a whole number.
- * @throws {RangeError} When a window is even, `inner ≥ outer`, `eps < 0`, the cube has fewer
- *   than 2 pixels, or `backend` is not a backend name.
+ * @throws {RangeError} When a window is even, `inner ≥ outer`, `eps < 0`, `samples` does not
+ *   divide the height, an image has fewer than 2 pixels, or `backend` is not a backend name.
  * @throws {BackendUnavailableError} When `backend` is `"webgpu"`: rxLocal has no WebGPU
  *   implementation; use `"wasm"` or `"auto"`.
  * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
@@ -78,24 +84,65 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
   if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
     throw new RangeError(`eps must be a finite number ≥ 0, got ${String(eps)}`);
   }
-  if (H * W < 2) throw new RangeError(`local RX needs at least 2 pixels, got ${H * W}`);
+  const samples = options.samples ?? 1;
+  checkInteger("options.samples", samples, 1);
+  if (H % samples !== 0) {
+    throw new RangeError(
+      `options.samples (${samples}) must divide the cube's height (${H}): a stack of N images ` +
+        `of h lines has height N·h`,
+    );
+  }
+  const h = H / samples;
+  if (h * W < 2) {
+    throw new RangeError(`local RX needs at least 2 pixels per image, got ${h} x ${W}`);
+  }
   if (C === 0) return new Float32Array(H * W);
   assertFinite(m.data, C, "pixel", "band");
+  // Each image of a stack is scored alone, so no window reaches into its neighbours.
+  const out = new Float32Array(H * W);
+  const size = h * W * C;
+  for (let k = 0; k < samples; k++) {
+    const run = { ...options, linesBefore: k * h, totalLines: H };
+    out.set(
+      await scoreImage(m.data.subarray(k * size, (k + 1) * size), [h, W, C], eps, run),
+      k * h * W,
+    );
+  }
+  return out;
+}
+
+/** What {@linkcode scoreImage} needs of the options, with its place in the stack for progress. */
+interface ImageRun extends RxLocalOptions {
+  /** Lines of the stack before this image. */
+  linesBefore: number;
+  /** Lines of the whole stack. */
+  totalLines: number;
+}
+
+/** Local RX of one image (`data` BIP, `shape` `[H, W, C]`, finite, `C ≥ 1`). */
+async function scoreImage(
+  data: Float32Array,
+  shape: [number, number, number],
+  eps: number,
+  run: ImageRun,
+): Promise<Float32Array> {
+  const [H, W, C] = shape;
+  const { inner, outer } = run;
 
   const T = C * (C + 1) / 2; // upper-triangle entries
   const F = 1 + C + T; // per pixel: count, x, x xᵀ (upper)
   // Centre on the global mean so the float64 sums of squares do not cancel.
   const mean = new Float64Array(C);
-  for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) mean[c] += m.data[p * C + c];
+  for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) mean[c] += data[p * C + c];
   for (let c = 0; c < C; c++) mean[c] /= H * W;
   const pixelFeatures = (p: number, dst: Float64Array, sign: number) => {
     const x = p * C;
     dst[0] += sign;
     let t = 1 + C;
     for (let i = 0; i < C; i++) {
-      const xi = m.data[x + i] - mean[i];
+      const xi = data[x + i] - mean[i];
       dst[1 + i] += sign * xi;
-      for (let j = i; j < C; j++) dst[t++] += sign * xi * (m.data[x + j] - mean[j]);
+      for (let j = i; j < C; j++) dst[t++] += sign * xi * (data[x + j] - mean[j]);
     }
   };
 
@@ -123,7 +170,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
   }
 
   for (let y = 0; y < H; y++) {
-    throwIfAborted(options.signal, "rxLocal()");
+    throwIfAborted(run.signal, "rxLocal()");
     for (let k = 0; k < 2; k++) {
       const h = halves[k];
       if (y + h < H) addRow(k, y + h, 1);
@@ -139,7 +186,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
       }
       out[y * W + x] = scorePixel(y * W + x);
     }
-    options.onProgress?.({ done: y + 1, total: H, unit: "lines" });
+    run.onProgress?.({ done: run.linesBefore + y + 1, total: run.totalLines, unit: "lines" });
     if ((y & 15) === 15) await new Promise((r) => setTimeout(r, 0)); // let aborts arrive
   }
   return out;
@@ -155,7 +202,7 @@ export async function rxLocal(cube: Cube, options: RxLocalOptions): Promise<Floa
     const denom = Math.max(n - 1, 1);
     for (let i = 0; i < C; i++) {
       const mu = n > 0 ? (bo[1 + i] - bi[1 + i]) / n : 0;
-      d[i] = m.data[p * C + i] - mean[i] - mu;
+      d[i] = data[p * C + i] - mean[i] - mu;
       z[i] = mu; // reuse: z holds the annulus mean until the solve
     }
     let t = 1 + C;

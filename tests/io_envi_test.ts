@@ -184,7 +184,15 @@ Deno.test("readEnvi() rejects unsupported types, bad headers and truncated data"
     await rejectsWith(
       () => readEnvi(`${dir}/x.hdr`),
       InvalidDataError,
-      "data type 6 is not supported; supported are 2 (int16), 4 (float32), 5 (float64), 12 (uint16)",
+      "data type 6 is complex64, which prism does not read",
+    );
+    await Deno.writeTextFile(`${dir}/x.hdr`, base + "data type = 9\n");
+    await rejectsWith(() => readEnvi(`${dir}/x.hdr`), InvalidDataError, "9 is complex128");
+    await Deno.writeTextFile(`${dir}/x.hdr`, base + "data type = 7\n");
+    await rejectsWith(
+      () => readEnvi(`${dir}/x.hdr`),
+      InvalidDataError,
+      "data type 7 is not supported; supported are 1 (uint8), 2 (int16), 3 (int32)",
     );
     await Deno.writeTextFile(`${dir}/x.hdr`, "ENVI\nsamples = 4\nlines = 3\ndata type = 4\n");
     await rejectsWith(() => readEnvi(`${dir}/x.hdr`), InvalidDataError, "'bands' is missing");

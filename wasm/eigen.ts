@@ -95,7 +95,7 @@ export async function symmetricEigen(
  * `min(rows, cols)` of them; accurate down to tiny values. (The kernel scales badly scaled input
  * by a power of two itself.)
  *
- * @param input The row-major matrix (validated by the caller).
+ * @param input The row-major matrix, float32 or float64 (validated by the caller).
  * @returns The singular values.
  * @throws {InvalidDataError} When the data holds NaN or infinity.
  * @throws {KernelError} When the iteration does not converge.
@@ -107,7 +107,9 @@ export async function symmetricEigen(
  * assert(Math.abs(s[0] - 5) < 1e-12 && Math.abs(s[1] - 2) < 1e-12);
  * ```
  */
-export async function jacobiSingularValues(input: Matrix): Promise<Float64Array> {
+export async function jacobiSingularValues(
+  input: Matrix | { data: Float64Array; rows: number; cols: number },
+): Promise<Float64Array> {
   const { data, rows, cols } = input;
   const count = Math.min(rows, cols);
   if (count === 0) return new Float64Array(0);
