@@ -164,7 +164,12 @@ export async function robustStatistics(passes: Passes, run: RobustRun): Promise<
   const { bands, sample, pixels, skipped } = first;
   let passCount = 1;
   const h = Math.max(2, Math.ceil(run.support * sample.rows));
-  const best = await sampleCSteps(sample, await modelOf(medianStart(sample), bands, run.eps), h, run);
+  const best = await sampleCSteps(
+    sample,
+    await modelOf(medianStart(sample), bands, run.eps),
+    h,
+    run,
+  );
   let { model, distances } = best;
   let fit: Fit = best.fit;
   let steps = 0;
