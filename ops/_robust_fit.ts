@@ -48,7 +48,8 @@ import { whitening } from "./_pinv.ts";
 import { hostMatrix } from "./_placement.ts";
 import type { Passes } from "./_row_passes.ts";
 import { scoreRx } from "./_rx_score.ts";
-import { CovarianceAccumulator } from "./covariance_accumulator.ts";
+import { type AddOptions, CovarianceAccumulator } from "./covariance_accumulator.ts";
+import type { NestedOptions } from "../core/operation.ts";
 
 /** Settings of the robust fit (`robust: { ... }` in `RxDetector.fit`). */
 export interface RobustFitOptions {
@@ -319,7 +320,12 @@ async function trimmedPass(
     const keep = new Uint8Array(chunk.rows);
     for (let r = 0; r < chunk.rows; r++) keep[r] = d[r] <= cutoff ? 1 : 0;
     const kept = selectRows(chunk, keep);
-    if (kept.rows > 0) await acc.add(kept, { signal: run.signal });
+    if (kept.rows > 0) {
+      await acc.add(
+        kept,
+        { signal: run.signal, operation: run.operation } as AddOptions & NestedOptions,
+      );
+    }
     row += chunk.rows;
     index++;
     run.onProgress?.({ done: row, unit: `rows (robust fit pass ${at.pass})` });
@@ -332,7 +338,10 @@ async function trimmedPass(
 /** Mean and covariance of the rows of `m` marked in `keep`. */
 async function fitRows(m: Matrix, keep: Uint8Array, run: RobustRun): Promise<Fit> {
   const acc = new CovarianceAccumulator(m.cols, { backend: run.backend });
-  await acc.add(selectRows(m, keep), { signal: run.signal });
+  await acc.add(
+    selectRows(m, keep),
+    { signal: run.signal, operation: run.operation } as AddOptions & NestedOptions,
+  );
   const r = acc.result(1);
   return { mean: r.mean, cov: r.covariance, count: r.count };
 }

@@ -6,6 +6,7 @@
  */
 
 import { throwIfAborted } from "../core/abort.ts";
+import type { NestedOptions } from "../core/operation.ts";
 import type { Cube, Matrix, RunOptions } from "../core/types.ts";
 import { assertFinite, cubeAsMatrix } from "../core/validate.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
@@ -92,7 +93,11 @@ export class Projection {
     assertFinite(m.data, m.cols, "pixel", "band");
     const centred = new Float32Array(m.data.length);
     for (let i = 0; i < m.data.length; i++) centred[i] = m.data[i] - this.mean[i % this.bands];
-    using y = await matmul({ data: centred, rows: m.rows, cols: m.cols }, this.#a, options);
+    const run: TransformOptions & NestedOptions = {
+      ...options,
+      operation: "Projection.transform()",
+    };
+    using y = await matmul({ data: centred, rows: m.rows, cols: m.cols }, this.#a, run);
     return { data: await y.read(), rows: m.rows, cols: k };
   }
 

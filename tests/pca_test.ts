@@ -7,7 +7,8 @@
 import assert from "node:assert";
 import { pca } from "../ops/pca.ts";
 import { Projection } from "../ops/projection.ts";
-import { InvalidDataError } from "../core/errors.ts";
+import { AbortedError, InvalidDataError } from "../core/errors.ts";
+import { mnf } from "../ops/mnf.ts";
 import type { Matrix } from "../core/types.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -220,4 +221,20 @@ print(json.dumps({"w": w[::-1].tolist(), "v": v[:, ::-1].tolist()}))`,
       );
     });
   },
+});
+
+Deno.test("an aborted pca(), mnf() or transform names the call", async () => {
+  const controller = new AbortController();
+  controller.abort("stop");
+  const signal = controller.signal;
+  const m = mixed(30, 3, 2);
+  const cube = { data: m.data, height: 5, width: 6, bands: 3 };
+  await rejectsWith(() => pca(m, { signal }), AbortedError, "pca() was aborted");
+  await rejectsWith(() => mnf(cube, { signal }), AbortedError, "mnf() was aborted");
+  const p = await pca(m);
+  await rejectsWith(
+    () => p.projection.transform(m, { signal }),
+    AbortedError,
+    "Projection.transform() was aborted",
+  );
 });

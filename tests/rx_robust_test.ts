@@ -7,7 +7,7 @@
 import assert from "node:assert";
 import { RxDetector } from "../ops/rx.ts";
 import { rocAuc } from "../ops/roc_auc.ts";
-import { InvalidDataError } from "../core/errors.ts";
+import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import type { Matrix } from "../core/types.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
@@ -245,4 +245,14 @@ Deno.test("robust fit leaves the identical anomalies out of the mean (against a 
   assert(meanErr < 0.01, `mean off the background's by ${meanErr}`);
   const covErr = relError(rx.stats.covariance, want.cov);
   assert(covErr < 0.1, `covariance off the background's by ${covErr}`);
+});
+
+Deno.test("an aborted robust fit names RxDetector.fit()", async () => {
+  const controller = new AbortController();
+  controller.abort("stop");
+  await rejectsWith(
+    () => new RxDetector().fit(gaussian(100, 3, 1), { robust: true, signal: controller.signal }),
+    AbortedError,
+    "RxDetector.fit() was aborted",
+  );
 });
