@@ -20,17 +20,17 @@ export interface Components {
  * Checks a requested component count.
  *
  * @param components The option (undefined: all `available`).
- * @param available The most there can be.
- * @param why What limits them, for the message (e.g. "the data has 5 bands").
+ * @param limit `available`, the most there can be, and `why`, what limits them, for the message
+ *   (e.g. "the data has 5 bands").
  * @returns The count.
  * @throws {TypeError} When not a whole number.
  * @throws {RangeError} When below 1 or above `available`.
  */
 export function componentCount(
   components: number | undefined,
-  available: number,
-  why: string,
+  limit: { available: number; why: string },
 ): number {
+  const { available, why } = limit;
   const k = checkInteger("options.components", components ?? available, 1);
   if (k > available) {
     throw new RangeError(
@@ -46,15 +46,14 @@ export function componentCount(
  * components everywhere (eigenvectors are otherwise defined up to sign).
  *
  * @param matrix The symmetric matrix, row-major.
- * @param n Its order.
- * @param k Vectors to keep, ≤ n.
+ * @param size `n`, its order, and `k`, the vectors to keep (≤ n).
  * @returns The eigenvalues and the `k` leading vectors.
  */
 export async function leadingComponents(
   matrix: Float64Array,
-  n: number,
-  k: number,
+  size: { n: number; k: number },
 ): Promise<Components> {
+  const { n, k } = size;
   const { values, vectors } = await symmetricEigen({ data: matrix, n }, { vectors: true });
   const out = new Float64Array(n * k);
   for (let j = 0; j < k; j++) {

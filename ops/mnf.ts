@@ -100,7 +100,9 @@ export interface MnfResult {
  * ```
  */
 export async function mnf(data: Cube | LineSource, options: MnfOptions = {}): Promise<MnfResult> {
-  if (options.components !== undefined) componentCount(options.components, Infinity, "");
+  if (options.components !== undefined) {
+    componentCount(options.components, { available: Infinity, why: "" });
+  }
   const direction = options.direction ?? "lowerright";
   const step = STEPS[direction];
   if (step === undefined) {
@@ -144,12 +146,14 @@ export async function mnf(data: Cube | LineSource, options: MnfOptions = {}): Pr
         "can be scaled by its noise; MNF needs noisy data",
     );
   }
-  const k = componentCount(
-    options.components,
-    r,
-    `the noise covariance has rank ${r} of ${bands} (bands without noise are left out)`,
-  );
-  const { values, vectors } = await leadingComponents(congruence(s.covariance, white.w, r), r, k);
+  const k = componentCount(options.components, {
+    available: r,
+    why: `the noise covariance has rank ${r} of ${bands} (bands without noise are left out)`,
+  });
+  const { values, vectors } = await leadingComponents(congruence(s.covariance, white.w, r), {
+    n: r,
+    k,
+  });
   return {
     count: s.count,
     noisePairs: n.count,

@@ -77,7 +77,9 @@ export async function pca(
   data: MatrixLike | Cube | AsyncIterable<Matrix> | RowSource,
   options: PcaOptions = {},
 ): Promise<PcaResult> {
-  if (options.components !== undefined) componentCount(options.components, Infinity, "");
+  if (options.components !== undefined) {
+    componentCount(options.components, { available: Infinity, why: "" });
+  }
   const run: CovarianceOptions & NestedOptions = {
     backend: options.backend,
     signal: options.signal,
@@ -86,9 +88,12 @@ export async function pca(
   };
   const stats = await covariance(isRowSource(data) ? data.chunks() : data, run);
   const { bands, mean, count } = stats;
-  const k = componentCount(options.components, bands, `the data has ${bands} bands`);
+  const k = componentCount(options.components, {
+    available: bands,
+    why: `the data has ${bands} bands`,
+  });
   checkBandBudget(bands, 3, "PCA's eigendecomposition");
-  const { values, vectors } = await leadingComponents(stats.covariance, bands, k);
+  const { values, vectors } = await leadingComponents(stats.covariance, { n: bands, k });
   const total = values.reduce((a, b) => a + b, 0);
   const explainedVariance = values.slice(0, k);
   return {
