@@ -164,6 +164,9 @@ export {
 
 // RX anomaly detection.
 export {
+  type RobustFitOptions,
+  type RobustFitSummary,
+  type RowSource,
   RxDetector,
   type RxFitOptions,
   type RxJson,
@@ -173,6 +176,17 @@ export {
 } from "./ops/rx.ts";
 export { rxLocal, type RxLocalOptions } from "./ops/rx_local.ts";
 export { rocAuc } from "./ops/roc_auc.ts";
+
+// PCA and MNF: spectral transforms, fitted in one streamed pass, applied chunk by chunk.
+export { pca, type PcaOptions, type PcaResult } from "./ops/pca.ts";
+export {
+  type LineSource,
+  mnf,
+  type MnfOptions,
+  type MnfResult,
+  type NoiseDirection,
+} from "./ops/mnf.ts";
+export { Projection, type TransformOptions } from "./ops/projection.ts";
 
 // Singular values, spectrum metrics, dimensionality tracking.
 export {

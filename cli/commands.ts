@@ -12,6 +12,7 @@ import { tourCommand } from "./tour.ts";
 import { benchCommand } from "./bench.ts";
 import { covCommand } from "./cov.ts";
 import { rxCommand } from "./rx.ts";
+import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
 
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   trackDemoCommand,
   covCommand,
   rxCommand,
+  pcaCommand,
   synthCommand,
   convCommand,
 ];

@@ -18,8 +18,7 @@ import { selectionNote } from "./_selection.ts";
 import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
 import { openCubeInput } from "./_cube_input.ts";
 import type { CubeSource } from "../io/cube_source.ts";
-import { writeNpy } from "../io/npy.ts";
-import { writeHdf5 } from "../io/hdf5.ts";
+import { writePixelArray } from "./_pixel_output.ts";
 import { RxDetector } from "../ops/rx.ts";
 import { rxLocal } from "../ops/rx_local.ts";
 import { releaseGpu } from "../gpu/device.ts";
@@ -39,6 +38,9 @@ ${LAYOUT_HELP}
   --eps E            diagonal regularisation of the covariance (default 1e-6)
   --window I,O       local RX with inner and outer odd window sizes, e.g. 3,9
   --skip-invalid     fit without pixels holding NaN or infinity (they still fail at scoring)
+  --robust           fit the background without outliers (reweighted MCD, support 0.75): reads
+                     the file several times (passes are reported); for many pixels sharing one
+                     anomaly signature, which plain RX scores lowest
 ${PIXEL_SELECTION_USAGE}
   Pixels left out (no-data, masked) are not in the fit and score NaN in OUT.`;
 
@@ -56,6 +58,7 @@ export const rxCommand: Command = {
       eps: { type: "string" },
       window: { type: "string" },
       "skip-invalid": { type: "boolean", default: false },
+      robust: { type: "boolean", default: false },
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
@@ -64,6 +67,9 @@ export const rxCommand: Command = {
     const eps = numberOption("eps", { value: values.eps, fallback: 1e-6 });
     if (eps < 0) throw new UsageError(`--eps must be ≥ 0, got ${eps}`);
     const window = values.window === undefined ? undefined : parseWindow(values.window);
+    if (window && values.robust) {
+      throw new UsageError("--robust fits global RX; it does not apply to local RX (--window)");
+    }
     const source = await openCubeInput("rx", { ...values, input: values.input });
     const t0 = performance.now();
     let scores: Float32Array;
@@ -80,10 +86,13 @@ export const rxCommand: Command = {
         );
       } else {
         const fitProgress = progressLine("rx fit");
-        const rx = await new RxDetector().fit(source.chunks(CHUNK_ROWS), {
+        // A robust fit reads the file once per pass, so it gets the source, not one stream.
+        const rows = { chunks: () => source.chunks(CHUNK_ROWS) };
+        const rx = await new RxDetector().fit(values.robust ? rows : rows.chunks(), {
           eps,
           backend,
           skipInvalid: values["skip-invalid"],
+          robust: values.robust,
           onProgress: (p) => fitProgress(p.done, source.rows, p.unit),
         });
         const scoreProgress = progressLine("rx score");
@@ -102,6 +111,14 @@ export const rxCommand: Command = {
           }, ` +
             `rank ${s.rank}, condition number ${s.conditionNumber.toExponential(3)}, eps ${s.eps}`,
         );
+        if (s.robust) {
+          const r = s.robust;
+          console.log(
+            `robust fit: kept ${r.kept} of ${r.pixels} pixels (${(r.trimmed * 100).toFixed(1)} % ` +
+              `trimmed), support ${r.support}, ${r.steps} C-steps, ${r.passes} passes` +
+              (r.converged ? "" : " (not converged: raise maxSteps)"),
+          );
+        }
       }
     } finally {
       source.close();
@@ -109,13 +126,7 @@ export const rxCommand: Command = {
     }
     const secs = (performance.now() - t0) / 1000;
     const shape = [...source.pixelShape];
-    if (format === "npy") await writeNpy(values.out, { data: scores, shape });
-    else {
-      const chunks = shape.map((n, i) => i === 0 ? Math.min(n, 256) : n);
-      await writeHdf5(values.out, {
-        datasets: [{ path: "scores", data: scores, shape, chunks, gzip: 4 }],
-      });
-    }
+    await writePixelArray(values.out, { format, data: scores, shape, dataset: "scores" });
     console.log(
       `time ${secs.toFixed(2)} s, ${(source.rows / secs / 1e6).toFixed(2)} Mpixel/s, ` +
         `${(source.rows * source.bands * 4 / secs / 1e9).toFixed(3)} GB/s -> ${values.out} ` +

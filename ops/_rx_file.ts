@@ -8,6 +8,7 @@ import { InvalidDataError } from "../core/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { formatOfPath } from "../io/format.ts";
 import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
+import type { RobustFitSummary } from "./_robust_fit.ts";
 
 /** The JSON form of a fitted detector (`RxDetector.toJSON()` in `./rx.ts`). */
 export interface RxJson {
@@ -27,6 +28,8 @@ export interface RxJson {
   mean: number[];
   /** Row-major `bands × bands`. */
   covariance: number[];
+  /** How the robust fit went, when the fit was robust (`RxDetector.fit({ robust })`). */
+  robust?: RobustFitSummary;
 }
 
 const FORMATS = { json: "json", h5: "h5", hdf5: "h5" } as const;
@@ -57,6 +60,8 @@ export async function writeRxFile(
       bands: json.bands,
       rank,
       skipped: json.skipped,
+      // The robust fit's summary as one JSON attribute (absent for a plain fit).
+      ...json.robust === undefined ? {} : { robust: JSON.stringify(json.robust) },
     },
     datasets: [
       { path: "mean", data: Float64Array.from(json.mean), shape: [json.bands] },
@@ -97,5 +102,15 @@ export async function readRxFile(path: string): Promise<RxJson> {
     skipped: Number(a.skipped ?? 0),
     mean: Array.from(mean.data as Float64Array, Number),
     covariance: Array.from(cov.data as Float64Array, Number),
+    ...a.robust === undefined ? {} : { robust: parseRobust(path, a.robust) },
   };
+}
+
+/** The robust summary attribute, parsed (checked later by `fromJSON`). */
+function parseRobust(path: string, value: unknown): RobustFitSummary {
+  try {
+    return JSON.parse(String(value)) as RobustFitSummary;
+  } catch (e) {
+    throw new InvalidDataError(`${path}: its robust attribute is not valid JSON`, { cause: e });
+  }
 }

@@ -1,0 +1,132 @@
+/**
+ * `deno run -A cli.ts pca --input cube --components K --out comps.(npy|h5) [--method mnf]`: PCA
+ * or MNF of a cube file (one streamed fit pass, then the transform chunk by chunk).
+ *
+ * @module
+ */
+
+import { type Command, UsageError } from "./_command.ts";
+import { CUBE_FILE_OPTIONS, numberOption, parseCommandArgs } from "./_args.ts";
+import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { writePixelArray } from "./_pixel_output.ts";
+import { openCubeSource } from "../io/cube_source.ts";
+import { pca } from "../ops/pca.ts";
+import { mnf, type NoiseDirection } from "../ops/mnf.ts";
+import type { Projection } from "../ops/projection.ts";
+import { releaseGpu } from "../gpu/device.ts";
+
+const USAGE = `usage: deno run -A cli.ts pca --input FILE --components K --out OUT [options]
+
+Projects every pixel of FILE onto its K leading principal components (PCA, by variance) or
+minimum noise fraction components (--method mnf, by signal-to-noise ratio).
+
+  --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
+  --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
+  --allow-external   let the input read other files (see rx --help); trusted inputs only
+  --components K     components to keep (1 to bands; for MNF, to the noise covariance's rank)
+  --out OUT          .npy or .h5 (dataset /components): H x W x K for cubes, float32
+  --method M         pca (default) or mnf: the noise covariance is half the covariance of
+                     differences between neighbouring pixels (spectral Python's
+                     noise_from_diffs); MNF needs an image (H x W x C), not a pixel list
+  --direction D      MNF's neighbour: lowerright (default), lowerleft, right or lower
+  --backend B        auto | wasm | webgpu (default auto)`;
+
+const CHUNK_ROWS = 65536;
+const DIRECTIONS = ["lowerright", "lowerleft", "right", "lower"];
+
+/** The `pca` command. */
+export const pcaCommand: Command = {
+  name: "pca",
+  summary: "PCA or MNF (--method mnf) components of a cube file, streamed",
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseCommandArgs(args, {
+      ...CUBE_FILE_OPTIONS,
+      components: { type: "string" },
+      method: { type: "string", default: "pca" },
+      direction: { type: "string", default: "lowerright" },
+    });
+    if (!values.input) throw new UsageError("--input is required");
+    if (!values.out) throw new UsageError("--out is required");
+    if (values.components === undefined) throw new UsageError("--components is required");
+    const components = numberOption("components", { value: values.components, fallback: 0 });
+    if (!Number.isInteger(components) || components < 1) {
+      throw new UsageError(`--components must be a whole number ≥ 1, got ${values.components}`);
+    }
+    if (values.method !== "pca" && values.method !== "mnf") {
+      throw new UsageError(`--method must be pca or mnf, got "${values.method}"`);
+    }
+    if (!DIRECTIONS.includes(values.direction)) {
+      throw new UsageError(
+        `--direction must be one of ${DIRECTIONS.join(", ")}, got "${values.direction}"`,
+      );
+    }
+    const format = outputFormat(values.out, ["npy", "h5"]);
+    const backend = checkBackend(values.backend);
+    const source = await openCubeSource(values.input, {
+      dataset: values.dataset,
+      allowExternal: values["allow-external"],
+    });
+    const t0 = performance.now();
+    const rows = { ...sourceShape(source), chunks: () => source.chunks(CHUNK_ROWS) };
+    let projection: Projection;
+    let out: Float32Array;
+    try {
+      const fitProgress = progressLine(`${values.method} fit`);
+      const onProgress = (p: { done: number; unit: string }) =>
+        fitProgress(p.done, source.rows, p.unit);
+      if (values.method === "pca") {
+        const p = await pca(rows, { components, backend, onProgress });
+        projection = p.projection;
+        console.log(
+          `pca: ${p.count} pixels x ${p.bands} bands; eigenvalues ${list(p.explainedVariance)}; ` +
+            `explained ${(p.explainedVarianceRatio.reduce((a, b) => a + b, 0) * 100).toFixed(2)} %`,
+        );
+      } else {
+        if (source.width === undefined) {
+          throw new UsageError(
+            `--method mnf needs an image (H x W x C), ${values.input} is a pixel list`,
+          );
+        }
+        const m = await mnf(rows, {
+          components,
+          backend,
+          direction: values.direction as NoiseDirection,
+          onProgress,
+        });
+        projection = m.projection;
+        console.log(
+          `mnf: ${m.count} pixels x ${m.bands} bands, ${m.noisePairs} noise pairs ` +
+            `(${values.direction}), noise rank ${m.noiseRank}; eigenvalues (≈ SNR + 1) ` +
+            list(m.eigenvalues.subarray(0, components)),
+        );
+      }
+      out = new Float32Array(source.rows * components);
+      const progress = progressLine(`${values.method} transform`);
+      let done = 0;
+      for await (const y of projection.transformChunks(rows, { backend })) {
+        out.set(y.data, done * components);
+        done += y.rows;
+        progress(done, source.rows, "pixels");
+      }
+    } finally {
+      source.close();
+      await releaseGpu();
+    }
+    const shape = [...source.pixelShape, components];
+    await writePixelArray(values.out, { format, data: out, shape, dataset: "components" });
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`time ${secs.toFixed(2)} s -> ${values.out} [${shape.join(" x ")}]`);
+    return 0;
+  },
+};
+
+/** The fields of a source that MNF reads (bands, line width, image stack shape). */
+function sourceShape(s: { bands: number; width?: number; pixelShape: readonly number[] }) {
+  return { bands: s.bands, width: s.width, pixelShape: s.pixelShape };
+}
+
+function list(values: Float64Array): string {
+  const shown = [...values.subarray(0, 6)].map((v) => v.toPrecision(4)).join(", ");
+  return `[${shown}${values.length > 6 ? ", ..." : ""}]`;
+}
