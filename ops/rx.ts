@@ -133,7 +133,8 @@ export class RxDetector {
    * @returns This detector, fitted.
    * @throws {TypeError} When the data is malformed, chunks disagree on the band count, `robust`
    *   has the wrong type or an unknown key, or `robust` is given a one-shot stream.
-   * @throws {RangeError} When fewer than 2 (valid) pixels remain, `eps` is negative, or
+   * @throws {RangeError} When fewer than 2 (valid) pixels remain, no more pixels than bands
+   *   (the covariance would be singular, and inverting it costs bands³), `eps` is negative, or
    *   `robust.support` is outside [0.5, 1) or `robust.maxSteps` outside 0..100.
    * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band),
    *   unless `skipInvalid`.
@@ -174,7 +175,7 @@ export class RxDetector {
         skipInvalid: options.skipInvalid,
         operation: "RxDetector.fit()",
       });
-      await this.#setStatistics(result, eps);
+      await this.#setStatistics(result, eps, true);
       return this;
     }
     const source = isRowSource(data) ? data.chunks() : data;
@@ -187,7 +188,7 @@ export class RxDetector {
       operation: "RxDetector.fit()",
     };
     const result = await covariance(source, run);
-    await this.#setStatistics(result, eps);
+    await this.#setStatistics(result, eps, true);
     return this;
   }
 
@@ -224,7 +225,8 @@ export class RxDetector {
     return rx;
   }
 
-  async #setStatistics(s: RxStatistics, eps: number): Promise<void> {
+  /** Checks and installs statistics; `fromPixels`: they come from a fit (not a saved state). */
+  async #setStatistics(s: RxStatistics, eps: number, fromPixels = false): Promise<void> {
     const { count, bands } = s;
     if (!Number.isInteger(bands) || bands < 1) {
       throw new TypeError(`bands must be a whole number ≥ 1, got ${String(bands)}`);
@@ -249,6 +251,17 @@ export class RxDetector {
     checkCovarianceMatrix("covariance", s.covariance, bands);
     // Inverting: the covariance (kernel copy), its eigenvectors and the whitening factor.
     checkBandBudget(bands, 4, "RX's inverse covariance");
+    if (fromPixels && count <= bands) {
+      // The covariance of `count` pixels has rank at most count − 1 < bands, so the background
+      // model is degenerate, and inverting it still costs bands³: a file of a few bytes with
+      // thousands of bands would take minutes for a meaningless result. Refused before that work.
+      throw new RangeError(
+        `RX needs more pixels than bands: got ${count} pixels for ${bands} bands, so the ` +
+          `background covariance has rank at most ${count - 1} and inverting it would cost ` +
+          `${bands}³ work for nothing; give at least ${bands + 1} pixels, or select fewer bands ` +
+          `(the bands option, --bands)`,
+      );
+    }
     const white = await whitening(s.covariance, bands, { eps });
     this.#white = white;
     this.#stats = {

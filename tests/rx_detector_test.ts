@@ -288,3 +288,26 @@ print(f["covariance"].shape, f.attrs["count"], f.attrs["rank"], f.attrs["format"
     await rejectsWith(() => rx.save(`${dir}/rx.txt`), RangeError, ".json");
   });
 });
+
+Deno.test("RX refuses a fit with no more pixels than bands, at once (a tiny file of many bands)", async () => {
+  // 2 pixels x 3000 bands: a rank-1 covariance whose inverse would cost 3000³ for nothing.
+  const wide = { data: new Float32Array(2 * 3000).map((_, i) => i % 7), rows: 2, cols: 3000 };
+  await rejectsWith(
+    () => new RxDetector().fit(wide),
+    RangeError,
+    "RX needs more pixels than bands: got 2 pixels for 3000 bands",
+  );
+  await rejectsWith(
+    () => new RxDetector().fit(wide, { robust: true }),
+    RangeError,
+    "give at least 3001 pixels, or select fewer bands",
+  );
+  // The boundary: bands + 1 pixels fit.
+  const square = { data: new Float32Array([1, 2, 3, 5, 4, 1]), rows: 3, cols: 2 };
+  assert.strictEqual((await new RxDetector().fit(square)).stats.count, 3);
+  await rejectsWith(
+    () => new RxDetector().fit({ data: square.data.subarray(0, 4), rows: 2, cols: 2 }),
+    RangeError,
+    "more pixels than bands",
+  );
+});
