@@ -5,6 +5,7 @@
  */
 
 import { PrismError } from "../core/errors.ts";
+import type { CommandOutput } from "./_output.ts";
 
 /** One subcommand of `deno run -A cli.ts`. */
 export interface Command {
@@ -14,8 +15,12 @@ export interface Command {
   readonly summary: string;
   /** The full usage text for `cli.ts <name> --help`. */
   readonly usage: string;
-  /** Runs the command on its own arguments; resolves to the process exit code. */
-  run(args: string[]): Promise<number>;
+  /**
+   * Runs the command on its own arguments (the global flags taken off) and resolves to the
+   * process exit code. It reports through `out` (never `console.log`), and gives `out.summary`
+   * what `--json` prints.
+   */
+  run(args: string[], out: CommandOutput): Promise<number>;
 }
 
 /** A mistake in the command line itself: printed with the usage, exit code 2. */
