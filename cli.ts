@@ -80,7 +80,9 @@ export async function main(args: string[]): Promise<number> {
   }
   if (flags.json) {
     const error = failure === undefined ? undefined : {
-      kind: failure instanceof UsageError ? "UsageError" : failure instanceof Error
+      kind: failure instanceof UsageError
+        ? "UsageError"
+        : failure instanceof Error
         ? failure.name
         : typeof failure,
       message: failure instanceof Error ? failure.message : String(failure),

@@ -46,8 +46,7 @@ function describeParseError(error: unknown, known: string[]): string {
   if (unknown === null) return message;
   const [, dashes, name] = unknown;
   return `unknown option ${dashes}${name}` +
-    didYouMean(name, { known: [...known, ...GLOBAL_FLAGS], prefix: "--" }) +
-    " (a value starting with '-' goes after '--')";
+    didYouMean(name, { known: [...known, ...GLOBAL_FLAGS], prefix: "--" });
 }
 
 /**

@@ -46,9 +46,7 @@ export async function chooseDataset(
     );
   }
   throw new UsageError(
-    `${input} holds ${candidates.length} ${wanted}; choose one with --dataset: ${
-      list(candidates)
-    }`,
+    `${input} holds ${candidates.length} ${wanted}; choose one with --dataset: ${list(candidates)}`,
   );
 }
 

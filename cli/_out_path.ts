@@ -25,7 +25,9 @@ export function outputFormat(path: string, allowed: readonly string[], flag = "-
   const ext = extname(path).slice(1).toLowerCase();
   const format = ALIASES[ext] ?? ext;
   if (ext === "" || !allowed.includes(format)) {
-    const names = allowed.flatMap((a) => [a, ...Object.keys(ALIASES).filter((k) => ALIASES[k] === a)]);
+    const names = allowed.flatMap((
+      a,
+    ) => [a, ...Object.keys(ALIASES).filter((k) => ALIASES[k] === a)]);
     throw new UsageError(
       `${flag} ${path}: unknown output extension${ext ? ` .${ext}` : ""}; use .${
         names.join(", .")
@@ -65,6 +67,9 @@ export async function checkOutputPath(
   options: { allowed: readonly string[]; flag?: string },
 ): Promise<string> {
   const flag = options.flag ?? "--out";
+  if ((await statOrNull(path))?.isDirectory) {
+    throw new UsageError(`${flag} ${path} is a folder; name a file inside it`);
+  }
   const format = outputFormat(path, options.allowed, flag);
   for (const file of outputFiles(path, format)) {
     const info = await statOrNull(file);

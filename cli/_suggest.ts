@@ -69,6 +69,8 @@ export function didYouMean(
 ): string {
   const names = closestNames(typed, options.known).map((n) => `${options.prefix ?? ""}${n}`);
   if (names.length === 0) return "";
-  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  const list = names.length === 1
+    ? names[0]
+    : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
   return `; did you mean ${list}?`;
 }

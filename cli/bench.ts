@@ -42,7 +42,7 @@ export const benchCommand: Command = {
     "",
     "For the Deno.bench suites, run `deno task bench` in the repository.",
   ].join("\n"),
-  async run(args) {
+  async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, { quick: { type: "boolean" } });
     const names = positionals.length > 0 ? positionals : Object.keys(REPORTS);
     for (const name of names) {
@@ -55,19 +55,28 @@ export const benchCommand: Command = {
       throw new UsageError("the benchmark reports run from a clone of the repository");
     }
     let failed = 0;
+    const reports: { name: string; exitCode: number }[] = [];
     for (const name of names) {
       const script = new URL(REPORTS[name].file, benchDir);
-      console.log(`\n=== ${name}: ${REPORTS[name].what}`);
-      const { code } = await new Deno.Command(Deno.execPath(), {
+      out.say(`\n=== ${name}: ${REPORTS[name].what}`);
+      // The reports print their tables themselves: on stdout normally, streamed to stderr with
+      // --json (stdout holds only the JSON), not at all with --quiet.
+      const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", script.pathname, ...(values.quick ? ["--quick"] : [])],
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
+        stdout: out.quiet ? "null" : out.json ? "piped" : "inherit",
+        stderr: out.quiet ? "null" : "inherit",
+      }).spawn();
+      if (out.json && !out.quiet) {
+        for await (const chunk of child.stdout) Deno.stderr.writeSync(chunk);
+      }
+      const { code } = await child.status;
+      reports.push({ name, exitCode: code });
       if (code !== 0) {
         console.error(`prism bench: the ${name} report failed (exit ${code})`);
         failed++;
       }
     }
+    out.summary({ quick: values.quick === true, reports });
     return failed === 0 ? 0 : 1;
   },
 };

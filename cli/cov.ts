@@ -7,7 +7,10 @@
 
 import { type Command, UsageError } from "./_command.ts";
 import { CUBE_FILE_OPTIONS, parseCommandArgs } from "./_args.ts";
-import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { checkBackend } from "./_rx_progress.ts";
+import { checkOutputPath } from "./_out_path.ts";
+import { chooseDataset } from "./_dataset.ts";
+import { PRISM } from "./_version.ts";
 import { openCubeSource } from "../io/cube_source.ts";
 import { covariance } from "../ops/covariance.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -18,13 +21,15 @@ const USAGE = `usage: deno run -A cli.ts cov --input FILE --out OUT [options]
 
 Streams the mean and covariance (ddof 1) of every pixel of FILE.
 
-  --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
-                   --dataset) or an ENVI .hdr
-  --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
+  --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 or an
+                   ENVI .hdr
+  --dataset PATH   the dataset inside an HDF5 input, e.g. /cube (default: its only numeric
+                   dataset of 2 to 4 axes, else the only float one)
   --allow-external let the input read other files (an ENVI data file outside the header's
                    folder; HDF5 external links, external storage, virtual datasets); refused by
                    default: trusted inputs only
-  --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
+  --out OUT        .npy (the C x C covariance, float64), .json (count, bands, skipped, mean,
+                   covariance as C rows of C) or .h5 (the same, with input and prism_version)
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   skip pixels with NaN or infinity instead of failing`;
 
@@ -36,21 +41,24 @@ export const covCommand: Command = {
   name: "cov",
   summary: "mean and covariance of a cube file (.npy, .h5, ENVI), streamed",
   usage: USAGE,
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       ...CUBE_FILE_OPTIONS,
       "skip-invalid": { type: "boolean", default: false },
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["json", "h5", "npy"]);
+    const format = await checkOutputPath(values.out, { allowed: ["json", "h5", "npy"] });
     const backend = checkBackend(values.backend);
-    const source = await openCubeSource(values.input, {
+    const allowExternal = values["allow-external"];
+    const dataset = await chooseDataset(values.input, {
       dataset: values.dataset,
-      allowExternal: values["allow-external"],
+      axes: [2, 4],
+      allowExternal,
     });
+    const source = await openCubeSource(values.input, { dataset, allowExternal });
     const t0 = performance.now();
-    const progress = progressLine("cov");
+    const progress = out.progress("cov");
     let result;
     try {
       result = await covariance(source.chunks(CHUNK_ROWS), {
@@ -65,18 +73,39 @@ export const covCommand: Command = {
     const { count, bands, mean, covariance: cov, skipped } = result;
     if (format === "npy") await writeNpy(values.out, { data: cov, shape: [bands, bands] });
     else if (format === "json") {
-      const json = { count, bands, skipped, mean: [...mean], covariance: [...cov] };
+      // Row c of the matrix is covariance[c], as numpy's np.array(json["covariance"]) reads it.
+      const rows = Array.from(
+        { length: bands },
+        (_, c) => [...cov.subarray(c * bands, (c + 1) * bands)],
+      );
+      const json = { count, bands, skipped, mean: [...mean], covariance: rows };
       await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));
     } else {
       await writeHdf5(values.out, {
-        attrs: { count, bands, skipped },
+        attrs: {
+          count,
+          bands,
+          skipped,
+          input: values.input,
+          ...(dataset === undefined ? {} : { dataset }),
+          prism_version: PRISM.version,
+        },
         datasets: [
           { path: "mean", data: mean, shape: [bands] },
           { path: "covariance", data: cov, shape: [bands, bands] },
         ],
       });
     }
-    console.log(
+    out.summary({
+      input: values.input,
+      ...(dataset === undefined ? {} : { dataset }),
+      outputs: [values.out],
+      count,
+      bands,
+      skipped,
+      seconds: secs,
+    });
+    out.say(
       `cov: ${count} pixels x ${bands} bands${skipped ? ` (${skipped} skipped)` : ""} in ` +
         `${secs.toFixed(2)} s (${(count / secs / 1e6).toFixed(2)} Mpixel/s, ` +
         `${(count * bands * 4 / secs / 1e9).toFixed(2)} GB/s) -> ${values.out}`,

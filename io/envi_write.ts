@@ -114,7 +114,10 @@ export async function writeEnvi(
   ];
   const header = new TextEncoder().encode(lines.join("\n") + "\n");
   await withAtomicPath(files.header, async (tmpHeader) => {
-    await writeFileAtomic(files.data, new Uint8Array(data.buffer, data.byteOffset, data.length * 4));
+    await writeFileAtomic(
+      files.data,
+      new Uint8Array(data.buffer, data.byteOffset, data.length * 4),
+    );
     await Deno.writeFile(tmpHeader, header);
   }, { operation: "writeEnvi()" });
   return files;
@@ -123,7 +126,9 @@ export async function writeEnvi(
 function fieldLine(name: string, value: EnviFieldValue): string {
   const key = name.trim().toLowerCase().replace(/\s+/g, " ");
   if (key === "" || /[=\r\n{}]/.test(key)) {
-    throw new TypeError(`ENVI field name ${JSON.stringify(name)} must be words without = or braces`);
+    throw new TypeError(
+      `ENVI field name ${JSON.stringify(name)} must be words without = or braces`,
+    );
   }
   if (LAYOUT_FIELDS.has(key)) {
     throw new TypeError(
