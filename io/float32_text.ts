@@ -38,7 +38,20 @@ export function formatFloat32(value: number): string {
     // toPrecision rounds to nearest; Number() then String() drops trailing zeros and picks
     // plain or exponent notation the way the rest of the CSV writes numbers.
     const text = String(Number(f.toPrecision(digits)));
-    if (Math.fround(Number(text)) === f) return text;
+    if (Math.fround(Number(text)) === f) return evenOnTie(f, digits, text);
   }
   return String(Number(f.toPrecision(9)));
+}
+
+/**
+ * When the value lies exactly halfway between two `digits`-digit decimals, `toPrecision` takes
+ * the larger; numpy (and the shortest-repr algorithms) take the one with an even last digit.
+ * Both read back as the same float32; this picks the even one so the text matches numpy's.
+ */
+function evenOnTie(f: number, digits: number, rounded: string): string {
+  const exact = f.toPrecision(digits + 1);
+  if (Number(exact) !== f || !/5(e[+-]\d+)?$/.test(exact)) return rounded;
+  const lower = String(Number(exact.replace(/5(e[+-]\d+)?$/, "0$1")));
+  const last = Number(rounded.replace(/e.*$/, "").replace(/0+$/, "").replace(/\.$/, "").at(-1));
+  return last % 2 === 1 && Math.fround(Number(lower)) === f ? lower : rounded;
 }
