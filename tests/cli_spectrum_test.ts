@@ -3,27 +3,12 @@
  * output format read back by python (csv, json, h5py).
  */
 import assert from "node:assert";
-import { main } from "../cli.ts";
+import { runMain as run } from "./_cli_helpers.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
 import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
 import { numpySingularValues, randomMatrix } from "./_spectrum_helpers.ts";
-
-/** Runs the CLI with console.log / console.error captured. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const READ_BACK = `
 import csv, json, sys, h5py
@@ -35,7 +20,7 @@ elif path.endswith(".json"):
     d = json.load(open(path)); print(json.dumps({**d["metrics"], "count": d["count"], "s1": d["s1"]}))
 else:
     f = h5py.File(path, "r")
-    d = {k: float(v) for k, v in f.attrs.items() if k not in ("input", "shape", "method")}
+    d = {k: float(v) for k, v in f.attrs.items() if k not in ("input", "shape", "method", "prism_version")}
     d["n_values"] = int(f["singular_values"].shape[0]); print(json.dumps(d))
 `;
 
