@@ -57,7 +57,9 @@ export function outputFiles(path: string, format: string): string[] {
  * @param path The output path.
  * @param options `allowed` extensions (see {@linkcode outputFormat}); `flag` names the option.
  * @returns The format (see {@linkcode outputFormat}).
- * @throws {UsageError} On an unknown extension, or a path that is a folder.
+ * @throws {UsageError} On an unknown extension (a mistake in the command line: exit 2).
+ * @throws {Deno.errors.IsADirectory} When the path is a folder (the file system's state, like
+ *   the errors below: exit 1).
  * @throws {Deno.errors.NotFound} When the folder does not exist.
  * @throws {Deno.errors.NotADirectory} When what should be the folder is a file.
  * @throws {Deno.errors.PermissionDenied} When the folder cannot be written.
@@ -67,15 +69,11 @@ export async function checkOutputPath(
   options: { allowed: readonly string[]; flag?: string },
 ): Promise<string> {
   const flag = options.flag ?? "--out";
-  if ((await statOrNull(path))?.isDirectory) {
-    throw new UsageError(`${flag} ${path} is a folder; name a file inside it`);
-  }
+  if ((await statOrNull(path))?.isDirectory) throw isFolder(flag, path);
   const format = outputFormat(path, options.allowed, flag);
   for (const file of outputFiles(path, format)) {
     const info = await statOrNull(file);
-    if (info?.isDirectory) {
-      throw new UsageError(`${flag} ${file} is a folder; name a file, e.g. ${file}/out.${format}`);
-    }
+    if (info?.isDirectory) throw isFolder(flag, file);
   }
   await checkOutputFolder(dirname(resolve(path)), { flag, shown: path });
   return format;
@@ -116,6 +114,12 @@ export async function checkOutputFolder(
     );
   }
   await Deno.remove(probe);
+}
+
+function isFolder(flag: string, path: string): Error {
+  return new Deno.errors.IsADirectory(
+    `${flag} ${path}: the output path ${path} is a folder; give a file name`,
+  );
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {

@@ -13,28 +13,7 @@
  */
 
 import { type ProgressLine, progressLine } from "./_rx_progress.ts";
-
-/** The output flags of one run, taken off the command line by {@linkcode splitGlobalFlags}. */
-export interface OutputFlags {
-  /** `--json`: one JSON summary on stdout. */
-  readonly json: boolean;
-  /** `--quiet`: nothing but errors (and the JSON summary with `--json`). */
-  readonly quiet: boolean;
-}
-
-/** What a command writes through, instead of `console.log`, so the flags apply. */
-export interface CommandOutput extends OutputFlags {
-  /** A line of the human report: stdout; stderr under `--json`; nothing under `--quiet`. */
-  say(line: string): void;
-  /** A side note (a warning, where files went): stderr; nothing under `--quiet`. */
-  note(line: string): void;
-  /** A throttled progress reporter on stderr (see `progressLine`); silent under `--quiet`. */
-  progress(label: string): ProgressLine;
-  /** Adds fields to the `--json` summary (later calls add or replace fields). */
-  summary(fields: Record<string, unknown>): void;
-  /** The summary so far. */
-  readonly fields: Readonly<Record<string, unknown>>;
-}
+import type { CommandOutput, OutputFlags } from "./_command.ts";
 
 /**
  * Takes `--json`, `--quiet`, `--version` and `--help`/`-h` off a command line (only before a

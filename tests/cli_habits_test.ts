@@ -171,7 +171,7 @@ Deno.test("a bad output path is refused before any work, and nothing is written"
       const cases: [string, number, RegExp][] = [
         [`${dir}/nope/o.${ext}`, 1, /--out .*nope\/o\.\w+: the folder .* does not exist/],
         [`${dir}/file/o.${ext}`, 1, /is a file, not a directory/],
-        [`${dir}/folder.npy`, 2, /--out .*folder\.npy is a folder/],
+        [`${dir}/folder.npy`, 1, /--out .*folder\.npy: the output path .* is a folder/],
         [`${dir}/o.txt`, 2, /unknown output extension \.txt/],
       ];
       for (const [out, code, message] of cases) {
