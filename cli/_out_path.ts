@@ -29,9 +29,9 @@ export function outputFormat(path: string, allowed: readonly string[], flag = "-
       a,
     ) => [a, ...Object.keys(ALIASES).filter((k) => ALIASES[k] === a)]);
     throw new UsageError(
-      `${flag} ${path}: unknown output extension${ext ? ` .${ext}` : ""}; use .${
+      `${flag} ${path}: unknown output extension${ext ? ` .${ext}` : ""}; use a .${
         names.join(", .")
-      }`,
+      } file`,
     );
   }
   return format;

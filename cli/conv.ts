@@ -64,7 +64,7 @@ export const convCommand: Command = {
     const net = await ConvNet.fromSpec(values.model);
     try {
       if (values.weights) await net.load(values.weights);
-      else out.note(`no --weights: ${net.spec.name} runs with seeded random weights`);
+      else out.say(`no --weights: ${net.spec.name} runs with seeded random weights`);
       const dataset = await chooseDataset(values.input, { dataset: values.dataset, axes: [2, 3] });
       using source = await openImageSource(values.input, { dataset });
       const progress = out.progress("conv");
