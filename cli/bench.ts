@@ -11,6 +11,7 @@
 import type { Command } from "./_command.ts";
 import { UsageError } from "./_command.ts";
 import { parseCommandArgs } from "./_args.ts";
+import { didYouMean } from "./_suggest.ts";
 
 /** The reports, by the name the command takes. */
 const REPORTS: Readonly<Record<string, { file: string; what: string }>> = {
@@ -47,7 +48,10 @@ export const benchCommand: Command = {
     const names = positionals.length > 0 ? positionals : Object.keys(REPORTS);
     for (const name of names) {
       if (!(name in REPORTS)) {
-        throw new UsageError(`unknown report "${name}"; choose from ${Object.keys(REPORTS)}`);
+        throw new UsageError(
+          `unknown report "${name}"${didYouMean(name, { known: Object.keys(REPORTS) })} ` +
+            `(choose from ${Object.keys(REPORTS).join(", ")})`,
+        );
       }
     }
     const benchDir = new URL("../bench/", import.meta.url);

@@ -10,6 +10,7 @@ import { writeHdf5 } from "../io/hdf5.ts";
 import { synthCube } from "../synth/cube.ts";
 import { inTempDir, listDir } from "./_io_helpers.ts";
 import { runCli, runMain } from "./_cli_helpers.ts";
+import { closestNames, editDistance } from "../cli/_suggest.ts";
 
 // The GPU probe of in-process runs wants a runtime folder; the subprocess helper sets one too.
 if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
@@ -23,6 +24,26 @@ Deno.test("--version prints deno.json's version, as text or JSON, before or afte
   r = await runCli(["cov", "--version", "--json"]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(JSON.parse(r.out), { name: meta.name, version: meta.version });
+});
+
+Deno.test("editDistance counts insertions, deletions, substitutions and neighbour swaps", () => {
+  const cases: [string, string, number][] = [
+    ["", "", 0],
+    ["", "abc", 3],
+    ["kitten", "sitting", 3],
+    ["covv", "cov", 1],
+    ["ca", "ac", 1],
+    ["spectrum", "sepctrum", 1],
+    ["abc", "cba", 2],
+    ["out", "out", 0],
+  ];
+  for (const [a, b, d] of cases) {
+    assert.equal(editDistance(a, b), d, `${a} / ${b}`);
+    assert.equal(editDistance(b, a), d, `${b} / ${a}`);
+  }
+  assert.deepEqual(closestNames("spectrm", ["spectrum", "synth", "rx"]), ["spectrum"]);
+  assert.deepEqual(closestNames("x", ["rx", "cov"]), []);
+  assert.deepEqual(closestNames("track", ["track-demo", "tour"]), ["track-demo"]);
 });
 
 Deno.test("a misspelled command or flag gets the nearest names; a far-off one gets none", async () => {
@@ -131,6 +152,7 @@ Deno.test("--json on every command prints one JSON summary on stdout, the report
       "UsageError",
     ]);
     assert.match(r.err, /unknown report "no-such-report"/);
+    assert.match((await runMain(["bench", "spectrm"])).err, /did you mean spectrum\?/);
   }));
 
 Deno.test("--quiet prints nothing on stdout; errors still go to stderr", () =>
