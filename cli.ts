@@ -6,9 +6,12 @@
  * @module
  */
 
-import { type Command, describeFailure } from "./cli/_command.ts";
+import { type Command, describeFailure, UsageError } from "./cli/_command.ts";
 import { commands } from "./cli/commands.ts";
 import { handleInterrupts } from "./cli/_signals.ts";
+import { commandOutput, splitGlobalFlags } from "./cli/_output.ts";
+import { didYouMean } from "./cli/_suggest.ts";
+import { PRISM } from "./cli/_version.ts";
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -20,6 +23,11 @@ function helpText(): string {
     "",
     "With no command, runs the tour (same as `tour`). Commands:",
     ...lines,
+    "",
+    "Every command also takes:",
+    "  --json     print one JSON summary on stdout at the end (the report goes to stderr)",
+    "  --quiet    print nothing but errors (with --json: only the JSON)",
+    "  --version  print prism's version",
     "",
     "`deno run -A cli.ts <command> --help` shows a command's options.",
   ].join("\n");
@@ -35,30 +43,56 @@ function helpText(): string {
  *   says what it kept and the process exits with 130 or 143.
  */
 export async function main(args: string[]): Promise<number> {
-  const [first, ...rest] = args;
-  if (first === "--help" || first === "-h" || first === "help") {
+  const flags = splitGlobalFlags(args);
+  const [first, ...rest] = flags.rest;
+  if (flags.version) {
+    if (flags.json) console.log(JSON.stringify(PRISM));
+    else console.log(`prism ${PRISM.version}`);
+    return 0;
+  }
+  if (first === "help" || (flags.help && first === undefined)) {
     console.log(helpText());
     return 0;
   }
   const name = first === undefined || first.startsWith("-") ? "tour" : first;
-  const commandArgs = first === undefined || first.startsWith("-") ? args : rest;
+  const commandArgs = first === undefined || first.startsWith("-") ? flags.rest : rest;
   const command: Command | undefined = commands.find((c) => c.name === name);
   if (command === undefined) {
-    console.error(`prism: unknown command "${name}"\n\n${helpText()}`);
+    const hint = didYouMean(name, { known: commands.map((c) => c.name) });
+    console.error(`prism: unknown command "${name}"${hint}\n\n${helpText()}`);
     return 2;
   }
-  if (commandArgs.includes("--help") || commandArgs.includes("-h")) {
+  if (flags.help) {
     console.log(command.usage);
     return 0;
   }
   current = name;
+  const out = commandOutput(flags);
+  let code: number;
+  let failure: unknown;
   // Ctrl-C or a kill removes the temporary files of unfinished writes and says what was kept.
   using _signals = handleInterrupts(name);
   try {
-    return await command.run(commandArgs);
+    code = await command.run(commandArgs, out);
   } catch (error) {
-    return report(name, error, command.usage);
+    failure = error;
+    code = report(name, error, command.usage);
   }
+  if (flags.json) {
+    const error = failure === undefined ? undefined : {
+      kind: failure instanceof UsageError
+        ? "UsageError"
+        : failure instanceof Error
+        ? failure.name
+        : typeof failure,
+      message: failure instanceof Error ? failure.message : String(failure),
+    };
+    const document = code === 0
+      ? { command: name, ok: true, ...out.fields }
+      : { command: name, ok: false, exitCode: code, ...(error ? { error } : {}), ...out.fields };
+    console.log(JSON.stringify(document, null, 2));
+  }
+  return code;
 }
 
 /** The command running now, for failures that escape `main` (a stray rejected promise). */

@@ -307,3 +307,10 @@ export {
   writeHdf5,
 } from "./io/hdf5.ts";
 export { type CsvValue, formatCsv, parseCsv } from "./io/csv.ts";
+export {
+  type EnviFieldValue,
+  type EnviFiles,
+  type EnviWriteOptions,
+  writeEnvi,
+} from "./io/envi_write.ts";
+export { formatFloat32 } from "./io/float32_text.ts";

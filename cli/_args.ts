@@ -8,12 +8,20 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./_command.ts";
 import type { PixelSelectionOptions } from "../io/pixel_selection.ts";
+import { didYouMean } from "./_suggest.ts";
 
 /** The option table a command declares (node:util's format). */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * Parses `args` against `options`; unknown options and missing values become usage errors.
+ * The flags every command takes, which `cli.ts` handles before the command parses the rest
+ * (see `cli/_output.ts`); listed here so a misspelling of one is suggested too.
+ */
+export const GLOBAL_FLAGS: readonly string[] = ["help", "version", "json", "quiet"];
+
+/**
+ * Parses `args` against `options`; unknown options and missing values become usage errors, an
+ * unknown option with the nearest known ones (`unknown option --outt; did you mean --out?`).
  *
  * @param args The command's arguments.
  * @param options The option table.
@@ -31,8 +39,20 @@ export function parseCommandArgs<T extends OptionSpec>(
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error, Object.keys(options)));
   }
+}
+
+/** node:util's message, or for an unknown option a short one with suggestions. */
+function describeParseError(error: unknown, known: string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ? /^Unknown option '(-{1,2})([^'=]*)/.exec(message)
+    : null;
+  if (unknown === null) return message;
+  const [, dashes, name] = unknown;
+  return `unknown option ${dashes}${name}` +
+    didYouMean(name, { known: [...known, ...GLOBAL_FLAGS], prefix: "--" });
 }
 
 /**

@@ -6,6 +6,28 @@
 
 import { PrismError } from "../core/errors.ts";
 
+/** The output flags of one run, taken off the command line by `splitGlobalFlags` (`./_output.ts`). */
+export interface OutputFlags {
+  /** `--json`: one JSON summary on stdout. */
+  readonly json: boolean;
+  /** `--quiet`: nothing but errors (and the JSON summary with `--json`). */
+  readonly quiet: boolean;
+}
+
+/** What a command writes through, instead of `console.log`, so the flags apply. */
+export interface CommandOutput extends OutputFlags {
+  /** A line of the human report: stdout; stderr under `--json`; nothing under `--quiet`. */
+  say(line: string): void;
+  /** A side note (a warning, where files went): stderr; nothing under `--quiet`. */
+  note(line: string): void;
+  /** A throttled progress reporter on stderr (see `progressLine` in `./_rx_progress.ts`); silent under `--quiet`. */
+  progress(label: string): (done: number, total: number | undefined, unit: string) => void;
+  /** Adds fields to the `--json` summary (later calls add or replace fields). */
+  summary(fields: Record<string, unknown>): void;
+  /** The summary so far. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
 /** One subcommand of `deno run -A cli.ts`. */
 export interface Command {
   /** The word typed after `cli.ts`, e.g. `"info"`. */
@@ -14,8 +36,12 @@ export interface Command {
   readonly summary: string;
   /** The full usage text for `cli.ts <name> --help`. */
   readonly usage: string;
-  /** Runs the command on its own arguments; resolves to the process exit code. */
-  run(args: string[]): Promise<number>;
+  /**
+   * Runs the command on its own arguments (the global flags taken off) and resolves to the
+   * process exit code. It reports through `out` (never `console.log`), and gives `out.summary`
+   * what `--json` prints.
+   */
+  run(args: string[], out: CommandOutput): Promise<number>;
 }
 
 /** A mistake in the command line itself: printed with the usage, exit code 2. */

@@ -1,13 +1,14 @@
 /**
  * Opening the `--input` of a command that reads a cube file (`CUBE_FILE_OPTIONS`, and
- * `PIXEL_SELECTION_OPTIONS`): the options passed through, the layout checked, and an assumed
- * layout reported on stderr.
+ * `PIXEL_SELECTION_OPTIONS`): the HDF5 dataset chosen when `--dataset` is not given, the options
+ * passed through, the layout checked, and an assumed layout reported as a note.
  *
  * @module
  */
 
-import { UsageError } from "./_command.ts";
+import { type CommandOutput, UsageError } from "./_command.ts";
 import { pixelSelectionOf } from "./_args.ts";
+import { chooseDataset } from "./_dataset.ts";
 import { type CubeSource, openCubeSource } from "../io/cube_source.ts";
 import { CUBE_LAYOUTS, type CubeLayout } from "../io/layout.ts";
 
@@ -23,31 +24,45 @@ export interface CubeInputValues {
   bands?: string;
 }
 
+/** An open cube input and the HDF5 dataset it reads (undefined for other formats). */
+export interface CubeInput {
+  source: CubeSource;
+  dataset: string | undefined;
+}
+
 /**
- * Opens `values.input`; prints the source's layout notice (what it assumed from the shape and
- * how to change it) on stderr.
+ * Opens `values.input`: for HDF5 without `--dataset`, its only candidate dataset (else the
+ * candidates are listed); prints the source's layout notice (what it assumed from the shape and
+ * how to change it) as a note.
  *
  * @param command The command's name, for the notice.
  * @param values The parsed options.
- * @returns The open source.
- * @throws {UsageError} When `--layout` is not a layout name, or a selection flag is malformed.
+ * @param out Where the notice goes.
+ * @returns The open source and its dataset.
+ * @throws {UsageError} When `--layout` is not a layout name, a selection flag is malformed, or
+ *   the HDF5 dataset is ambiguous.
  */
 export async function openCubeInput(
   command: string,
   values: CubeInputValues,
-): Promise<CubeSource> {
+  out: CommandOutput,
+): Promise<CubeInput> {
   const layout = values.layout;
   if (layout !== undefined && !CUBE_LAYOUTS.includes(layout as CubeLayout)) {
     throw new UsageError(`--layout must be ${CUBE_LAYOUTS.join(", ")}, got "${layout}"`);
   }
-  const source = await openCubeSource(values.input, {
+  const allowExternal = values["allow-external"];
+  const dataset = await chooseDataset(values.input, {
     dataset: values.dataset,
-    allowExternal: values["allow-external"],
+    axes: [2, 4],
+    allowExternal,
+  });
+  const source = await openCubeSource(values.input, {
+    dataset,
+    allowExternal,
     layout: layout as CubeLayout | undefined,
     ...pixelSelectionOf(values),
   });
-  if (source.layoutNotice !== undefined) {
-    console.error(`prism ${command}: note: ${source.layoutNotice}`);
-  }
-  return source;
+  if (source.layoutNotice !== undefined) out.note(`prism ${command}: note: ${source.layoutNotice}`);
+  return { source, dataset };
 }

@@ -8,6 +8,9 @@
 import type { Backend } from "../core/types.ts";
 import { UsageError } from "./_command.ts";
 
+// The output-path check moved to ./_out_path.ts with the folder checks; re-exported for callers.
+export { outputFormat } from "./_out_path.ts";
+
 /** Reports `done` of `total` units; call as often as you like. */
 export type ProgressLine = (done: number, total: number | undefined, unit: string) => void;
 
@@ -36,23 +39,6 @@ export function progressLine(label: string, intervalMs = 1000): ProgressLine {
       ),
     );
   };
-}
-
-/**
- * The format of an output path by its extension, or a usage error listing the allowed ones.
- *
- * @param path The output path.
- * @param allowed Extensions without dots, e.g. `["npy", "h5"]`; `hdf5` counts as `h5`.
- * @returns The matched extension.
- * @throws {UsageError} When the extension is not one of `allowed`.
- */
-export function outputFormat(path: string, allowed: string[]): string {
-  const ext = path.toLowerCase().split(".").pop() ?? "";
-  const norm = ext === "hdf5" ? "h5" : ext;
-  if (!path.includes(".") || !allowed.includes(norm)) {
-    throw new UsageError(`--out ${path}: use a .${allowed.join(", .")} file`);
-  }
-  return norm;
 }
 
 /**

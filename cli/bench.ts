@@ -11,6 +11,7 @@
 import type { Command } from "./_command.ts";
 import { UsageError } from "./_command.ts";
 import { parseCommandArgs } from "./_args.ts";
+import { didYouMean } from "./_suggest.ts";
 
 /** The reports, by the name the command takes. */
 const REPORTS: Readonly<Record<string, { file: string; what: string }>> = {
@@ -42,12 +43,15 @@ export const benchCommand: Command = {
     "",
     "For the Deno.bench suites, run `deno task bench` in the repository.",
   ].join("\n"),
-  async run(args) {
+  async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, { quick: { type: "boolean" } });
     const names = positionals.length > 0 ? positionals : Object.keys(REPORTS);
     for (const name of names) {
       if (!(name in REPORTS)) {
-        throw new UsageError(`unknown report "${name}"; choose from ${Object.keys(REPORTS)}`);
+        throw new UsageError(
+          `unknown report "${name}"${didYouMean(name, { known: Object.keys(REPORTS) })} ` +
+            `(choose from ${Object.keys(REPORTS).join(", ")})`,
+        );
       }
     }
     const benchDir = new URL("../bench/", import.meta.url);
@@ -67,10 +71,13 @@ export const benchCommand: Command = {
       );
     }
     let failed = 0;
+    const reports: { name: string; exitCode: number }[] = [];
     for (const name of names) {
       const script = new URL(REPORTS[name].file, benchDir);
-      console.log(`\n=== ${name}: ${REPORTS[name].what}`);
-      const { code } = await new Deno.Command(Deno.execPath(), {
+      out.say(`\n=== ${name}: ${REPORTS[name].what}`);
+      // The reports print their tables themselves: on stdout normally, streamed to stderr with
+      // --json (stdout holds only the JSON), not at all with --quiet.
+      const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
           "-A",
@@ -79,9 +86,14 @@ export const benchCommand: Command = {
           script.pathname,
           ...(values.quick ? ["--quick"] : []),
         ],
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
+        stdout: out.quiet ? "null" : out.json ? "piped" : "inherit",
+        stderr: out.quiet ? "null" : "inherit",
+      }).spawn();
+      if (out.json && !out.quiet) {
+        for await (const chunk of child.stdout) Deno.stderr.writeSync(chunk);
+      }
+      const { code } = await child.status;
+      reports.push({ name, exitCode: code });
       if (code !== 0) {
         console.error(
           `prism bench: the ${name} report failed (exit ${code}); if Deno could not fetch a ` +
@@ -90,6 +102,7 @@ export const benchCommand: Command = {
         failed++;
       }
     }
+    out.summary({ quick: values.quick === true, reports });
     return failed === 0 ? 0 : 1;
   },
 };

@@ -8,7 +8,9 @@
 
 import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
-import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { checkBackend } from "./_rx_progress.ts";
+import { checkOutputPath } from "./_out_path.ts";
+import { chooseDataset } from "./_dataset.ts";
 import { openImageSource } from "../io/image_source.ts";
 import { ConvNet } from "../nn/convnet.ts";
 import { runTiled } from "../nn/tiled.ts";
@@ -23,7 +25,8 @@ one pass over the whole image, streaming rows from FILE to OUT.
   --model M          small | refiner | convnext-head | mlp, or a spec .json file
   --weights W        weights .h5 (one dataset per parameter); default: seeded random weights
   --input FILE       .npy or .h5/.hdf5 (with --dataset), [h, w, c] or [h, w]
-  --dataset PATH     the image's dataset inside an HDF5 input, e.g. /image
+  --dataset PATH     the image's dataset inside an HDF5 input, e.g. /image (default: its
+                     only numeric dataset of 2 or 3 axes, else the only float one)
   --out OUT          .npy or .h5 (dataset /output, chunked, gzip)
   --tile-size N      output-aligned input pixels per tile side, without the halo (default 256)
   --batch-size N     tiles per forward pass (default 1)
@@ -35,7 +38,7 @@ export const convCommand: Command = {
   name: "conv",
   summary: "a convolutional network over an image of any size, in seamless tiles",
   usage: USAGE,
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       model: { type: "string" },
       weights: { type: "string" },
@@ -50,7 +53,7 @@ export const convCommand: Command = {
     if (!values.model) throw new UsageError("--model is required (small, refiner or a .json)");
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    outputFormat(values.out, ["npy", "h5"]);
+    await checkOutputPath(values.out, { allowed: ["npy", "h5"] });
     const backend = checkBackend(values.backend);
     const precision = values.precision;
     if (precision !== "f32" && precision !== "f16") {
@@ -61,9 +64,10 @@ export const convCommand: Command = {
     const net = await ConvNet.fromSpec(values.model);
     try {
       if (values.weights) await net.load(values.weights);
-      else console.log(`no --weights: ${net.spec.name} runs with seeded random weights`);
-      using source = await openImageSource(values.input, { dataset: values.dataset });
-      const progress = progressLine("conv");
+      else out.say(`no --weights: ${net.spec.name} runs with seeded random weights`);
+      const dataset = await chooseDataset(values.input, { dataset: values.dataset, axes: [2, 3] });
+      using source = await openImageSource(values.input, { dataset });
+      const progress = out.progress("conv");
       const t0 = performance.now();
       await runTiled(net, source, {
         tileSize,
@@ -75,14 +79,26 @@ export const convCommand: Command = {
       });
       const secs = (performance.now() - t0) / 1000;
       const { height, width, channels } = source;
-      const out = [
+      const outShape = [
         outputExtent(net.spec, 0, height),
         outputExtent(net.spec, 1, width),
         net.outputChannels,
       ];
-      console.log(
+      out.summary({
+        model: net.spec.name,
+        parameters: net.parameterCount,
+        input: values.input,
+        ...(dataset === undefined ? {} : { dataset }),
+        inputShape: [height, width, channels],
+        outputShape: outShape,
+        outputs: [values.out],
+        seconds: secs,
+      });
+      out.say(
         `conv ${net.spec.name} (${net.parameterCount} parameters): [${height} x ${width} x ` +
-          `${channels}] -> [${out.join(" x ")}] in ${values.out}, time ${secs.toFixed(2)} s, ` +
+          `${channels}] -> [${outShape.join(" x ")}] in ${values.out}, time ${
+            secs.toFixed(2)
+          } s, ` +
           `${(height * width / secs / 1e6).toFixed(3)} Mpixel/s`,
       );
     } finally {

@@ -13,7 +13,9 @@ import {
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
 } from "./_args.ts";
-import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import { checkBackend } from "./_rx_progress.ts";
+import { checkOutputPath } from "./_out_path.ts";
+import { PRISM } from "./_version.ts";
 import { selectionFields, selectionNote } from "./_selection.ts";
 import { openCubeInput } from "./_cube_input.ts";
 import { covariance } from "../ops/covariance.ts";
@@ -25,14 +27,16 @@ const USAGE = `usage: deno run -A cli.ts cov --input FILE --out OUT [options]
 
 Streams the mean and covariance (ddof 1) of every pixel of FILE.
 
-  --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 (with
-                   --dataset) or an ENVI .hdr
-  --dataset PATH   the dataset inside an HDF5 input, e.g. /cube
+  --input FILE     .npy (pixels x bands, H x W x C or N x H x W x C), .h5/.hdf5 or an
+                   ENVI .hdr
+  --dataset PATH   the dataset inside an HDF5 input, e.g. /cube (default: its only numeric
+                   dataset of 2 to 4 axes, else the only float one)
 ${LAYOUT_HELP}
   --allow-external let the input read other files (an ENVI data file outside the header's
                    folder; HDF5 external links, external storage, virtual datasets); refused by
                    default: trusted inputs only
-  --out OUT        .npy (the C x C covariance, float64), .json or .h5 (count, mean, covariance)
+  --out OUT        .npy (the C x C covariance, float64), .json (count, bands, skipped, mean,
+                   covariance as C rows of C) or .h5 (the same, with input and prism_version)
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   skip pixels with NaN or infinity instead of failing
 ${PIXEL_SELECTION_USAGE}`;
@@ -45,7 +49,7 @@ export const covCommand: Command = {
   name: "cov",
   summary: "mean and covariance of a cube file (.npy, .h5, ENVI), streamed",
   usage: USAGE,
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       ...CUBE_FILE_OPTIONS,
       ...PIXEL_SELECTION_OPTIONS,
@@ -53,11 +57,11 @@ export const covCommand: Command = {
     });
     if (!values.input) throw new UsageError("--input is required");
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["json", "h5", "npy"]);
+    const format = await checkOutputPath(values.out, { allowed: ["json", "h5", "npy"] });
     const backend = checkBackend(values.backend);
-    const source = await openCubeInput("cov", { ...values, input: values.input });
+    const { source, dataset } = await openCubeInput("cov", { ...values, input: values.input }, out);
     const t0 = performance.now();
-    const progress = progressLine("cov");
+    const progress = out.progress("cov");
     let result;
     try {
       result = await covariance(source.chunks(CHUNK_ROWS), {
@@ -73,6 +77,11 @@ export const covCommand: Command = {
     const selection = selectionFields(source.selection);
     if (format === "npy") await writeNpy(values.out, { data: cov, shape: [bands, bands] });
     else if (format === "json") {
+      // Row c of the matrix is covariance[c], as numpy's np.array(json["covariance"]) reads it.
+      const rows = Array.from(
+        { length: bands },
+        (_, c) => [...cov.subarray(c * bands, (c + 1) * bands)],
+      );
       const json = {
         count,
         bands,
@@ -80,19 +89,39 @@ export const covCommand: Command = {
         excluded,
         ...selection,
         mean: [...mean],
-        covariance: [...cov],
+        covariance: rows,
       };
       await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));
     } else {
       await writeHdf5(values.out, {
-        attrs: { count, bands, skipped, excluded, ...selection },
+        attrs: {
+          count,
+          bands,
+          skipped,
+          excluded,
+          ...selection,
+          input: values.input,
+          ...(dataset === undefined ? {} : { dataset }),
+          prism_version: PRISM.version,
+        },
         datasets: [
           { path: "mean", data: mean, shape: [bands] },
           { path: "covariance", data: cov, shape: [bands, bands] },
         ],
       });
     }
-    console.log(
+    out.summary({
+      input: values.input,
+      ...(dataset === undefined ? {} : { dataset }),
+      outputs: [values.out],
+      count,
+      bands,
+      skipped,
+      excluded,
+      ...selection,
+      seconds: secs,
+    });
+    out.say(
       `cov: ${count} pixels x ${bands} bands${skipped ? ` (${skipped} skipped)` : ""}` +
         `${selectionNote(excluded, source.selection)} in ` +
         `${secs.toFixed(2)} s (${(count / secs / 1e6).toFixed(2)} Mpixel/s, ` +

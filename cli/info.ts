@@ -101,12 +101,14 @@ export const infoCommand: Command = {
     "Set PRISM_WEBGPU=off to see the report of a machine without WebGPU.",
     "",
     "  --json   print the full report as JSON (every GPU limit included)",
+    "  --quiet  print nothing (the exit code says whether it ran)",
   ].join("\n"),
-  async run(args) {
-    const { values } = parseCommandArgs(args, { json: { type: "boolean" } });
+  async run(args, out) {
+    parseCommandArgs(args, {});
     try {
       const caps = await capabilities();
-      console.log(values.json ? JSON.stringify(caps, null, 2) : formatCapabilities(caps));
+      out.say(formatCapabilities(caps));
+      out.summary({ ...caps });
     } finally {
       await releaseGpu();
     }

@@ -6,10 +6,19 @@
  */
 
 import { type Command, UsageError } from "./_command.ts";
-import { CUBE_FILE_OPTIONS, numberOption, parseCommandArgs } from "./_args.ts";
-import { checkBackend, outputFormat, progressLine } from "./_rx_progress.ts";
+import {
+  CUBE_FILE_OPTIONS,
+  LAYOUT_HELP,
+  numberOption,
+  parseCommandArgs,
+  PIXEL_SELECTION_OPTIONS,
+  PIXEL_SELECTION_USAGE,
+} from "./_args.ts";
+import { checkBackend } from "./_rx_progress.ts";
+import { checkOutputPath } from "./_out_path.ts";
+import { openCubeInput } from "./_cube_input.ts";
 import { writePixelArray } from "./_pixel_output.ts";
-import { openCubeSource } from "../io/cube_source.ts";
+import type { PixelChunk } from "../io/pixel_selection.ts";
 import { pca } from "../ops/pca.ts";
 import { mnf, type NoiseDirection } from "../ops/mnf.ts";
 import type { Projection } from "../ops/projection.ts";
@@ -21,7 +30,9 @@ Projects every pixel of FILE onto its K leading principal components (PCA, by va
 minimum noise fraction components (--method mnf, by signal-to-noise ratio).
 
   --input FILE       .npy, .h5/.hdf5 (with --dataset) or an ENVI .hdr
-  --dataset PATH     the dataset inside an HDF5 input, e.g. /cube
+  --dataset PATH     the dataset inside an HDF5 input, e.g. /cube (default: its only
+                     numeric dataset of 2 to 4 axes, else the only float one)
+${LAYOUT_HELP}
   --allow-external   let the input read other files (see rx --help); trusted inputs only
   --components K     components to keep (1 to bands; for MNF, to the noise covariance's rank)
   --out OUT          .npy or .h5 (dataset /components): H x W x K for cubes, float32
@@ -29,7 +40,10 @@ minimum noise fraction components (--method mnf, by signal-to-noise ratio).
                      differences between neighbouring pixels (spectral Python's
                      noise_from_diffs); MNF needs an image (H x W x C), not a pixel list
   --direction D      MNF's neighbour: lowerright (default), lowerleft, right or lower
-  --backend B        auto | wasm | webgpu (default auto)`;
+  --backend B        auto | wasm | webgpu (default auto)
+${PIXEL_SELECTION_USAGE}
+  PCA leaves no-data and masked pixels out of the fit and writes NaN components for them; MNF
+  differences neighbouring pixels, so it refuses inputs with pixels left out.`;
 
 const CHUNK_ROWS = 65536;
 const DIRECTIONS = ["lowerright", "lowerleft", "right", "lower"];
@@ -39,9 +53,10 @@ export const pcaCommand: Command = {
   name: "pca",
   summary: "PCA or MNF (--method mnf) components of a cube file, streamed",
   usage: USAGE,
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       ...CUBE_FILE_OPTIONS,
+      ...PIXEL_SELECTION_OPTIONS,
       components: { type: "string" },
       method: { type: "string", default: "pca" },
       direction: { type: "string", default: "lowerright" },
@@ -61,24 +76,29 @@ export const pcaCommand: Command = {
         `--direction must be one of ${DIRECTIONS.join(", ")}, got "${values.direction}"`,
       );
     }
-    const format = outputFormat(values.out, ["npy", "h5"]);
+    const format = await checkOutputPath(values.out, { allowed: ["npy", "h5"] });
     const backend = checkBackend(values.backend);
-    const source = await openCubeSource(values.input, {
-      dataset: values.dataset,
-      allowExternal: values["allow-external"],
-    });
+    const { source, dataset } = await openCubeInput(
+      "pca",
+      { ...values, input: values.input },
+      out,
+    );
     const t0 = performance.now();
-    const rows = { ...sourceShape(source), chunks: () => source.chunks(CHUNK_ROWS) };
+    const method = values.method;
+    const rows = {
+      ...sourceShape(source),
+      chunks: () => wholeLines(source.chunks(CHUNK_ROWS), method, values.input!),
+    };
     let projection: Projection;
-    let out: Float32Array;
+    let projected: Float32Array;
     try {
-      const fitProgress = progressLine(`${values.method} fit`);
+      const fitProgress = out.progress(`${values.method} fit`);
       const onProgress = (p: { done: number; unit: string }) =>
         fitProgress(p.done, source.rows, p.unit);
       if (values.method === "pca") {
         const p = await pca(rows, { components, backend, onProgress });
         projection = p.projection;
-        console.log(
+        out.say(
           `pca: ${p.count} pixels x ${p.bands} bands; eigenvalues ${list(p.explainedVariance)}; ` +
             `explained ${(p.explainedVarianceRatio.reduce((a, b) => a + b, 0) * 100).toFixed(2)} %`,
         );
@@ -95,18 +115,19 @@ export const pcaCommand: Command = {
           onProgress,
         });
         projection = m.projection;
-        console.log(
+        out.say(
           `mnf: ${m.count} pixels x ${m.bands} bands, ${m.noisePairs} noise pairs ` +
             `(${values.direction}), noise rank ${m.noiseRank}; eigenvalues (≈ SNR + 1) ` +
             list(m.eigenvalues.subarray(0, components)),
         );
       }
-      out = new Float32Array(source.rows * components);
-      const progress = progressLine(`${values.method} transform`);
+      projected = new Float32Array(source.rows * components);
+      const progress = out.progress(`${values.method} transform`);
       let done = 0;
-      for await (const y of projection.transformChunks(rows, { backend })) {
-        out.set(y.data, done * components);
-        done += y.rows;
+      for await (const chunk of rows.chunks()) {
+        const y = await projection.transform(chunk, { backend });
+        placeRows(projected, { values: y.data, chunk, width: components });
+        done += chunk.pixels;
         progress(done, source.rows, "pixels");
       }
     } finally {
@@ -114,12 +135,65 @@ export const pcaCommand: Command = {
       await releaseGpu();
     }
     const shape = [...source.pixelShape, components];
-    await writePixelArray(values.out, { format, data: out, shape, dataset: "components" });
+    await writePixelArray(values.out, {
+      format,
+      data: projected,
+      shape,
+      dataset: "components",
+    });
     const secs = (performance.now() - t0) / 1000;
-    console.log(`time ${secs.toFixed(2)} s -> ${values.out} [${shape.join(" x ")}]`);
+    out.say(`time ${secs.toFixed(2)} s -> ${values.out} [${shape.join(" x ")}]`);
+    out.summary({
+      input: values.input,
+      ...(dataset === undefined ? {} : { dataset }),
+      method,
+      components,
+      shape,
+      outputs: [values.out],
+      seconds: secs,
+    });
     return 0;
   },
 };
+
+/**
+ * The chunks as they come, except that MNF, which differences neighbouring pixels of whole
+ * lines, refuses chunks with pixels left out (no-data, masked).
+ */
+async function* wholeLines(
+  chunks: AsyncIterable<PixelChunk>,
+  method: string,
+  input: string,
+): AsyncGenerator<PixelChunk> {
+  for await (const chunk of chunks) {
+    if (method === "mnf" && chunk.kept !== undefined) {
+      throw new UsageError(
+        `--method mnf: ${chunk.pixels - chunk.rows} pixels of ${input} are no-data or masked, ` +
+          `and MNF's noise estimate differences neighbouring pixels; use --method pca, or fill ` +
+          `those pixels first`,
+      );
+    }
+    yield chunk;
+  }
+}
+
+/** Puts `width` values per kept pixel of `chunk` at its pixels' rows of `all`; NaN rows elsewhere. */
+function placeRows(
+  all: Float32Array,
+  part: { values: Float32Array; chunk: PixelChunk; width: number },
+): void {
+  const { values, chunk, width } = part;
+  if (chunk.kept === undefined) {
+    all.set(values, chunk.start * width);
+    return;
+  }
+  let row = 0;
+  for (let p = 0; p < chunk.pixels; p++) {
+    const at = (chunk.start + p) * width;
+    if (chunk.kept[p]) all.set(values.subarray(row * width, ++row * width), at);
+    else all.fill(NaN, at, at + width);
+  }
+}
 
 /** The fields of a source that MNF reads (bands, line width, image stack shape). */
 function sourceShape(s: { bands: number; width?: number; pixelShape: readonly number[] }) {

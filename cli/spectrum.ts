@@ -6,7 +6,7 @@
 
 import { extname } from "node:path";
 import type { Backend, Matrix, Tensor } from "../core/types.ts";
-import { type Command, UsageError } from "./_command.ts";
+import { type Command, type CommandOutput, UsageError } from "./_command.ts";
 import {
   parseCommandArgs,
   PIXEL_SELECTION_OPTIONS,
@@ -16,13 +16,16 @@ import {
 import { selectionFields, selectionNote } from "./_selection.ts";
 import { PixelSelection } from "../io/pixel_selection.ts";
 import { readNpy } from "../io/npy.ts";
-import { readHdf5Dataset, readHdf5Tree, writeHdf5 } from "../io/hdf5.ts";
+import { readHdf5Dataset, writeHdf5 } from "../io/hdf5.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { formatCsv } from "../io/csv.ts";
 import { flattenActivations } from "../track/flatten.ts";
 import { spectrumOf } from "../ops/spectrum.ts";
 import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
 import { jacobiSingularValues } from "../wasm/eigen.ts";
+import { checkOutputPath } from "./_out_path.ts";
+import { chooseDataset } from "./_dataset.ts";
+import { PRISM } from "./_version.ts";
 
 const USAGE = `usage: deno run -A cli.ts spectrum --input FILE [options]
 
@@ -30,7 +33,8 @@ Singular values and dimensionality metrics of an activation matrix.
 
   --input FILE     a .npy or .h5/.hdf5 file: 2-D batch x features as is, 3-D (B, T, D) as
                    (B*T) x D, 4-D NHWC (N, H, W, C) as N x (H*W*C)
-  --dataset PATH   the dataset inside an HDF5 input (default: its only dataset)
+  --dataset PATH   the dataset inside an HDF5 input (default: its only numeric dataset of 2
+                   to 4 axes, else the only float one)
   --allow-external let an HDF5 input read other files (external links, external storage,
                    virtual datasets); refused by default
   --out FILE       also write the results: .csv (one row: shape, count, s1, s_min, metrics),
@@ -50,7 +54,7 @@ export const spectrumCommand: Command = {
   name: "spectrum",
   summary: "singular values and dimensionality metrics of an activation file (.npy, .h5)",
   usage: USAGE,
-  async run(args: string[]): Promise<number> {
+  async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, {
       input: { type: "string" },
       dataset: { type: "string" },
@@ -66,7 +70,9 @@ export const spectrumCommand: Command = {
     if (!["auto", "wasm", "webgpu"].includes(backend)) {
       throw new UsageError(`--backend must be auto, wasm or webgpu, got "${backend}"`);
     }
-    const outFormat = values.out === undefined ? undefined : formatOf(values.out);
+    const outFormat = values.out === undefined
+      ? undefined
+      : await checkOutputPath(values.out, { allowed: ["csv", "json", "h5"] }) as Format;
     const tensor = await readInput(values.input, {
       dataset: values.dataset,
       allowExternal: values["allow-external"],
@@ -85,58 +91,56 @@ export const spectrumCommand: Command = {
     const { singularValues: s, metrics } = await spectrumOfInput(matrix, {
       backend,
       exact: values.exact,
-      float64: tensor.float64,
+      // The selection's rows are float32; float64 values go through only when all are kept.
+      float64: selection.active ? undefined : tensor.float64,
+      out,
     });
     const ms = performance.now() - t0;
     const shape = `[${tensor.shape.join(", ")}]`;
-    console.log(
-      `input                ${values.input}${values.dataset ? ` ${values.dataset}` : ""}`,
+    const say = (name: string, value: unknown) => out.say(`${name.padEnd(20)} ${value}`);
+    say("input", `${values.input}${values.dataset ? ` ${values.dataset}` : ""}`);
+    say(
+      "shape",
+      `${shape} -> ${matrix.rows} x ${matrix.cols}${selectionNote(excluded, selection)}`,
     );
-    console.log(
-      `shape                ${shape} -> ${matrix.rows} x ${matrix.cols}` +
-        selectionNote(excluded, selection),
-    );
-    console.log(
-      `method               ${values.exact ? "exact (one-sided Jacobi)" : "Gram + eigh"}`,
-    );
-    console.log(`time                 ${ms.toFixed(1)} ms`);
-    console.log(`count                ${s.length}`);
-    console.log(`s1                   ${s[0]}`);
-    console.log(`s_min                ${s[s.length - 1]}`);
-    for (const [name, value] of Object.entries(metrics)) console.log(`${name.padEnd(20)} ${value}`);
+    say("method", values.exact ? "exact (one-sided Jacobi)" : "Gram + eigh");
+    say("time", `${ms.toFixed(1)} ms`);
+    say("count", s.length);
+    say("s1", s[0]);
+    say("s_min", s[s.length - 1]);
+    for (const [name, value] of Object.entries(metrics)) say(name, value);
+    const selected = selection.active ? { excluded, ...selectionFields(selection) } : {};
     if (values.out !== undefined) {
-      try {
-        await writeResults(values.out, outFormat!, {
-          input: values.input,
-          shape: tensor.shape,
-          matrix,
-          s,
-          metrics: metrics as unknown as Record<string, number>,
-          method: values.exact ? "exact" : "gram",
-          selection: selection.active ? { excluded, ...selectionFields(selection) } : {},
-        });
-      } catch (error) {
-        // File-system errors (missing folder, no permission) are the user's to fix: say so
-        // plainly; the atomic writers leave nothing behind.
-        if (!(error instanceof Error) || !("code" in error || error.name in Deno.errors)) {
-          throw error;
-        }
-        console.error(`prism spectrum: cannot write ${values.out}: ${error.message}`);
-        return 1;
-      }
-      console.log(`written              ${values.out}`);
+      await writeResults(values.out, outFormat!, {
+        input: values.input,
+        shape: tensor.shape,
+        matrix,
+        s,
+        metrics: metrics as unknown as Record<string, number>,
+        method: values.exact ? "exact" : "gram",
+        selection: selected,
+      });
+      say("written", values.out);
     }
+    out.summary({
+      input: values.input,
+      shape: tensor.shape,
+      rows: matrix.rows,
+      cols: matrix.cols,
+      method: values.exact ? "exact" : "gram",
+      seconds: ms / 1000,
+      count: s.length,
+      s1: s[0],
+      s_min: s[s.length - 1],
+      metrics,
+      ...selected,
+      ...(values.out === undefined ? {} : { outputs: [values.out] }),
+    });
     return 0;
   },
 };
 
-function formatOf(path: string): "csv" | "json" | "h5" {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".csv") return "csv";
-  if (ext === ".json") return "json";
-  if (ext === ".h5" || ext === ".hdf5") return "h5";
-  throw new UsageError(`--out must end in .csv, .json, .h5 or .hdf5, got "${path}"`);
-}
+type Format = "csv" | "json" | "h5";
 
 /**
  * The spectrum of the flattened input. With `exact`, float64 input goes to the float64 Jacobi
@@ -145,12 +149,17 @@ function formatOf(path: string): "csv" | "json" | "h5" {
  */
 async function spectrumOfInput(
   matrix: Matrix,
-  options: { backend: Backend; exact: boolean; float64: Float64Array | undefined },
+  options: {
+    backend: Backend;
+    exact: boolean;
+    float64: Float64Array | undefined;
+    out: CommandOutput;
+  },
 ) {
   const { backend, exact, float64 } = options;
   if (float64 === undefined || !exact) {
     if (float64 !== undefined) {
-      console.error(
+      options.out.note(
         "prism spectrum: note: the input is float64 and the Gram route sums in float32 " +
           "blocks; pass --exact to keep every value in float64",
       );
@@ -180,18 +189,8 @@ async function readInput(
     if (dataset !== undefined) throw new UsageError("--dataset applies to HDF5 input only");
     ({ data, shape } = await readNpy(path));
   } else if (ext === ".h5" || ext === ".hdf5") {
-    let name = dataset;
-    if (name === undefined) {
-      const all = (await readHdf5Tree(path, { allowExternal })).datasets;
-      if (all.length !== 1) {
-        throw new UsageError(
-          `${path} holds ${all.length} datasets; choose one with --dataset (` +
-            all.slice(0, 10).map((d) => `${d.path} [${d.shape.join(", ")}]`).join(", ") + ")",
-        );
-      }
-      name = all[0].path;
-    }
-    ({ data, shape } = await readHdf5Dataset(path, name, { allowExternal }));
+    const name = await chooseDataset(path, { dataset, axes: [2, 4], allowExternal });
+    ({ data, shape } = await readHdf5Dataset(path, name!, { allowExternal }));
   } else {
     throw new UsageError(`--input must be a .npy, .h5 or .hdf5 file, got "${path}"`);
   }
@@ -216,7 +215,7 @@ interface Results {
   selection: Record<string, number | number[]>;
 }
 
-async function writeResults(path: string, format: "csv" | "json" | "h5", r: Results) {
+async function writeResults(path: string, format: Format, r: Results) {
   const summary: Record<string, number> = {
     rows: r.matrix.rows,
     cols: r.matrix.cols,
@@ -246,7 +245,14 @@ async function writeResults(path: string, format: "csv" | "json" | "h5", r: Resu
     await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   } else {
     await writeHdf5(path, {
-      attrs: { input: r.input, shape: [...r.shape], method: r.method, ...summary, ...r.selection },
+      attrs: {
+        input: r.input,
+        shape: [...r.shape],
+        method: r.method,
+        prism_version: PRISM.version,
+        ...summary,
+        ...r.selection,
+      },
       datasets: [{ path: "singular_values", data: r.s, shape: [r.s.length] }],
     });
   }

@@ -11,7 +11,7 @@
 import { statfs } from "node:fs/promises";
 import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
-import { outputFormat, progressLine } from "./_rx_progress.ts";
+import { checkOutputPath } from "./_out_path.ts";
 import { type ScaleName, SCALES, synthDataset } from "../synth/datasets.ts";
 import { withAtomicPath } from "../io/atomic.ts";
 import { loadH5wasm } from "../io/_h5wasm.ts";
@@ -32,7 +32,7 @@ export const synthCommand: Command = {
   name: "synth",
   summary: "write a synthetic hyperspectral dataset (.h5 or .npy), streamed",
   usage: USAGE,
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       scale: { type: "string" },
       samples: { type: "string" },
@@ -43,7 +43,7 @@ export const synthCommand: Command = {
       throw new UsageError(`--scale must be one of ${Object.keys(SCALES).join(", ")}`);
     }
     if (!values.out) throw new UsageError("--out is required");
-    const format = outputFormat(values.out, ["h5", "npy"]);
+    const format = await checkOutputPath(values.out, { allowed: ["h5", "npy"] });
     const scale = SCALES[values.scale as ScaleName];
     const samples = numberOption("samples", { value: values.samples, fallback: scale.samples });
     if (!Number.isInteger(samples) || samples < 1 || samples > scale.samples) {
@@ -67,7 +67,7 @@ export const synthCommand: Command = {
           (fit < 1 ? " (not even one sample fits: free some space)" : ""),
       );
     }
-    const progress = progressLine("synth");
+    const progress = out.progress("synth");
     const t0 = performance.now();
     const gen = synthDataset(values.scale as ScaleName, { seed, count: samples });
     await withAtomicPath(values.out, async (tmp) => {
@@ -119,7 +119,15 @@ export const synthCommand: Command = {
       }
     });
     const secs = (performance.now() - t0) / 1000;
-    console.log(
+    out.summary({
+      scale: values.scale,
+      samples,
+      seed,
+      shape: [samples, H, W, C],
+      outputs: [values.out],
+      seconds: secs,
+    });
+    out.say(
       `synth ${values.scale}: ${samples} samples of ${H}x${W}x${C} in ${secs.toFixed(2)} s ` +
         `(${(samples / secs).toFixed(2)} samples/s) -> ${values.out}`,
     );

@@ -9,6 +9,7 @@ import type { Command } from "./_command.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { formatMs } from "./_format.ts";
 import { type TourContext, tourSteps } from "./_tour_steps.ts";
+import { checkOutputFolder } from "./_out_path.ts";
 import { releaseGpu } from "../gpu/device.ts";
 import { gpuStatus } from "../gpu/device.ts";
 
@@ -26,46 +27,62 @@ export const tourCommand: Command = {
     "  --out-dir DIR   where results go (default: prism-out in the working directory)",
     "  --no-gpu        skip the WebGPU runs",
   ].join("\n"),
-  async run(args) {
+  async run(args, out) {
     const { values } = parseCommandArgs(args, {
       "out-dir": { type: "string", default: "prism-out" },
       "no-gpu": { type: "boolean" },
     });
     const outDir = values["out-dir"];
     await Deno.mkdir(outDir, { recursive: true });
+    await checkOutputFolder(outDir, { flag: "--out-dir" });
     const gpu = values["no-gpu"] ? undefined : await gpuStatus();
     const ctx: TourContext = {
       outDir,
       gpu: gpu?.available ? gpu : undefined,
       backends: gpu?.available ? ["wasm", "webgpu"] : ["wasm"],
     };
-    console.log("prism tour: every operation on built-in synthetic data\n");
-    if (values["no-gpu"]) console.log("WebGPU runs skipped (--no-gpu).\n");
-    else if (!gpu?.available) console.log(`WebGPU runs skipped: ${gpu?.reason}.\n`);
+    out.say("prism tour: every operation on built-in synthetic data\n");
+    if (values["no-gpu"]) out.say("WebGPU runs skipped (--no-gpu).\n");
+    else if (!gpu?.available) out.say(`WebGPU runs skipped: ${gpu?.reason}.\n`);
     else if (gpu.adapter.isSoftware) {
-      console.log(
+      out.say(
         `WebGPU runs on ${gpu.adapter.description}, a software adapter: ` +
           "its times show the path works, not GPU speed.\n",
       );
     }
     const files: string[] = [];
+    const steps: { title: string; backend?: string; ms?: number; detail: string }[] = [];
     const started = performance.now();
     try {
       for (const step of tourSteps) {
         for (const line of await step(ctx)) {
           const time = line.ms === undefined ? "" : formatMs(line.ms).padStart(9);
-          console.log(
+          out.say(
             `${line.title.padEnd(34)} ${(line.backend ?? "").padEnd(7)} ${time}  ${line.detail}`,
           );
           files.push(...line.files ?? []);
+          steps.push({
+            title: line.title,
+            backend: line.backend,
+            ms: line.ms,
+            detail: line.detail,
+          });
         }
       }
     } finally {
       await releaseGpu();
     }
-    console.log(`\ntotal ${formatMs(performance.now() - started)}; results written to ${outDir}/:`);
-    for (const f of files) console.log(`  ${f}`);
-    console.log(
+    const total = performance.now() - started;
+    out.summary({
+      outDir,
+      gpu: ctx.backends.includes("webgpu"),
+      steps,
+      files,
+      seconds: total / 1000,
+    });
+    out.say(`\ntotal ${formatMs(total)}; results written to ${outDir}/:`);
+    for (const f of files) out.say(`  ${f}`);
+    out.say(
       "\n`deno run -A cli.ts --help` lists the commands that run each step on your data.",
     );
     return 0;

@@ -14,6 +14,7 @@ import {
   type TrackerFactory,
 } from "../track/experiment.ts";
 import { DimensionalityTracker, TRACKER_BYTES_PER_MEASUREMENT } from "../track/tracker.ts";
+import { checkOutputFolder } from "./_out_path.ts";
 
 const DEFAULT_STEPS = 800;
 const REFERENCE_STEPS = 8000;
@@ -34,7 +35,7 @@ export const trackDemoCommand: Command = {
   name: "track-demo",
   summary: "the reference dimensionality-tracking experiment: overhead, memory, jumps, exports",
   usage: USAGE,
-  async run(args: string[]): Promise<number> {
+  async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, {
       steps: { type: "string" },
       sampling: { type: "string", default: "1,5,10,20,50,100" },
@@ -55,6 +56,7 @@ export const trackDemoCommand: Command = {
       ? await Deno.makeTempDir({ prefix: "prism-track-demo-" })
       : resolve(values["out-dir"]);
     await Deno.mkdir(outDir, { recursive: true });
+    await checkOutputFolder(outDir, { flag: "--out-dir" });
     const exportFrequency = sampling.includes(5) ? 5 : sampling[0];
 
     // Keep the tracker of the export frequency so its rows can be written to --out-dir too.
@@ -64,7 +66,7 @@ export const trackDemoCommand: Command = {
       if (o.samplingFrequency === exportFrequency) kept = t;
       return t;
     };
-    console.error(
+    out.note(
       `track-demo: ${2 * sampling.length + 1} runs x ${steps} steps (reference: --steps ` +
         `${REFERENCE_STEPS}); progress on stderr`,
     );
@@ -78,23 +80,24 @@ export const trackDemoCommand: Command = {
         const percent = Math.floor((100 * done) / (total ?? done));
         if (percent !== lastPercent && percent % 5 === 0) {
           lastPercent = percent;
-          console.error(`  ${percent}% (${done} / ${total} steps)`);
+          out.note(`  ${percent}% (${done} / ${total} steps)`);
         }
       },
     });
 
-    console.log(
+    out.summary({ outDir, ...result });
+    out.say(
       `MLP 784-256-128-10, batch ${result.batch}, ${result.steps} steps per run, ` +
         `${result.stepMs.toFixed(2)} ms per untracked step, loss ${result.loss.first.toFixed(3)} ` +
         `-> ${result.loss.last.toFixed(3)}; tracked and untracked runs bit-identical: ` +
         `${result.identicalTraining}`,
     );
-    console.log("");
-    console.log(
+    out.say("");
+    out.say(
       "sampling  overhead %  in observe %  measurements  stored bytes  allocated  jumps",
     );
     for (const f of result.frequencies) {
-      console.log(
+      out.say(
         [
           String(f.samplingFrequency).padStart(8),
           f.overheadPercent.toFixed(2).padStart(10),
@@ -106,20 +109,20 @@ export const trackDemoCommand: Command = {
         ].join(" "),
       );
     }
-    console.log(
+    out.say(
       `\nEach measurement stores ${TRACKER_BYTES_PER_MEASUREMENT} bytes; storage is allocated in ` +
         "blocks of rows per layer, so small runs allocate more than they store.",
     );
     const exported = result.frequencies.find((f) => f.exports !== undefined);
     if (exported?.exports !== undefined) {
-      console.log("");
-      console.log(
+      out.say("");
+      out.say(
         `exports of the sampling-${exported.samplingFrequency} run (${exported.measurements} ` +
           `measurements):`,
       );
-      console.log("format       bytes   write ms");
+      out.say("format       bytes   write ms");
       for (const e of exported.exports) {
-        console.log(
+        out.say(
           `${e.format.padEnd(6)} ${String(e.bytes).padStart(11)} ${
             (e.seconds * 1000).toFixed(1).padStart(10)
           }`,
@@ -129,12 +132,13 @@ export const trackDemoCommand: Command = {
     if (kept !== undefined) {
       const files = ["track.csv", "track.json", "track.h5"].map((f) => join(outDir, f));
       for (const file of files) await kept.export(file);
-      console.log("");
-      console.log(`files: ${files.join(", ")}`);
+      out.summary({ files });
+      out.say("");
+      out.say(`files: ${files.join(", ")}`);
     }
     if (steps < REFERENCE_STEPS) {
-      console.log("");
-      console.log(
+      out.say("");
+      out.say(
         `The reference experiment runs ${REFERENCE_STEPS} steps: ` +
           `deno run -A cli.ts track-demo --steps ${REFERENCE_STEPS} (about 15 minutes).`,
       );

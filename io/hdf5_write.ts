@@ -26,9 +26,18 @@ const DTYPES: [new (n: number) => Hdf5Data, string][] = [
 const AUTO_CHUNK_BYTES = 65536;
 
 /**
+ * The most bytes one chunk holds: 4 MiB. A reader inflates a whole chunk to read one value of it,
+ * and HDF5's default chunk cache is 1 MiB, so chunks of tens of MiB make partial reads slow and
+ * memory-hungry in h5py and other tools.
+ */
+export const MAX_CHUNK_BYTES = 4 * 2 ** 20;
+
+/**
  * Writes groups, datasets and attributes to an HDF5 file atomically: the file is built under a
  * temporary name and renamed into place, so a failure leaves the target as it was. With
  * `append`, the existing file (if any) is copied to the temporary name first and extended.
+ * Chunks (given, or chosen for gzip) are kept to at most {@linkcode MAX_CHUNK_BYTES}: larger
+ * ones are halved along their first axes until they fit.
  *
  * @param path The file to create, replace or (with `append`) extend.
  * @param content What to write.
@@ -158,6 +167,7 @@ function prepareDataset(spec: Hdf5DatasetSpec, index: number): PreparedDataset {
   if (chunks !== undefined && shape.length === 0) {
     throw new RangeError(`${path} is a scalar; HDF5 cannot chunk or compress it (drop gzip)`);
   }
+  if (chunks !== undefined) chunks = capChunks(chunks, spec.data.BYTES_PER_ELEMENT);
   return { spec, path, dtype: entry[1], ...(chunks === undefined ? {} : { chunks }) };
 }
 
@@ -165,6 +175,20 @@ function autoChunks(shape: readonly number[], itemSize: number): number[] {
   const rowBytes = shape.slice(1).reduce((a, b) => a * Math.max(1, b), itemSize);
   const rows = Math.max(1, Math.floor(AUTO_CHUNK_BYTES / rowBytes));
   return shape.map((d, a) => Math.max(1, a === 0 ? Math.min(d, rows) : d));
+}
+
+/** Halves chunk extents from the first axis on until a chunk holds at most MAX_CHUNK_BYTES. */
+function capChunks(chunks: readonly number[], itemSize: number): number[] {
+  const out = [...chunks];
+  let bytes = out.reduce((a, b) => a * b, itemSize);
+  for (let a = 0; a < out.length && bytes > MAX_CHUNK_BYTES; a++) {
+    while (out[a] > 1 && bytes > MAX_CHUNK_BYTES) {
+      const half = Math.ceil(out[a] / 2);
+      bytes = bytes / out[a] * half;
+      out[a] = half;
+    }
+  }
+  return out;
 }
 
 function ensureGroup(

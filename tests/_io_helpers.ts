@@ -129,21 +129,3 @@ export async function listDir(dir: string): Promise<string[]> {
   for await (const e of Deno.readDir(dir)) names.push(e.name);
   return names.sort();
 }
-
-/**
- * Runs `cli.ts` with `args` in a fresh Deno process.
- *
- * @param args The command and its arguments.
- * @returns The exit code, stdout and stderr.
- */
-export async function runCli(
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const t = new TextDecoder();
-  return { code: r.code, out: t.decode(r.stdout), err: t.decode(r.stderr) };
-}

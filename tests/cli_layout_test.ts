@@ -1,7 +1,8 @@
 import assert from "node:assert";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { synthCube } from "../synth/cube.ts";
-import { hasNumpy, inTempDir, python, runCli } from "./_io_helpers.ts";
+import { hasNumpy, inTempDir, python } from "./_io_helpers.ts";
+import { runCli } from "./_cli_helpers.ts";
 
 /** The BIP cube `hwc` as C × H × W. */
 function toChw(hwc: Float32Array, h: number, w: number, c: number): Float32Array {
@@ -16,10 +17,10 @@ Deno.test("cli cov and rx read band-first .npy: assumed with a note, named by --
     await writeNpy(`${dir}/hwc.npy`, { data: cube.data, shape: [11, 13, 5] });
     // (5, 11, 13): bands first by the rule (assumed, note on stderr).
     await writeNpy(`${dir}/chw.npy`, { data: toChw(cube.data, 11, 13, 5), shape: [5, 11, 13] });
-    let r = await runCli("cov", "--input", `${dir}/hwc.npy`, "--out", `${dir}/a.npy`);
+    let r = await runCli(["cov", "--input", `${dir}/hwc.npy`, "--out", `${dir}/a.npy`]);
     assert.equal(r.code, 0, r.err);
     assert.doesNotMatch(r.err, /note:/);
-    r = await runCli("cov", "--input", `${dir}/chw.npy`, "--out", `${dir}/b.npy`);
+    r = await runCli(["cov", "--input", `${dir}/chw.npy`, "--out", `${dir}/b.npy`]);
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.err,
@@ -30,7 +31,7 @@ Deno.test("cli cov and rx read band-first .npy: assumed with a note, named by --
       (await readNpy(`${dir}/a.npy`)).data,
     );
     // Read as bands last on request: 5 x 11 pixels of 13 bands.
-    r = await runCli(
+    r = await runCli([
       "cov",
       "--input",
       `${dir}/chw.npy`,
@@ -38,18 +39,18 @@ Deno.test("cli cov and rx read band-first .npy: assumed with a note, named by --
       "hwc",
       "--out",
       `${dir}/c.npy`,
-    );
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.deepStrictEqual((await readNpy(`${dir}/c.npy`)).shape, [13, 13]);
     // (5, 13, 11): both outer axes smaller than the middle: refused, then read with --layout chw.
     const t = synthCube({ height: 13, width: 11, bands: 5, seed: 2 }).cube;
     await writeNpy(`${dir}/toss.npy`, { data: toChw(t.data, 13, 11, 5), shape: [5, 13, 11] });
-    r = await runCli("rx", "--input", `${dir}/toss.npy`, "--out", `${dir}/s.npy`);
+    r = await runCli(["rx", "--input", `${dir}/toss.npy`, "--out", `${dir}/s.npy`]);
     assert.notEqual(r.code, 0);
     assert.match(r.err, /could both be the bands.*--layout hwc.*--layout chw/);
     assert(!(await Deno.stat(`${dir}/s.npy`).catch(() => null)), "nothing written on refusal");
     await writeNpy(`${dir}/t_hwc.npy`, { data: t.data, shape: [13, 11, 5] });
-    r = await runCli(
+    r = await runCli([
       "rx",
       "--input",
       `${dir}/toss.npy`,
@@ -57,14 +58,14 @@ Deno.test("cli cov and rx read band-first .npy: assumed with a note, named by --
       "chw",
       "--out",
       `${dir}/s.npy`,
-    );
+    ]);
     assert.equal(r.code, 0, r.err);
-    r = await runCli("rx", "--input", `${dir}/t_hwc.npy`, "--out", `${dir}/s2.npy`);
+    r = await runCli(["rx", "--input", `${dir}/t_hwc.npy`, "--out", `${dir}/s2.npy`]);
     assert.equal(r.code, 0, r.err);
     const [s, s2] = [await readNpy(`${dir}/s.npy`), await readNpy(`${dir}/s2.npy`)];
     assert.deepStrictEqual(s.shape, [13, 11]);
     assert.deepStrictEqual(s.data, s2.data);
-    r = await runCli(
+    r = await runCli([
       "rx",
       "--input",
       `${dir}/toss.npy`,
@@ -72,7 +73,7 @@ Deno.test("cli cov and rx read band-first .npy: assumed with a note, named by --
       "bsq",
       "--out",
       `${dir}/x.npy`,
-    );
+    ]);
     assert.notEqual(r.code, 0);
     assert.match(r.err, /--layout must be hwc, chw, nhwc, nchw, got "bsq"/);
   });
@@ -88,7 +89,7 @@ Deno.test("cli rx --window scores each sample of an N x H x W x C stack alone", 
       stack.set(cube.data.map((v) => v * (1 + 10 * k) + 50 * k), k * H * W * C);
     }
     await writeNpy(`${dir}/stack.npy`, { data: stack, shape: [N, H, W, C] });
-    let r = await runCli(
+    let r = await runCli([
       "rx",
       "--input",
       `${dir}/stack.npy`,
@@ -96,14 +97,14 @@ Deno.test("cli rx --window scores each sample of an N x H x W x C stack alone", 
       "3,9",
       "--out",
       `${dir}/s.npy`,
-    );
+    ]);
     assert.equal(r.code, 0, r.err);
     const all = await readNpy(`${dir}/s.npy`);
     assert.deepStrictEqual(all.shape, [N, H, W]);
     for (let k = 0; k < N; k++) {
       const one = stack.slice(k * H * W * C, (k + 1) * H * W * C);
       await writeNpy(`${dir}/one.npy`, { data: one, shape: [H, W, C] });
-      r = await runCli(
+      r = await runCli([
         "rx",
         "--input",
         `${dir}/one.npy`,
@@ -111,7 +112,7 @@ Deno.test("cli rx --window scores each sample of an N x H x W x C stack alone", 
         "3,9",
         "--out",
         `${dir}/o.npy`,
-      );
+      ]);
       assert.equal(r.code, 0, r.err);
       const alone = (await readNpy(`${dir}/o.npy`)).data;
       assert.deepStrictEqual(all.data.slice(k * H * W, (k + 1) * H * W), alone, `sample ${k}`);
@@ -139,13 +140,13 @@ np.save(f"{d}/sf.npy", np.asfortranarray(s))`,
         for (const args of [["cov"], ["rx"], ["rx", "--window", "1,3"]]) {
           const outs = [];
           for (const name of [c, f]) {
-            const r = await runCli(
+            const r = await runCli([
               ...args,
               "--input",
               `${dir}/${name}.npy`,
               "--out",
               `${dir}/o.npy`,
-            );
+            ]);
             assert.equal(r.code, 0, r.err);
             outs.push(await readNpy(`${dir}/o.npy`));
           }
@@ -164,14 +165,14 @@ Deno.test("cli spectrum --exact keeps float64 input in float64; the JSON has 'me
     const want = [3, 2, 1].map((k) => 1 + k * 2 ** -40);
     for (let j = 0; j < cols; j++) data[j * cols + j] = want[j];
     await writeNpy(`${dir}/a.npy`, { data, shape: [rows, cols] });
-    let r = await runCli(
+    let r = await runCli([
       "spectrum",
       "--input",
       `${dir}/a.npy`,
       "--exact",
       "--out",
       `${dir}/s.json`,
-    );
+    ]);
     assert.equal(r.code, 0, r.err);
     const json = JSON.parse(await Deno.readTextFile(`${dir}/s.json`));
     assert.equal(json.method, "exact");
@@ -180,10 +181,10 @@ Deno.test("cli spectrum --exact keeps float64 input in float64; the JSON has 'me
       assert(Math.abs(s - want[i]) <= 4 * 2 ** -52, `s${i} ${s} vs ${want[i]}`)
     );
     // The Gram route rounds to float32 and says so.
-    r = await runCli("spectrum", "--input", `${dir}/a.npy`, "--out", `${dir}/g.json`);
+    r = await runCli(["spectrum", "--input", `${dir}/a.npy`, "--out", `${dir}/g.json`]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /float64.*pass --exact/);
-    r = await runCli("spectrum", "--help");
+    r = await runCli(["spectrum", "--help"]);
     assert.match(r.out + r.err, /method is "gram" or "exact"/);
   });
 });

@@ -103,7 +103,8 @@ print(json.dumps(np.abs(np.load(sys.argv[2]) - np.cov(X, rowvar=False)).max() / 
       assert(ref < 1e-5, `cov relative error ${ref}`);
       r = await cli("cov", "--input", `${dir}/c.npy`, "--out", `${dir}/st.json`);
       const json = JSON.parse(await Deno.readTextFile(`${dir}/st.json`));
-      assert(json.count === 19 * 23 && json.mean.length === 6 && json.covariance.length === 36);
+      assert(json.count === 19 * 23 && json.mean.length === 6 && json.covariance.length === 6);
+      assert(json.covariance.every((row: number[]) => row.length === 6), "C rows of C");
     });
   },
 });

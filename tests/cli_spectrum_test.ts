@@ -3,7 +3,7 @@
  * output format read back by python (csv, json, h5py).
  */
 import assert from "node:assert";
-import { run } from "./_cli_helpers.ts";
+import { runMain as run } from "./_cli_helpers.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
 import { spectrumMetrics } from "../ops/spectrum_metrics.ts";
@@ -20,7 +20,7 @@ elif path.endswith(".json"):
     d = json.load(open(path)); print(json.dumps({**d["metrics"], "count": d["count"], "s1": d["s1"]}))
 else:
     f = h5py.File(path, "r")
-    d = {k: float(v) for k, v in f.attrs.items() if k not in ("input", "shape", "method")}
+    d = {k: float(v) for k, v in f.attrs.items() if k not in ("input", "shape", "method", "prism_version")}
     d["n_values"] = int(f["singular_values"].shape[0]); print(json.dumps(d))
 `;
 

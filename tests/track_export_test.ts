@@ -111,12 +111,15 @@ Deno.test({
     await tracker.export(`${dir}/run.json`);
     const script = `
 import csv, json, sys
+import numpy as np
 with open(sys.argv[1], newline="") as f:
     rows = list(csv.DictReader(f))
 with open(sys.argv[2]) as f:
     data = json.load(f)
 num = lambda v: None if v == "" else float(v)
-out = {"csv": [[r["layer"], num(r["step"]), num(r["loss"]), num(r["stable_rank"])] for r in rows],
+# The CSV writes float32 columns as their shortest float32 decimals: read them as float32.
+f32 = lambda v: None if v == "" else float(np.float32(v))
+out = {"csv": [[r["layer"], num(r["step"]), f32(r["loss"]), f32(r["stable_rank"])] for r in rows],
        "json": [[layer, r["step"], r["loss"], r["stable_rank"]] for layer in data for r in data[layer]],
        "header": list(rows[0].keys()) if rows else []}
 print(json.dumps(out))

@@ -8,16 +8,28 @@
 
 import { InvalidDataError } from "../core/errors.ts";
 import { type CsvValue, formatCsv, parseCsv } from "../io/csv.ts";
-import { TRACK_COLUMNS, type TrackData, type TrackLayer } from "./row.ts";
+import { formatFloat32 } from "../io/float32_text.ts";
+import { COLUMN_SPECS, TRACK_COLUMNS, type TrackData, type TrackLayer } from "./row.ts";
 import { rowFrom, STORED_COLUMNS } from "./_rows.ts";
 
 const HEADER = ["layer", ...TRACK_COLUMNS];
+
+/**
+ * How each column is written: float32-stored values as their shortest float32 decimal (the
+ * double `String()` would print carries float32 rounding noise); integers and the derived
+ * `effective_rank` (a double) as is.
+ */
+const WRITERS: readonly ((v: number | null) => CsvValue)[] = COLUMN_SPECS.map((c) =>
+  c.storage === "f32" ? (v) => v === null ? null : formatFloat32(v) : (v) => v
+);
 
 /** Formats layers as one CSV text. */
 export function formatTrackCsv(layers: readonly TrackLayer[]): string {
   const records: CsvValue[][] = [];
   for (const { name, rows } of layers) {
-    for (const row of rows) records.push([name, ...TRACK_COLUMNS.map((c) => row[c])]);
+    for (const row of rows) {
+      records.push([name, ...TRACK_COLUMNS.map((c, i) => WRITERS[i](row[c]))]);
+    }
   }
   return formatCsv(HEADER, records);
 }

@@ -1,0 +1,13 @@
+/**
+ * prism's version, read from `deno.json` (the one place it is written, which JSR publishes).
+ *
+ * @module
+ */
+
+import meta from "../deno.json" with { type: "json" };
+
+/** The package name and version, e.g. `{ name: "@prism/compute", version: "0.1.0" }`. */
+export const PRISM: { readonly name: string; readonly version: string } = {
+  name: meta.name,
+  version: meta.version,
+};
