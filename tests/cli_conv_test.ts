@@ -5,17 +5,10 @@ import { randomF32 } from "../synth/uniform.ts";
 import { ConvNet } from "../nn/convnet.ts";
 import { inTempDir } from "./_io_helpers.ts";
 import { runWhole } from "./_tiny_nets.ts";
+import { runCli } from "./_cli_helpers.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const t = new TextDecoder();
-  return { code: r.code, out: t.decode(r.stdout), err: t.decode(r.stderr) };
-}
+/** The CLI in a subprocess, as a user runs it. */
+const cli = (...args: string[]) => runCli(args);
 
 Deno.test({
   name: "cli conv: small net over a .npy image to .npy and .h5 equals the whole-image run",

@@ -10,17 +10,10 @@ import { RxDetector } from "../ops/rx.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { synthCube } from "../synth/cube.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
+import { runCli } from "./_cli_helpers.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const t = new TextDecoder();
-  return { code: r.code, out: t.decode(r.stdout), err: t.decode(r.stderr) };
-}
+/** The CLI in a subprocess, as a user runs it. */
+const cli = (...args: string[]) => runCli(args);
 
 const { cube } = synthCube({ height: 17, width: 13, bands: 7, seed: 2 });
 

@@ -4,17 +4,10 @@ import { rxLocal } from "../ops/rx_local.ts";
 import { synthCube } from "../synth/cube.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
+import { runCli } from "./_cli_helpers.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const t = new TextDecoder();
-  return { code: r.code, out: t.decode(r.stdout), err: t.decode(r.stderr) };
-}
+/** The CLI in a subprocess, as a user runs it. */
+const cli = (...args: string[]) => runCli(args);
 
 const { cube } = synthCube({ height: 19, width: 23, bands: 6, seed: 4 });
 
