@@ -249,10 +249,30 @@ Deno.test("an h5wasm abort fails that file only: the next file opens on a fresh 
 
 Deno.test("HDF5 errors leave no file descriptor open (h5wasm's error handler never closes its tmpfile)", () =>
   inTempDir(async (dir) => {
-    let fds: () => number;
+    // Only descriptors of this test's kind count: the junk file itself and deleted temp files
+    // (HDF5's error-stack tmpfile). Other test files running in parallel in this process open
+    // files of their own, so the count is also the least of a few looks (theirs come and go; a
+    // leak stays).
+    const ours = (fd: string) => {
+      try {
+        const target = Deno.readLinkSync(`/proc/self/fd/${fd}`);
+        return target.includes("junk.h5") || target.endsWith("(deleted)");
+      } catch {
+        return false; // closed while listing
+      }
+    };
+    let fds: () => Promise<number>;
     try {
       Deno.readDirSync("/proc/self/fd");
-      fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+      fds = async () => {
+        let least = Infinity;
+        for (let look = 0; look < 5; look++) {
+          const n = [...Deno.readDirSync("/proc/self/fd")].filter((e) => ours(e.name)).length;
+          least = Math.min(least, n);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return least;
+      };
     } catch {
       console.log("no /proc/self/fd here: the descriptor count is not checked");
       return;
@@ -264,9 +284,10 @@ Deno.test("HDF5 errors leave no file descriptor open (h5wasm's error handler nev
       new Uint8Array([0x89, 0x48, 0x44, 0x46, 13, 10, 26, 10, 9, 0, 0, 0]),
     );
     await rejectsWith(() => readHdf5Dataset(path, "x"), InvalidDataError, "junk.h5");
-    const before = fds();
+    const before = await fds();
     for (let i = 0; i < 50; i++) {
       await rejectsWith(() => readHdf5Dataset(path, "x"), InvalidDataError, "junk.h5");
     }
-    assert(fds() <= before + 2, `${fds() - before} descriptors leaked by 50 failed opens`);
+    const after = await fds();
+    assert(after <= before + 5, `${after - before} descriptors leaked by 50 failed opens`);
   }));
