@@ -161,6 +161,32 @@ export function assertFinite(
   );
 }
 
+/**
+ * Throws {@linkcode InvalidDataError} naming the first non-finite value of a parameter array
+ * (weights, statistics): unlike data rows there is nothing to skip, so the advice is where such
+ * values come from.
+ *
+ * @param data The values.
+ * @param what What they are, e.g. `"conv2d() weights"`.
+ * @throws {InvalidDataError} With `position` `{ index }`.
+ * @example
+ * ```ts
+ * import { assertFiniteParameters } from "./validate.ts";
+ * import assert from "node:assert";
+ * assert.throws(() => assertFiniteParameters(new Float32Array([1, NaN]), "w"), /w hold NaN at index 1/);
+ * ```
+ */
+export function assertFiniteParameters(data: Float32Array | Float64Array, what: string): void {
+  const bad = firstNonFinite(data, Math.max(1, data.length));
+  if (bad === undefined) return;
+  throw new InvalidDataError(
+    `${what} hold ${bad.value} at index ${bad.col}: parameters must be finite; NaN or infinity ` +
+      `comes from a diverged training step (lower the learning rate), a damaged weights file, or ` +
+      `batch-norm statistics with a negative variance`,
+    { position: { index: bad.col } },
+  );
+}
+
 function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   return (v as object).constructor?.name ?? typeof v;

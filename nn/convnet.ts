@@ -10,7 +10,7 @@
 import { throwIfAborted } from "../core/abort.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import type { Backend, Matrix, Tensor } from "../core/types.ts";
-import { assertFinite, checkInteger, firstNonFinite } from "../core/validate.ts";
+import { assertFiniteParameters, checkInteger, firstNonFinite } from "../core/validate.ts";
 import { DeviceTensor, toDevice } from "../tensor/device_tensor.ts";
 import { Adam } from "./adam.ts";
 import type { Layer, ParamSlot, RunContext } from "./layers/_layer.ts";
@@ -252,10 +252,15 @@ export class ConvNet implements Disposable {
             `got [${shape.join(", ")}] with ${v.data?.length} values`,
         );
       }
-      try {
-        assertFinite(v.data, v.data.length, "parameter", "index");
-      } catch (e) {
-        throw new InvalidDataError(`setParameters(): "${s.name}": ${(e as Error).message}`);
+      assertFiniteParameters(v.data, `setParameters(): "${s.name}"`);
+      // Batch norm divides by √(variance + eps): a negative one turns the layer into NaN.
+      const negative = s.name.endsWith("running_var") ? v.data.findIndex((x) => x < 0) : -1;
+      if (negative >= 0) {
+        throw new InvalidDataError(
+          `setParameters(): "${s.name}" holds ${v.data[negative]} at index ${negative}: a ` +
+            `running variance cannot be negative; the weights file is damaged or its ` +
+            `statistics are not batch norm's`,
+        );
       }
     }
     for (const s of this.#slots) s.data.set(values.get(s.name)!.data);

@@ -9,7 +9,7 @@
 
 import { type ConvGeometry, convGeometry } from "../core/conv_geometry.ts";
 import type { Backend, Tensor } from "../core/types.ts";
-import { assertFinite } from "../core/validate.ts";
+import { assertFiniteParameters } from "../core/validate.ts";
 import { ConvWeights } from "../wasm/conv_weights.ts";
 
 /** Options of {@linkcode prepareConv2dWeights}. */
@@ -85,7 +85,7 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
           `(depthwise); got groups ${groups} with [${shape.join(", ")}]`,
       );
     }
-    assertFinite(weights.data, size, `${op} weights`, "index");
+    assertFiniteParameters(weights.data.subarray(0, size), `${op}: the weights`);
     return new PreparedConv2dWeights(weights, groups);
   }
 
@@ -111,7 +111,7 @@ export class PreparedConv2dWeights implements Tensor, Disposable {
    */
   update(): void {
     this.check();
-    assertFinite(this.data, this.data.length, "PreparedConv2dWeights.update() weights", "index");
+    assertFiniteParameters(this.data, "PreparedConv2dWeights.update(): the weights");
     for (const packed of Object.values(packsOf(this))) packed?.repack(this.data);
   }
 

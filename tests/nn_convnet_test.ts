@@ -314,3 +314,24 @@ Deno.test("ConvNet frees every intermediate it makes in kernel memory", async ()
   }
   equal(kernels.memory().inUseBytes, before, "ConvNet leaks kernel memory");
 });
+
+Deno.test("ConvNet.setParameters() refuses a negative running variance and NaN, naming the parameter", async () => {
+  using net = await ConvNet.fromSpec("refiner", { seed: 3 }); // batch norm in every block
+  const name = "head1.norm.running_var";
+  const values = new Map(
+    [...net.parameters()].map(([k, p]) => [k, { data: p.data.slice(), shape: p.shape }]),
+  );
+  values.get(name)!.data[2] = -5;
+  throws(
+    () => net.setParameters(values),
+    (e: Error) =>
+      e instanceof InvalidDataError && e.message.includes(`"${name}" holds -5 at index 2`) &&
+      e.message.includes("running variance cannot be negative"),
+  );
+  values.get(name)!.data[2] = NaN;
+  throws(
+    () => net.setParameters(values),
+    (e: Error) =>
+      e instanceof InvalidDataError && e.message.includes(`"${name}" hold NaN at index 2`),
+  );
+});
