@@ -25,6 +25,8 @@ export interface RowStreamOptions {
   readonly dataset?: string;
   /** gzip level 0–9 of an HDF5 dataset (chunked by row bands); default 4. Ignored for `.npy`. */
   readonly gzip?: number;
+  /** Cancels the write: the temporary file is removed and the target left as it was. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -32,12 +34,13 @@ export interface RowStreamOptions {
  * in order, a band at a time, so the array never has to fit in memory.
  *
  * @param path The file to create or replace: `.npy`, `.h5` or `.hdf5`.
- * @param options `shape` (first axis streamed), `dataset` and `gzip` for HDF5.
+ * @param options `shape` (first axis streamed), `dataset` and `gzip` for HDF5, `signal`.
  * @param produce Called once with `write`; it must write exactly `shape[0]` rows in total.
  * @returns Resolves once the complete file is in place.
  * @throws {TypeError} When the extension is not `.npy`/`.h5`/`.hdf5`, the shape is not whole
  *   numbers, a band is not a `Float32Array` of whole rows, or `produce` wrote too few or too
  *   many rows. The target is then untouched.
+ * @throws {AbortedError} When `signal` aborts; the temporary file is removed.
  * @throws {Error} Whatever `produce` throws (an abort, bad data), after the temporary file is
  *   removed.
  * @example
@@ -60,6 +63,7 @@ export async function writeRowsAtomic(
   produce: (write: WriteRows) => Promise<void>,
 ): Promise<void> {
   const format = formatOf(path);
+  const atomic = { signal: options.signal, operation: "writeRowsAtomic()" };
   const shape = [...(options?.shape ?? [])];
   if (!Array.isArray(options?.shape) || shape.length === 0) {
     throw new TypeError(`writeRowsAtomic(): shape must be a non-empty array of whole numbers`);
@@ -110,7 +114,7 @@ export async function writeRowsAtomic(
       } finally {
         file.close();
       }
-    });
+    }, atomic);
     return;
   }
   const name = normalise(options.dataset ?? "data");
@@ -143,7 +147,7 @@ export async function writeRowsAtomic(
     } finally {
       file.close();
     }
-  });
+  }, atomic);
 }
 
 function formatOf(path: string): "npy" | "h5" {

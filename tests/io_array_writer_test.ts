@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import { writeRowsAtomic } from "../io/array_writer.ts";
+import { AbortedError } from "../core/errors.ts";
 import { readHdf5Dataset } from "../io/hdf5.ts";
 import { readNpy } from "../io/npy.ts";
 import { hasH5py, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
@@ -69,3 +70,25 @@ Deno.test("writeRowsAtomic leaves nothing on too few or too many rows, a throw, 
     assert.deepStrictEqual([...Deno.readDirSync(dir)], []);
   });
 });
+
+Deno.test("writeRowsAtomic stops on an AbortSignal: AbortedError, no file, no temporary left", () =>
+  inTempDir(async (dir) => {
+    for (const name of ["a.npy", "a.h5"]) {
+      const controller = new AbortController();
+      await rejectsWith(
+        () =>
+          writeRowsAtomic(
+            `${dir}/${name}`,
+            { shape: [4, 2], signal: controller.signal },
+            async (write) => {
+              await write(new Float32Array([1, 2]));
+              controller.abort();
+              await write(new Float32Array([3, 4]));
+            },
+          ),
+        AbortedError,
+        "writeRowsAtomic()",
+      );
+      assert.deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name), [], name);
+    }
+  }));

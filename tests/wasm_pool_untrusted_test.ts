@@ -2,20 +2,9 @@ import assert from "node:assert/strict";
 import { KernelError, OutOfMemoryError } from "../core/errors.ts";
 import { WorkerPool } from "../wasm/pool.ts";
 import { loadKernels } from "../wasm/loader.ts";
+import { withBudget } from "./_untrusted_helpers.ts";
 
 const WORKER = new URL("./_wasm_untrusted_worker.ts", import.meta.url);
-
-/** Runs `body` with `PRISM_MEMORY_BUDGET` set (workers read the same environment). */
-async function withBudget(budget: string, body: () => Promise<void>): Promise<void> {
-  const before = Deno.env.get("PRISM_MEMORY_BUDGET");
-  Deno.env.set("PRISM_MEMORY_BUDGET", budget);
-  try {
-    await body();
-  } finally {
-    if (before === undefined) Deno.env.delete("PRISM_MEMORY_BUDGET");
-    else Deno.env.set("PRISM_MEMORY_BUDGET", before);
-  }
-}
 
 /** The call after a failure still works, on a new worker when `replaced`. */
 async function nextCallWorks(pool: WorkerPool, previous: string, replaced: boolean) {
