@@ -97,6 +97,11 @@ let workerCount = 0;
  * Runs jobs on a fixed number of module workers. Workers start on demand, are replaced when one
  * traps, dies or ends itself, and are terminated after a short idle delay.
  *
+ * A worker that runs out of JavaScript heap ends the whole process (Deno 2.9 cannot contain
+ * it): the pool instead refuses, with `OutOfMemoryError`, a payload, result or kernel memory
+ * request over the memory budget (`PRISM_MEMORY_BUDGET`, default 4 GiB) before it is made.
+ * Kernel memory never shrinks while the process lives. The module documentation has the details.
+ *
  * @example
  * ```ts
  * import { WorkerPool } from "./pool.ts";
