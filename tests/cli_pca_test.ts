@@ -153,3 +153,33 @@ Deno.test("cli rx --robust scores like fit({ robust: true }) and reports the pas
     assert(/--robust fits global RX/.test(w.err), w.err);
   });
 });
+
+Deno.test("cli pca leaves no-data pixels out of the fit and writes NaN for them; mnf refuses them", async () => {
+  await inTempDir(async (dir) => {
+    const data = cube.data.slice();
+    const nodata = [0, 5, 100]; // pixels whose band 2 holds the no-data value
+    for (const p of nodata) data[p * 7 + 2] = -9999;
+    await writeNpy(`${dir}/c.npy`, { data, shape: [17, 13, 7] });
+    const args = ["--input", `${dir}/c.npy`, "--components", "2", "--nodata", "-9999"];
+    let r = await cli("pca", ...args, "--out", `${dir}/p.npy`);
+    assert.equal(r.code, 0, r.err);
+    const got = (await readNpy(`${dir}/p.npy`)).data as Float32Array;
+    // The fit and transform of the kept pixels alone, as pca() gives them.
+    const kept = [...Array(221).keys()].filter((p) => !nodata.includes(p));
+    const rows = new Float32Array(kept.length * 7);
+    kept.forEach((p, i) => rows.set(cube.data.subarray(p * 7, p * 7 + 7), i * 7));
+    const m = { data: rows, rows: kept.length, cols: 7 };
+    const want = (await (await pca(m, { components: 2 })).projection.transform(m)).data;
+    const gotKept = new Float32Array(kept.length * 2);
+    kept.forEach((p, i) => gotKept.set(got.subarray(p * 2, p * 2 + 2), i * 2));
+    sameUpToSign(gotKept, want, 2, "pca of kept pixels");
+    for (const p of nodata) assert(Number.isNaN(got[p * 2]) && Number.isNaN(got[p * 2 + 1]));
+    r = await cli("pca", ...args, "--method", "mnf", "--out", `${dir}/m.npy`);
+    assert.equal(r.code, 2, r.err);
+    assert(/--method mnf: \d+ pixels of .* are no-data or masked/.test(r.err), r.err);
+    assert.deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "c.npy",
+      "p.npy",
+    ]);
+  });
+});
