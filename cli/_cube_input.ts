@@ -41,6 +41,7 @@ export interface CubeInput {
  * @returns The open source and its dataset.
  * @throws {UsageError} When `--layout` is not a layout name, a selection flag is malformed, or
  *   the HDF5 dataset is ambiguous.
+ * @throws {RangeError} When the input holds no pixels (an axis of 0).
  */
 export async function openCubeInput(
   command: string,
@@ -63,6 +64,13 @@ export async function openCubeInput(
     layout: layout as CubeLayout | undefined,
     ...pixelSelectionOf(values),
   });
+  if (source.rows === 0) {
+    source.close();
+    throw new RangeError(
+      `${values.input} holds no pixels (pixel shape [${source.pixelShape.join(", ")}], an axis ` +
+        `of 0): there is nothing to compute; check the file`,
+    );
+  }
   if (source.layoutNotice !== undefined) out.note(`prism ${command}: note: ${source.layoutNotice}`);
   return { source, dataset };
 }

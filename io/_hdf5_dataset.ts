@@ -111,7 +111,13 @@ export function checkedDataset(open: OpenHdf5, datasetPath: string): CheckedData
     const ratio = chunks === null
       ? 1
       : h5do(place, what, () => entity.filters).reduce((r, f) => r * maxRatio(f.id, m.size), 1);
-    checkDeclaredSize(open, { path: full, shape, dtype, itemSize: m.size }, ratio);
+    checkDeclaredSize(open, {
+      path: full,
+      shape,
+      dtype,
+      itemSize: m.size,
+      chunked: chunks !== null,
+    }, ratio);
   }
   return {
     path: full,
@@ -247,18 +253,24 @@ function maxRatio(filterId: number, itemSize: number): number {
  */
 function checkDeclaredSize(
   open: OpenHdf5,
-  d: { path: string; shape: number[]; dtype: string; itemSize: number },
+  d: { path: string; shape: number[]; dtype: string; itemSize: number; chunked: boolean },
   ratio: number,
 ): void {
   const declared = d.shape.reduce((a, b) => a * b, 1) * d.itemSize;
   const holdable = open.bytes * ratio;
   if (declared <= holdable + memoryBudget()) return;
+  // Chunked storage cannot live in another file, so allowExternal does not apply to it; a
+  // sparse dataset the user really wants is read by raising the budget.
+  const way = d.chunked
+    ? `if this sparse dataset is wanted, raise PRISM_MEMORY_BUDGET above ` +
+      `${formatBytes(declared - holdable)}`
+    : `or is kept in another file (${ALLOW_EXTERNAL_HINT})`;
   throw new InvalidDataError(
     `${d.path} in ${open.place.shown} declares [${d.shape.join(", ")}] ${d.dtype} values ` +
       `(${formatBytes(declared)}), but the ${formatBytes(open.bytes)} file can hold at most ` +
       `${formatBytes(holdable)} of them${ratio > 1 ? " at its filters' best compression" : ""}; ` +
       `the rest was never written (it would read as ${formatBytes(declared - holdable)} of fill ` +
-      `values) or is kept in another file (${ALLOW_EXTERNAL_HINT})`,
+      `values)${d.chunked ? "; " : " "}${way}`,
   );
 }
 

@@ -120,6 +120,9 @@ Deno.test("an HDF5 dataset declaring 2^40 never-written rows is refused at open,
       const e = await rejectsWith(read, InvalidDataError, "/big in ");
       assert.match(e.message, /declares \[1099511627776, 1\] float32 values \(4\.00 TiB\)/);
       assert.match(e.message, /never written/);
+      // Chunked storage is never in another file: the way out is the budget, not allowExternal.
+      assert.match(e.message, /raise PRISM_MEMORY_BUDGET above/);
+      assert.doesNotMatch(e.message, /allowExternal/);
     }
   }));
 
