@@ -52,3 +52,23 @@ export function absolutePath(path: string): string {
   const segments = pathSegments(path);
   return /^[A-Za-z]:$/.test(segments[0] ?? "") ? segments.join("/") : `/${segments.join("/")}`;
 }
+
+/**
+ * The extension of the path's last segment, with its dot (`".hdr"`), or `""`: what `node:path`'s
+ * `extname` gives (a leading dot, as in `.bashrc`, is not an extension).
+ *
+ * @param path A file path.
+ * @returns The extension, as written.
+ * @example
+ * ```ts
+ * import { extensionOf } from "./_path.ts";
+ * import assert from "node:assert";
+ * assert.strictEqual(extensionOf("/a.b/scores.HDR"), ".HDR");
+ * assert.strictEqual(extensionOf("/a.b/.hidden"), "");
+ * ```
+ */
+export function extensionOf(path: string): string {
+  const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot) : "";
+}

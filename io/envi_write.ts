@@ -6,7 +6,7 @@
  * @module
  */
 
-import { extname } from "node:path";
+import { extensionOf } from "./_path.ts";
 import type { Cube } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
 import { withAtomicPath, writeFileAtomic } from "./atomic.ts";
@@ -83,7 +83,7 @@ export async function writeEnvi(
   cube: Cube,
   options: EnviWriteOptions = {},
 ): Promise<EnviFiles> {
-  const ext = typeof path === "string" ? extname(path).toLowerCase() : "";
+  const ext = typeof path === "string" ? extensionOf(path).toLowerCase() : "";
   if (ext !== ".hdr" && ext !== ".img") {
     throw new TypeError(`ENVI output ${String(path)} must end in .hdr or .img`);
   }
