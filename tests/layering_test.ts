@@ -154,6 +154,27 @@ Deno.test("layering: the package's import graph has no cycle", () => {
   assert.strictEqual(cycle?.join(" -> "), undefined);
 });
 
+Deno.test("layering: what mod.ts loads imports no Node built-in statically (a fast, permission-free import)", () => {
+  // Importing any `node:` module starts Deno's Node compatibility layer, tens of milliseconds:
+  // the library keeps them to dynamic imports where it needs one (h5wasm's start-up).
+  const graph = packageGraph();
+  const reached = new Set<string>();
+  const walk = (path: string) => {
+    if (reached.has(path)) return;
+    reached.add(path);
+    for (const next of graph.get(path) ?? []) walk(next);
+  };
+  walk("mod.ts");
+  assert(reached.size > 50, `expected mod.ts's graph, found ${reached.size} files`);
+  const bad = [...reached].filter((path) => {
+    const code = Deno.readTextFileSync(join(ROOT, path))
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
+    return /\b(?:import|export)\s[^;]*?\bfrom\s*["']node:/.test(code);
+  });
+  assert.deepStrictEqual(bad, []);
+});
+
 Deno.test("layering: bench/ never imports tests/", () => {
   const bad = tsFiles("bench").flatMap((path) =>
     importsOf(path, Deno.readTextFileSync(join(ROOT, path)))
