@@ -50,6 +50,7 @@ import type { Passes } from "./_row_passes.ts";
 import { scoreRx } from "./_rx_score.ts";
 import { type AddOptions, CovarianceAccumulator } from "./covariance_accumulator.ts";
 import type { NestedOptions } from "../core/operation.ts";
+import { checkPixelsOverBands } from "./_rx_pixels.ts";
 
 /** Settings of the robust fit (`robust: { ... }` in `RxDetector.fit`). */
 export interface RobustFitOptions {
@@ -163,6 +164,8 @@ export function robustSettings(robust: true | RobustFitOptions): Required<Robust
 export async function robustStatistics(passes: Passes, run: RobustRun): Promise<RobustStatistics> {
   const first = await samplePass(passes, run);
   const { bands, sample, pixels, skipped } = first;
+  // Before any C-step: each inverts a bands × bands covariance.
+  checkPixelsOverBands(pixels, bands);
   let passCount = 1;
   const h = Math.max(2, Math.ceil(run.support * sample.rows));
   const best = await sampleCSteps(

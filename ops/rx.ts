@@ -22,6 +22,7 @@ import { checkBandBudget } from "./_band_budget.ts";
 import { readRxFile, type RxJson, writeRxFile } from "./_rx_file.ts";
 import { checkCovarianceMatrix, finiteNumbers } from "./_saved_state.ts";
 import { checkInteger } from "../core/validate.ts";
+import { checkPixelsOverBands } from "./_rx_pixels.ts";
 import { type PixelChunk, spreadOverPixels } from "../io/pixel_selection.ts";
 import {
   checkRobustSummary,
@@ -243,25 +244,16 @@ export class RxDetector {
           ((s.skipped ?? 0) > 0 ? ` (${s.skipped} skipped as invalid)` : ""),
       );
     }
+    // Inverting: the covariance (kernel copy), its eigenvectors and the whitening factor.
+    checkBandBudget(bands, 4, "RX's inverse covariance");
+    // Before the checks below, which cost up to bands³ themselves.
+    if (fromPixels) checkPixelsOverBands(count, bands);
     for (const [name, v] of [["mean", s.mean], ["covariance", s.covariance]] as const) {
       const i = v.findIndex((x) => !Number.isFinite(x));
       if (i >= 0) throw new InvalidDataError(`${name}[${i}] is ${v[i]}; refit from finite data`);
     }
     // A negative variance or an impossible correlation would score pixels wrongly (all 0).
     checkCovarianceMatrix("covariance", s.covariance, bands);
-    // Inverting: the covariance (kernel copy), its eigenvectors and the whitening factor.
-    checkBandBudget(bands, 4, "RX's inverse covariance");
-    if (fromPixels && count <= bands) {
-      // The covariance of `count` pixels has rank at most count − 1 < bands, so the background
-      // model is degenerate, and inverting it still costs bands³: a file of a few bytes with
-      // thousands of bands would take minutes for a meaningless result. Refused before that work.
-      throw new RangeError(
-        `RX needs more pixels than bands: got ${count} pixels for ${bands} bands, so the ` +
-          `background covariance has rank at most ${count - 1} and inverting it would cost ` +
-          `${bands}³ work for nothing; give at least ${bands + 1} pixels, or select fewer bands ` +
-          `(the bands option, --bands)`,
-      );
-    }
     const white = await whitening(s.covariance, bands, { eps });
     this.#white = white;
     this.#stats = {
