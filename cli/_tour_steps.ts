@@ -15,6 +15,7 @@ import { covariance } from "../ops/covariance.ts";
 import { RxDetector } from "../ops/rx.ts";
 import { rxLocal } from "../ops/rx_local.ts";
 import { rocAuc } from "../ops/roc_auc.ts";
+import { pca } from "../ops/pca.ts";
 import { spectrumOf } from "../ops/spectrum.ts";
 import { DimensionalityTracker } from "../track/tracker.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
@@ -137,6 +138,36 @@ const rxStep: TourStep = async (ctx) => {
   return lines;
 };
 
+/**
+ * RX with a robust background fit on the same reference sample: the reweighted MCD fit leaves the
+ * identical anomalies out of the background, so RX finds them; then PCA of the same pixels.
+ */
+const rxRobustStep: TourStep = async (ctx) => {
+  const [fitted, ms] = await timed(async () => {
+    const rx = await new RxDetector().fit(sample!.cube, { robust: true });
+    return { rx, scores: await rx.score(sample!.cube) };
+  });
+  const { rx, scores } = fitted;
+  const file = `${ctx.outDir}/rx_robust_scores.npy`;
+  await writeNpy(file, { data: scores, shape: [SAMPLE.height, SAMPLE.width] });
+  const r = rx.stats.robust!;
+  const [p, pcaMs] = await timed(() => pca(sample!.cube, { components: 3 }));
+  const explained = p.explainedVarianceRatio.reduce((a, b) => a + b, 0);
+  return [{
+    title: "RX robust fit + score",
+    backend: "wasm",
+    ms,
+    detail: `AUC ${rocAuc(scores, sample!.mask).toFixed(3)} at the reference settings; ` +
+      `${r.passes} passes, ${(r.trimmed * 100).toFixed(1)} % of pixels trimmed`,
+    files: [file],
+  }, {
+    title: "PCA, 3 components",
+    backend: "wasm",
+    ms: pcaMs,
+    detail: `${(explained * 100).toFixed(1)} % of the variance explained`,
+  }];
+};
+
 const rxLocalStep: TourStep = async (ctx) => {
   const window = { inner: 3, outer: 9 };
   const [scores, ms] = await timed(() => rxLocal(sample!.cube, window));
@@ -239,6 +270,7 @@ export const tourSteps: readonly TourStep[] = [
   means,
   covarianceStep,
   rxStep,
+  rxRobustStep,
   rxLocalStep,
   spectrumStep,
   convStep,
