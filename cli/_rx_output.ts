@@ -11,8 +11,7 @@ import { readEnviHeader } from "../io/envi.ts";
 import { writeEnvi } from "../io/envi_write.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { Hdf5Attrs } from "../io/hdf5.ts";
-import { writeHdf5 } from "../io/hdf5.ts";
-import { writeNpy } from "../io/npy.ts";
+import { writePixelArray } from "./_pixel_output.ts";
 import { topCsv } from "./_rx_top.ts";
 import { PRISM } from "./_version.ts";
 
@@ -66,14 +65,14 @@ export async function writeRxOutputs(scores: Float32Array, run: RxRun): Promise<
   const envi = run.input.toLowerCase().endsWith(".hdr")
     ? (await readEnviHeader(run.input, { allowExternal: run.allowExternal })).fields
     : undefined;
-  if (run.format === "npy") {
-    await writeNpy(out, { data: scores, shape });
-    written.push(out);
-  } else if (run.format === "h5") {
-    const chunks = shape.map((n, i) => i === 0 ? Math.min(n, 256) : n);
-    await writeHdf5(out, {
-      attrs: hdf5Attrs(run, envi),
-      datasets: [{ path: "scores", data: scores, shape, chunks, gzip: 4 }],
+  if (run.format !== "hdr") {
+    const attrs = run.format === "h5" ? hdf5Attrs(run, envi) : undefined;
+    await writePixelArray(out, {
+      format: run.format,
+      data: scores,
+      shape,
+      dataset: "scores",
+      attrs,
     });
     written.push(out);
   } else {

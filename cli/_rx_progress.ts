@@ -8,9 +8,6 @@
 import type { Backend } from "../core/types.ts";
 import { UsageError } from "./_command.ts";
 
-// The output-path check moved to ./_out_path.ts with the folder checks; re-exported for callers.
-export { outputFormat } from "./_out_path.ts";
-
 /** Reports `done` of `total` units; call as often as you like. */
 export type ProgressLine = (done: number, total: number | undefined, unit: string) => void;
 

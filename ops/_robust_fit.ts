@@ -51,6 +51,7 @@ import { scoreRx } from "./_rx_score.ts";
 import { type AddOptions, CovarianceAccumulator } from "./covariance_accumulator.ts";
 import type { NestedOptions } from "../core/operation.ts";
 import { checkPixelsOverBands } from "./_rx_pixels.ts";
+import { seededUniform } from "../core/seeded_uniform.ts";
 
 /** Settings of the robust fit (`robust: { ... }` in `RxDetector.fit`). */
 export interface RobustFitOptions {
@@ -245,7 +246,7 @@ async function samplePass(passes: Passes, run: RobustRun) {
   let pixels = 0;
   let row = 0;
   let index = 0;
-  const random = mulberry32(0x5eed);
+  const random = seededUniform(0x5eed);
   for await (const raw of passes()) {
     throwIfAborted(run.signal, run.operation);
     const chunk = await validRows(raw, { index, row, bands, run });
@@ -418,18 +419,6 @@ function relChange(a: Float64Array, b: Float64Array): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return scale === 0 ? diff : diff / scale;
-}
-
-/** A small seeded generator for the reservoir (ops may not import synth/). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -7,16 +7,8 @@
 
 import type { Matrix } from "../core/types.ts";
 
-/** Seeded uniform numbers in [0, 1) (mulberry32), so failures reproduce. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1), so failures reproduce. */
+export { seededUniform as random } from "../core/seeded_uniform.ts";
 
 /** A `rows × cols` matrix with values `value(r, c)` rounded to float32. */
 export function matrix(

@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import { writeHdf5 } from "../io/hdf5.ts";
+import { seededUniform } from "../core/seeded_uniform.ts";
 
 // A seeded mutation fuzz of the HDF5 readers: a few hundred files made here from small valid
 // ones (byte flips, truncations, overwritten fields in the superblock and object headers), each
@@ -11,18 +12,6 @@ const FILES = 500;
 const SEED = 0x5eed_0405;
 const PER_FILE_MS = 10_000;
 const BUDGET = "64M";
-
-/** mulberry32: a small seeded generator, so the same files are made on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seed {
   bytes: Uint8Array;
@@ -215,7 +204,7 @@ Deno.test(`HDF5 readers survive ${FILES} mutated files: no uncaught error, hang 
   const dir = await Deno.makeTempDir({ prefix: "prism_fuzz_h5_" });
   try {
     const seeds = [...await prismSeeds(dir), ...await h5pySeeds(dir)];
-    const next = rng(SEED);
+    const next = seededUniform(SEED);
     const list: { path: string; datasets: string[]; kind: string }[] = [];
     for (let i = 0; i < FILES; i++) {
       const seed = seeds[i % seeds.length];
