@@ -12,9 +12,6 @@ import { inTempDir, listDir } from "./_io_helpers.ts";
 import { runCli, runMain } from "./_cli_helpers.ts";
 import { closestNames, editDistance } from "../cli/_suggest.ts";
 
-// The GPU probe of in-process runs wants a runtime folder; the subprocess helper sets one too.
-if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
-
 const { cube } = synthCube({ height: 11, width: 7, bands: 5, seed: 9 });
 
 Deno.test("--version prints deno.json's version, as text or JSON, before or after a command", async () => {

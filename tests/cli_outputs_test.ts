@@ -16,8 +16,6 @@ import { MAX_CHUNK_BYTES } from "../io/hdf5_write.ts";
 import { hasH5py, hasNumpy, inTempDir, python } from "./_io_helpers.ts";
 import { runMain } from "./_cli_helpers.ts";
 
-if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
-
 // 13 x 17 pixels of 5 bands: primes, so a transposed line or band shows.
 const H = 13, W = 17, C = 5;
 const { cube } = synthCube({ height: H, width: W, bands: C, seed: 21 });

@@ -9,8 +9,6 @@ import { Rng } from "../synth/rng.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { hasH5py, hasNumpy, inTempDir, python, rejectsWith } from "./_io_helpers.ts";
 
-Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
-
 /** Scores by numpy in float64: mean, cov (ddof 1), pinv(S + eps I, hermitian), quadratic form. */
 async function numpyScores(m: Matrix, eps: number): Promise<Float64Array> {
   let out!: Float64Array;
