@@ -3,7 +3,7 @@
  * one way and has no cycles:
  *
  * ```
- * cli -> mod -> track -> nn -> ops -> tensor -> wasm | gpu -> core
+ * cli -> harness -> mod -> track -> nn -> ops -> tensor -> wasm | gpu -> core
  * ```
  *
  * `track`, `nn` and `ops` are the operation layer; inside it the code shows an order: the tracker
@@ -21,6 +21,8 @@
  *   `ops` does not generate data, so it may not import `synth`.
  * - `wasm/` and `gpu/` are independent backends: neither imports the other.
  * - `scripts/` (the kernel build) may use `wasm/` and `core/` only.
+ * - `harness/` (timing, sweeps, records, plots of the experiments) runs the module's operations
+ *   and is run by `cli` and `bench/`; no operation knows about it.
  *
  * `bench/` never imports `tests/`: shared data generators live in `synth/`.
  *
@@ -35,7 +37,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** For each layer, the layers it may import (its own files are always allowed). */
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ["mod", "track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
+  cli: ["harness", "mod", "track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
+  harness: ["mod", "track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   mod: ["track", "nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   track: ["nn", "ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
   nn: ["ops", "io", "synth", "tensor", "wasm", "gpu", "core"],
