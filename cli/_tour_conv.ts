@@ -1,8 +1,8 @@
 /**
  * The tour's convolution steps, on the built-in networks of `nn/specs/`: the `small` network
- * (6 → 32 → 32 → 6, 3×3, ReLU between) forward on every backend the tour runs, with the
- * agreement between them; a few training steps with its weights saved as HDF5; a tiled run over an
- * image larger than a tile, checked against the whole-image pass; and the `refiner` forward.
+ * (6 → 32 → 32 → 6, 3×3, ReLU between) forward on every backend the tour runs; a few training
+ * steps with its weights saved as HDF5; a tiled run over an image larger than a tile on every
+ * backend, checked against the whole-image pass; and the `refiner` forward.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { runTiled } from "../nn/tiled.ts";
 import { Rng } from "../synth/rng.ts";
 import { toDevice } from "../tensor/device_tensor.ts";
 import type { TourContext, TourLine } from "./_tour_types.ts";
+import { profiled } from "../harness/memory.ts";
 
 const SIDE = 128;
 const SEED = 5;
@@ -34,25 +35,22 @@ export async function convStep(ctx: TourContext): Promise<TourLine[]> {
   using net = await ConvNet.fromSpec("small", { seed: SEED });
   const x = image(11, [1, SIDE, SIDE, net.inputChannels]);
   const lines: TourLine[] = [];
-  let first: Float32Array | undefined;
   for (const backend of ctx.backends) {
-    const t0 = performance.now();
-    using input = await toDevice(x.data, { shape: x.shape, backend });
-    using y = await net.forward(input, { backend });
-    const out = await y.read(); // the only read-back: the layers stayed on the device
-    const ms = performance.now() - t0;
+    const { value: out, ms, peakRssBytes } = await profiled(async () => {
+      using input = await toDevice(x.data, { shape: x.shape, backend });
+      using y = await net.forward(input, { backend });
+      return await y.read(); // the only read-back: the layers stayed on the device
+    });
     const file = `${ctx.outDir}/small_net_${backend}.npy`;
-    await writeNpy(file, { data: out, shape: [...y.shape] });
-    first ??= out;
-    const agreement = first === out
-      ? ""
-      : `; max |Δ| vs wasm ${maxDiff(out, first).toExponential(1)}`;
+    await writeNpy(file, { data: out, shape: [1, SIDE, SIDE, net.outputChannels] });
     lines.push({
       title: `ConvNet small ${SIDE}² forward (${net.parameterCount} parameters)`,
       backend,
       ms,
-      detail: `${(2 * multiplyAdds(net, SIDE) / ms / 1e6).toFixed(2)} GFLOP/s; output mean ` +
-        `${mean(out).toFixed(4)}${agreement}`,
+      peakRssBytes,
+      work: { amount: 2 * multiplyAdds(net, SIDE), unit: "FLOP" },
+      result: out,
+      detail: `output mean ${mean(out).toFixed(4)}`,
       files: [file],
     });
   }
@@ -72,18 +70,20 @@ export async function convTrainStep(ctx: TourContext): Promise<TourLine[]> {
   const x = image(12, [1, side, side, net.inputChannels]);
   const target = { data: x.data.map((v) => 0.5 * v), shape: x.shape };
   const steps = 5;
-  const t0 = performance.now();
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    losses.push((await net.trainStep(x, target, { loss: "mse", backend: "wasm" })).loss);
-  }
-  const ms = performance.now() - t0;
+  const { ms, peakRssBytes } = await profiled(async () => {
+    for (let i = 0; i < steps; i++) {
+      losses.push((await net.trainStep(x, target, { loss: "mse", backend: "wasm" })).loss);
+    }
+  });
   const file = `${ctx.outDir}/small_net_weights.h5`;
   await net.save(file);
   return [{
     title: `ConvNet small train ${side}², ${steps} Adam steps`,
     backend: "wasm",
     ms,
+    peakRssBytes,
+    work: { amount: steps, unit: "steps" },
     detail: `MSE ${losses[0].toFixed(4)} → ${losses[steps - 1].toFixed(4)}; ` +
       `${(ms / steps).toFixed(1)} ms/step`,
     files: [file],
@@ -92,45 +92,55 @@ export async function convTrainStep(ctx: TourContext): Promise<TourLine[]> {
 
 /**
  * Runs the `small` network tiled over a 300 × 420 image (tiles of 128, the halo covering the
- * receptive field) and compares the stitched output with one whole-image pass; then the
- * `refiner` forward on one tile.
+ * receptive field) on each backend of the tour, and compares the stitched output with one
+ * whole-image pass; then the `refiner` forward on one tile.
  *
  * @param ctx The tour's context.
- * @returns Two lines.
+ * @returns One line per backend, and the refiner's.
  */
 export async function convTiledStep(ctx: TourContext): Promise<TourLine[]> {
   const [h, w] = [300, 420];
   using net = await ConvNet.fromSpec("small", { seed: SEED });
   const x = image(13, [h, w, net.inputChannels]);
-  const file = `${ctx.outDir}/small_net_tiled.npy`;
-  const t0 = performance.now();
-  const tiled = await runTiled(net, x, { tileSize: 128, batchSize: 2, backend: "wasm" });
-  const ms = performance.now() - t0;
-  await writeNpy(file, tiled!);
   using whole = await net.forward({ data: x.data, shape: [1, h, w, net.inputChannels] }, {
     backend: "wasm",
   });
-  const seams = maxDiff(tiled!.data, await whole.read());
+  const reference = await whole.read();
+  const lines: TourLine[] = [];
+  for (const backend of ctx.backends) {
+    const { value: tiled, ms, peakRssBytes } = await profiled(() =>
+      runTiled(net, x, { tileSize: 128, batchSize: 2, backend })
+    );
+    const file = `${ctx.outDir}/small_net_tiled_${backend}.npy`;
+    await writeNpy(file, tiled!);
+    lines.push({
+      title: `runTiled small ${h}×${w}, tiles 128, batch 2`,
+      backend,
+      ms,
+      peakRssBytes,
+      work: { amount: h * w, unit: "px" },
+      result: tiled!.data,
+      detail: `max |tiled − whole-image wasm| ${maxDiff(tiled!.data, reference).toExponential(1)}`,
+      files: [file],
+    });
+  }
 
   using refiner = await ConvNet.fromSpec("refiner", { seed: SEED });
-  const r0 = performance.now();
-  using y = await refiner.forward(image(14, [1, SIDE, SIDE, refiner.inputChannels]), {
-    backend: "wasm",
+  const input = image(14, [1, SIDE, SIDE, refiner.inputChannels]);
+  const { value: shape, ms, peakRssBytes } = await profiled(async () => {
+    using y = await refiner.forward(input, { backend: "wasm" });
+    return y.shape;
   });
-  const refinerMs = performance.now() - r0;
-  return [{
-    title: `runTiled small ${h}×${w}, tiles 128, batch 2`,
-    backend: "wasm",
-    ms,
-    detail: `max |tiled − whole| ${seams.toExponential(1)}`,
-    files: [file],
-  }, {
+  lines.push({
     title: `ConvNet refiner ${SIDE}² forward`,
     backend: "wasm",
-    ms: refinerMs,
+    ms,
+    peakRssBytes,
+    work: { amount: SIDE * SIDE, unit: "px" },
     detail: `${refiner.parameterCount.toLocaleString("en-US")} parameters ` +
-      `(${refiner.sizeMB.toFixed(2)} MB); output [${y.shape.join(", ")}]`,
-  }];
+      `(${refiner.sizeMB.toFixed(2)} MB); output [${shape.join(", ")}]`,
+  });
+  return lines;
 }
 
 /** Multiply-adds of one forward pass of a same-size network of 3×3 convolutions. */

@@ -21,16 +21,10 @@ import { DimensionalityTracker } from "../track/tracker.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
 import { Rng } from "../synth/rng.ts";
 import { convStep, convTiledStep, convTrainStep } from "./_tour_conv.ts";
+import { profiled } from "../harness/memory.ts";
 import type { TourLine, TourStep } from "./_tour_types.ts";
 
 export type { TourContext, TourLine, TourStep } from "./_tour_types.ts";
-
-/** Runs `fn` and returns its result with the milliseconds it took. */
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const t0 = performance.now();
-  const result = await fn();
-  return [result, performance.now() - t0];
-}
 
 /** The data every step shares, made once: the reference pipeline's small-scale sample. */
 const SAMPLE = { height: 64, width: 64, bands: 10, seed: 7 } as const;
@@ -51,7 +45,7 @@ const machine: TourStep = async () => {
 };
 
 const synthesize: TourStep = async (ctx) => {
-  const [made, ms] = await timed(() => Promise.resolve(synthCube(SAMPLE)));
+  const { value: made, ms, peakRssBytes } = await profiled(() => synthCube(SAMPLE));
   sample = { ...made, pixels: cubeAsMatrix(made.cube) };
   const { height: h, width: w, bands: c } = SAMPLE;
   const cubeFile = `${ctx.outDir}/cube.npy`;
@@ -63,6 +57,8 @@ const synthesize: TourStep = async (ctx) => {
     title: `synthCube ${h}×${w}×${c}`,
     backend: "js",
     ms,
+    peakRssBytes,
+    work: { amount: h * w, unit: "px" },
     detail: `${anomalous} anomalous pixels (${(100 * anomalous / (h * w)).toFixed(1)} %)`,
     files: [cubeFile, labelsFile],
   }];
@@ -71,11 +67,16 @@ const synthesize: TourStep = async (ctx) => {
 const means: TourStep = async (ctx) => {
   const lines: TourLine[] = [];
   for (const backend of ctx.backends) {
-    const [result, ms] = await timed(() => columnSums(sample!.pixels, { backend }));
+    const { value: result, ms, peakRssBytes } = await profiled(() =>
+      columnSums(sample!.pixels, { backend })
+    );
     lines.push({
       title: "columnSums (band means)",
       backend,
       ms,
+      peakRssBytes,
+      work: { amount: sample!.pixels.rows, unit: "px" },
+      result: result.means,
       detail: `mean of band 0 = ${result.means[0].toFixed(3)}`,
     });
   }
@@ -85,13 +86,18 @@ const means: TourStep = async (ctx) => {
 const covarianceStep: TourStep = async (ctx) => {
   const lines: TourLine[] = [];
   for (const backend of ctx.backends) {
-    const [stats, ms] = await timed(() => covariance(sample!.cube, { backend }));
+    const { value: stats, ms, peakRssBytes } = await profiled(() =>
+      covariance(sample!.cube, { backend })
+    );
     const file = `${ctx.outDir}/covariance_${backend}.npy`;
     await writeNpy(file, { data: stats.covariance, shape: [stats.bands, stats.bands] });
     lines.push({
       title: `covariance ${stats.count} px × ${stats.bands}`,
       backend,
       ms,
+      peakRssBytes,
+      work: { amount: stats.count, unit: "px" },
+      result: stats.covariance,
       detail: `var(band 0) = ${stats.covariance[0].toFixed(2)}`,
       files: [file],
     });
@@ -109,7 +115,7 @@ const rxStep: TourStep = async (ctx) => {
   const sparse = synthCube({ ...SAMPLE, anomalyRatio: 0.005 });
   const lines: TourLine[] = [];
   for (const backend of ctx.backends) {
-    const [scores, ms] = await timed(async () => {
+    const { value: scores, ms, peakRssBytes } = await profiled(async () => {
       const rx = await new RxDetector().fit(sample!.cube, { backend });
       return await rx.score(sample!.cube, { backend });
     });
@@ -121,6 +127,9 @@ const rxStep: TourStep = async (ctx) => {
       title: "RX fit + score",
       backend,
       ms,
+      peakRssBytes,
+      work: { amount: SAMPLE.height * SAMPLE.width, unit: "px" },
+      result: scores,
       detail: `AUC ${rocAuc(scores, sample!.mask).toFixed(3)} at the reference settings ` +
         `(11 % identical anomalies); ${sparseAuc.toFixed(3)} with sparse anomalies`,
       files: [file],
@@ -143,7 +152,7 @@ const rxStep: TourStep = async (ctx) => {
  * identical anomalies out of the background, so RX finds them; then PCA of the same pixels.
  */
 const rxRobustStep: TourStep = async (ctx) => {
-  const [fitted, ms] = await timed(async () => {
+  const { value: fitted, ms, peakRssBytes } = await profiled(async () => {
     const rx = await new RxDetector().fit(sample!.cube, { robust: true });
     return { rx, scores: await rx.score(sample!.cube) };
   });
@@ -151,32 +160,39 @@ const rxRobustStep: TourStep = async (ctx) => {
   const file = `${ctx.outDir}/rx_robust_scores.npy`;
   await writeNpy(file, { data: scores, shape: [SAMPLE.height, SAMPLE.width] });
   const r = rx.stats.robust!;
-  const [p, pcaMs] = await timed(() => pca(sample!.cube, { components: 3 }));
-  const explained = p.explainedVarianceRatio.reduce((a, b) => a + b, 0);
+  const pcaRun = await profiled(() => pca(sample!.cube, { components: 3 }));
+  const explained = pcaRun.value.explainedVarianceRatio.reduce((a, b) => a + b, 0);
+  const pixels = SAMPLE.height * SAMPLE.width;
   return [{
     title: "RX robust fit + score",
     backend: "wasm",
     ms,
+    peakRssBytes,
+    work: { amount: pixels, unit: "px" },
     detail: `AUC ${rocAuc(scores, sample!.mask).toFixed(3)} at the reference settings; ` +
       `${r.passes} passes, ${(r.trimmed * 100).toFixed(1)} % of pixels trimmed`,
     files: [file],
   }, {
     title: "PCA, 3 components",
     backend: "wasm",
-    ms: pcaMs,
+    ms: pcaRun.ms,
+    peakRssBytes: pcaRun.peakRssBytes,
+    work: { amount: pixels, unit: "px" },
     detail: `${(explained * 100).toFixed(1)} % of the variance explained`,
   }];
 };
 
 const rxLocalStep: TourStep = async (ctx) => {
   const window = { inner: 3, outer: 9 };
-  const [scores, ms] = await timed(() => rxLocal(sample!.cube, window));
+  const { value: scores, ms, peakRssBytes } = await profiled(() => rxLocal(sample!.cube, window));
   const file = `${ctx.outDir}/rx_local_scores.npy`;
   await writeNpy(file, { data: scores, shape: [SAMPLE.height, SAMPLE.width] });
   return [{
     title: `rxLocal window (${window.inner}, ${window.outer})`,
     backend: "wasm",
     ms,
+    peakRssBytes,
+    work: { amount: SAMPLE.height * SAMPLE.width, unit: "px" },
     detail: `max score ${scores.reduce((m, v) => Math.max(m, v), 0).toFixed(1)}`,
     files: [file],
   }];
@@ -205,13 +221,18 @@ const spectrumStep: TourStep = async (ctx) => {
   const a = activations(512, 768, 20, 3);
   const lines: TourLine[] = [];
   for (const backend of ctx.backends) {
-    const [{ singularValues: s, metrics }, ms] = await timed(() => spectrumOf(a, { backend }));
+    const { value, ms, peakRssBytes } = await profiled(() => spectrumOf(a, { backend }));
+    const { singularValues: s, metrics } = value;
     const file = `${ctx.outDir}/singular_values_${backend}.npy`;
     await writeNpy(file, { data: s, shape: [s.length] });
     lines.push({
       title: `singularValues 512 × 768 (rank 20)`,
       backend,
       ms,
+      peakRssBytes,
+      // The Gram route's arithmetic: the 512 × 512 Gram matrix of 768-long rows.
+      work: { amount: 2 * a.rows * a.rows * a.cols, unit: "FLOP" },
+      result: s,
       detail: `s₁ ${s[0].toFixed(1)}, stable rank ${metrics.stable_rank.toFixed(2)}, ` +
         `cumulative_90 ${metrics.cumulative_90}, numerical rank ${metrics.numerical_rank}`,
       files: [file],
@@ -223,7 +244,7 @@ const spectrumStep: TourStep = async (ctx) => {
 /** A tracker over a run whose activations lose rank half-way: a jump, found and exported. */
 const trackerStep: TourStep = async (ctx) => {
   const tracker = new DimensionalityTracker({ samplingFrequency: 2 });
-  const [, ms] = await timed(async () => {
+  const { ms, peakRssBytes } = await profiled(async () => {
     for (let step = 0; step < 120; step++) {
       const rank = step < 80 ? 24 : 4;
       await tracker.observe(step, {
@@ -240,6 +261,8 @@ const trackerStep: TourStep = async (ctx) => {
     title: "DimensionalityTracker 120 steps",
     backend: "wasm",
     ms,
+    peakRssBytes,
+    work: { amount: tracker.rows().length, unit: "obs" },
     detail: `${tracker.rows().length} measurements, ${tracker.memoryBytes()} bytes; ` +
       (jump ? `jump at step ${jump.step} (z ${jump.z.toFixed(1)})` : "no jump"),
     files,
@@ -249,7 +272,7 @@ const trackerStep: TourStep = async (ctx) => {
 /** The reference tracking experiment, shortened: overhead of tracking at sampling 10. */
 const experimentStep: TourStep = async () => {
   const steps = 200;
-  const [result, ms] = await timed(() =>
+  const { value: result, ms, peakRssBytes } = await profiled(() =>
     runTrackingExperiment({ steps, samplingFrequencies: [10], exportFrequency: null })
   );
   const f = result.frequencies[0];
@@ -257,6 +280,8 @@ const experimentStep: TourStep = async () => {
     title: `MLP 784-256-128-10, ${steps} steps ×3`,
     backend: "wasm",
     ms,
+    peakRssBytes,
+    work: { amount: 3 * steps, unit: "steps" },
     detail: `${result.stepMs.toFixed(1)} ms/step; tracking at sampling 10 costs ` +
       `${f.observeOverheadPercent.toFixed(1)} % (time in observe); ` +
       "`cli.ts track-demo` runs the full table",

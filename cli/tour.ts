@@ -8,10 +8,29 @@
 import type { Command } from "./_command.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { formatMs } from "./_format.ts";
-import { type TourContext, tourSteps } from "./_tour_steps.ts";
+import { type TourContext, type TourLine, tourSteps } from "./_tour_steps.ts";
+import { formatTourTable, tourRows, writeTourResults } from "./_tour_report.ts";
+import { PRISM } from "./_version.ts";
 import { checkOutputFolder } from "./_out_path.ts";
-import { releaseGpu } from "../gpu/device.ts";
-import { gpuStatus } from "../gpu/device.ts";
+import { gpuStatus, releaseGpu } from "../gpu/device.ts";
+
+/**
+ * A new folder for this run under `parent`, named by the UTC time it started
+ * (`2026-12-07T13-05-12Z`, sortable, no characters a file system refuses), with `-2`, `-3`, ...
+ * when two runs start in the same second.
+ */
+async function makeRunFolder(parent: string, started: Date): Promise<string> {
+  const stamp = started.toISOString().slice(0, 19).replaceAll(":", "-") + "Z";
+  for (let n = 1;; n++) {
+    const dir = `${parent}/${stamp}${n === 1 ? "" : `-${n}`}`;
+    try {
+      await Deno.mkdir(dir);
+      return dir;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+}
 
 /** The tour command, the CLI's main job. */
 export const tourCommand: Command = {
@@ -22,19 +41,25 @@ export const tourCommand: Command = {
     "",
     "Runs every operation prism has on built-in synthetic data, on WASM SIMD and, when an",
     "adapter exists, on WebGPU (a software adapter proves the GPU path works, not its speed).",
-    "Prints each step's backend, time and result, and writes the results to the output folder.",
+    "Prints one table (operation, backend, time, throughput, peak memory, agreement between",
+    "backends) and writes a run folder DIR/<UTC time>/ holding results.csv, report.h5 and",
+    "each step's outputs (.npy, .h5, .csv, .json).",
     "",
-    "  --out-dir DIR   where results go (default: prism-out in the working directory)",
+    "  --out-dir DIR   where run folders go (default: prism-out in the working directory)",
     "  --no-gpu        skip the WebGPU runs",
+    "",
+    "example: deno run -A cli.ts --out-dir /tmp/prism-runs",
   ].join("\n"),
   async run(args, out) {
     const { values } = parseCommandArgs(args, {
       "out-dir": { type: "string", default: "prism-out" },
       "no-gpu": { type: "boolean" },
     });
-    const outDir = values["out-dir"];
-    await Deno.mkdir(outDir, { recursive: true });
-    await checkOutputFolder(outDir, { flag: "--out-dir" });
+    const parent = values["out-dir"];
+    await Deno.mkdir(parent, { recursive: true });
+    await checkOutputFolder(parent, { flag: "--out-dir" });
+    const startedAt = new Date();
+    const outDir = await makeRunFolder(parent, startedAt);
     const gpu = values["no-gpu"] ? undefined : await gpuStatus();
     const ctx: TourContext = {
       outDir,
@@ -50,38 +75,47 @@ export const tourCommand: Command = {
           "its times show the path works, not GPU speed.\n",
       );
     }
-    const files: string[] = [];
-    const steps: { title: string; backend?: string; ms?: number; detail: string }[] = [];
+    const lines: TourLine[] = [];
     const started = performance.now();
     try {
-      for (const step of tourSteps) {
-        for (const line of await step(ctx)) {
-          const time = line.ms === undefined ? "" : formatMs(line.ms).padStart(9);
-          out.say(
-            `${line.title.padEnd(34)} ${(line.backend ?? "").padEnd(7)} ${time}  ${line.detail}`,
-          );
-          files.push(...line.files ?? []);
-          steps.push({
-            title: line.title,
-            backend: line.backend,
-            ms: line.ms,
-            detail: line.detail,
-          });
-        }
+      const progress = out.progress("tour");
+      for (const [i, step] of tourSteps.entries()) {
+        lines.push(...await step(ctx));
+        progress(i + 1, tourSteps.length, "steps");
       }
     } finally {
       await releaseGpu();
     }
+    const rows = tourRows(lines);
+    for (const line of formatTourTable(rows)) out.say(line);
     const total = performance.now() - started;
+    const files = rows.flatMap((r) => r.files ?? []);
+    files.push(
+      ...await writeTourResults(outDir, rows, {
+        prismVersion: PRISM.version,
+        startedAt: startedAt.toISOString(),
+        totalSeconds: total / 1000,
+        gpuAdapter: ctx.gpu?.adapter.description ?? "",
+      }),
+    );
     out.summary({
       outDir,
       gpu: ctx.backends.includes("webgpu"),
-      steps,
+      steps: rows.map(({ title, backend, ms, detail, peakRssBytes, agreement }) => ({
+        title,
+        backend,
+        ms,
+        detail,
+        peakRssBytes,
+        agreement,
+      })),
       files,
       seconds: total / 1000,
     });
-    out.say(`\ntotal ${formatMs(total)}; results written to ${outDir}/:`);
-    for (const f of files) out.say(`  ${f}`);
+    out.say(`\ntotal ${formatMs(total)}; the run folder is ${outDir}/:`);
+    for (const f of files) {
+      out.say(`  ${f.startsWith(`${outDir}/`) ? f.slice(outDir.length + 1) : f}`);
+    }
     out.say(
       "\n`deno run -A cli.ts --help` lists the commands that run each step on your data.",
     );

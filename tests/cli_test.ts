@@ -1,4 +1,9 @@
 import { equal, match, ok } from "node:assert/strict";
+import { parseCsv } from "../io/csv.ts";
+import { readHdf5Tree } from "../io/hdf5_read.ts";
+
+const TOUR_CSV_HEADER =
+  "operation,backend,time_ms,throughput_per_s,throughput_unit,peak_rss_bytes,agreement,result";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -49,14 +54,22 @@ Deno.test("cli info --json is machine-readable", async () => {
   equal(caps.routes.reduce.backend, "wasm");
 });
 
-Deno.test("cli with no arguments runs the tour and writes its results", async () => {
+Deno.test("cli with no arguments runs the tour and writes its run folder", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const { code, stdout, stderr } = await cli([], { PRISM_WEBGPU: "off" }, dir);
     equal(code, 0, stderr);
-    match(stdout, /results written to prism-out/);
-    const cube = await Deno.stat(`${dir}/prism-out/cube.npy`);
+    match(stdout, /^operation +backend +time +throughput +peak RSS +agreement +result$/m);
+    const folder = /the run folder is (prism-out\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)\//.exec(stdout);
+    ok(folder, stdout);
+    const cube = await Deno.stat(`${dir}/${folder[1]}/cube.npy`);
     ok(cube.size > 64 * 64 * 10 * 4);
+    const csv = parseCsv(await Deno.readTextFile(`${dir}/${folder[1]}/results.csv`));
+    equal(csv[0].join(","), TOUR_CSV_HEADER);
+    const rx = csv.find((row) => row[0] === "RX fit + score");
+    ok(rx && rx[1] === "wasm" && Number(rx[2]) > 0 && rx[4] === "px", String(rx));
+    const tree = await readHdf5Tree(`${dir}/${folder[1]}/report.h5`);
+    equal(tree.datasets.find((d) => d.path === "/results/time_ms")?.shape[0], csv.length - 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
