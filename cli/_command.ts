@@ -20,7 +20,7 @@ export interface CommandOutput extends OutputFlags {
   say(line: string): void;
   /** A side note (a warning, where files went): stderr; nothing under `--quiet`. */
   note(line: string): void;
-  /** A throttled progress reporter on stderr (see `progressLine` in `./_rx_progress.ts`); silent under `--quiet`. */
+  /** A throttled progress reporter on stderr (see `progressLine` in `./_progress.ts`: a bar on a terminal, plain lines elsewhere); silent under `--quiet`. */
   progress(label: string): (done: number, total: number | undefined, unit: string) => void;
   /** Adds fields to the `--json` summary (later calls add or replace fields). */
   summary(fields: Record<string, unknown>): void;

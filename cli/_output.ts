@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type ProgressLine, progressLine } from "./_rx_progress.ts";
+import { type ProgressLine, progressLine } from "./_progress.ts";
 import type { CommandOutput, OutputFlags } from "./_command.ts";
 
 /**
