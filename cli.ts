@@ -15,7 +15,10 @@ import { PRISM } from "./cli/_version.ts";
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const lines = commands.flatMap((c) => [
+    `  ${c.name.padEnd(width)}  ${c.summary}`,
+    `  ${" ".repeat(width)}    e.g. ${c.example}`,
+  ]);
   return [
     "prism: native-speed numeric kernels for Deno (WASM SIMD and WebGPU)",
     "",
@@ -23,6 +26,10 @@ function helpText(): string {
     "",
     "With no command, runs the tour (same as `tour`). Commands:",
     ...lines,
+    "",
+    "The examples run as written, in this order, in one folder: synth writes the cube.npy the",
+    "commands after it read; conv's image.npy is any [h, w, 6] float32 array (the small",
+    "network's 6 input channels).",
     "",
     "Every command also takes:",
     "  --json     print one JSON summary on stdout at the end (the report goes to stderr)",

@@ -20,7 +20,10 @@ export interface CommandOutput extends OutputFlags {
   say(line: string): void;
   /** A side note (a warning, where files went): stderr; nothing under `--quiet`. */
   note(line: string): void;
-  /** A throttled progress reporter on stderr (see `progressLine` in `./_progress.ts`: a bar on a terminal, plain lines elsewhere); silent under `--quiet`. */
+  /**
+   * A throttled progress reporter on stderr (`progressLine` in `./_progress.ts`: a bar on a
+   * terminal, plain lines elsewhere); silent under `--quiet`.
+   */
   progress(label: string): (done: number, total: number | undefined, unit: string) => void;
   /** Adds fields to the `--json` summary (later calls add or replace fields). */
   summary(fields: Record<string, unknown>): void;
@@ -36,6 +39,11 @@ export interface Command {
   readonly summary: string;
   /** The full usage text for `cli.ts <name> --help`. */
   readonly usage: string;
+  /**
+   * One command line that runs as written (after the examples before it in `--help`'s order,
+   * which make its input files), shown under the summary in `--help`.
+   */
+  readonly example: string;
   /**
    * Runs the command on its own arguments (the global flags taken off) and resolves to the
    * process exit code. It reports through `out` (never `console.log`), and gives `out.summary`

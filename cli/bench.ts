@@ -30,6 +30,7 @@ const REPORTS: Readonly<Record<string, { file: string; what: string }>> = {
 export const benchCommand: Command = {
   name: "bench",
   summary: "benchmark reports: prism vs numpy / TF.js / ml-matrix, medians and ratios",
+  example: "deno run -A cli.ts bench --quick spectrum",
   usage: [
     "usage: deno run -A cli.ts bench [--quick] [covariance|rx|spectrum ...]",
     "",

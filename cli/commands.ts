@@ -1,5 +1,6 @@
 /**
- * Every subcommand of `cli.ts`, in the order `--help` lists them.
+ * Every subcommand of `cli.ts`, in the order `--help` lists them: a command that reads a file
+ * comes after the one whose example writes it (`synth` makes the `cube.npy` the others read).
  *
  * @module
  */
@@ -20,12 +21,12 @@ import { convCommand } from "./conv.ts";
 export const commands: readonly Command[] = [
   tourCommand,
   infoCommand,
-  benchCommand,
-  spectrumCommand,
-  trackDemoCommand,
+  synthCommand,
   covCommand,
   rxCommand,
   pcaCommand,
-  synthCommand,
+  spectrumCommand,
   convCommand,
+  trackDemoCommand,
+  benchCommand,
 ];

@@ -37,6 +37,7 @@ one pass over the whole image, streaming rows from FILE to OUT.
 export const convCommand: Command = {
   name: "conv",
   summary: "a convolutional network over an image of any size, in seamless tiles",
+  example: "deno run -A cli.ts conv --model small --input image.npy --out refined.npy",
   usage: USAGE,
   async run(args, out) {
     const { values } = parseCommandArgs(args, {

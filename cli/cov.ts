@@ -48,6 +48,7 @@ const CHUNK_ROWS = 65536;
 export const covCommand: Command = {
   name: "cov",
   summary: "mean and covariance of a cube file (.npy, .h5, ENVI), streamed",
+  example: "deno run -A cli.ts cov --input cube.npy --out cov.h5",
   usage: USAGE,
   async run(args, out) {
     const { values } = parseCommandArgs(args, {

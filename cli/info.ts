@@ -92,6 +92,7 @@ export function formatCapabilities(caps: Capabilities): string {
 export const infoCommand: Command = {
   name: "info",
   summary: "what this machine offers: runtime, WASM SIMD, workers, GPU adapter, routes",
+  example: "deno run -A cli.ts info --json",
   usage: [
     "usage: deno run -A cli.ts info [--json]",
     "",

@@ -52,6 +52,7 @@ const DIRECTIONS = ["lowerright", "lowerleft", "right", "lower"];
 export const pcaCommand: Command = {
   name: "pca",
   summary: "PCA or MNF (--method mnf) components of a cube file, streamed",
+  example: "deno run -A cli.ts pca --input cube.npy --components 3 --out pca.npy",
   usage: USAGE,
   async run(args, out) {
     const { values } = parseCommandArgs(args, {

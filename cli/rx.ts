@@ -58,6 +58,7 @@ const CHUNK_ROWS = 65536;
 export const rxCommand: Command = {
   name: "rx",
   summary: "RX anomaly scores of a cube file (global, or local with --window)",
+  example: "deno run -A cli.ts rx --input cube.npy --out rx.h5 --top 5",
   usage: USAGE,
   async run(args, out) {
     const { values } = parseCommandArgs(args, {

@@ -53,6 +53,7 @@ ${PIXEL_SELECTION_USAGE}
 export const spectrumCommand: Command = {
   name: "spectrum",
   summary: "singular values and dimensionality metrics of an activation file (.npy, .h5)",
+  example: "deno run -A cli.ts spectrum --input cube.npy --out spectrum.csv",
   usage: USAGE,
   async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, {

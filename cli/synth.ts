@@ -31,6 +31,7 @@ Writes a seeded synthetic hyperspectral dataset (the RX stress suite's reference
 export const synthCommand: Command = {
   name: "synth",
   summary: "write a synthetic hyperspectral dataset (.h5 or .npy), streamed",
+  example: "deno run -A cli.ts synth --scale small --samples 2 --out cube.npy",
   usage: USAGE,
   async run(args, out) {
     const { values } = parseCommandArgs(args, {

@@ -36,6 +36,7 @@ async function makeRunFolder(parent: string, started: Date): Promise<string> {
 export const tourCommand: Command = {
   name: "tour",
   summary: "the main job (also with no command): every operation on synthetic data, timed",
+  example: "deno run -A cli.ts --out-dir prism-runs",
   usage: [
     "usage: deno run -A cli.ts [tour] [--out-dir DIR] [--no-gpu]",
     "",

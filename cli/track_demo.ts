@@ -34,6 +34,7 @@ jumps and the CSV / JSON / HDF5 export sizes and times. Progress goes to stderr.
 export const trackDemoCommand: Command = {
   name: "track-demo",
   summary: "the reference dimensionality-tracking experiment: overhead, memory, jumps, exports",
+  example: "deno run -A cli.ts track-demo --steps 40 --sampling 5 --out-dir tracking",
   usage: USAGE,
   async run(args, out) {
     const { values, positionals } = parseCommandArgs(args, {

@@ -41,11 +41,17 @@ const CLI = new URL("../cli.ts", import.meta.url).pathname;
  *
  * @param args The words after `cli.ts`.
  * @param env Extra environment variables.
+ * @param cwd The working directory (default: this process's).
  * @returns The exit code, stdout and stderr.
  */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliResult> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, ...args],
+    cwd,
     env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp", NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
