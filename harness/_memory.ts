@@ -38,7 +38,11 @@ export async function resetPeak(device: SweepDevice): Promise<void> {
 export async function memoryNow(device: SweepDevice): Promise<MemoryFigures> {
   if (device === "cpu") {
     const m = (await loadKernels()).memory();
-    return { allocatedMb: m.inUseBytes / MIB, reservedMb: m.heapBytes / MIB, peakMb: m.peakBytes / MIB };
+    return {
+      allocatedMb: m.inUseBytes / MIB,
+      reservedMb: m.heapBytes / MIB,
+      peakMb: m.peakBytes / MIB,
+    };
   }
   const s = (await getGpu()).pool.stats();
   return {
