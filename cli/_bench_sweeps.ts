@@ -6,10 +6,9 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { type CommandOutput, UsageError } from "./_command.ts";
 import { intListOption, joinListValues, numberOption, parseCommandArgs } from "./_args.ts";
-import { checkOutputPath } from "./_out_path.ts";
+import { prepareOutputPath } from "./_out_path.ts";
 import { handleInterrupts } from "./_signals.ts";
 import { type ConvMode, type ConvModel, convSweep, planConvSweep } from "../harness/conv_sweep.ts";
 import { type OpExperiment, opSweep } from "../harness/op_sweep.ts";
@@ -85,16 +84,7 @@ function device(value: string): "cpu" | "gpu" {
 
 /** Checks the log before any work: its folder (made when missing) writable, its columns right. */
 async function prepareLog(path: string, columns: readonly string[]): Promise<number> {
-  const dir = dirname(resolve(path));
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new Deno.errors.PermissionDenied(
-      `--output ${path}: cannot create the folder ${dir} (${(error as Error).message}); ` +
-        "choose a folder you can write to",
-    );
-  }
-  await checkOutputPath(path, { allowed: ["csv"], flag: "--output" });
+  await prepareOutputPath(path, { allowed: ["csv"], flag: "--output" });
   return (await checkLog(path, columns)).length;
 }
 
