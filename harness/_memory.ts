@@ -58,7 +58,10 @@ export async function memoryNow(device: SweepDevice): Promise<MemoryFigures> {
  */
 export function errorField(error: unknown): string {
   if (error instanceof Error && error.name === "OutOfMemoryError") return "OOM";
-  if (error instanceof RangeError && /out of memory|maximum memory size/i.test(error.message)) {
+  if (
+    error instanceof RangeError &&
+    /out of memory|maximum memory size|allocation failed/i.test(error.message)
+  ) {
     return "OOM";
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -210,7 +210,7 @@ export function sweepPanels(rows: readonly LogRow[]): ChartSpec {
   return {
     title: { text: "Operation sweeps (EXPERIMENTS.md §1, §3), log–log axes" },
     hconcat: panels,
-    config: { legend: { orient: "bottom", labelLimit: 400 } },
+    config: { legend: { orient: "bottom", labelLimit: 400, titleLimit: 400 } },
   };
 }
 
