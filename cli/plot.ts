@@ -47,10 +47,12 @@ function csvKind(path: string, header: readonly string[]): "conv" | "sweep" | "t
     kind,
     what,
     missing: columns.filter((c) => !header.includes(c)),
+    present: columns.filter((c) => header.includes(c)).length,
   }));
   const full = missing.find((m) => m.missing.length === 0);
   if (full !== undefined) return full.kind;
-  const nearest = missing.reduce((a, b) => b.missing.length < a.missing.length ? b : a);
+  // The kind the file shares most columns with is the one its author most likely meant.
+  const nearest = missing.reduce((a, b) => b.present > a.present ? b : a);
   throw new InvalidDataError(
     `${path} is not a log plot knows: as ${nearest.what} it is missing the columns ` +
       `${nearest.missing.join(", ")}; give a CSV written by \`cli.ts bench\` or a tracker export`,
