@@ -5,27 +5,8 @@
  * @module
  */
 
-function readQuick(): boolean {
-  try {
-    return Deno.env.get("PRISM_BENCH_QUICK") === "1";
-  } catch {
-    return false; // no --allow-env: full sizes
-  }
-}
-
-/** True in quick mode (CI): problems are shrunk. */
-export const QUICK: boolean = readQuick();
-
-/**
- * Picks the full-size value, or the quick one in quick mode.
- *
- * @param full The size the issues quote.
- * @param quick The CI size.
- * @returns One of the two.
- */
-export function size(full: number, quick: number): number {
-  return QUICK ? quick : full;
-}
+import { QUICK } from "../harness/quick.ts";
+export { QUICK, size } from "../harness/quick.ts";
 
 import { gpuStatus } from "../gpu/device.ts";
 

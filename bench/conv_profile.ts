@@ -32,6 +32,7 @@ import { WorkerPool } from "../wasm/pool.ts";
 import { WasmStorage } from "../wasm/storage.ts";
 import { randomF32 } from "../synth/uniform.ts";
 import { smallNetLayers } from "./_conv_small_net.ts";
+import { measure, summarise } from "../harness/timing.ts";
 
 const args = Deno.args;
 const flag = (name: string, d: number) => {
@@ -70,8 +71,7 @@ async function medianPair(
     b();
     tb.push(performance.now() - t0);
   }
-  const mid = (t: number[]) => t.sort((x, y) => x - y)[RUNS >> 1];
-  return [mid(ta), mid(tb)];
+  return [summarise(ta).medianMs, summarise(tb).medianMs];
 }
 
 const kernels = await loadKernels();
@@ -80,14 +80,7 @@ const pool = new WorkerPool();
 
 /** Median ms of `RUNS` calls after two warm-ups. */
 async function median(run: () => Promise<unknown> | unknown): Promise<number> {
-  for (let i = 0; i < 2; i++) await run();
-  const t: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await run();
-    t.push(performance.now() - t0);
-  }
-  return t.sort((a, b) => a - b)[RUNS >> 1];
+  return (await measure(run, { warmup: 2, iterations: RUNS })).medianMs;
 }
 
 console.log(

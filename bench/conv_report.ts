@@ -42,6 +42,7 @@ import {
 import { tfjsConvBaseline, tfjsForwardStep } from "./baselines/tfjs_conv.ts";
 import { cpuModel, machineLines } from "./_machine.ts";
 import { runTorch } from "./_torch_run.ts";
+import { summarise } from "../harness/timing.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -63,7 +64,7 @@ const versions = new Set<string>();
 interface Row {
   tile: number;
   batch: number;
-  prism: { median: number; q1: number; q3: number; min: number; max: number };
+  prism: Stats;
   /** The training-step row. */
   train?: true;
   webgpu?: number;
@@ -71,14 +72,18 @@ interface Row {
   tfjs: Figure;
 }
 
-type Stats = { median: number; q1: number; q3: number; min: number; max: number };
+/** Median, interquartile spread and extremes in ms (`harness/timing.ts`'s summary). */
+type Stats = { median: number; spread: number; min: number; max: number };
 
-/** Quartiles and extremes in ms. */
 function stats(t: number[]): Stats {
-  t.sort((a, b) => a - b);
-  const q = (p: number) =>
-    Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 1e3) / 1e3;
-  return { median: q(0.5), q1: q(0.25), q3: q(0.75), min: q(0), max: q(1) };
+  const s = summarise(t);
+  const round = (v: number) => Math.round(v * 1e3) / 1e3;
+  return {
+    median: round(s.medianMs),
+    spread: round(s.spreadMs),
+    min: round(s.minMs),
+    max: round(s.maxMs),
+  };
 }
 
 /**
@@ -229,7 +234,7 @@ function bestTorch(r: Row): { figure: Figure; threads?: number } {
   return { figure: r.torch[t], threads: t };
 }
 
-const head = ["pass", "tile", "batch", "prism WASM ms: median [q1–q3]"];
+const head = ["pass", "tile", "batch", "prism WASM ms: median ± IQR/2"];
 if (GPU_BENCH) head.push("prism WebGPU ms");
 head.push(...TORCH_THREADS.map((t) => `PyTorch ${t}T ms`), "TF.js WASM 1T ms");
 head.push("prism ÷ PyTorch (best)", "prism ÷ TF.js");
@@ -238,7 +243,7 @@ for (const r of [...rows, { ...train, train: true as const }]) {
   const p = r.prism;
   const best = bestTorch(r);
   const pass = r.train ? "train step" : "forward";
-  const cells = [pass, `${r.tile}²`, `${r.batch}`, `${ms(p.median)} [${ms(p.q1)}–${ms(p.q3)}]`];
+  const cells = [pass, `${r.tile}²`, `${r.batch}`, `${ms(p.median)} ± ${ms(p.spread / 2)}`];
   if (GPU_BENCH) cells.push(r.webgpu === undefined ? "-" : ms(r.webgpu));
   cells.push(...TORCH_THREADS.map((t) => fig(r.torch[t])), fig(r.tfjs));
   cells.push(

@@ -33,6 +33,7 @@ import { randomF32 } from "../synth/uniform.ts";
 import { QUICK, size } from "./_config.ts";
 import { smallNetLayers } from "./_conv_small_net.ts";
 import { tfjsReady } from "./_covariance_baselines.ts";
+import { measure } from "../harness/timing.ts";
 
 await tfjsReady();
 const kernels = await loadKernels();
@@ -43,14 +44,7 @@ const operation = "conv_wasm_bench";
 
 /** Median milliseconds of `RUNS` calls after two warm-ups. */
 async function medianMs(run: () => Promise<void> | void): Promise<number> {
-  for (let i = 0; i < 2; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
+  return (await measure(run, { warmup: 2, iterations: RUNS })).medianMs;
 }
 
 /** Times both sides, prints the line, registers the pair with Deno.bench. */

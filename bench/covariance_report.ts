@@ -13,20 +13,15 @@ import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { writeNpy } from "../io/npy.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { fillUniform } from "../synth/uniform.ts";
+import { measure, ratio } from "../harness/timing.ts";
 
 const quick = Deno.args.includes("--quick");
 const shrink = quick ? 16 : 1;
 const runs = quick ? 3 : 7;
 
-async function medianMs(fn: () => unknown | Promise<unknown>, n: number): Promise<number> {
-  await fn(); // warm-up: workers started, pipelines compiled
-  const ts: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    ts.push(performance.now() - t);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(n / 2)];
+/** Median ms of `n` runs after one warm-up (workers started, pipelines compiled). */
+async function medianMs(fn: () => unknown, n: number): Promise<number> {
+  return (await measure(fn, { warmup: 1, iterations: n })).medianMs;
 }
 
 await tfjsReady();
@@ -62,7 +57,9 @@ try {
     const tfjs = await medianMs(() => tfjsCovariance(data, rows, cols), big ? 3 : runs);
     lines.push(
       `| ${sweep} | ${rows}x${cols} | ${fmt(plain)} | ${fmt(inPlace)} | ${fmt(numpy)} | ` +
-        `${fmt(tfjs)} | ${typeof numpy === "number" ? fmt(plain / numpy) : "-"} | ` +
+        `${fmt(tfjs)} | ${
+          fmt(ratio(plain, typeof numpy === "number" ? numpy : undefined) ?? "-")
+        } | ` +
         `${fmt(tfjs / plain)} |`,
     );
     console.error(lines.at(-1));

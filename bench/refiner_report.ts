@@ -39,6 +39,8 @@ import { QUICK, size } from "./_config.ts";
 import { cpuModel, machineLines } from "./_machine.ts";
 import { runTorch } from "./_torch_run.ts";
 import { memoryBound } from "./_memory_bound.ts";
+import { measure, ratio } from "../harness/timing.ts";
+import { meanStd } from "../harness/stats.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -79,25 +81,12 @@ interface Row {
   torch: Record<number, Figure>;
 }
 
-/** Times `step` after warm-up, each iteration alone. */
+/** Times `step` after warm-up, each iteration alone: §2's mean ± std, with the median. */
 async function timeIt(step: () => Promise<void>, counts: { warmup: number; iters: number }) {
-  for (let i = 0; i < counts.warmup; i++) await step();
-  const t: number[] = [];
-  for (let i = 0; i < counts.iters; i++) {
-    const t0 = performance.now();
-    await step();
-    t.push(performance.now() - t0);
-  }
-  const mean = t.reduce((a, b) => a + b, 0) / t.length;
-  const std = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / t.length);
-  const sorted = [...t].sort((a, b) => a - b);
+  const t = await measure(step, { warmup: counts.warmup, iterations: counts.iters });
+  const { mean, std } = meanStd(t.samples);
   const round = (v: number) => Math.round(v * 1e3) / 1e3;
-  return {
-    mean: round(mean),
-    std: round(std),
-    median: round(sorted[Math.floor(sorted.length / 2)]),
-    min: round(sorted[0]),
-  };
+  return { mean: round(mean), std: round(std), median: round(t.medianMs), min: round(t.minMs) };
 }
 
 /** prism on WASM: a fresh net (seed 0), the input on the device once. */
@@ -189,7 +178,7 @@ const loadEnd = Deno.loadavg();
 const ms = (v: number) => v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
 const cell = (f: Figure) => "mean" in f ? `${ms(f.mean)} ± ${ms(f.std)}` : "-";
 const mb = (b: number) => (b / 1e6).toFixed(1);
-const ratioOf = (p: Stats, f: Figure) => "mean" in f ? p.mean / f.mean : undefined;
+const ratioOf = (p: Stats, f: Figure) => ratio(p.mean, "mean" in f ? f.mean : undefined);
 
 const head = ["mode", "tile", "batch", "prism WASM ms"];
 head.push(...TORCH_THREADS.map((t) => `PyTorch ${t}T ms`));

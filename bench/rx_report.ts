@@ -13,6 +13,7 @@
 import { RxDetector } from "../ops/rx.ts";
 import { datasetRows } from "../synth/datasets.ts";
 import { writeNpy } from "../io/npy.ts";
+import { measure, ratio } from "../harness/timing.ts";
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
 const bands = 50;
@@ -31,15 +32,11 @@ for await (
 }
 const x = { data, rows, cols: bands };
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const times: number[] = [];
-for (let i = 0; i < reps + 1; i++) {
-  const t = performance.now();
+// Warm-up 1: the first run starts the workers and the JIT.
+const prism = (await measure(async () => {
   const rx = await new RxDetector().fit(x, { backend: "wasm" });
   await rx.score(x, { backend: "wasm" });
-  if (i > 0) times.push(performance.now() - t); // the first run warms up workers and JIT
-}
-const prism = median(times);
+}, { warmup: 1, iterations: reps })).medianMs;
 console.log(`prism RX fit+score ${rows} x ${bands}: median ${prism.toFixed(1)} ms of ${reps}`);
 
 const dir = await Deno.makeTempDir({ prefix: "prism_rx_bench_" });
@@ -62,7 +59,9 @@ print(np.median(ts))`;
   } else {
     const numpy = Number(new TextDecoder().decode(out.stdout).trim());
     console.log(`numpy float32 mean+cov+pinv+scores: median ${numpy.toFixed(1)} ms of ${reps}`);
-    console.log(`ratio prism / numpy = ${(prism / numpy).toFixed(2)} (bar <= 1, target <= 0.5)`);
+    console.log(
+      `ratio prism / numpy = ${ratio(prism, numpy)!.toFixed(2)} (bar <= 1, target <= 0.5)`,
+    );
   }
 } finally {
   await Deno.remove(dir, { recursive: true });

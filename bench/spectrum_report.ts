@@ -11,6 +11,7 @@
 import { Matrix as MlMatrix, SVD } from "ml-matrix";
 import { spectrumOf } from "../ops/spectrum.ts";
 import { writeNpy } from "../io/npy.ts";
+import { measure, ratio } from "../harness/timing.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
@@ -18,11 +19,6 @@ const shapes = quick
   ? [[128, 512], [512, 768]]
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
 const repeats = quick ? 3 : 7;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const NUMPY = `
 import sys, time, json, numpy as np
@@ -54,39 +50,37 @@ try {
   for (const [r, c] of shapes) {
     console.error(`timing ${r}x${c} ...`);
     const m = benchMatrix(r, c);
-    await spectrumOf(m, { backend: "wasm" }); // warm-up
-    const prism: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      await spectrumOf(m, { backend: "wasm" });
-      prism.push(performance.now() - t0);
-    }
+    const prism = await measure(() => spectrumOf(m, { backend: "wasm" }), {
+      warmup: 1,
+      iterations: repeats,
+    });
     await writeNpy(`${dir}/a.npy`, { data: m.data, shape: [r, c] });
     const np = await numpyTimes(`${dir}/a.npy`);
     if (typeof np === "string") notes.add(np);
     const ml = new MlMatrix(r, c);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) ml.set(i, j, m.data[i * c + j]);
-    const t0 = performance.now();
-    new SVD(ml, {
-      computeLeftSingularVectors: false,
-      computeRightSingularVectors: false,
-      autoTranspose: true,
-    });
-    const mlMs = performance.now() - t0;
-    const p = median(prism);
+    // One run: ml-matrix's SVD of the larger shapes takes seconds to minutes.
+    const mlMs = (await measure(() =>
+      new SVD(ml, {
+        computeLeftSingularVectors: false,
+        computeRightSingularVectors: false,
+        autoTranspose: true,
+      }), { warmup: 0, iterations: 1 })).medianMs;
+    const p = prism.medianMs;
     const svd = typeof np === "string" ? NaN : np.svd;
     const eig = typeof np === "string" ? NaN : np.eigvalsh;
     const f = (x: number) => (Number.isNaN(x) ? "n/a" : x.toFixed(1));
-    const ratio = (x: number) => (Number.isNaN(x) ? "n/a" : `${(x / p).toFixed(2)}x`);
+    // prism ÷ peer, the one direction of every report: below 1 = prism faster.
+    const versus = (x: number) => (Number.isNaN(x) ? "n/a" : ratio(p, x)!.toFixed(2));
     rows.push([
       `${r}x${c}`,
-      `${f(p)} (${f(Math.min(...prism))}-${f(Math.max(...prism))})`,
+      `${f(p)} (${f(prism.minMs)}-${f(prism.maxMs)})`,
       f(svd),
       f(eig),
       f(mlMs),
-      ratio(svd),
-      ratio(eig),
-      ratio(mlMs),
+      versus(svd),
+      versus(eig),
+      versus(mlMs),
     ]);
   }
 } finally {
@@ -98,13 +92,15 @@ const header = [
   "numpy svd",
   "numpy eigvalsh(G)",
   "ml-matrix",
-  "svd/prism",
-  "eigvalsh/prism",
-  "ml-matrix/prism",
+  "prism/svd",
+  "prism/eigvalsh",
+  "prism/ml-matrix",
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i])).join("  ");
-console.log(`median of ${repeats} runs (ml-matrix: one run); ratios > 1 mean prism is faster`);
+console.log(
+  `median of ${repeats} runs (ml-matrix: one run); ratios are prism ÷ peer, below 1 means prism is faster`,
+);
 console.log(line(header));
 for (const row of rows) console.log(line(row));
 for (const note of notes) console.log(`note: numpy columns skipped: ${note}`);

@@ -160,3 +160,47 @@ export const LAYOUT_HELP =
   `  --layout L       hwc | chw | nhwc | nchw: where the bands are (last or first, after N);
                    needed when the shape leaves it open (a note on stderr says what was
                    assumed) and for 3-D integer arrays; ENVI uses its interleave field`;
+
+/**
+ * `--tile-sizes 256 384` as `--tile-sizes=256,384`: the values that follow a list flag, up to
+ * the next flag, joined with commas, so a list can be typed as EXPERIMENTS.md §2's commands do
+ * (node:util would take the second value for a positional).
+ *
+ * @param args The command's arguments.
+ * @param lists The names of the list flags.
+ * @returns The arguments with each list joined into one `--name=a,b` argument.
+ */
+export function joinListValues(args: string[], lists: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    if (name === undefined || !lists.includes(name)) {
+      out.push(args[i]);
+      continue;
+    }
+    const values: string[] = [];
+    while (i + 1 < args.length && !args[i + 1].startsWith("--")) values.push(args[++i]);
+    out.push(values.length > 0 ? `--${name}=${values.join(",")}` : args[i]);
+  }
+  return out;
+}
+
+/**
+ * Reads a list of whole numbers (`256,384` or `256 384` joined by {@linkcode joinListValues}).
+ *
+ * @param name The option's name, for the message.
+ * @param value The raw value, `undefined` when not given.
+ * @returns The numbers, or `undefined` when not given.
+ * @throws {UsageError} When an entry is not a whole number.
+ */
+export function intListOption(name: string, value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const bad = parts.find((s) => !/^-?\d+$/.test(s));
+  if (parts.length === 0 || bad !== undefined) {
+    throw new UsageError(
+      `--${name} takes whole numbers, e.g. --${name} 256 384; got "${bad ?? value}"`,
+    );
+  }
+  return parts.map(Number);
+}

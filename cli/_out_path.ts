@@ -132,3 +132,29 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
     throw error;
   }
 }
+
+/**
+ * {@linkcode checkOutputPath} for outputs whose folder the command makes (`logs/`, `reports/`):
+ * the folder is created when missing, then checked, before any work starts.
+ *
+ * @param path The output file.
+ * @param options `allowed` extensions and the `flag` that named the path.
+ * @returns The output format (its extension).
+ * @throws {Deno.errors.PermissionDenied} When the folder cannot be created or written.
+ * @throws {UsageError} When the extension is not allowed.
+ */
+export async function prepareOutputPath(
+  path: string,
+  options: { allowed: readonly string[]; flag: string },
+): Promise<string> {
+  const dir = dirname(resolve(path));
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new Deno.errors.PermissionDenied(
+      `${options.flag} ${path}: cannot create the folder ${dir} (${(error as Error).message}); ` +
+        "choose a folder you can write to",
+    );
+  }
+  return await checkOutputPath(path, options);
+}

@@ -16,6 +16,7 @@ import { rxCommand } from "./rx.ts";
 import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
+import { plotCommand } from "./plot.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -29,4 +30,5 @@ export const commands: readonly Command[] = [
   convCommand,
   trackDemoCommand,
   benchCommand,
+  plotCommand,
 ];
