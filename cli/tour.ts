@@ -11,6 +11,8 @@ import { formatMs } from "./_format.ts";
 import { type TourContext, type TourLine, tourSteps } from "./_tour_steps.ts";
 import { formatTourTable, tourRows, writeTourResults } from "./_tour_report.ts";
 import { PRISM } from "./_version.ts";
+import { tourChart } from "./_tour_chart.ts";
+import { renderChart, writeChart } from "../harness/plot.ts";
 import { checkOutputFolder } from "./_out_path.ts";
 import { gpuStatus, releaseGpu } from "../gpu/device.ts";
 
@@ -43,8 +45,8 @@ export const tourCommand: Command = {
     "Runs every operation prism has on built-in synthetic data, on WASM SIMD and, when an",
     "adapter exists, on WebGPU (a software adapter proves the GPU path works, not its speed).",
     "Prints one table (operation, backend, time, throughput, peak memory, agreement between",
-    "backends) and writes a run folder DIR/<UTC time>/ holding results.csv, report.h5 and",
-    "each step's outputs (.npy, .h5, .csv, .json).",
+    "backends) and writes a run folder DIR/<UTC time>/ holding results.csv, report.h5,",
+    "summary.png (and .svg: the table as charts) and each step's outputs (.npy, .h5, .csv, .json).",
     "",
     "  --out-dir DIR   where run folders go (default: prism-out in the working directory)",
     "  --no-gpu        skip the WebGPU runs",
@@ -98,6 +100,7 @@ export const tourCommand: Command = {
         totalSeconds: total / 1000,
         gpuAdapter: ctx.gpu?.adapter.description ?? "",
       }),
+      ...await writeChart(`${outDir}/summary.png`, await renderChart(tourChart(rows))),
     );
     out.summary({
       outDir,

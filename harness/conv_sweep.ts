@@ -15,10 +15,10 @@ import { gpuStatus } from "../gpu/device.ts";
 import { BackendUnavailableError } from "../core/errors.ts";
 import { measure } from "./timing.ts";
 import { meanStd } from "./stats.ts";
-import { backendOf, errorField, memoryNow, resetPeak, type SweepDevice } from "./_memory.ts";
+import { backendOf, errorField, memoryNow, resetPeak, type SweepDevice } from "./_device_memory.ts";
 import type { SweepRow } from "./sweep_log.ts";
 
-export type { SweepDevice } from "./_memory.ts";
+export type { SweepDevice } from "./_device_memory.ts";
 
 /** What a sweep step does: a forward pass, or forward + backward + an Adam step (lr 1e-3). */
 export type ConvMode = "inference" | "train";

@@ -18,7 +18,7 @@ import { gpuStatus } from "../gpu/device.ts";
 import { BackendUnavailableError } from "../core/errors.ts";
 import { measure } from "./timing.ts";
 import { meanStd } from "./stats.ts";
-import { backendOf, errorField, memoryNow, resetPeak, type SweepDevice } from "./_memory.ts";
+import { backendOf, errorField, memoryNow, resetPeak, type SweepDevice } from "./_device_memory.ts";
 import type { SweepRow } from "./sweep_log.ts";
 
 /** The experiments `bench cov|rx|spectrum` run. */

@@ -64,6 +64,8 @@ Deno.test("cli with no arguments runs the tour and writes its run folder", async
     ok(folder, stdout);
     const cube = await Deno.stat(`${dir}/${folder[1]}/cube.npy`);
     ok(cube.size > 64 * 64 * 10 * 4);
+    const png = await Deno.readFile(`${dir}/${folder[1]}/summary.png`);
+    equal(new TextDecoder().decode(png.subarray(1, 4)), "PNG");
     const csv = parseCsv(await Deno.readTextFile(`${dir}/${folder[1]}/results.csv`));
     equal(csv[0].join(","), TOUR_CSV_HEADER);
     const rx = csv.find((row) => row[0] === "RX fit + score");

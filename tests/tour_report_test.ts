@@ -5,6 +5,8 @@ import { parseCsv } from "../io/csv.ts";
 import { readHdf5Dataset, readHdf5Tree } from "../io/hdf5_read.ts";
 import { hasH5py, inTempDir, python } from "./_io_helpers.ts";
 import { peakRssBytes, profiled, resetPeakRss } from "../harness/memory.ts";
+import { tourChart } from "../cli/_tour_chart.ts";
+import { renderChart } from "../harness/plot.ts";
 
 const LINES = [
   { title: "machine", detail: "2 CPUs" },
@@ -105,4 +107,15 @@ Deno.test("profiled: the peak covers what the work allocated (where Linux tells)
   const before = peakRssBytes()!;
   const p = await profiled(() => new Uint8Array(64 * 2 ** 20).fill(1).length);
   assert(p.peakRssBytes! >= before + 60 * 2 ** 20, `${p.peakRssBytes} vs ${before}`);
+});
+
+Deno.test("tourChart: the timed rows as two panels that render; nothing timed is refused", async () => {
+  const spec = tourChart(tourRows(LINES)) as { data: { values: { backend: string }[] } };
+  assert.deepEqual(spec.data.values.map((v) => v.backend), ["wasm", "webgpu"]);
+  const chart = await renderChart(spec);
+  assert.deepEqual([...chart.png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  for (const title of ["time (ms)", "peak RSS (MiB)", "covariance 9 px × 2"]) {
+    assert(chart.svg.includes(title), `the SVG lacks "${title}"`);
+  }
+  assert.throws(() => tourChart([LINES[0]]), /no timed tour row/);
 });
