@@ -54,3 +54,22 @@ export function gramRows64(a: ArrayLike<number>, rows: number, cols: number): Fl
   }
   return gram;
 }
+
+/**
+ * The sample covariance (ddof 1) in float64 as plain loops: a pass for the means, then
+ * {@linkcode gramColumns64} of the centred rows. The covariance benchmarks' plain TypeScript
+ * column (the upper triangle only, as the Gram).
+ *
+ * @param x Row-major values, `rows x cols`, `rows` ≥ 2.
+ * @param rows Rows.
+ * @param cols Columns.
+ * @returns `cols x cols`, row-major, upper triangle.
+ */
+export function covariance64(x: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const mean = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += x[r * cols + c];
+  for (let c = 0; c < cols; c++) mean[c] /= rows;
+  const gram = gramColumns64(x, rows, cols, mean);
+  for (let i = 0; i < gram.length; i++) gram[i] /= rows - 1;
+  return gram;
+}

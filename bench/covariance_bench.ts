@@ -1,5 +1,6 @@
 /**
- * `covariance()` on WASM against TensorFlow.js's WASM backend (`baseline`), per size: the medium
+ * `covariance()` on WASM and WebGPU against TensorFlow.js's WASM backend (`baseline`) and plain
+ * TypeScript float64 loops, per size: the medium
  * matrix (1,638,400 × 50), the channel sweep (20,480 × C, C = 10, 50, 100, 200) and the spatial
  * sweep (C = 10, 40,960 to 655,360 rows). prism runs on a plain array (copied in while the
  * workers compute) and on a kernel-memory matrix (`allocMatrix`, read in place). The numpy
@@ -10,6 +11,7 @@ import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { GPU_BENCH, size } from "./_config.ts";
 import { tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
+import { covariance64 } from "./_scalar_baselines.ts";
 import { fillUniform } from "../synth/uniform.ts";
 
 await tfjsReady();
@@ -32,6 +34,9 @@ for (const [sweep, rows, cols] of SHAPES) {
   const n = rows * cols > 1e7 ? 5 : 30;
   Deno.bench(`tfjs-wasm ${rows}x${cols}`, { group, baseline: true, n: Math.min(n, 5) }, () => {
     tfjsCovariance(data, rows, cols);
+  });
+  Deno.bench(`plain TS float64 ${rows}x${cols}`, { group, n: Math.min(n, 3) }, () => {
+    covariance64(data, rows, cols);
   });
   Deno.bench(`prism wasm (plain array) ${rows}x${cols}`, { group, n }, async () => {
     await covariance({ data, rows, cols }, { backend: "wasm" });
