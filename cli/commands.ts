@@ -15,6 +15,8 @@ import { rxCommand } from "./rx.ts";
 import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
+import { shardCommand } from "./shard.ts";
+import { mergeCommand } from "./merge.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -28,4 +30,6 @@ export const commands: readonly Command[] = [
   pcaCommand,
   synthCommand,
   convCommand,
+  shardCommand,
+  mergeCommand,
 ];
