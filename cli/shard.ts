@@ -120,7 +120,16 @@ export const shardCommand: Command = {
       source.close();
     }
     const seconds = (performance.now() - t0) / 1000;
-    out.summary({ op, input, outputs: [values.out], pixels, bands: source.bands, seconds });
+    // file_pixels: what --rows counts, so a scheduler can cut the file into row ranges.
+    out.summary({
+      op,
+      input,
+      outputs: [values.out],
+      pixels,
+      file_pixels: source.rows,
+      bands: source.bands,
+      seconds,
+    });
     out.say(
       `shard ${op}: ${pixels} pixels x ${source.bands} bands of ${input} in ` +
         `${seconds.toFixed(2)} s -> ${values.out}`,

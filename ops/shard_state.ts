@@ -226,10 +226,13 @@ export class ShardState {
   async singularValues(): Promise<Float64Array> {
     const c = this.bands, n = this.#acc.count;
     if (n === 0) return new Float64Array(0);
-    const { mean, covariance } = this.#acc.result(0);
+    // From the raw state: result() needs 2 pixels, and one pixel has a singular value too.
+    const { mean, m2 } = this.#acc.toJSON();
     const g = new Float64Array(c * c);
     for (let i = 0; i < c; i++) {
-      for (let j = 0; j < c; j++) g[i * c + j] = n * (covariance[i * c + j] + mean[i] * mean[j]);
+      for (let j = 0; j < c; j++) {
+        g[i * c + j] = (m2[i * c + j] + m2[j * c + i]) / 2 + n * mean[i] * mean[j];
+      }
     }
     const { values } = await symmetricEigen({ data: g, n: c });
     return Float64Array.from(values.subarray(0, Math.min(n, c)), (v) => Math.sqrt(Math.max(v, 0)));
