@@ -97,7 +97,9 @@ Deno.test("gram finishes into the singular values of the stacked pixels (float64
     const g = new Float64Array(cols * cols);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < cols; i++) {
-        for (let j = 0; j < cols; j++) g[i * cols + j] += m.data[r * cols + i] * m.data[r * cols + j];
+        for (let j = 0; j < cols; j++) {
+          g[i * cols + j] += m.data[r * cols + i] * m.data[r * cols + j];
+        }
       }
     }
     const want = jacobiEigen(g, cols).values.map((v) => Math.sqrt(Math.max(v, 0)));
@@ -115,7 +117,11 @@ Deno.test("merges that would be wrong are refused, naming the shards", async () 
   throwsWith(() => a.merge(twice), InvalidDataError, /a\.npy rows 0:10 .*same shard merged twice/);
   throwsWith(() => a.merge(twice), InvalidDataError, "computed on n1");
   const overlap = await shardOf(m, [9, 20]);
-  throwsWith(() => a.merge(overlap), InvalidDataError, /rows 9:20 \(computed on n1\) overlaps shard \/data\/a\.npy rows 0:10/);
+  throwsWith(
+    () => a.merge(overlap),
+    InvalidDataError,
+    /rows 9:20 \(computed on n1\) overlaps shard \/data\/a\.npy rows 0:10/,
+  );
   // The refused merge changed nothing.
   assert.strictEqual(a.count, 10);
   const other = await shardOf(data(20, 4), [10, 20]);
@@ -135,7 +141,11 @@ Deno.test("merges that would be wrong are refused, naming the shards", async () 
 Deno.test("fromJSON refuses corrupt states with the field named", async () => {
   const good = (await shardOf(data(5, 2), [0, 5])).toJSON();
   const bad = (patch: Record<string, unknown>) => ({ ...good, ...patch }) as unknown as ShardJson;
-  await rejectsWith(() => ShardState.fromJSON(bad({ format: "x" })), InvalidDataError, "prism.shard");
+  await rejectsWith(
+    () => ShardState.fromJSON(bad({ format: "x" })),
+    InvalidDataError,
+    "prism.shard",
+  );
   await rejectsWith(() => ShardState.fromJSON(bad({ version: 2 })), InvalidDataError, "version 2");
   await rejectsWith(() => ShardState.fromJSON(bad({ op: "pca" })), TypeError, "op must be");
   await rejectsWith(() => ShardState.fromJSON(bad({ bands: 3 })), InvalidDataError, "3 but");
