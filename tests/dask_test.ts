@@ -13,10 +13,10 @@ const python = await pythonWith("distributed, numpy");
 const DIR = new URL("../integrations/dask/", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
-/** Runs one Python test case; fails with its output when it fails. */
-async function pythonTest(name: string): Promise<void> {
+/** Runs Python test cases (one cluster for them all); fails with their output when one fails. */
+async function pythonTests(...names: string[]): Promise<void> {
   const r = await new Deno.Command(python!, {
-    args: ["-m", "unittest", "-v", `tests.test_cluster.ClusterTest.${name}`],
+    args: ["-m", "unittest", "-v", ...names.map((n) => `tests.test_cluster.ClusterTest.${n}`)],
     cwd: DIR,
     env: {
       // Workers run this checkout's CLI with this Deno.
@@ -30,7 +30,7 @@ async function pythonTest(name: string): Promise<void> {
   const text = new TextDecoder();
   if (r.code !== 0) {
     throw new Error(
-      `python3 ${name} failed (exit ${r.code}):\n${text.decode(r.stdout)}\n${
+      `python3 ${names.join(", ")} failed (exit ${r.code}):\n${text.decode(r.stdout)}\n${
         text.decode(r.stderr).slice(-6000)
       }`,
     );
@@ -38,15 +38,19 @@ async function pythonTest(name: string): Promise<void> {
 }
 
 Deno.test({
-  name: "dask: covariance, RX fit and RX scores over files match one process",
+  name: "dask: cov, RX fit and RX scores over files match one process; bad input named",
   ignore: python === undefined,
   sanitizeResources: false,
-  fn: () => pythonTest("test_cov_and_rx_over_files_match_one_process"),
+  fn: () =>
+    pythonTests(
+      "test_cov_and_rx_over_files_match_one_process",
+      "test_bad_input_names_the_shard_and_the_worker",
+    ),
 });
 
 Deno.test({
   name: "dask: row shards of one file give the singular values, with a worker killed mid-run",
   ignore: python === undefined,
   sanitizeResources: false,
-  fn: () => pythonTest("test_row_shards_of_one_file_and_a_killed_worker"),
+  fn: () => pythonTests("test_row_shards_of_one_file_and_a_killed_worker"),
 });

@@ -114,6 +114,28 @@ class ClusterTest(unittest.TestCase):
         np.testing.assert_allclose(got, np.einsum("ij,jk,ik->i", d, inv, d), rtol=1e-3, atol=1e-3)
         self.assertGreater(got[0], np.median(got) * 5)  # the planted anomaly stands out
 
+    def test_bad_input_names_the_shard_and_the_worker(self):
+        with self.assertRaisesRegex(prism_dask.PrismShardError, "cannot reach the Dask scheduler"):
+            prism_dask.connect("tcp://127.0.0.1:9", timeout=2)
+        with self.assertRaisesRegex(prism_dask.PrismShardError,
+                                    r"shard .*cube0\.npy on worker tcp://127\.0\.0\.1:\d+ .*"
+                                    r"'/nonexistent/deno' was not found there"):
+            prism_dask.fit(self.client, self.files[:1], out=f"{self.dir}/x.json",
+                           prism=["/nonexistent/deno", "run"])
+        # The same file twice: refused by the merge on a worker, naming both shards.
+        with self.assertRaisesRegex(prism_dask.PrismShardError,
+                                    r"merge of 2 states on worker tcp://127\.0\.0\.1.*"
+                                    r"cube1\.npy rows 0:17 .*same shard merged twice"):
+            prism_dask.fit(self.client, [self.files[1]] * 2, out=f"{self.dir}/x.json",
+                           args=["--layout", "hwc"])
+        # Another band count in one of the files.
+        other = os.path.join(self.dir, "seven.npy")
+        np.save(other, np.ones((3, 4, BANDS + 1), np.float32) + np.arange(BANDS + 1))
+        with self.assertRaisesRegex(prism_dask.PrismShardError, "7 and 6 bands|6 and 7 bands"):
+            prism_dask.fit(self.client, [self.files[0], other], out=f"{self.dir}/x.json",
+                           args=["--layout", "hwc"])
+        self.assertFalse(os.path.exists(f"{self.dir}/x.json"))
+
     def test_row_shards_of_one_file_and_a_killed_worker(self):
         before = self.client.run(os.getpid)
         result = {}
