@@ -142,118 +142,36 @@ Deno.test("cli merge --finish of gram shards: singular values of all pixels", as
 Deno.test("cli shard and merge refuse bad input clearly and write nothing", async () => {
   await inTempDir(async (dir) => {
     const [a, b] = await shards(dir, "cov");
-    const c = `${dir}/c.npy`;
-    const base = ["--input", c, "--layout", "hwc"];
-    await fails(2, "--op is required", "shard", ...base, "--out", `${dir}/x.json`);
-    await fails(
-      2,
-      '--op must be cov, rx-fit, gram, rx-score, got "pca"',
-      "shard",
-      "--op",
-      "pca",
-      ...base,
-      "--out",
-      `${dir}/x.json`,
-    );
-    await fails(
-      2,
-      "--rows must be A:B",
-      "shard",
-      "--op",
-      "cov",
-      ...base,
-      "--rows",
-      "5",
-      "--out",
-      `${dir}/x.json`,
-    );
-    await fails(
-      2,
-      `holds ${PIXELS} pixels`,
-      "shard",
-      "--op",
-      "cov",
-      ...base,
-      "--rows",
-      "9:999",
-      "--out",
-      `${dir}/x.json`,
-    );
-    await fails(
-      2,
-      "give 0 <= A <= B",
-      "shard",
-      "--op",
-      "cov",
-      ...base,
-      "--rows",
-      "9:3",
-      "--out",
-      `${dir}/x.json`,
-    );
-    await fails(
-      2,
-      "--op rx-score needs --model",
-      "shard",
-      "--op",
-      "rx-score",
-      ...base,
-      "--out",
-      `${dir}/x.npy`,
-    );
-    await fails(
-      2,
-      "unknown output extension .npy",
-      "shard",
-      "--op",
-      "cov",
-      ...base,
-      "--out",
-      `${dir}/x.npy`,
-    );
-    await fails(2, "give at least one STATE", "merge", "--out", `${dir}/x.json`);
-    await fails(
-      1,
-      /merging .*cov0\.json: .*the same shard merged twice/,
-      "merge",
-      a,
-      b,
-      a,
-      "--out",
-      `${dir}/x.json`,
-    );
-    // Another band count: bands 0-2 of the same file.
+    const base = ["--input", `${dir}/c.npy`, "--layout", "hwc"];
+    const x = `${dir}/x.json`;
+    // Another band count (bands 0-2 of the same file) and another operation.
     await ok("shard", "--op", "cov", ...base, "--bands", "0-2", "--out", `${dir}/three.json`);
-    await fails(
-      1,
-      "5 bands; shards of one data set",
-      "merge",
-      a,
-      `${dir}/three.json`,
-      "--out",
-      `${dir}/x.json`,
-    );
     await ok("shard", "--op", "gram", ...base, "--rows", "101:", "--out", `${dir}/g.json`);
-    await fails(
-      1,
-      "--op gram, the other for --op cov",
-      "merge",
-      a,
-      `${dir}/g.json`,
-      "--out",
-      `${dir}/x.json`,
-    );
-    await fails(1, "missing.json", "merge", `${dir}/missing.json`, "--out", `${dir}/x.json`);
-    await fails(
-      2,
-      "--eps and --ddof apply to --finish only",
-      "merge",
-      a,
-      "--eps",
-      "1",
-      "--out",
-      `${dir}/x.json`,
-    );
-    assert(!(await listDir(dir)).includes("x.json"));
+    const cases: [number, string | RegExp, string[]][] = [
+      [2, "--op is required", ["shard", ...base, "--out", x]],
+      [2, '--op must be cov, rx-fit, gram, rx-score, got "pca"', ["shard", "--op", "pca", ...base]],
+      [2, "--rows must be A:B", ["shard", "--op", "cov", ...base, "--rows", "5", "--out", x]],
+      [2, `holds ${PIXELS} pixels`, [
+        "shard",
+        "--op",
+        "cov",
+        ...base,
+        "--rows",
+        "9:999",
+        "--out",
+        x,
+      ]],
+      [2, "give 0 <= A <= B", ["shard", "--op", "cov", ...base, "--rows", "9:3", "--out", x]],
+      [2, "--op rx-score needs --model", ["shard", "--op", "rx-score", ...base, "--out", x]],
+      [2, "unknown output extension .npy", ["shard", "--op", "cov", ...base, "--out", `${x}.npy`]],
+      [2, "give at least one STATE", ["merge", "--out", x]],
+      [1, /merging .*cov0\.json: .*the same shard merged twice/, ["merge", a, b, a, "--out", x]],
+      [1, "5 bands; shards of one data set", ["merge", a, `${dir}/three.json`, "--out", x]],
+      [1, "--op gram, the other for --op cov", ["merge", a, `${dir}/g.json`, "--out", x]],
+      [1, "missing.json", ["merge", `${dir}/missing.json`, "--out", x]],
+      [2, "--eps and --ddof apply to --finish only", ["merge", a, "--eps", "1", "--out", x]],
+    ];
+    for (const [code, text, args] of cases) await fails(code, text, ...args);
+    assert(!(await listDir(dir)).some((n) => n.startsWith("x.json")));
   });
 });
