@@ -110,12 +110,16 @@ def score(client, model: str, inputs: str | Sequence[str], *, out_dir: str,
     cmd = prism_command(prism)
     payload = (Path(model).name, Path(model).read_bytes())
     shards = shards_of(client, inputs, shard_rows=shard_rows, args=args, prism=prism)
-    futures = []
+    targets = {}
     for path, start, end in shards:
         stem = Path(path).stem + ("" if start is None else f".{start}-{end}")
         target = os.path.join(out_dir, f"{stem}.{ext}")
-        futures.append(client.submit(score_task, cmd, payload, (path, start, end), target,
-                                     list(args), pure=False))
+        if target in targets:
+            raise ValueError(f"{path} and {targets[target][0]} would both be scored into "
+                             f"{target}: give inputs with different file names")
+        targets[target] = (path, start, end)
+    futures = [client.submit(score_task, cmd, payload, shard, target, list(args), pure=False)
+               for target, shard in targets.items()]
     return client.gather(futures)
 
 
