@@ -161,6 +161,14 @@ export {
   type CovarianceAccumulatorOptions,
   type CovarianceResult,
 } from "./ops/covariance_accumulator.ts";
+export {
+  SHARD_OPS,
+  type ShardJson,
+  type ShardOp,
+  type ShardProvenance,
+  type ShardSource,
+  ShardState,
+} from "./ops/shard_state.ts";
 
 // RX anomaly detection.
 export {
@@ -245,7 +253,12 @@ export {
 } from "./synth/datasets.ts";
 
 // Files: cubes in, results out.
-export { type CubeSource, type CubeSourceOptions, openCubeSource } from "./io/cube_source.ts";
+export {
+  type CubeSource,
+  type CubeSourceOptions,
+  openCubeSource,
+  type PixelRange,
+} from "./io/cube_source.ts";
 export {
   type PixelChunk,
   type PixelDefaults,

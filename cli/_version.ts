@@ -1,13 +1,7 @@
 /**
- * prism's version, read from `deno.json` (the one place it is written, which JSR publishes).
+ * prism's version for the CLI (kept in `core/version.ts`, which saved states use too).
  *
  * @module
  */
 
-import meta from "../deno.json" with { type: "json" };
-
-/** The package name and version, e.g. `{ name: "@prism/compute", version: "0.1.0" }`. */
-export const PRISM: { readonly name: string; readonly version: string } = {
-  name: meta.name,
-  version: meta.version,
-};
+export { PRISM } from "../core/version.ts";

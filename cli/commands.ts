@@ -17,6 +17,8 @@ import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
 import { plotCommand } from "./plot.ts";
+import { shardCommand } from "./shard.ts";
+import { mergeCommand } from "./merge.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -26,6 +28,8 @@ export const commands: readonly Command[] = [
   covCommand,
   rxCommand,
   pcaCommand,
+  shardCommand,
+  mergeCommand,
   spectrumCommand,
   convCommand,
   trackDemoCommand,

@@ -19,9 +19,7 @@ import { PRISM } from "./_version.ts";
 import { selectionFields, selectionNote } from "./_selection.ts";
 import { openCubeInput } from "./_cube_input.ts";
 import { covariance } from "../ops/covariance.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { writeNpy } from "../io/npy.ts";
-import { writeHdf5 } from "../io/hdf5.ts";
+import { writeCovarianceFile } from "./_cov_output.ts";
 
 const USAGE = `usage: deno run -A cli.ts cov --input FILE --out OUT [options]
 
@@ -74,43 +72,18 @@ export const covCommand: Command = {
       source.close();
     }
     const secs = (performance.now() - t0) / 1000;
-    const { count, bands, mean, covariance: cov, skipped, excluded } = result;
+    const { count, bands, skipped, excluded } = result;
     const selection = selectionFields(source.selection);
-    if (format === "npy") await writeNpy(values.out, { data: cov, shape: [bands, bands] });
-    else if (format === "json") {
-      // Row c of the matrix is covariance[c], as numpy's np.array(json["covariance"]) reads it.
-      const rows = Array.from(
-        { length: bands },
-        (_, c) => [...cov.subarray(c * bands, (c + 1) * bands)],
-      );
-      const json = {
-        count,
-        bands,
-        skipped,
-        excluded,
-        ...selection,
-        mean: [...mean],
-        covariance: rows,
-      };
-      await writeFileAtomic(values.out, new TextEncoder().encode(JSON.stringify(json)));
-    } else {
-      await writeHdf5(values.out, {
-        attrs: {
-          count,
-          bands,
-          skipped,
-          excluded,
-          ...selection,
-          input: values.input,
-          ...(dataset === undefined ? {} : { dataset }),
-          prism_version: PRISM.version,
-        },
-        datasets: [
-          { path: "mean", data: mean, shape: [bands] },
-          { path: "covariance", data: cov, shape: [bands, bands] },
-        ],
-      });
-    }
+    await writeCovarianceFile(values.out, {
+      format,
+      result,
+      fields: selection,
+      attrs: {
+        input: values.input,
+        ...(dataset === undefined ? {} : { dataset }),
+        prism_version: PRISM.version,
+      },
+    });
     out.summary({
       input: values.input,
       ...(dataset === undefined ? {} : { dataset }),

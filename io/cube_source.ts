@@ -61,13 +61,23 @@ export interface CubeSource {
    * or whole samples (4-D), so a chunk covers at least one line or sample; chunks are also kept
    * near {@linkcode CHUNK_BYTES} (so many bands mean fewer rows), and a source with no pixels
    * yields nothing at once. With a selection, a chunk's rows are its kept pixels only (maybe
-   * none): `pixels`, `start` and `kept` say which of the source's pixels they are.
+   * none): `pixels`, `start` and `kept` say which of the source's pixels they are. With `range`,
+   * only pixels `range.start` to `range.end - 1` (in the order above) are read and yielded: a
+   * shard of the file; the lines around it are read whole and trimmed.
    */
-  chunks(maxRows?: number): AsyncIterable<PixelChunk>;
+  chunks(maxRows?: number, range?: PixelRange): AsyncIterable<PixelChunk>;
   /** Reads every pixel into one matrix (its kept pixels, with a selection). */
   readAll(): Promise<PixelChunk>;
   /** Closes the file. */
   close(): void;
+}
+
+/** Pixels `start` to `end - 1` of a source, counted from 0 in its streaming order. */
+export interface PixelRange {
+  /** The first pixel. */
+  readonly start: number;
+  /** One past the last pixel; at most the source's `rows`. */
+  readonly end: number;
 }
 
 /**
@@ -179,7 +189,7 @@ export async function openCubeSource(
 
 /** A source before selection: chunks of every pixel and band. */
 type RawSource = Omit<CubeSource, "selection" | "chunks" | "readAll"> & {
-  chunks(maxRows?: number): AsyncIterable<Matrix>;
+  chunks(maxRows?: number, range?: PixelRange): AsyncIterable<Matrix>;
   readAll(): Promise<Matrix>;
 };
 
@@ -206,9 +216,9 @@ async function selected(
     ...raw,
     bands: selection.bands,
     selection,
-    async *chunks(maxRows) {
-      let start = 0;
-      for await (const m of raw.chunks(maxRows)) {
+    async *chunks(maxRows, range) {
+      let start = range?.start ?? 0;
+      for await (const m of raw.chunks(maxRows, range)) {
         yield selection.apply(m, start);
         start += m.rows;
       }
@@ -291,6 +301,20 @@ function chwToHwc(data: Float32Array, shape: [number, number, number], c: number
 
 const FORMATS = { npy: "npy", h5: "hdf5", hdf5: "hdf5", hdr: "envi" } as const;
 
+/** `range` checked against a source of `rows` pixels; the whole source when absent. */
+function checkRange(range: PixelRange | undefined, rows: number, path: string): PixelRange {
+  if (range === undefined) return { start: 0, end: rows };
+  const start = checkInteger("range.start", range.start, 0);
+  const end = checkInteger("range.end", range.end, 0);
+  if (start > end || end > rows) {
+    throw new RangeError(
+      `pixel range ${start}:${end} does not fit ${path}, which holds ${rows} pixels; give ` +
+        `0 <= start <= end <= ${rows}`,
+    );
+  }
+  return { start, end };
+}
+
 function fromSlices(
   path: string,
   shape: readonly number[],
@@ -334,17 +358,25 @@ function fromSlices(
     bands,
     layout: choice.layout,
     ...(choice.notice === undefined ? {} : { layoutNotice: choice.notice }),
-    async *chunks(maxRows = 65536) {
+    async *chunks(maxRows = 65536, range?: PixelRange) {
       checkInteger("maxRows", maxRows, 1);
-      // No pixels (an axis of 0): nothing to read, however long the other axes are.
-      if (rows === 0) return;
+      const { start, end } = checkRange(range, rows, path);
+      // No pixels (an axis of 0, or an empty range): nothing to read.
+      if (start >= end) return;
       const byBytes = Math.max(1, Math.floor(CHUNK_BYTES / (bands * 4)));
       const units = Math.max(1, Math.floor(Math.min(maxRows, byBytes) / Math.max(1, unitRows)));
-      const step = shape.length === 4 ? units * linesPerSlice : units;
-      const total = shape.length === 4 ? slices * linesPerSlice : slices;
-      for (let s = 0; s < total; s += step) {
+      const perUnit = shape.length === 4 ? linesPerSlice : 1;
+      const step = units * perUnit;
+      // Read whole units (pixels, lines or samples) from the one holding `start`; trim the ends.
+      const unitPixels = Math.max(1, unitRows);
+      const first = Math.floor(start / unitPixels) * perUnit;
+      const total = Math.ceil(end / unitPixels) * perUnit;
+      for (let s = first; s < total; s += step) {
         const n = Math.min(step, total - s);
-        const data = await readLines(s, n);
+        let data = await readLines(s, n);
+        const from = (s / perUnit) * unitPixels;
+        const lo = Math.max(start - from, 0), hi = Math.min(end - from, data.length / bands);
+        if (lo > 0 || hi < data.length / bands) data = data.slice(lo * bands, hi * bands);
         yield { data, rows: data.length / Math.max(1, bands), cols: bands };
       }
     },

@@ -40,6 +40,31 @@ function whyUnavailable(error: unknown): string {
   return lines[lines.length - 1].trim();
 }
 
+/**
+ * The first Python that imports `modules`: `python3` on PATH, else Debian's `/usr/bin/python3`
+ * (where apt's `python3-distributed` goes when PATH's python3 is another install). Prints why
+ * not and returns undefined when neither can.
+ *
+ * @param modules Comma-separated module names, e.g. `"distributed, numpy"`.
+ * @returns The interpreter's command, or undefined.
+ */
+export async function pythonWith(modules: string): Promise<string | undefined> {
+  const reasons: string[] = [];
+  for (const interpreter of ["python3", "/usr/bin/python3"]) {
+    try {
+      const out = await new Deno.Command(interpreter, { args: ["-c", `import ${modules}`] })
+        .output();
+      if (out.success) return interpreter;
+      const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+      reasons.push(`${interpreter}: ${lines[lines.length - 1].trim()}`);
+    } catch (error) {
+      reasons.push(`${interpreter}: ${whyUnavailable(error)}`);
+    }
+  }
+  console.log(`no python3 with ${modules} (${reasons.join("; ")}): its tests are skipped`);
+  return undefined;
+}
+
 /** Whether python3 with numpy can run. */
 export const hasNumpy: boolean = await hasModules("numpy");
 /** Whether python3 with numpy and h5py can run. */
