@@ -103,6 +103,8 @@ export interface PerformanceRecord {
   readonly machine: MachineInfo;
   /** The run's own figures, by name. */
   readonly metrics: Readonly<Record<string, RecordMetric>>;
+  /** The command's own results in full (a stress run's sections), when it gives them. */
+  readonly details?: unknown;
 }
 
 /** What a command knows about its run; {@linkcode buildRecord} adds the rest. */
@@ -127,6 +129,8 @@ export interface RecordInput {
   readonly model?: RecordModel;
   /** The run's own figures. */
   readonly metrics?: Readonly<Record<string, RecordMetric>>;
+  /** The command's own results in full, kept in the record as they are. */
+  readonly details?: unknown;
 }
 
 /**
@@ -200,6 +204,7 @@ export async function buildRecord(input: RecordInput): Promise<PerformanceRecord
     prism: { version: caps.version, commit },
     machine,
     metrics: input.metrics ?? {},
+    ...(input.details === undefined ? {} : { details: input.details }),
   };
 }
 
