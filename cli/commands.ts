@@ -16,6 +16,7 @@ import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
 import { stressCommand } from "./stress.ts";
+import { compareCommand } from "./compare.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -30,4 +31,5 @@ export const commands: readonly Command[] = [
   synthCommand,
   convCommand,
   stressCommand,
+  compareCommand,
 ];
