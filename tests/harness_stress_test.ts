@@ -152,7 +152,7 @@ Deno.test("runStress: a stop signal keeps the samples done and skips the section
   assert.equal(r.latency, null);
   assert.equal(r.gradient, null);
   assert.equal(r.skipped.length, 4);
-  assert.match(stressTables(r), /Skipped:\n  latency: interrupted before it began/);
+  assert.match(stressTables(r), /Skipped:\n {2}latency: interrupted before it began/);
 });
 
 Deno.test("cli stress --scale tiny writes the JSON record and the text report", async () => {
