@@ -80,13 +80,15 @@ export const stressCommand: Command = {
     const plan = stressPlan(scale);
     using stop = stopOnInterrupt();
     const progress = out.progress(`stress ${scale}`);
+    // On a terminal a stream stopped early leaves its bar on the line: the next note replaces it.
+    const clearBar = Deno.stderr.isTerminal() ? "\r\x1b[K" : "";
     const report = await runStress(plan, {
       backend,
       seed,
       maxSeconds: maxTime,
       signal: stop.signal,
       onProgress: (done, total) => progress(done, total, "samples"),
-      onSection: (name) => name !== "stream" && out.note(`stress ${scale}: ${name}`),
+      onSection: (name) => name !== "stream" && out.note(`${clearBar}stress ${scale}: ${name}`),
     });
     const tables = stressTables(report);
     out.say(tables);

@@ -66,8 +66,10 @@ export interface StreamResult {
   readonly done: number;
   /** Why it ended. */
   readonly end: StreamEnd;
-  /** Wall time of the pass (generation, pipeline, scoring quality), seconds. */
+  /** Wall time of the pass (generation, pipeline, plain AUC), seconds; not the robust fits. */
   readonly seconds: number;
+  /** Wall time of the robust fits of the detection table, seconds. */
+  readonly robustSeconds: number;
   /** `done / seconds`, or `null` with no sample done. */
   readonly samplesPerSecond: number | null;
   /** `planned / samplesPerSecond`: the whole scale's time at the measured rate, seconds. */
@@ -252,6 +254,9 @@ async function runStream(
   const pipelineMs: number[] = [];
   const plain: number[] = [];
   const robust: number[] = [];
+  let robustMs = 0;
+  const pastDeadline = () =>
+    maxSeconds !== undefined && performance.now() - t0 >= maxSeconds * 1000;
   let end: StreamEnd = "complete";
   const samples = synthDataset(dataset, { seed: options.seed })[Symbol.asyncIterator]();
   try {
@@ -261,10 +266,7 @@ async function runStream(
         end = "interrupted";
         break;
       }
-      if (
-        pipelineMs.length > 0 && maxSeconds !== undefined &&
-        performance.now() - t0 >= maxSeconds * 1000
-      ) {
+      if (pipelineMs.length > 0 && pastDeadline()) {
         end = "max-time";
         break;
       }
@@ -281,10 +283,12 @@ async function runStream(
       }, { warmup: 0, iterations: 1 });
       pipelineMs.push(run.medianMs);
       plain.push(rocAuc(scores!, sample.mask));
-      if (robust.length < plan.robustSamples) {
-        // The cube is normalised already; the robust fit reads it again, untimed.
+      if (robust.length < plan.robustSamples && !pastDeadline()) {
+        // An evaluation, not the pipeline: its time is kept out of the rate and the projection.
+        const t = performance.now();
         const rx = await new RxDetector().fit(sample.cube, { backend, robust: true });
         robust.push(rocAuc(await rx.score(sample.cube, { backend }), sample.mask));
+        robustMs += performance.now() - t;
       }
       watch.sample();
       options.onProgress?.(pipelineMs.length, dataset.samples);
@@ -292,7 +296,7 @@ async function runStream(
   } finally {
     await samples.return?.(undefined);
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0 - robustMs) / 1000;
   const done = pipelineMs.length;
   const rate = done > 0 && seconds > 0 ? done / seconds : null;
   return {
@@ -300,6 +304,7 @@ async function runStream(
     done,
     end,
     seconds,
+    robustSeconds: robustMs / 1000,
     samplesPerSecond: rate,
     projectedSeconds: rate === null ? null : dataset.samples / rate,
     generate: done > 0 ? summarise(generateMs) : null,

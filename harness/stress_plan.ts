@@ -102,5 +102,7 @@ export function stressPlan(scale: StressScale | "tiny"): StressPlan {
     throw new RangeError(`unknown stress scale "${scale}"; use ${STRESS_SCALES.join(", ")}`);
   }
   const { samples, height, width, bands } = SCALES[scale === "xl" ? "extra-large" : scale];
-  return { scale, dataset: { samples, height, width, bands }, ...SECTIONS };
+  // A robust fit reads a sample about a dozen times: one is enough on the large samples.
+  const robustSamples = height * width * bands > 1e6 ? 1 : SECTIONS.robustSamples;
+  return { scale, dataset: { samples, height, width, bands }, ...SECTIONS, robustSamples };
 }

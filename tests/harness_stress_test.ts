@@ -199,3 +199,76 @@ Deno.test("cli stress: bad input fails before any work, exit non-zero, nothing w
     assert.deepEqual(await listDir(dir), []);
   });
 });
+
+Deno.test("progressLine: a bar with rate and ETA on a terminal, plain lines otherwise", async () => {
+  const { progressLine } = await import("../cli/_rx_progress.ts");
+  const written: string[] = [];
+  const { writeSync } = Deno.stderr;
+  Deno.stderr.writeSync = (b: Uint8Array) => (written.push(new TextDecoder().decode(b)), b.length);
+  try {
+    const plain = progressLine("job", 0, false);
+    const bar = progressLine("job", 0, true);
+    await new Promise((r) => setTimeout(r, 20));
+    plain(5, 20, "samples");
+    bar(5, 20, "samples");
+    bar(20, 20, "samples");
+  } finally {
+    Deno.stderr.writeSync = writeSync;
+  }
+  assert.match(
+    written[0],
+    /^job: 5 \/ 20 samples \(25\.0%\), [\d.]+ s, [\d.]+ samples\/s, ETA \d+ s\n$/,
+  );
+  // The bar is redrawn in place: carriage return first, erase-to-end-of-line (ESC [K) last.
+  const ERASE = "\x1b[K";
+  assert.match(written[1], /^\rjob \[######-{18}\] 5 \/ 20 .*ETA /);
+  assert.ok(written[1].endsWith(ERASE));
+  assert.match(written[2], /^\rjob \[#{24}\] 20 \/ 20 samples \(100\.0%\)/);
+  assert.ok(written[2].endsWith(`${ERASE}\n`), "a finished bar ends its line");
+});
+
+Deno.test("cli stress: Ctrl-C ends the stream, skips the rest, writes what is done, exits 130", async () => {
+  await inTempDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "stress",
+        "--scale",
+        "medium",
+        "--backend",
+        "wasm",
+        "--out",
+        `${dir}/s.json`,
+      ],
+      env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // The first progress line comes after a second of streaming: then interrupt.
+    let err = "";
+    const decoder = new TextDecoder();
+    const reader = child.stderr.getReader();
+    while (!/stress medium: \d+ \/ 100 samples/.test(err)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += decoder.decode(value);
+    }
+    child.kill("SIGINT");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      err += decoder.decode(r.value);
+    }
+    const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+    assert.equal(status.code, 130, err);
+    assert.match(err, /SIGINT: finishing the current step and keeping what is done/);
+    assert.match(stdout, /stopped \(interrupted\) after \d+ of 100/);
+    const record = parseRecord(JSON.parse(await Deno.readTextFile(`${dir}/s.json`)), "s.json");
+    const details = record.details as { stream: { done: number; end: string }; skipped: string[] };
+    assert.equal(details.stream.end, "interrupted");
+    assert.ok(details.stream.done >= 1 && details.stream.done < 100);
+    assert.equal(record.samples, details.stream.done);
+    assert.equal(details.skipped.length, 4);
+    assert.deepEqual(await listDir(dir), ["s.json", "s.txt"]);
+  });
+});
