@@ -99,7 +99,8 @@ export const stressCommand: Command = {
       samples: report.stream.done,
       sampleSeconds: report.stream.seconds,
       backend,
-      gpuUsed: backend === "webgpu",
+      // `auto` may have sent work to a GPU: then the pool's counters say how much.
+      gpuUsed: backend !== "wasm",
       rss: report.rss,
       model: report.gradient === null ? undefined : {
         name: report.gradient.spec,

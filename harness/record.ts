@@ -121,7 +121,7 @@ export interface RecordInput {
   readonly sampleSeconds?: number;
   /** The backend asked for (default `"auto"`). */
   readonly backend?: string;
-  /** Whether anything ran on the GPU (the pool is read only then). */
+  /** Whether work may have run on the GPU (the pool is read only then, when an adapter exists). */
   readonly gpuUsed?: boolean;
   /** The RSS figures from an `RssWatch` over the run. */
   readonly rss: RssFigures;
