@@ -16,7 +16,9 @@ import { SCALES } from "../synth/datasets.ts";
 import { synthCube } from "../synth/cube.ts";
 import { covariance64 } from "./_helpers.ts";
 import { runMain } from "./_cli_helpers.ts";
-import { inTempDir, listDir } from "./_io_helpers.ts";
+import { hasNumpy, inTempDir, listDir, python } from "./_io_helpers.ts";
+import { writeNpy } from "../io/npy.ts";
+import { rocAuc } from "../ops/roc_auc.ts";
 
 const tiny = stressPlan("tiny");
 
@@ -271,4 +273,45 @@ Deno.test("cli stress: Ctrl-C ends the stream, skips the rest, writes what is do
     assert.equal(details.skipped.length, 4);
     assert.deepEqual(await listDir(dir), ["s.json", "s.txt"]);
   });
+});
+
+Deno.test({
+  name: "detection quality agrees with numpy: plain RX scores and AUC of a 29×31×7 sample",
+  ignore: !hasNumpy,
+  fn: async () => {
+    const { cube, mask } = synthCube({ height: 29, width: 31, bands: 7, seed: 5 });
+    await inTempDir(async (dir) => {
+      // numpy reads the raw sample and runs the reference pipeline in float64 with pinv.
+      await writeNpy(`${dir}/cube.npy`, { data: cube.data, shape: [29, 31, 7] });
+      await writeNpy(`${dir}/mask.npy`, { data: mask, shape: [29, 31] });
+      const scores = await rxPipeline(cube, { backend: "wasm" });
+      const got = JSON.parse(
+        await python(
+          `
+import json, sys
+import numpy as np
+x = np.load(sys.argv[1]).astype(np.float64); m = np.load(sys.argv[2]).ravel()
+x = (x - x.min()) / (x.max() - x.min()); X = x.reshape(-1, x.shape[-1])
+d = X - X.mean(0); S = np.cov(X, rowvar=False) + 1e-6 * np.eye(X.shape[1])
+s = np.einsum("ij,jk,ik->i", d, np.linalg.pinv(S), d)
+pos, neg = s[m == 1], np.sort(s[m == 0])
+auc = (np.searchsorted(neg, pos, "left") + np.searchsorted(neg, pos, "right")).sum() / 2 / (len(pos) * len(neg))
+print(json.dumps({"scores": s.tolist(), "auc": auc}))
+`,
+          `${dir}/cube.npy`,
+          `${dir}/mask.npy`,
+        ),
+      );
+      got.scores.forEach((want: number, i: number) =>
+        assert.ok(
+          Math.abs(scores[i] - want) <= 1e-3 * Math.max(1, want),
+          `pixel ${i}: ${scores[i]} vs ${want}`,
+        )
+      );
+      assert.ok(
+        Math.abs(rocAuc(scores, mask) - got.auc) < 1e-3,
+        `AUC ${rocAuc(scores, mask)} vs ${got.auc}`,
+      );
+    });
+  },
 });
