@@ -5,28 +5,8 @@
  * @module
  */
 
-/**
- * The CPU's model name as `lscpu` prints it.
- *
- * @returns The name, or `"unknown (no lscpu)"`.
- * @throws Never: a missing `lscpu` gives the fallback name.
- * @example
- * ```ts
- * import { cpuModel } from "./_machine.ts";
- * import assert from "node:assert";
- * assert((await cpuModel()).length > 0);
- * ```
- */
-export async function cpuModel(): Promise<string> {
-  try {
-    const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
-    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
-      l.startsWith("Model name:")
-    );
-    if (line) return line.split(":")[1].trim();
-  } catch { /* no lscpu */ }
-  return "unknown (no lscpu)";
-}
+// The CPU's name is read the one way `harness/` records it (lscpu, then /proc/cpuinfo).
+export { cpuModel } from "../harness/machine.ts";
 
 /**
  * The lines a report prints about its machine: the CPU, the load average at its start and end,

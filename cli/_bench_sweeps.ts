@@ -20,7 +20,7 @@ import {
   OP_COLUMNS,
   type SweepRow,
 } from "../harness/sweep_log.ts";
-import { growthExponent } from "../harness/stats.ts";
+import { growthExponent } from "../harness/growth.ts";
 import { QUICK } from "../harness/quick.ts";
 import { releaseGpu } from "../gpu/device.ts";
 
@@ -224,7 +224,7 @@ export async function runOpSweep(
       exponents[sweep] = growthExponent(
         ok.map((r) => Number(r[x])),
         ok.map((r) => Number(r.median_time_ms)),
-      );
+      ).exponent;
       out.say(
         `${sweep} sweep: time grows as ${sweep === "channels" ? "C" : "pixels"}^` +
           `${exponents[sweep].toFixed(2)} (least squares on log-log; §1 expects ` +

@@ -47,6 +47,16 @@ export function handleInterrupts(
   const kept: string[] = [];
   const stopWatching = onAtomicCommit((path) => kept.push(path));
   const interrupt = (signal: "SIGINT" | "SIGTERM") => {
+    // A command that can stop cleanly gets the first signal; the second one quits at once.
+    if (graceful.size > 0) {
+      for (const stop of graceful) stop.abort(new Error(`interrupted by ${signal}`));
+      graceful.clear();
+      print(
+        `prism ${command}: ${signal}: finishing the current step and keeping what is done; ` +
+          "send it again to quit now",
+      );
+      return;
+    }
     print(interruptMessage(command, { signal, removed: removeLiveTempFiles(), kept }));
     exit(SIGNAL_EXIT_CODES[signal]);
   };
@@ -65,6 +75,41 @@ export function handleInterrupts(
     [Symbol.dispose]() {
       stopWatching();
       for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    },
+  };
+}
+
+/** The stops of the commands that finish cleanly on a first signal (see {@linkcode stopOnInterrupt}). */
+const graceful = new Set<AbortController>();
+
+/**
+ * Lets a command stop cleanly on Ctrl-C instead of exiting: while the handle lives, the first
+ * SIGINT or SIGTERM (under {@linkcode handleInterrupts}) aborts its signal and is otherwise
+ * ignored; a second one exits as usual. The command checks the signal between steps, keeps
+ * what is done and writes its outputs.
+ *
+ * @returns `signal` (aborted on the first interrupt) and disposal, which stops listening.
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { handleInterrupts, stopOnInterrupt } from "./_signals.ts";
+ * import assert from "node:assert";
+ * const codes: number[] = [];
+ * using signals = handleInterrupts("stress", { exit: (c) => codes.push(c), print: () => {} });
+ * using stop = stopOnInterrupt();
+ * signals.interrupt("SIGINT");
+ * assert(stop.signal.aborted && codes.length === 0);
+ * signals.interrupt("SIGINT");
+ * assert.deepStrictEqual(codes, [130]);
+ * ```
+ */
+export function stopOnInterrupt(): Disposable & { readonly signal: AbortSignal } {
+  const controller = new AbortController();
+  graceful.add(controller);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      graceful.delete(controller);
     },
   };
 }

@@ -19,6 +19,8 @@ import { convCommand } from "./conv.ts";
 import { plotCommand } from "./plot.ts";
 import { shardCommand } from "./shard.ts";
 import { mergeCommand } from "./merge.ts";
+import { stressCommand } from "./stress.ts";
+import { compareCommand } from "./compare.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -35,4 +37,6 @@ export const commands: readonly Command[] = [
   trackDemoCommand,
   benchCommand,
   plotCommand,
+  stressCommand,
+  compareCommand,
 ];

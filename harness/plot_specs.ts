@@ -6,7 +6,7 @@
  * @module
  */
 
-import { growthExponent } from "./stats.ts";
+import { growthExponent } from "./growth.ts";
 import { detectJumps } from "../track/jumps.ts";
 import type { TrackData } from "../track/row.ts";
 import type { ChartSpec } from "./plot.ts";
@@ -184,7 +184,7 @@ export function sweepPanels(rows: readonly LogRow[]): ChartSpec {
       const series = these.filter((r) => `${r.experiment}|${r.device}` === experiment);
       const xs = series.map((r) => sweep === "shapes" ? num(r.rows) * num(r.cols) : num(r[x]));
       const ys = series.map((r) => num(r.median_time_ms));
-      const k = new Set(xs).size >= 2 ? growthExponent(xs, ys) : undefined;
+      const k = new Set(xs).size >= 2 ? growthExponent(xs, ys).exponent : undefined;
       const [name, device] = experiment.split("|");
       const label = `${EXPERIMENT_NAMES[name] ?? name}${device === "gpu" ? " (gpu)" : ""}` +
         (k === undefined ? "" : ` (~${symbol}^${k.toFixed(2)})`);

@@ -51,6 +51,7 @@ Deno.test("every command's --help example runs as written, in the listed order",
         "logs/bench.csv",
         "reports/bench.png",
         "reports/bench.svg",
+        "stress.json",
       ]
     ) {
       const info = await Deno.stat(`${dir}/${file}`).catch(() => undefined);
