@@ -9,6 +9,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { checkBudget, formatBytes } from "../core/budget.ts";
 import {
@@ -112,6 +113,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
   let bytes: Uint8Array;
   let name: string;
   if (typeof source === "string") {
+    requireDeno("readNpy(path)");
     const size = (await Deno.stat(source)).size;
     checkBudget(size, `reading ${source} whole`, "stream its rows with openNpy()");
     bytes = await Deno.readFile(source);
@@ -173,6 +175,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * ```
  */
 export async function openNpy(path: string): Promise<NpyReader> {
+  requireDeno("openNpy()");
   if (typeof path !== "string") throw new TypeError("path must be a string");
   const file = await Deno.open(path, { read: true });
   try {
@@ -359,6 +362,7 @@ function npyHeader(type: SampleType, shape: readonly number[]): Uint8Array {
  * ```
  */
 export async function writeNpy(path: string, array: NpyInput): Promise<void> {
+  requireDeno("writeNpy()");
   // A typed array here is the old (path, data, shape) call: say how to call it now.
   if (array === null || typeof array !== "object" || ArrayBuffer.isView(array)) {
     const got = array === null
