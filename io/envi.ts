@@ -372,7 +372,7 @@ type ReadBytes = (offset: number, length: number) => Uint8Array | Promise<Uint8A
 /**
  * Reads lines of an ENVI image as BIP float32 (pixel by pixel, bands adjacent), whatever its
  * interleave: the one conversion, for files ({@linkcode openEnvi}) and bytes
- * ({@linkcode readEnviBytes}).
+ * ({@linkcode openEnviBlob}).
  */
 async function linesAsBip(
   read: ReadBytes,
@@ -412,54 +412,70 @@ async function linesAsBip(
   return out;
 }
 
+/** An ENVI image in memory or in a `Blob` (a file dropped on a web page), read by lines. */
+export interface EnviBlobReader extends RowReader {
+  /** Lines (image height). */
+  readonly height: number;
+  /** Samples per line (image width). */
+  readonly width: number;
+  /** Bands. */
+  readonly bands: number;
+  /** The header, without `dataFile` (there is no path). */
+  readonly header: Omit<EnviHeader, "dataFile">;
+}
+
 /**
- * Reads a whole ENVI image from its header's text and its data file's bytes (a web page's dropped
- * files, say), as a BIP cube; the data must be exactly as long as the header declares.
+ * Opens an ENVI image from its header's text and its data as a `Blob` (a web page's dropped
+ * `File`, or `new Blob([bytes])`), for reading lines as BIP float32, whatever the interleave:
+ * the path-free twin of {@linkcode openEnvi}, which runs in a browser. Only the lines asked for
+ * are read, so a crop of an image larger than memory loads.
  *
  * @param headerText The `.hdr` file's text.
- * @param data The data file's bytes.
+ * @param data The data file.
  * @param name The header's name, for messages.
- * @returns The cube, float32.
+ * @returns A reader (`close()` does nothing: a `Blob` holds no handle).
  * @throws {InvalidDataError} On a bad header (see {@linkcode readEnviHeader}) or data of another
- * length than the header declares (the message gives both).
- * @throws {OutOfMemoryError} When the float32 cube is over the memory budget.
+ * size than the header declares (the message gives both).
+ * @throws {OutOfMemoryError} From `readRows`, when the lines asked for are over the budget.
  * @example
  * ```ts
- * import { readEnviBytes } from "./envi.ts";
+ * import { openEnviBlob } from "./envi.ts";
  * import assert from "node:assert";
  * const header = "ENVI\nsamples = 2\nlines = 1\nbands = 2\ndata type = 4\ninterleave = bsq\n";
- * const data = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer); // band 0, then band 1
- * const cube = await readEnviBytes(header, data, "a.hdr");
- * assert.deepStrictEqual([...cube.data], [1, 3, 2, 4]);
+ * const data = new Blob([new Float32Array([1, 2, 3, 4])]); // band 0, then band 1
+ * const reader = openEnviBlob(header, data, "a.hdr");
+ * assert.deepStrictEqual([...await reader.readRows(0, 1)], [1, 3, 2, 4]);
  * ```
  */
-export async function readEnviBytes(
-  headerText: string,
-  data: Uint8Array,
-  name: string,
-): Promise<Cube> {
-  if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
+export function openEnviBlob(headerText: string, data: Blob, name: string): EnviBlobReader {
+  if (!(data instanceof Blob)) throw new TypeError("data must be a Blob (a File, say)");
   const header = parseEnviHeader(headerText, name);
   const { samples: width, lines: height, bands, headerOffset } = header;
   const size = SAMPLE_BYTES[header.sampleType];
   const expected = headerOffset + height * width * bands * size;
-  if (data.length !== expected) {
+  if (data.size !== expected) {
     throw new InvalidDataError(
-      `ENVI data for header ${name} has ${data.length} bytes, but the header declares ` +
+      `ENVI data for header ${name} has ${data.size} bytes, but the header declares ` +
         `${height} lines x ${width} samples x ${bands} bands of ${size}-byte values after a ` +
         `${headerOffset}-byte offset (${expected} bytes): pick the data file that belongs to ` +
         `this header, or correct the header`,
     );
   }
-  checkBudget(height * width * bands * 4, `reading ENVI image ${name}`, "crop it first");
-  const read = (offset: number, length: number) =>
-    data.subarray(headerOffset + offset, headerOffset + offset + length);
-  return {
-    data: await linesAsBip(read, header, { start: 0, count: height }),
-    height,
-    width,
-    bands,
+  const read = async (offset: number, length: number) =>
+    new Uint8Array(
+      await data.slice(headerOffset + offset, headerOffset + offset + length).arrayBuffer(),
+    );
+  const readRows = (start: number, count: number): Promise<Float32Array> => {
+    checkRowRange({ start, count }, height);
+    checkBudget(
+      count * width * bands * (4 + size),
+      `reading ${count} lines of ENVI image ${name} (${width} samples x ${bands} bands)`,
+      "read fewer lines at a time",
+    );
+    return linesAsBip(read, header, { start, count });
   };
+  const close = () => {};
+  return { height, width, bands, header, readRows, close, [Symbol.dispose]: close };
 }
 
 /** Reads the header's text, refusing more than {@linkcode ENVI_HEADER_LIMIT} bytes. */

@@ -25,7 +25,7 @@ interface PageReport {
   cases?: CaseResults;
   workers?: number;
   sharedMemory?: boolean;
-  gpu?: { available: boolean; reason?: string; adapter?: { description: string } };
+  gpu?: { available: boolean; reason?: string; adapter?: Record<string, unknown> };
   routes?: Record<string, { backend: string; reason: string }>;
   webgpuCovariance?: number[];
   denoOnly?: string;
@@ -80,7 +80,7 @@ function assertCasesMatch(page: CaseResults, deno: CaseResults): void {
 
 function describe(report: PageReport): string {
   const gpu = report.gpu?.available
-    ? `WebGPU adapter "${report.gpu.adapter?.description}"`
+    ? `WebGPU adapter ${JSON.stringify(report.gpu.adapter)}`
     : `no WebGPU (${report.gpu?.reason})`;
   return `isolated=${report.crossOriginIsolated}, ${report.workers} worker(s), ${gpu}; ` +
     `auto covariance -> ${report.routes?.covariance?.backend}`;
