@@ -116,7 +116,7 @@ export async function launchChromium(
   const args = [
     ...baseFlags(profile, options.width ?? 1280, options.height ?? 900),
     ...(options.flags ?? []),
-    url,
+    "about:blank", // the page is opened once connected, so that the session sees it load
   ];
   const child = new Deno.Command(executable, { args, stdout: "null", stderr: "piped" }).spawn();
   let log = "";
@@ -162,27 +162,40 @@ export async function launchChromium(
     socket = await pageSocket(host);
     const cdp = protocol(socket);
     await cdp("Runtime.enable");
-    return {
-      pid: child.pid,
-      send: cdp,
-      async evaluate<T>(expression: string): Promise<T> {
-        const reply = await cdp("Runtime.evaluate", {
-          expression,
-          awaitPromise: true,
-          returnByValue: true,
-        }) as { result: { value?: T }; exceptionDetails?: { text: string; exception?: unknown } };
-        if (reply.exceptionDetails) {
-          throw new Error(`page threw: ${JSON.stringify(reply.exceptionDetails).slice(0, 1000)}`);
-        }
-        return reply.result.value as T;
-      },
-      stderr: () => log,
-      close,
+    const evaluate = async <T>(expression: string): Promise<T> => {
+      const reply = await cdp("Runtime.evaluate", {
+        expression,
+        awaitPromise: true,
+        returnByValue: true,
+      }) as { result: { value?: T }; exceptionDetails?: unknown };
+      if (reply.exceptionDetails) {
+        throw new Error(`page threw: ${JSON.stringify(reply.exceptionDetails).slice(0, 1000)}`);
+      }
+      return reply.result.value as T;
     };
+    await cdp("Page.navigate", { url });
+    await loaded(evaluate, url);
+    return { pid: child.pid, send: cdp, evaluate, stderr: () => log, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Waits until the page shows `url` and has loaded (its `load` event has fired). */
+async function loaded(
+  evaluate: <T>(expression: string) => Promise<T>,
+  url: string,
+): Promise<void> {
+  const want = JSON.stringify(new URL(url).href);
+  for (let tries = 0; tries < 600; tries++) {
+    const ready = await evaluate<boolean>(
+      `location.href === ${want} && document.readyState === "complete"`,
+    ).catch(() => false); // the old document may go away mid-call
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Chromium did not finish loading ${url} in 30 s`);
 }
 
 /** Opens a WebSocket to the first page target of the browser at `host`. */
