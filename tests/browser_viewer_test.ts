@@ -10,7 +10,14 @@ import assert from "node:assert";
 import { startServer } from "../cli/serve.ts";
 import { type ChromiumSession, findChromium, launchChromium } from "../harness/chromium.ts";
 import { quantile } from "../web/_render.ts";
-import { RxDetector, synthCube, writeHdf5, writeNpy } from "../mod.ts";
+import { type Cube, RxDetector, synthCube, writeHdf5, writeNpy } from "../mod.ts";
+
+/** RX anomalies over the viewer's default threshold (the 0.99 quantile of the scores), in Deno. */
+async function anomalyCount(cube: Cube): Promise<number> {
+  const scores = await (await new RxDetector().fit(cube)).score(cube);
+  const threshold = quantile(scores, 0.99); // the slider's default
+  return scores.filter((s) => s > threshold).length;
+}
 
 const chromium = findChromium();
 if (chromium === undefined) {
@@ -75,9 +82,7 @@ Deno.test({
             info: document.getElementById("info").textContent,
             top: document.querySelector("#top-list li")?.textContent ?? "" })`,
       );
-      const scores = await (await new RxDetector().fit(cube)).score(cube);
-      const threshold = quantile(scores, 0.99); // the slider's default
-      const expected = scores.filter((s) => s > threshold).length;
+      const expected = await anomalyCount(cube);
       console.log(
         `page: ${page.info}; ${page.count} anomalies (Deno: ${expected}); top ${page.top}`,
       );
@@ -138,6 +143,68 @@ Deno.test({
       const opened = await settled(browser);
       assert.strictEqual(opened.state, "done", opened.message);
     });
+  } finally {
+    await browser.close();
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "the viewer offers a band step for a cube over the tab's limit, and reads an ENVI BIL pair",
+  ignore: chromium === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "prism-viewer-" });
+  const server = await startServer({ port: 0 });
+  // A 50 KiB limit: the 41 × 37 × 29 cube below takes 172 KiB as float32.
+  const browser = await launchChromium(`${server.url}?limit-mb=0.05`);
+  try {
+    const [height, width, bands] = [41, 37, 29];
+    const { cube } = synthCube({ height, width, bands, seed: 9 });
+    // BIL int16: each line holds band 0's samples, then band 1's, ...
+    const raw = new Int16Array(height * width * bands);
+    const values = cube.data.map(Math.round);
+    for (let y = 0; y < height; y++) {
+      for (let b = 0; b < bands; b++) {
+        for (let x = 0; x < width; x++) {
+          raw[(y * bands + b) * width + x] = values[(y * width + x) * bands + b];
+        }
+      }
+    }
+    await Deno.writeTextFile(
+      `${dir}/scene.hdr`,
+      `ENVI\nsamples = ${width}\nlines = ${height}\nbands = ${bands}\ndata type = 2\n` +
+        "interleave = bil\nbyte order = 0\n",
+    );
+    await Deno.writeFile(`${dir}/scene.img`, new Uint8Array(raw.buffer));
+    await pick(browser, [`${dir}/scene.hdr`, `${dir}/scene.img`]);
+    const asked = await settled(browser);
+    assert.match(asked.message, /too large to load whole/);
+    const offer = await browser.evaluate<{ why: string; step: string; lines: string }>(
+      `({ why: document.getElementById("subset-why").textContent,
+          step: document.getElementById("band-step").value,
+          lines: document.getElementById("lines").value })`,
+    );
+    assert.match(offer.why, /41 × 37 × 29: 172 KiB as float32, over this tab's limit of 52 KiB/);
+    // The smallest step that fits: ceil(29 / 4) = 8 bands of 41 × 37 float32 is 48,544 bytes.
+    assert.deepStrictEqual([offer.step, offer.lines], ["4", "41"]);
+    await browser.evaluate(`document.querySelector("#subset-form button").click()`);
+    const end = await settled(browser);
+    assert.strictEqual(end.state, "done", end.message);
+    const page = await browser.evaluate<{ count: string; info: string }>(
+      `({ count: document.getElementById("anomaly-count").textContent,
+          info: document.getElementById("info").textContent })`,
+    );
+    assert.match(page.info, /41 × 37 pixels, 8 bands/);
+    // The same subset, taken here from the values written, scored in Deno.
+    const kept = new Float32Array(height * width * 8);
+    for (let p = 0; p < height * width; p++) {
+      for (let k = 0; k < 8; k++) kept[p * 8 + k] = values[p * bands + 4 * k];
+    }
+    const expected = await anomalyCount({ data: kept, height, width, bands: 8 });
+    assert(Math.abs(Number(page.count) - expected) <= 1, `${page.count} vs ${expected}`);
   } finally {
     await browser.close();
     await server.shutdown();

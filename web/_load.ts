@@ -10,7 +10,10 @@
 import { AbortedError, chooseLayout, type Cube, openEnviBlob, openNpyBlob } from "../mod.ts";
 import { openPageHdf5, type PageHdf5 } from "./_hdf5.ts";
 
-/** The most a loaded cube may take as float32: the tab must stay under about 1 GB in all. */
+/**
+ * The most a loaded cube may take as float32 by default: the tab must stay under about 1 GB in
+ * all (the page's `?limit-mb=` changes it, for small machines and for the tests).
+ */
 export const TAB_LIMIT_BYTES = 512 * 2 ** 20;
 
 /** Which part of a cube to load: lines `firstLine .. firstLine + lines - 1`, every `bandStep`-th band. */
@@ -20,8 +23,10 @@ export interface Subset {
   readonly bandStep: number;
 }
 
-/** What the user chose so far for these files. */
+/** What the user chose so far for these files, and the tab's limit. */
 export interface LoadChoices {
+  /** The most bytes the float32 cube may take (default {@linkcode TAB_LIMIT_BYTES}). */
+  readonly limit?: number;
   /** The HDF5 dataset to read. */
   readonly dataset?: string;
   /** The part of a cube too large to load whole. */
@@ -116,7 +121,7 @@ async function readSubset(
   const subset = context.choices.subset ?? { firstLine: 0, lines: height, bandStep: 1 };
   const { firstLine, lines, bandStep } = checkSubset(subset, source);
   const kept = Math.ceil(bands / bandStep);
-  if (lines * width * kept * 4 > TAB_LIMIT_BYTES) {
+  if (lines * width * kept * 4 > (context.choices.limit ?? TAB_LIMIT_BYTES)) {
     return { kind: "too-large", name: context.name, height, width, bands };
   }
   const out = new Float32Array(lines * width * kept);
@@ -240,23 +245,26 @@ function cubeShape(
  * fits; or, when even one band in ten does not fit, the lines that fit at that step.
  *
  * @param shape The cube's size.
- * @returns A subset that fits {@linkcode TAB_LIMIT_BYTES}.
+ * @param limit The most bytes the float32 subset may take.
+ * @returns A subset that fits.
  */
-export function suggestSubset(shape: { height: number; width: number; bands: number }): Subset {
+export function suggestSubset(
+  shape: { height: number; width: number; bands: number },
+  limit: number,
+): Subset {
   const { height, width, bands } = shape;
   const fits = (lines: number, step: number) =>
-    lines * width * Math.ceil(bands / step) * 4 <= TAB_LIMIT_BYTES;
+    lines * width * Math.ceil(bands / step) * 4 <= limit;
   for (let step = 1; step <= Math.min(bands, 10); step++) {
     if (fits(height, step)) return { firstLine: 0, lines: height, bandStep: step };
   }
   const step = Math.min(bands, 10);
-  const lines = Math.max(1, Math.floor(TAB_LIMIT_BYTES / (width * Math.ceil(bands / step) * 4)));
+  const lines = Math.max(1, Math.floor(limit / (width * Math.ceil(bands / step) * 4)));
   return { firstLine: 0, lines: Math.min(lines, height), bandStep: step };
 }
 
 /** `1.5 GiB`-style sizes for messages. */
 export function formatSize(bytes: number): string {
-  return bytes >= 2 ** 30
-    ? `${(bytes / 2 ** 30).toFixed(1)} GiB`
-    : `${Math.round(bytes / 2 ** 20)} MiB`;
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  return bytes >= 2 ** 20 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }

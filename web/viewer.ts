@@ -24,13 +24,16 @@ import { covarianceSpec, renderChart, singularSpec, spectrumSpec } from "./_char
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const TOP_K = 20;
+/** The tab's limit for a cube: `?limit-mb=` or the default. */
+const LIMIT = Number(new URLSearchParams(location.search).get("limit-mb") ?? NaN) * 2 ** 20 ||
+  TAB_LIMIT_BYTES;
 
 /** The cube on show and what was computed from it. */
 let shown:
   | { cube: Cube; scores: Float32Array; bandNumbers: number[]; wavelengths?: number[] }
   | undefined;
 let files: File[] = [];
-let choices: LoadChoices = {};
+let choices: LoadChoices = { limit: LIMIT };
 let running: AbortController | undefined;
 const timings: [string, number][] = [];
 
@@ -89,13 +92,13 @@ async function analyse(): Promise<void> {
     }
     if (loaded.kind === "too-large") {
       const { height, width, bands } = loaded;
-      const subset = suggestSubset(loaded);
+      const subset = suggestSubset(loaded, LIMIT);
       ($("first-line") as HTMLInputElement).value = String(subset.firstLine);
       ($("lines") as HTMLInputElement).value = String(subset.lines);
       ($("band-step") as HTMLInputElement).value = String(subset.bandStep);
       $("subset-why").textContent = `${loaded.name} is ${height} × ${width} × ${bands}: ` +
         `${formatSize(height * width * bands * 4)} as float32, over this tab's limit of ` +
-        `${formatSize(TAB_LIMIT_BYTES)}. Load a crop (a range of lines) or every k-th band:`;
+        `${formatSize(LIMIT)}. Load a crop (a range of lines) or every k-th band:`;
       $("subset-form").hidden = false;
       setState("idle", `${loaded.name} is too large to load whole: choose a part below`);
       return;
@@ -208,7 +211,7 @@ function pixelAt(canvas: HTMLCanvasElement, event: MouseEvent): number | undefin
 
 function open(list: FileList | null | undefined): void {
   files = [...(list ?? [])];
-  choices = {};
+  choices = { limit: LIMIT };
   void analyse();
 }
 
