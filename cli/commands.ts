@@ -15,6 +15,7 @@ import { rxCommand } from "./rx.ts";
 import { pcaCommand } from "./pca.ts";
 import { synthCommand } from "./synth.ts";
 import { convCommand } from "./conv.ts";
+import { serveCommand } from "./serve.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -28,4 +29,5 @@ export const commands: readonly Command[] = [
   pcaCommand,
   synthCommand,
   convCommand,
+  serveCommand,
 ];
