@@ -52,24 +52,44 @@ export function spectrumSpec(
   };
 }
 
+/** The most cells per side of the covariance heat map: a 200-band matrix is averaged in blocks. */
+const COVARIANCE_CELLS = 64;
+
 /**
- * The covariance matrix as a heat map.
+ * The covariance matrix as a heat map; above {@linkcode COVARIANCE_CELLS} bands per side, each
+ * cell is the mean of a block of bands (40,000 marks would take seconds to draw).
  *
  * @param covariance `bands × bands`, row-major.
  * @param bands The size.
  * @returns The spec.
  */
 export function covarianceSpec(covariance: Float64Array, bands: number): TopLevelSpec {
-  const values = Array.from(covariance, (v, k) => ({ i: Math.floor(k / bands), j: k % bands, v }));
+  const per = Math.ceil(bands / COVARIANCE_CELLS);
+  const cells = Math.ceil(bands / per);
+  const sums = new Float64Array(cells * cells);
+  const counts = new Float64Array(cells * cells);
+  for (let i = 0; i < bands; i++) {
+    for (let j = 0; j < bands; j++) {
+      const k = Math.floor(i / per) * cells + Math.floor(j / per);
+      sums[k] += covariance[i * bands + j];
+      counts[k]++;
+    }
+  }
+  const values = Array.from(sums, (sum, k) => ({
+    i: Math.floor(k / cells) * per,
+    j: (k % cells) * per,
+    v: sum / counts[k],
+  }));
   return {
     width: 320,
     height: 320,
     data: { values },
     mark: "rect",
     encoding: {
-      x: { field: "j", type: "ordinal", axis: null },
-      y: { field: "i", type: "ordinal", axis: null },
+      x: { field: "j", type: "ordinal", axis: null, title: "band" },
+      y: { field: "i", type: "ordinal", axis: null, title: "band" },
       color: { field: "v", type: "quantitative", scale: { scheme: "redblue", domainMid: 0 } },
+      tooltip: [{ field: "i" }, { field: "j" }, { field: "v" }],
     },
   };
 }

@@ -125,7 +125,7 @@ async function readSubset(
     return { kind: "too-large", name: context.name, height, width, bands };
   }
   const out = new Float32Array(lines * width * kept);
-  const block = Math.max(1, Math.floor(2 ** 24 / (width * bands * 4))); // about 16 MB a read
+  const block = Math.max(1, Math.floor(2 ** 26 / (width * bands * 4))); // about 64 MB a read
   for (let done = 0; done < lines; done += block) {
     if (context.signal.aborted) throw new AbortedError("loading the cube");
     const count = Math.min(block, lines - done);
