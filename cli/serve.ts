@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Command } from "./_command.ts";
+import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
 import { buildWebAssets, type WebAsset } from "./_web_bundle.ts";
 
@@ -122,7 +122,7 @@ export const serveCommand: Command = {
     });
     const port = numberOption("port", { value: values.port, fallback: 8000 });
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`--port must be a whole number from 0 to 65535, got ${values.port}`);
+      throw new UsageError(`--port must be a whole number from 0 to 65535, got ${values.port}`);
     }
     const server = await startServer({ port, hostname: values.host });
     out.say(`prism viewer at ${server.url} (cross-origin isolated); Ctrl+C stops it`);
