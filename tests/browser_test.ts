@@ -8,15 +8,11 @@
 
 import assert from "node:assert";
 import { type ServeOptions, startServer } from "../cli/serve.ts";
-import { findChromium, launchChromium } from "../harness/chromium.ts";
+import { launchChromium } from "../harness/chromium.ts";
+import { browserTest } from "./_browser.ts";
 import { CASE_TOLERANCE, type CaseResults, runCases } from "../web/_cases.ts";
 import { synthCube } from "../mod.ts";
 import { covariance64 } from "./_helpers.ts";
-
-const chromium = findChromium();
-if (chromium === undefined) {
-  console.log("browser tests skipped: no chromium on PATH (apt-get install chromium)");
-}
 
 /** What the test page posts (see `web/test_page.ts`). */
 interface PageReport {
@@ -86,49 +82,45 @@ function describe(report: PageReport): string {
     `auto covariance -> ${report.routes?.covariance?.backend}`;
 }
 
-Deno.test({
-  name: "the module in Chromium (cross-origin isolated) matches Deno on the fixed cases",
-  ignore: chromium === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-}, async () => {
-  const deno = await runCases();
-  const report = await pageReport({ isolation: true });
-  assert.strictEqual(report.error, undefined, report.error);
-  console.log(`page: ${describe(report)}`);
-  assert.strictEqual(report.crossOriginIsolated, true);
-  assert.strictEqual(report.sharedMemory, true);
-  assert(report.workers! >= 1);
-  assert(!report.warnings.some((w) => w.includes("one thread")), report.warnings.join("\n"));
-  assertCasesMatch(report.cases!, deno);
-  // And the page's covariance against a float64 reference of the same cube (its upper triangle).
-  const { cube } = synthCube({ height: 37, width: 41, bands: 13, seed: 7 });
-  const reference = covariance64(cube.data, 37 * 41, 13);
-  const upper = (m: readonly number[]) => m.filter((_, k) => k % 13 >= Math.floor(k / 13));
-  const wasm = compare(upper(report.cases!["covariance.covariance"]), upper([...reference]));
-  assert(wasm.diff <= 1e-5 * wasm.scale, `covariance vs float64: ${wasm.diff} (${wasm.scale})`);
-  if (report.webgpuCovariance !== undefined) {
-    const gpu = compare(upper(report.webgpuCovariance), upper([...reference]));
-    assert(gpu.diff <= 1e-4 * gpu.scale, `WebGPU covariance vs float64: ${gpu.diff}`);
-  }
-  // A file-path function says it needs Deno, and what to do instead.
-  assert.match(report.denoOnly!, /^TypeError: readNpy\(path\) .*only works under Deno.*bytes/);
-});
+browserTest(
+  "the module in Chromium (cross-origin isolated) matches Deno on the fixed cases",
+  async () => {
+    const deno = await runCases();
+    const report = await pageReport({ isolation: true });
+    assert.strictEqual(report.error, undefined, report.error);
+    console.log(`page: ${describe(report)}`);
+    assert.strictEqual(report.crossOriginIsolated, true);
+    assert.strictEqual(report.sharedMemory, true);
+    assert(report.workers! >= 1);
+    assert(!report.warnings.some((w) => w.includes("one thread")), report.warnings.join("\n"));
+    assertCasesMatch(report.cases!, deno);
+    // And the page's covariance against a float64 reference of the same cube (its upper triangle).
+    const { cube } = synthCube({ height: 37, width: 41, bands: 13, seed: 7 });
+    const reference = covariance64(cube.data, 37 * 41, 13);
+    const upper = (m: readonly number[]) => m.filter((_, k) => k % 13 >= Math.floor(k / 13));
+    const wasm = compare(upper(report.cases!["covariance.covariance"]), upper([...reference]));
+    assert(wasm.diff <= 1e-5 * wasm.scale, `covariance vs float64: ${wasm.diff} (${wasm.scale})`);
+    if (report.webgpuCovariance !== undefined) {
+      const gpu = compare(upper(report.webgpuCovariance), upper([...reference]));
+      assert(gpu.diff <= 1e-4 * gpu.scale, `WebGPU covariance vs float64: ${gpu.diff}`);
+    }
+    // A file-path function says it needs Deno, and what to do instead.
+    assert.match(report.denoOnly!, /^TypeError: readNpy\(path\) .*only works under Deno.*bytes/);
+  },
+);
 
-Deno.test({
-  name: "without cross-origin isolation the page runs on one thread and says so once",
-  ignore: chromium === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-}, async () => {
-  const deno = await runCases();
-  const report = await pageReport({ isolation: false });
-  assert.strictEqual(report.error, undefined, report.error);
-  console.log(`page: ${describe(report)}`);
-  assert.strictEqual(report.crossOriginIsolated, false);
-  assert.strictEqual(report.workers, 1);
-  const notices = report.warnings.filter((w) => w.includes("not cross-origin isolated"));
-  assert.strictEqual(notices.length, 1, report.warnings.join("\n"));
-  assert.match(notices[0], /Cross-Origin-Opener-Policy: same-origin/);
-  assertCasesMatch(report.cases!, deno);
-});
+browserTest(
+  "without cross-origin isolation the page runs on one thread and says so once",
+  async () => {
+    const deno = await runCases();
+    const report = await pageReport({ isolation: false });
+    assert.strictEqual(report.error, undefined, report.error);
+    console.log(`page: ${describe(report)}`);
+    assert.strictEqual(report.crossOriginIsolated, false);
+    assert.strictEqual(report.workers, 1);
+    const notices = report.warnings.filter((w) => w.includes("not cross-origin isolated"));
+    assert.strictEqual(notices.length, 1, report.warnings.join("\n"));
+    assert.match(notices[0], /Cross-Origin-Opener-Policy: same-origin/);
+    assertCasesMatch(report.cases!, deno);
+  },
+);
