@@ -97,6 +97,25 @@ browserTest(
         assert(png.bytes > 50_000, `a ${png.bytes}-byte screenshot looks empty`);
       });
 
+      await t.step("cancel stops the work and says so", async () => {
+        // 400 × 400 × 100 float32 (61 MiB): seconds of work here, cancelled at once.
+        const big = synthCube({ height: 400, width: 400, bands: 100, seed: 2 }).cube;
+        await writeNpy(`${dir}/big.npy`, { data: big.data, shape: [400, 400, 100] });
+        await pick(browser, [`${dir}/big.npy`]);
+        // Cancel once the work has started (the change event runs after the pick returns).
+        await browser.evaluate(`new Promise((resolve) => {
+          const poll = () => document.body.dataset.state === "working"
+            ? resolve(document.getElementById("cancel").click())
+            : setTimeout(poll, 5);
+          poll();
+        })`);
+        const end = await settled(browser);
+        assert.deepStrictEqual(
+          [end.state, end.message],
+          ["idle", "cancelled: pick the files again to start over"],
+        );
+      });
+
       await t.step("not a cube", async () => {
         await Deno.writeTextFile(`${dir}/notes.txt`, "hello");
         await pick(browser, [`${dir}/notes.txt`]);

@@ -144,7 +144,8 @@ async function analyse(): Promise<void> {
     setState("done");
   } catch (e) {
     const error = e as Error;
-    setState("error", signal.aborted ? "cancelled" : `${error.name}: ${error.message}`);
+    if (signal.aborted) setState("idle", "cancelled: pick the files again to start over");
+    else setState("error", `${error.name}: ${error.message}`);
   } finally {
     if (running === controller) running = undefined;
     $("progress-row").hidden = true;
