@@ -82,18 +82,24 @@ function describe(report: PageReport): string {
     `auto covariance -> ${report.routes?.covariance?.backend}`;
 }
 
+/** The page's report, once its cases have been checked against the same cases run here. */
+async function pageMatchingDeno(options: Pick<ServeOptions, "isolation">): Promise<PageReport> {
+  const deno = await runCases();
+  const report = await pageReport(options);
+  assert.strictEqual(report.error, undefined, report.error);
+  console.log(`page: ${describe(report)}`);
+  assertCasesMatch(report.cases!, deno);
+  return report;
+}
+
 browserTest(
   "the module in Chromium (cross-origin isolated) matches Deno on the fixed cases",
   async () => {
-    const deno = await runCases();
-    const report = await pageReport({ isolation: true });
-    assert.strictEqual(report.error, undefined, report.error);
-    console.log(`page: ${describe(report)}`);
+    const report = await pageMatchingDeno({ isolation: true });
     assert.strictEqual(report.crossOriginIsolated, true);
     assert.strictEqual(report.sharedMemory, true);
     assert(report.workers! >= 1);
     assert(!report.warnings.some((w) => w.includes("one thread")), report.warnings.join("\n"));
-    assertCasesMatch(report.cases!, deno);
     // And the page's covariance against a float64 reference of the same cube (its upper triangle).
     const { cube } = synthCube({ height: 37, width: 41, bands: 13, seed: 7 });
     const reference = covariance64(cube.data, 37 * 41, 13);
@@ -112,15 +118,11 @@ browserTest(
 browserTest(
   "without cross-origin isolation the page runs on one thread and says so once",
   async () => {
-    const deno = await runCases();
-    const report = await pageReport({ isolation: false });
-    assert.strictEqual(report.error, undefined, report.error);
-    console.log(`page: ${describe(report)}`);
+    const report = await pageMatchingDeno({ isolation: false });
     assert.strictEqual(report.crossOriginIsolated, false);
     assert.strictEqual(report.workers, 1);
     const notices = report.warnings.filter((w) => w.includes("not cross-origin isolated"));
     assert.strictEqual(notices.length, 1, report.warnings.join("\n"));
     assert.match(notices[0], /Cross-Origin-Opener-Policy: same-origin/);
-    assertCasesMatch(report.cases!, deno);
   },
 );
