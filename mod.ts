@@ -292,14 +292,18 @@ export {
   type NpyInput,
   type NpyReader,
   openNpy,
+  openNpyBlob,
   readNpy,
   writeNpy,
 } from "./io/npy.ts";
 export {
+  type EnviBlobReader,
   type EnviHeader,
   type EnviOptions,
   type EnviReader,
   openEnvi,
+  openEnviBlob,
+  parseEnviHeader,
   readEnvi,
   readEnviHeader,
   type SampleType,

@@ -21,6 +21,7 @@ import { shardCommand } from "./shard.ts";
 import { mergeCommand } from "./merge.ts";
 import { stressCommand } from "./stress.ts";
 import { compareCommand } from "./compare.ts";
+import { serveCommand } from "./serve.ts";
 
 /** The commands `cli.ts` dispatches to. */
 export const commands: readonly Command[] = [
@@ -39,4 +40,5 @@ export const commands: readonly Command[] = [
   plotCommand,
   stressCommand,
   compareCommand,
+  serveCommand,
 ];

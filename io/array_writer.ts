@@ -6,6 +6,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { absolutePath } from "./_path.ts";
 import { checkInteger } from "../core/validate.ts";
 import { loadH5wasm } from "./_h5wasm.ts";
@@ -62,6 +63,7 @@ export async function writeRowsAtomic(
   options: RowStreamOptions,
   produce: (write: WriteRows) => Promise<void>,
 ): Promise<void> {
+  requireDeno("writeRowsAtomic()");
   const format = formatOf(path);
   const atomic = { signal: options.signal, operation: "writeRowsAtomic()" };
   const shape = [...(options?.shape ?? [])];

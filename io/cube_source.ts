@@ -19,6 +19,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import type { Matrix } from "../core/types.ts";
 import { checkBudget } from "../core/budget.ts";
 import { checkInteger } from "../core/validate.ts";
@@ -150,6 +151,7 @@ export async function openCubeSource(
   path: string,
   options: CubeSourceOptions = {},
 ): Promise<CubeSource> {
+  requireDeno("openCubeSource()");
   const format = formatOfPath(path, FORMATS);
   if (format === "npy") {
     const r = await openNpy(path);

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import type { Cube } from "../core/types.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { checkBudget, formatBytes } from "../core/budget.ts";
@@ -20,6 +21,7 @@ import {
   checkRowRange,
   decodeToFloat32,
   readExactly,
+  type RowSlice,
   SAMPLE_BYTES,
   type SampleType,
   serialQueue,
@@ -144,8 +146,37 @@ export async function readEnviHeader(
   hdrPath: string,
   options: EnviOptions = {},
 ): Promise<EnviHeader> {
+  requireDeno("readEnviHeader()");
   if (typeof hdrPath !== "string") throw new TypeError("hdrPath must be a string");
-  const text = await readHeaderText(hdrPath);
+  const parsed = parseEnviHeader(await readHeaderText(hdrPath), hdrPath);
+  const dataFile = await findDataFile(hdrPath, {
+    named: parsed.fields["data file"],
+    allowExternal: options.allowExternal === true,
+  });
+  return { ...parsed, dataFile };
+}
+
+/**
+ * Parses an ENVI header's text (the checks of {@linkcode readEnviHeader}, without looking for the
+ * data file): for headers that arrive as bytes, such as a file dropped on a web page.
+ *
+ * @param text The header's text.
+ * @param hdrPath The header's name, for messages.
+ * @returns Every field of the header but `dataFile`.
+ * @throws {InvalidDataError} On a bad header (see {@linkcode readEnviHeader}).
+ * @example
+ * ```ts
+ * import { parseEnviHeader } from "./envi.ts";
+ * import assert from "node:assert";
+ * const h = parseEnviHeader(
+ *   "ENVI\nsamples = 2\nlines = 1\nbands = 3\ndata type = 4\ninterleave = bil\n",
+ *   "a.hdr",
+ * );
+ * assert(h.bands === 3 && h.interleave === "bil" && h.sampleType === "f4");
+ * ```
+ */
+export function parseEnviHeader(text: string, hdrPath: string): Omit<EnviHeader, "dataFile"> {
+  if (typeof text !== "string") throw new TypeError("text must be the header's text, a string");
   const fields = parseFields(text, hdrPath);
   const bad = (what: string) => new InvalidDataError(`ENVI header ${hdrPath}: ${what}`);
   const whole = (key: string, fallback?: number): number => {
@@ -206,10 +237,6 @@ export async function readEnviHeader(
     }
   }
   const extras = pixelFields(fields, { bands, bad });
-  const dataFile = await findDataFile(hdrPath, {
-    named: fields["data file"],
-    allowExternal: options.allowExternal === true,
-  });
   return {
     samples,
     lines,
@@ -221,7 +248,6 @@ export async function readEnviHeader(
     byteOrder,
     ...(wavelengths === undefined ? {} : { wavelengths }),
     ...extras,
-    dataFile,
     fields,
   };
 }
@@ -259,8 +285,9 @@ export async function openEnvi(
   hdrPath: string,
   options: EnviOptions = {},
 ): Promise<EnviReader> {
+  requireDeno("openEnvi()");
   const header = await readEnviHeader(hdrPath, options);
-  const { samples: width, lines: height, bands, sampleType, interleave } = header;
+  const { samples: width, lines: height, bands, sampleType } = header;
   const size = SAMPLE_BYTES[sampleType];
   const file = await Deno.open(header.dataFile, { read: true });
   try {
@@ -286,15 +313,12 @@ export async function openEnvi(
     file.close();
     throw error;
   }
-  const little = header.byteOrder === 0;
   const queue = serialQueue();
   let closed = false;
   const close = () => {
     if (!closed) file.close();
     closed = true;
   };
-  const lineBytes = width * bands * size;
-  const layout = { type: sampleType, littleEndian: little };
   const read = (offset: number, length: number) =>
     readExactly(file, { position: header.headerOffset + offset, length, name: header.dataFile });
 
@@ -307,34 +331,7 @@ export async function openEnvi(
       `reading ${lineCount} lines of ENVI image ${hdrPath} (${width} samples x ${bands} bands)`,
       "read fewer lines at a time (openEnvi().readRows or openCubeSource().chunks)",
     );
-    return queue(async () => {
-      if (interleave === "bip") {
-        return decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
-      }
-      const out = new Float32Array(lineCount * width * bands);
-      if (interleave === "bil") {
-        // Each line holds band 0's samples, then band 1's, ...
-        const v = decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
-        for (let l = 0; l < lineCount; l++) {
-          for (let b = 0; b < bands; b++) {
-            const src = (l * bands + b) * width;
-            const dst = l * width * bands + b;
-            for (let x = 0; x < width; x++) out[dst + x * bands] = v[src + x];
-          }
-        }
-        return out;
-      }
-      // bsq: one contiguous run of the wanted lines per band.
-      const bandBytes = height * width * size;
-      for (let b = 0; b < bands; b++) {
-        const v = decodeToFloat32(
-          await read(b * bandBytes + lineStart * width * size, lineCount * width * size),
-          layout,
-        );
-        for (let p = 0; p < v.length; p++) out[p * bands + b] = v[p];
-      }
-      return out;
-    });
+    return queue(() => linesAsBip(read, header, { start: lineStart, count: lineCount }));
   };
   return { height, width, bands, header, readRows, close, [Symbol.dispose]: close };
 }
@@ -363,9 +360,122 @@ export async function openEnvi(
  * ```
  */
 export async function readEnvi(hdrPath: string, options: EnviOptions = {}): Promise<Cube> {
+  requireDeno("readEnvi()");
   using reader = await openEnvi(hdrPath, options);
   const data = await reader.readRows(0, reader.height);
   return { data, height: reader.height, width: reader.width, bands: reader.bands };
+}
+
+/** The raw bytes of an ENVI image from `offset` (after the header offset), `length` long. */
+type ReadBytes = (offset: number, length: number) => Uint8Array | Promise<Uint8Array>;
+
+/**
+ * Reads lines of an ENVI image as BIP float32 (pixel by pixel, bands adjacent), whatever its
+ * interleave: the one conversion, for files ({@linkcode openEnvi}) and bytes
+ * ({@linkcode openEnviBlob}).
+ */
+async function linesAsBip(
+  read: ReadBytes,
+  header: Omit<EnviHeader, "dataFile">,
+  lines: RowSlice,
+): Promise<Float32Array> {
+  const { samples: width, lines: height, bands, sampleType, interleave } = header;
+  const { start: lineStart, count: lineCount } = lines;
+  const size = SAMPLE_BYTES[sampleType];
+  const lineBytes = width * bands * size;
+  const layout = { type: sampleType, littleEndian: header.byteOrder === 0 };
+  if (interleave === "bip") {
+    return decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
+  }
+  const out = new Float32Array(lineCount * width * bands);
+  if (interleave === "bil") {
+    // Each line holds band 0's samples, then band 1's, ...
+    const v = decodeToFloat32(await read(lineStart * lineBytes, lineCount * lineBytes), layout);
+    for (let l = 0; l < lineCount; l++) {
+      for (let b = 0; b < bands; b++) {
+        const src = (l * bands + b) * width;
+        const dst = l * width * bands + b;
+        for (let x = 0; x < width; x++) out[dst + x * bands] = v[src + x];
+      }
+    }
+    return out;
+  }
+  // bsq: one contiguous run of the wanted lines per band.
+  const bandBytes = height * width * size;
+  for (let b = 0; b < bands; b++) {
+    const v = decodeToFloat32(
+      await read(b * bandBytes + lineStart * width * size, lineCount * width * size),
+      layout,
+    );
+    for (let p = 0; p < v.length; p++) out[p * bands + b] = v[p];
+  }
+  return out;
+}
+
+/** An ENVI image in memory or in a `Blob` (a file dropped on a web page), read by lines. */
+export interface EnviBlobReader extends RowReader {
+  /** Lines (image height). */
+  readonly height: number;
+  /** Samples per line (image width). */
+  readonly width: number;
+  /** Bands. */
+  readonly bands: number;
+  /** The header, without `dataFile` (there is no path). */
+  readonly header: Omit<EnviHeader, "dataFile">;
+}
+
+/**
+ * Opens an ENVI image from its header's text and its data as a `Blob` (a web page's dropped
+ * `File`, or `new Blob([bytes])`), for reading lines as BIP float32, whatever the interleave:
+ * the path-free twin of {@linkcode openEnvi}, which runs in a browser. Only the lines asked for
+ * are read, so a crop of an image larger than memory loads.
+ *
+ * @param headerText The `.hdr` file's text.
+ * @param data The data file.
+ * @param name The header's name, for messages.
+ * @returns A reader (`close()` does nothing: a `Blob` holds no handle).
+ * @throws {InvalidDataError} On a bad header (see {@linkcode readEnviHeader}) or data of another
+ * size than the header declares (the message gives both).
+ * @throws {OutOfMemoryError} From `readRows`, when the lines asked for are over the budget.
+ * @example
+ * ```ts
+ * import { openEnviBlob } from "./envi.ts";
+ * import assert from "node:assert";
+ * const header = "ENVI\nsamples = 2\nlines = 1\nbands = 2\ndata type = 4\ninterleave = bsq\n";
+ * const data = new Blob([new Float32Array([1, 2, 3, 4])]); // band 0, then band 1
+ * const reader = openEnviBlob(header, data, "a.hdr");
+ * assert.deepStrictEqual([...await reader.readRows(0, 1)], [1, 3, 2, 4]);
+ * ```
+ */
+export function openEnviBlob(headerText: string, data: Blob, name: string): EnviBlobReader {
+  if (!(data instanceof Blob)) throw new TypeError("data must be a Blob (a File, say)");
+  const header = parseEnviHeader(headerText, name);
+  const { samples: width, lines: height, bands, headerOffset } = header;
+  const size = SAMPLE_BYTES[header.sampleType];
+  const expected = headerOffset + height * width * bands * size;
+  if (data.size !== expected) {
+    throw new InvalidDataError(
+      `ENVI data for header ${name} has ${data.size} bytes, but the header declares ` +
+        `${height} lines x ${width} samples x ${bands} bands of ${size}-byte values after a ` +
+        `${headerOffset}-byte offset (${expected} bytes): pick the data file that belongs to ` +
+        `this header, or correct the header`,
+    );
+  }
+  const read = async (offset: number, length: number) =>
+    new Uint8Array(
+      await data.slice(headerOffset + offset, headerOffset + offset + length).arrayBuffer(),
+    );
+  const readRows = (start: number, count: number): Promise<Float32Array> => {
+    checkRowRange({ start, count }, height);
+    checkBudget(
+      count * width * bands * (4 + size),
+      `reading ${count} lines of ENVI image ${name} (${width} samples x ${bands} bands)`,
+      "read fewer lines at a time",
+    );
+    return linesAsBip(read, header, { start, count });
+  };
+  const close = () => {};
+  return { height, width, bands, header, readRows, close, [Symbol.dispose]: close };
 }
 
 /** Reads the header's text, refusing more than {@linkcode ENVI_HEADER_LIMIT} bytes. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { extensionOf } from "./_path.ts";
 import type { Cube } from "../core/types.ts";
 import { checkInteger } from "../core/validate.ts";
@@ -83,6 +84,7 @@ export async function writeEnvi(
   cube: Cube,
   options: EnviWriteOptions = {},
 ): Promise<EnviFiles> {
+  requireDeno("writeEnvi()");
   const ext = typeof path === "string" ? extensionOf(path).toLowerCase() : "";
   if (ext !== ".hdr" && ext !== ".img") {
     throw new TypeError(`ENVI output ${String(path)} must end in .hdr or .img`);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { checkRowRange } from "./_binary.ts";
 import { loadH5wasm } from "./_h5wasm.ts";
@@ -45,6 +46,7 @@ export async function readHdf5Tree(
   path: string,
   options: Hdf5ReadOptions = {},
 ): Promise<Hdf5Tree> {
+  requireDeno("readHdf5Tree()");
   const open = await openForReading(path, options);
   const { place, file } = open;
   const h5 = place.h5;
@@ -98,6 +100,7 @@ export async function readHdf5Dataset(
   datasetPath: string,
   options: { rowStart?: number; rowCount?: number } & Hdf5ReadOptions = {},
 ): Promise<{ data: Hdf5ReadData; shape: number[] }> {
+  requireDeno("readHdf5Dataset()");
   const open = await openForReading(path, options);
   try {
     const d = checkedDataset(open, datasetPath);
@@ -155,6 +158,7 @@ export async function readHdf5Datasets(
   datasetPaths: readonly string[],
   options: Hdf5ReadOptions = {},
 ): Promise<{ data: Hdf5ReadData; shape: number[] }[]> {
+  requireDeno("readHdf5Datasets()");
   if (!Array.isArray(datasetPaths)) {
     throw new TypeError("datasetPaths must be an array of dataset paths inside the file");
   }
@@ -202,6 +206,7 @@ export async function openHdf5Dataset(
   datasetPath: string,
   options: Hdf5ReadOptions = {},
 ): Promise<Hdf5DatasetReader> {
+  requireDeno("openHdf5Dataset()");
   const open = await openForReading(path, options);
   try {
     const d = checkedDataset(open, datasetPath);

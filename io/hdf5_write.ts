@@ -4,6 +4,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { absolutePath } from "./_path.ts";
 import { checkInteger } from "../core/validate.ts";
 import { type H5, type H5Dataset, type H5File, type H5Group, loadH5wasm } from "./_h5wasm.ts";
@@ -67,6 +68,7 @@ export async function writeHdf5(
   content: Hdf5Content,
   options: { append?: boolean } = {},
 ): Promise<void> {
+  requireDeno("writeHdf5()");
   if (typeof path !== "string" || path === "") throw new TypeError("path must be a file path");
   if (content === null || typeof content !== "object") {
     throw new TypeError("content must be an object { attrs?, groups?, datasets? }");

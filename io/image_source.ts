@@ -6,6 +6,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { openHdf5Dataset } from "./hdf5_read.ts";
 import { openNpy } from "./npy.ts";
@@ -96,6 +97,7 @@ export async function openImageSource(
   path: string,
   options: { dataset?: string } = {},
 ): Promise<FileImageSource> {
+  requireDeno("openImageSource()");
   if (typeof path !== "string" || path === "") throw new TypeError("path must be a file path");
   const ext = path.toLowerCase().split(".").pop();
   if (ext === "npy") return imageSourceOf(await openNpy(path), path);

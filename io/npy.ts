@@ -9,6 +9,7 @@
  * @module
  */
 
+import { requireDeno } from "../core/runtime.ts";
 import { InvalidDataError } from "../core/errors.ts";
 import { checkBudget, formatBytes } from "../core/budget.ts";
 import {
@@ -112,6 +113,7 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
   let bytes: Uint8Array;
   let name: string;
   if (typeof source === "string") {
+    requireDeno("readNpy(path)");
     const size = (await Deno.stat(source)).size;
     checkBudget(size, `reading ${source} whole`, "stream its rows with openNpy()");
     bytes = await Deno.readFile(source);
@@ -173,22 +175,14 @@ export async function readNpy(source: string | Uint8Array): Promise<NpyArray> {
  * ```
  */
 export async function openNpy(path: string): Promise<NpyReader> {
+  requireDeno("openNpy()");
   if (typeof path !== "string") throw new TypeError("path must be a string");
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
-    const prefix = await readPrefix(file, path, size);
-    const header = parseHeader(prefix, path);
-    const rows = header.shape.length === 0 ? 1 : header.shape[0];
-    const rowLength = product(header.shape.slice(1));
-    const itemSize = SAMPLE_BYTES[header.type];
-    const expected = rows * rowLength * itemSize;
-    if (size - header.dataOffset < expected) {
-      throw new InvalidDataError(
-        `${path} is truncated: too few bytes of data for shape (${header.shape.join(", ")}) ` +
-          `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${size - header.dataOffset}`,
-      );
-    }
+    const at: ReadAt = (position, length) => readExactly(file, { position, length, name: path });
+    const header = parseHeader(await readPrefix(at, path, size), path);
+    const { rows, rowLength, itemSize, expected } = rowGeometry(header, { size, name: path });
     const fortran = header.fortranOrder && header.shape.length > 1
       ? await readFortranWhole(file, { header, name: path, length: expected })
       : undefined;
@@ -261,6 +255,62 @@ export async function openNpy(path: string): Promise<NpyReader> {
     file.close();
     throw error;
   }
+}
+
+/**
+ * Opens a `.npy` array held in a `Blob` (a file dropped on a web page, or `new Blob([bytes])`)
+ * for reading rows on demand: the path-free twin of {@linkcode openNpy}, which runs in a browser.
+ * Only the header and the rows asked for are read, so a crop of an array larger than memory
+ * loads. C order only: a Fortran-order array's rows are scattered through the file.
+ *
+ * @param blob The `.npy` bytes.
+ * @param name The file's name, for messages.
+ * @returns A reader (`close()` does nothing: a `Blob` holds no handle).
+ * @throws {InvalidDataError} On a bad header, an unsupported dtype, a Fortran-order array
+ * (convert it with `np.ascontiguousarray`), or fewer bytes than the header promises.
+ * @throws {OutOfMemoryError} From `readRows`, when the rows asked for are over the budget.
+ * @example
+ * ```ts
+ * import { encodeNpy, openNpyBlob } from "./npy.ts";
+ * import assert from "node:assert";
+ * const bytes = encodeNpy(new Int16Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+ * const blob = new Blob([bytes.slice()]);
+ * const reader = await openNpyBlob(blob, "a.npy");
+ * assert(reader.rows === 3 && reader.dtype === "int16");
+ * assert.deepStrictEqual([...await reader.readRows(1, 2)], [3, 4, 5, 6]);
+ * ```
+ */
+export async function openNpyBlob(blob: Blob, name: string): Promise<ArrayRowReader> {
+  if (!(blob instanceof Blob)) throw new TypeError("blob must be a Blob (a File, say)");
+  const at: ReadAt = async (position, length) =>
+    new Uint8Array(await blob.slice(position, position + length).arrayBuffer());
+  const header = parseHeader(await readPrefix(at, name, blob.size), name);
+  if (header.fortranOrder && header.shape.length > 1) {
+    throw new InvalidDataError(
+      `${name} is a Fortran-order array, whose rows cannot be read one by one; save it in C ` +
+        `order (np.save(path, np.ascontiguousarray(a))) and open it again`,
+    );
+  }
+  const { rows, rowLength, itemSize } = rowGeometry(header, { size: blob.size, name });
+  const close = () => {};
+  return {
+    shape: header.shape,
+    dtype: SAMPLE_NAMES[header.type],
+    rows,
+    rowLength,
+    async readRows(start: number, count: number): Promise<Float32Array> {
+      checkRowRange({ start, count }, rows);
+      checkBudget(
+        count * rowLength * (itemSize + 4),
+        `reading ${count} rows of ${name} (${rowLength} values each)`,
+        "read fewer rows at a time",
+      );
+      const position = header.dataOffset + start * rowLength * itemSize;
+      return decodeToFloat32(await at(position, count * rowLength * itemSize), header);
+    },
+    close,
+    [Symbol.dispose]: close,
+  };
 }
 
 /**
@@ -359,6 +409,7 @@ function npyHeader(type: SampleType, shape: readonly number[]): Uint8Array {
  * ```
  */
 export async function writeNpy(path: string, array: NpyInput): Promise<void> {
+  requireDeno("writeNpy()");
   // A typed array here is the old (path, data, shape) call: say how to call it now.
   if (array === null || typeof array !== "object" || ArrayBuffer.isView(array)) {
     const got = array === null
@@ -393,13 +444,34 @@ async function readFortranWhole(
 }
 
 /** Reads the magic, version and header bytes of an open file (no more than the header needs). */
-async function readPrefix(file: Deno.FsFile, name: string, size: number): Promise<Uint8Array> {
+/** Rows, values per row and bytes of a file's array, checked against the file's size. */
+function rowGeometry(
+  header: NpyHeader,
+  file: { size: number; name: string },
+): { rows: number; rowLength: number; itemSize: number; expected: number } {
+  const rows = header.shape.length === 0 ? 1 : header.shape[0];
+  const rowLength = product(header.shape.slice(1));
+  const itemSize = SAMPLE_BYTES[header.type];
+  const expected = rows * rowLength * itemSize;
+  if (file.size - header.dataOffset < expected) {
+    throw new InvalidDataError(
+      `${file.name} is truncated: too few bytes of data for shape (${header.shape.join(", ")}) ` +
+        `${SAMPLE_NAMES[header.type]}: expected ${expected} got ${file.size - header.dataOffset}`,
+    );
+  }
+  return { rows, rowLength, itemSize, expected };
+}
+
+/** Reads `length` bytes at `position` of a file or a `Blob`. */
+type ReadAt = (position: number, length: number) => Promise<Uint8Array>;
+
+async function readPrefix(read: ReadAt, name: string, size: number): Promise<Uint8Array> {
   if (size < 12) {
     throw new InvalidDataError(
       `${name} is not a .npy file: too few bytes for the header: expected at least 12 got ${size}`,
     );
   }
-  const start = await readExactly(file, { position: 0, length: 12, name });
+  const start = await read(0, 12);
   checkMagic(start, name);
   const view = new DataView(start.buffer);
   const headerLength = start[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -411,7 +483,7 @@ async function readPrefix(file: Deno.FsFile, name: string, size: number): Promis
         `bytes got ${size}`,
     );
   }
-  return await readExactly(file, { position: 0, length: prefixLength + headerLength, name });
+  return await read(0, prefixLength + headerLength);
 }
 
 function checkHeaderLength(headerLength: number, name: string): void {

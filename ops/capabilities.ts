@@ -12,6 +12,7 @@ import { defaultPool } from "../wasm/pool.ts";
 import { type FamilyInfo, familyInfo, type OperationFamily } from "./families.ts";
 import { autoRoute, type Route } from "./route.ts";
 import meta from "../deno.json" with { type: "json" };
+import { isDeno } from "../core/runtime.ts";
 
 /** The WASM side of {@linkcode Capabilities}. */
 export interface WasmCapabilities {
@@ -35,7 +36,7 @@ export interface WasmCapabilities {
 export interface Capabilities {
   /** prism's own version. */
   readonly version: string;
-  /** The JavaScript runtime. */
+  /** The JavaScript runtime; in a web page the versions are empty and `os` is the user agent. */
   readonly runtime: {
     readonly deno: string;
     readonly v8: string;
@@ -85,20 +86,15 @@ export async function capabilities(): Promise<Capabilities> {
   ) as Record<OperationFamily, Route>;
   return {
     version: meta.version,
-    runtime: {
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      typescript: Deno.version.typescript,
-      os: Deno.build.os,
-      arch: Deno.build.arch,
-      cpus: navigator.hardwareConcurrency,
-    },
+    runtime: runtimeInfo(),
     wasm: {
       simd: wasmSimdSupported(),
       file: kernels.file,
       abiVersion: ABI_VERSION,
       source,
-      sharedMemory: kernels.exports.memory.buffer instanceof SharedArrayBuffer,
+      // A page that is not cross-origin isolated has no `SharedArrayBuffer` global at all.
+      sharedMemory: typeof SharedArrayBuffer === "function" &&
+        kernels.exports.memory.buffer instanceof SharedArrayBuffer,
       workers: defaultPool().size,
       heapBytes: kernels.memory().heapBytes,
     },
@@ -106,4 +102,14 @@ export async function capabilities(): Promise<Capabilities> {
     families: Object.fromEntries(familyInfo()) as Record<OperationFamily, FamilyInfo>,
     routes,
   };
+}
+
+/** Deno's versions and platform, or in a web page the browser's user agent. */
+function runtimeInfo(): Capabilities["runtime"] {
+  const cpus = navigator.hardwareConcurrency;
+  if (!isDeno()) {
+    return { deno: "", v8: "", typescript: "", os: navigator.userAgent, arch: "", cpus };
+  }
+  const { version, build } = Deno;
+  return { ...version, os: build.os, arch: build.arch, cpus };
 }

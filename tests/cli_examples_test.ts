@@ -11,6 +11,7 @@ import { runCli } from "./_cli_helpers.ts";
 /** Examples not run here, and why. */
 const COVERED_ELSEWHERE: Record<string, string> = {
   tour: "tests/cli_test.ts runs the tour with no arguments",
+  serve: "it serves until stopped; tests/cli_serve_test.ts starts it and stops it",
 };
 
 /** The words of an example after `deno run -A cli.ts`. */

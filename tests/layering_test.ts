@@ -50,6 +50,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   synth: ["core"],
   core: [],
   scripts: ["wasm", "core"],
+  // The pages `cli.ts serve` bundles: users of the published module, like any page.
+  web: ["harness", "mod"],
 };
 
 /** The layer of a repository-relative path: its top folder, or `cli`/`mod` for the roots. */

@@ -39,6 +39,8 @@ import { checkInteger } from "../core/validate.ts";
 import { type Kernels, loadKernels } from "./loader.ts";
 import { type FromWorker, lifeLocks, messageBytes, type ToWorker } from "./_protocol.ts";
 import { fromWire } from "./_wire.ts";
+import { findJob } from "./job_registry.ts";
+import { isDeno, sharedMemoryWorkers } from "../core/runtime.ts";
 
 /** Options of {@linkcode WorkerPool.run}. */
 export interface RunJobOptions {
@@ -138,7 +140,9 @@ export class WorkerPool {
    * @throws {RangeError} When `size` is below 1 or above 1024, or `idleMs` is negative.
    */
   constructor(options: PoolOptions = {}) {
-    this.size = checkInteger("size", options.size ?? navigator.hardwareConcurrency ?? 1, 1, 1024);
+    // A page that is not cross-origin isolated cannot share memory with workers: one thread.
+    const cores = sharedMemoryWorkers() ? navigator.hardwareConcurrency ?? 1 : 1;
+    this.size = checkInteger("size", options.size ?? cores, 1, 1024);
     this.#idleMs = checkInteger("idleMs", options.idleMs ?? 250, 0);
     this.#wasmUrl = options.wasmUrl;
     this.#workerUrl = new URL(options.workerUrl ?? "./worker.ts", import.meta.url);
@@ -186,6 +190,7 @@ export class WorkerPool {
     );
     this.#runtime ??= loadKernels({ url: this.#wasmUrl });
     this.#runtime.catch(() => this.#runtime = undefined); // retry the load on the next call
+    if (!sharedMemoryWorkers()) return await runInline<T>(await this.#runtime, job, payload);
     this.#cancelIdle();
     const result = new Promise<unknown>((resolve, reject) => {
       this.#queue.push({ job, payload, transfer, resolve, reject });
@@ -348,7 +353,8 @@ export class WorkerPool {
       }
     }, this.#idleMs);
     // Idle workers would keep the process alive; this timer must not, so that it can end them.
-    Deno.unrefTimer(timer);
+    // (A page has no process to keep alive, and no `Deno`.)
+    if (isDeno()) Deno.unrefTimer(timer);
     this.#idleTimer = timer;
   }
 
@@ -356,6 +362,28 @@ export class WorkerPool {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
   }
+}
+
+/** Whether the one-thread fallback was announced (once per page). */
+let warnedInline = false;
+
+/**
+ * Runs a job on this thread, over the main runtime: the fallback of a page that is not
+ * cross-origin isolated, where a shared memory cannot be posted to a worker. The job's module
+ * registered it when the host that called `run` was imported.
+ */
+async function runInline<T>(runtime: Kernels, job: string, payload: unknown): Promise<T> {
+  if (!warnedInline) {
+    warnedInline = true;
+    console.warn(
+      "prism: this page is not cross-origin isolated, so its kernels run on one thread; serve " +
+        "it with the headers Cross-Origin-Opener-Policy: same-origin and " +
+        "Cross-Origin-Embedder-Policy: require-corp to use every core",
+    );
+  }
+  const fn = findJob(job);
+  if (fn === undefined) throw new RangeError(`unknown job "${job}": its module was not imported`);
+  return (await fn(runtime, payload)).result as T;
 }
 
 let shared: WorkerPool | undefined;
