@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { writeHdf5 } from "../io/hdf5_write.ts";
 import { formatBytes, formatMs, formatRate } from "./_format.ts";
 import type { TourLine } from "./_tour_types.ts";
+import type { RecordMetric } from "../harness/record.ts";
 
 /** One row of the table: a tour line with its agreement worked out. */
 export interface TourRow extends TourLine {
@@ -92,6 +93,33 @@ export function formatTourTable(rows: readonly TourRow[]): string[] {
     line(["operation", ...COLUMNS.map(([name]) => name)], "result"),
     ...rows.map((row) => line(cells(row), row.detail)),
   ];
+}
+
+/**
+ * The table's figures as a performance record's metrics (`harness/record.ts`), so `compare` can
+ * set two tours side by side: each timed row's milliseconds (lower is better, machine-dependent)
+ * and each agreement between backends (lower is better, comparable across machines).
+ *
+ * @param rows The table.
+ * @returns Metrics named `<operation> [<backend>] time_ms` and `... agreement`.
+ */
+export function tourMetrics(rows: readonly TourRow[]): Record<string, RecordMetric> {
+  const metrics: Record<string, RecordMetric> = {};
+  for (const row of rows) {
+    const name = `${row.title} [${row.backend ?? "-"}]`;
+    if (row.ms !== undefined) {
+      metrics[`${name} time_ms`] = { value: row.ms, unit: "ms", better: "lower", absolute: true };
+    }
+    if (row.agreement !== undefined && Number.isFinite(row.agreement)) {
+      metrics[`${name} agreement`] = {
+        value: row.agreement,
+        unit: "1",
+        better: "lower",
+        absolute: false,
+      };
+    }
+  }
+  return metrics;
 }
 
 /** Facts about the run that go into the report's attributes. */

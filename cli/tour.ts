@@ -9,7 +9,15 @@ import type { Command } from "./_command.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { formatMs } from "./_format.ts";
 import { type TourContext, type TourLine, tourSteps } from "./_tour_steps.ts";
-import { formatTourTable, tourRows, writeTourResults } from "./_tour_report.ts";
+import {
+  formatTourTable,
+  tourMetrics,
+  type TourRow,
+  tourRows,
+  writeTourResults,
+} from "./_tour_report.ts";
+import { buildRecord, type PerformanceRecord, writeRecord } from "../harness/record.ts";
+import { RssWatch } from "../harness/memory.ts";
 import { PRISM } from "./_version.ts";
 import { tourChart } from "./_tour_chart.ts";
 import { renderChart, writeChart } from "../harness/plot.ts";
@@ -46,6 +54,7 @@ export const tourCommand: Command = {
     "adapter exists, on WebGPU (a software adapter proves the GPU path works, not its speed).",
     "Prints one table (operation, backend, time, throughput, peak memory, agreement between",
     "backends) and writes a run folder DIR/<UTC time>/ holding results.csv, report.h5,",
+    "record.json (+ .txt: the performance record `compare` reads),",
     "summary.png (and .svg: the table as charts) and each step's outputs (.npy, .h5, .csv, .json).",
     "",
     "  --out-dir DIR   where run folders go (default: prism-out in the working directory)",
@@ -80,16 +89,28 @@ export const tourCommand: Command = {
     }
     const lines: TourLine[] = [];
     const started = performance.now();
+    using watch = new RssWatch();
+    let record: PerformanceRecord;
+    let rows: TourRow[];
     try {
       const progress = out.progress("tour");
       for (const [i, step] of tourSteps.entries()) {
         lines.push(...await step(ctx));
         progress(i + 1, tourSteps.length, "steps");
       }
+      rows = tourRows(lines);
+      // Before the device is released: the record reads the GPU pool's figures.
+      record = await buildRecord({
+        command: "tour",
+        startedAt,
+        totalSeconds: (performance.now() - started) / 1000,
+        gpuUsed: ctx.backends.includes("webgpu"),
+        rss: watch.figures(),
+        metrics: tourMetrics(rows),
+      });
     } finally {
       await releaseGpu();
     }
-    const rows = tourRows(lines);
     for (const line of formatTourTable(rows)) out.say(line);
     const total = performance.now() - started;
     const files = rows.flatMap((r) => r.files ?? []);
@@ -100,6 +121,7 @@ export const tourCommand: Command = {
         totalSeconds: total / 1000,
         gpuAdapter: ctx.gpu?.adapter.description ?? "",
       }),
+      ...Object.values(await writeRecord(`${outDir}/record.json`, record)),
       ...await writeChart(`${outDir}/summary.png`, await renderChart(tourChart(rows))),
     );
     out.summary({

@@ -64,6 +64,9 @@ Deno.test("cli with no arguments runs the tour and writes its run folder", async
     ok(folder, stdout);
     const cube = await Deno.stat(`${dir}/${folder[1]}/cube.npy`);
     ok(cube.size > 64 * 64 * 10 * 4);
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/${folder[1]}/record.json`));
+    equal(record.format, "prism-performance-record");
+    ok(record.metrics["RX fit + score [wasm] time_ms"].value > 0);
     const png = await Deno.readFile(`${dir}/${folder[1]}/summary.png`);
     equal(new TextDecoder().decode(png.subarray(1, 4)), "PNG");
     const csv = parseCsv(await Deno.readTextFile(`${dir}/${folder[1]}/results.csv`));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatTourTable, tourRows, writeTourResults } from "../cli/_tour_report.ts";
+import { formatTourTable, tourMetrics, tourRows, writeTourResults } from "../cli/_tour_report.ts";
 import { formatRate } from "../cli/_format.ts";
 import { parseCsv } from "../io/csv.ts";
 import { readHdf5Dataset, readHdf5Tree } from "../io/hdf5_read.ts";
@@ -118,4 +118,20 @@ Deno.test("tourChart: the timed rows as two panels that render; nothing timed is
     assert(chart.svg.includes(title), `the SVG lacks "${title}"`);
   }
   assert.throws(() => tourChart([LINES[0]]), /no timed tour row/);
+});
+
+Deno.test("tourMetrics: each timed row's time and each agreement, for compare", () => {
+  const metrics = tourMetrics(tourRows(LINES));
+  assert.deepEqual(Object.keys(metrics), [
+    "covariance 9 px × 2 [wasm] time_ms",
+    "covariance 9 px × 2 [webgpu] time_ms",
+    "covariance 9 px × 2 [webgpu] agreement",
+  ]);
+  assert.deepEqual(metrics["covariance 9 px × 2 [webgpu] time_ms"], {
+    value: 4,
+    unit: "ms",
+    better: "lower",
+    absolute: true,
+  });
+  assert.equal(metrics["covariance 9 px × 2 [webgpu] agreement"].absolute, false);
 });
