@@ -222,6 +222,41 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "build_wasm.ts --check skips the bytes of a binary from another rustc, fails a stale one",
+  ignore: !hasRustc,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "prism-check-test-" });
+    try {
+      const copy = new URL(`file://${dir}/`);
+      await copyTree(new URL("scripts/", ROOT), new URL("scripts/", copy));
+      await copyTree(SOURCES, new URL("kernels/src/", copy));
+      await copyTree(new URL("wasm/", ROOT), new URL("wasm/", copy));
+      const version = await new Deno.Command("/usr/bin/rustc", { args: ["--version"] }).output();
+      const installed = new TextDecoder().decode(version.stdout).trim();
+      const fake = (rustc: string) =>
+        appendCustomSection(
+          new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+          SOURCE_SECTION,
+          new TextEncoder().encode(JSON.stringify({ hash: "0", rustc })),
+        );
+      // A Debian compiler update alone must not fail CI; other bytes under the same compiler must.
+      await Deno.writeFile(new URL("wasm/prism.wasm", copy), fake("rustc 1.62.0 (old)"));
+      await Deno.writeFile(new URL("wasm/prism_fma.wasm", copy), fake(installed));
+      const { code, text } = await checkBuild(new URL("scripts/build_wasm.ts", copy));
+      assert.equal(code, 1, text);
+      assert.match(
+        text,
+        /wasm\/prism\.wasm: byte comparison skipped: it was built with rustc 1\.62/,
+      );
+      assert.match(text, /wasm\/prism_fma\.wasm is stale/);
+      assert.match(text, /wasm\/kernel_exports\.generated\.ts is up to date/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 async function copyTree(from: URL, to: URL): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
