@@ -1,10 +1,11 @@
 /**
  * One table for issue 4's spectrum figures: prism's `spectrumOf` (singular values + metrics,
- * Gram route, WASM), numpy's `svd(compute_uv=False)`, numpy's `eigvalsh` of the float32 Gram
+ * Gram route, WASM) with both kernel builds (fused multiply-add and plain SIMD, each in its own
+ * child process, `bench/_builds.ts`), numpy's `svd(compute_uv=False)`, numpy's `eigvalsh` of the float32 Gram
  * matrix (the fastest native route), and ml-matrix's SVD: medians and prism's ratios, all
  * measured in this run on this machine.
  *
- * `deno run -A bench/spectrum_report.ts [--quick]`. numpy runs through python3 on the same
+ * `deno run -A --frozen --config bench/deno.json bench/spectrum_report.ts [--quick]`. numpy runs through python3 on the same
  * matrices (written as .npy); without python3 and numpy its columns say so and are skipped.
  */
 
@@ -12,6 +13,9 @@ import { Matrix as MlMatrix, SVD } from "ml-matrix";
 import { spectrumOf } from "../ops/spectrum.ts";
 import { writeNpy } from "../io/npy.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
+import { measure, ratio, type Timing } from "../harness/timing.ts";
+import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
+import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
 const shapes = quick
@@ -19,10 +23,24 @@ const shapes = quick
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
 const repeats = quick ? 3 : 7;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+if (childBuild() !== undefined) {
+  const figures: Timing[] = [];
+  for (const [r, c] of shapes) {
+    const m = benchMatrix(r, c);
+    figures.push(
+      await measure(() => spectrumOf(m, { backend: "wasm" }), {
+        warmup: 1,
+        iterations: repeats,
+      }),
+    );
+  }
+  emit(figures);
+  Deno.exit(0);
+}
+
+const loadStart = Deno.loadavg();
+const prismBuilds = await measureBuilds<Timing[]>(import.meta.url, Deno.args);
+const peak = await simdPeak();
 
 const NUMPY = `
 import sys, time, json, numpy as np
@@ -51,21 +69,14 @@ const dir = await Deno.makeTempDir({ prefix: "prism_spectrum_report_" });
 const rows: string[][] = [];
 const notes = new Set<string>();
 try {
-  for (const [r, c] of shapes) {
-    console.error(`timing ${r}x${c} ...`);
+  for (const [i, [r, c]] of shapes.entries()) {
+    console.error(`timing the peers on ${r}x${c} ...`);
     const m = benchMatrix(r, c);
-    await spectrumOf(m, { backend: "wasm" }); // warm-up
-    const prism: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      await spectrumOf(m, { backend: "wasm" });
-      prism.push(performance.now() - t0);
-    }
     await writeNpy(`${dir}/a.npy`, { data: m.data, shape: [r, c] });
     const np = await numpyTimes(`${dir}/a.npy`);
     if (typeof np === "string") notes.add(np);
     const ml = new MlMatrix(r, c);
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) ml.set(i, j, m.data[i * c + j]);
+    for (let y = 0; y < r; y++) for (let j = 0; j < c; j++) ml.set(y, j, m.data[y * c + j]);
     const t0 = performance.now();
     new SVD(ml, {
       computeLeftSingularVectors: false,
@@ -73,20 +84,27 @@ try {
       autoTranspose: true,
     });
     const mlMs = performance.now() - t0;
-    const p = median(prism);
-    const svd = typeof np === "string" ? NaN : np.svd;
-    const eig = typeof np === "string" ? NaN : np.eigvalsh;
-    const f = (x: number) => (Number.isNaN(x) ? "n/a" : x.toFixed(1));
-    const ratio = (x: number) => (Number.isNaN(x) ? "n/a" : `${(x / p).toFixed(2)}x`);
+    const [fma, simd] = BUILDS.map((b) => prismBuilds[b][i]);
+    const svd = typeof np === "string" ? undefined : np.svd;
+    const eig = typeof np === "string" ? undefined : np.eigvalsh;
+    const f = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(1));
+    const q = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(2));
+    // The Gram matrix's upper triangle (long·k·(k+1)) and a Householder tridiagonalisation of it
+    // (4k³/3): the arithmetic of the Gram route, k the short side.
+    const [k, long] = [Math.min(r, c), Math.max(r, c)];
+    const gflops = (ms: number) => ((long * k * (k + 1) + 4 * k ** 3 / 3) / ms / 1e6).toFixed(1);
     rows.push([
       `${r}x${c}`,
-      `${f(p)} (${f(Math.min(...prism))}-${f(Math.max(...prism))})`,
+      `${f(fma.medianMs)} (${f(fma.minMs)}-${f(fma.maxMs)})`,
+      `${f(simd.medianMs)} (${f(simd.minMs)}-${f(simd.maxMs)})`,
       f(svd),
       f(eig),
       f(mlMs),
-      ratio(svd),
-      ratio(eig),
-      ratio(mlMs),
+      q(ratio(fma.medianMs, eig)),
+      q(ratio(simd.medianMs, eig)),
+      q(ratio(fma.medianMs, svd)),
+      q(ratio(fma.medianMs, mlMs)),
+      `${gflops(fma.medianMs)} / ${gflops(simd.medianMs)}`,
     ]);
   }
 } finally {
@@ -94,17 +112,30 @@ try {
 }
 const header = [
   "shape",
-  "prism ms (min-max)",
+  "FMA ms (min-max)",
+  "SIMD ms (min-max)",
   "numpy svd",
   "numpy eigvalsh(G)",
   "ml-matrix",
-  "svd/prism",
-  "eigvalsh/prism",
-  "ml-matrix/prism",
+  "FMA/eigvalsh",
+  "SIMD/eigvalsh",
+  "FMA/svd",
+  "FMA/ml-matrix",
+  "GFLOP/s FMA / SIMD",
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i])).join("  ");
-console.log(`median of ${repeats} runs (ml-matrix: one run); ratios > 1 mean prism is faster`);
+console.log(
+  `median of ${repeats} runs (ml-matrix: one run); FMA = wasm/prism_fma.wasm, SIMD = ` +
+    `wasm/prism.wasm; ratios prism ÷ peer (below 1 = prism faster)`,
+);
 console.log(line(header));
 for (const row of rows) console.log(line(row));
+console.log(
+  `GFLOP/s count the Gram route's arithmetic, long·k·(k+1) + 4k³/3 (k the short side); WASM ` +
+    `SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${
+      peak.ghz.toFixed(3)
+    } GHz)`,
+);
+for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(`note: numpy columns skipped: ${note}`);
