@@ -58,8 +58,9 @@ const dir = await Deno.makeTempDir({ prefix: "prism_cov_report_" });
 const f = (v: number | string | undefined) => (typeof v === "number" ? v.toFixed(2) : "-");
 const lines = [
   "| sweep | shape | FMA ms | FMA kmem ms | SIMD ms | SIMD kmem ms | numpy f32 ms | tfjs-wasm ms " +
-  "| FMA/numpy | SIMD/numpy | FMA kmem/numpy | FMA GFLOP/s (% peak) | SIMD GFLOP/s |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  "| FMA/numpy | SIMD/numpy | FMA kmem/numpy | FMA GFLOP/s (% peak) | SIMD GFLOP/s " +
+  "| copy-in ms FMA / SIMD |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 const notes = new Set<string>();
 try {
@@ -83,7 +84,8 @@ try {
       `| ${sweep} | ${rows}x${cols} | ${f(fma.plain)} | ${f(fma.kmem)} | ${f(simd.plain)} | ` +
         `${f(simd.kmem)} | ${f(np)} | ${f(tfjs.medianMs)} | ${f(ratio(fma.plain, np))} | ` +
         `${f(ratio(simd.plain, np))} | ${f(ratio(fma.kmem, np))} | ` +
-        `${gflops(fma.kmem).toFixed(1)}${pct(fma.kmem)} | ${gflops(simd.kmem).toFixed(1)} |`,
+        `${gflops(fma.kmem).toFixed(1)}${pct(fma.kmem)} | ${gflops(simd.kmem).toFixed(1)} | ` +
+        `${f(fma.plain - fma.kmem)} / ${f(simd.plain - simd.kmem)} |`,
     );
     console.error(lines.at(-1));
   }
@@ -98,7 +100,8 @@ console.log(
 console.log(lines.join("\n"));
 console.log(
   `GFLOP/s from kernel memory, counting rows·C·(C+1) flops; WASM SIMD peak ` +
-    `${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${peak.ghz.toFixed(3)} GHz)`,
+    `${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${peak.ghz.toFixed(3)} GHz); ` +
+    `copy-in = plain − kmem (copying a plain array into kernel memory, as far as not overlapped)`,
 );
 for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(note);

@@ -38,16 +38,27 @@ for await (
 const x = { data, rows, cols: bands };
 
 if (childBuild() !== undefined) {
-  const t = await measure(async () => {
+  const opts = { warmup: 1, iterations: reps };
+  const total = await measure(async () => {
     const rx = await new RxDetector().fit(x, { backend: "wasm" });
     await rx.score(x, { backend: "wasm" });
-  }, { warmup: 1, iterations: reps });
-  emit(t.medianMs);
+  }, opts);
+  // The two phases apart: the fit (means, covariance, pseudo-inverse) and scoring.
+  const fit = await measure(() => new RxDetector().fit(x, { backend: "wasm" }), opts);
+  const rx = await new RxDetector().fit(x, { backend: "wasm" });
+  const score = await measure(() => rx.score(x, { backend: "wasm" }), opts);
+  emit({ total: total.medianMs, fit: fit.medianMs, score: score.medianMs });
   Deno.exit(0);
 }
 
 const loadStart = Deno.loadavg();
-const prism = await measureBuilds<number>(import.meta.url, Deno.args);
+const figures = await measureBuilds<{ total: number; fit: number; score: number }>(
+  import.meta.url,
+  Deno.args,
+);
+const prism = { "relaxed-simd": figures["relaxed-simd"].total, simd: figures.simd.total };
+const phases = (b: keyof typeof figures) =>
+  `(fit ${figures[b].fit.toFixed(1)} ms + score ${figures[b].score.toFixed(1)} ms apart)`;
 // Fit: the upper triangle of XᵀX, rows·C·(C+1); score: X·W against the C×C whitening factor,
 // 2·rows·C². Means, centring and row norms are left out (a few flops per value).
 const flops = rows * bands * (bands + 1) + 2 * rows * bands * bands;
@@ -58,10 +69,11 @@ const gflops = (ms: number) =>
 console.log(`RX fit+score ${rows} x ${bands}, medians of ${reps}${quick ? " (--quick)" : ""}:`);
 console.log(
   `  prism FMA  (wasm/prism_fma.wasm): ${prism["relaxed-simd"].toFixed(1)} ms, ` +
-    gflops(prism["relaxed-simd"]),
+    `${gflops(prism["relaxed-simd"])} ${phases("relaxed-simd")}`,
 );
 console.log(
-  `  prism SIMD (wasm/prism.wasm):     ${prism.simd.toFixed(1)} ms, ${gflops(prism.simd)}`,
+  `  prism SIMD (wasm/prism.wasm):     ${prism.simd.toFixed(1)} ms, ${gflops(prism.simd)} ` +
+    phases("simd"),
 );
 
 const dir = await Deno.makeTempDir({ prefix: "prism_rx_bench_" });

@@ -11,6 +11,7 @@
 
 import { Matrix as MlMatrix, SVD } from "ml-matrix";
 import { spectrumOf } from "../ops/spectrum.ts";
+import { gram } from "../ops/gram.ts";
 import { writeNpy } from "../io/npy.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
 import { measure, ratio, type Timing } from "../harness/timing.ts";
@@ -23,23 +24,26 @@ const shapes = quick
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
 const repeats = quick ? 3 : 7;
 
+/** One build's figures for one shape: the whole call, and its Gram phase (median ms). */
+type Figures = { total: Timing; gramMs: number };
+
 if (childBuild() !== undefined) {
-  const figures: Timing[] = [];
+  const figures: Figures[] = [];
   for (const [r, c] of shapes) {
     const m = benchMatrix(r, c);
-    figures.push(
-      await measure(() => spectrumOf(m, { backend: "wasm" }), {
-        warmup: 1,
-        iterations: repeats,
-      }),
-    );
+    const opts = { warmup: 1, iterations: repeats };
+    const total = await measure(() => spectrumOf(m, { backend: "wasm" }), opts);
+    // The first phase alone, on the side spectrumOf picks; the eigen step is the rest.
+    const side = r >= c ? "columns" : "rows";
+    const g = await measure(() => gram(m, { side, backend: "wasm" }), opts);
+    figures.push({ total, gramMs: g.medianMs });
   }
   emit(figures);
   Deno.exit(0);
 }
 
 const loadStart = Deno.loadavg();
-const prismBuilds = await measureBuilds<Timing[]>(import.meta.url, Deno.args);
+const prismBuilds = await measureBuilds<Figures[]>(import.meta.url, Deno.args);
 const peak = await simdPeak();
 
 const NUMPY = `
@@ -84,7 +88,10 @@ try {
       autoTranspose: true,
     });
     const mlMs = performance.now() - t0;
-    const [fma, simd] = BUILDS.map((b) => prismBuilds[b][i]);
+    const [fma, simd] = BUILDS.map((b) => prismBuilds[b][i].total);
+    const phases = BUILDS.map((b) => prismBuilds[b][i]).map((p) =>
+      `${p.gramMs.toFixed(1)}+${(p.total.medianMs - p.gramMs).toFixed(1)}`
+    );
     const svd = typeof np === "string" ? undefined : np.svd;
     const eig = typeof np === "string" ? undefined : np.eigvalsh;
     const f = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(1));
@@ -105,6 +112,7 @@ try {
       q(ratio(fma.medianMs, svd)),
       q(ratio(fma.medianMs, mlMs)),
       `${gflops(fma.medianMs)} / ${gflops(simd.medianMs)}`,
+      phases.join(" / "),
     ]);
   }
 } finally {
@@ -122,6 +130,7 @@ const header = [
   "FMA/svd",
   "FMA/ml-matrix",
   "GFLOP/s FMA / SIMD",
+  "Gram+eigen ms FMA / SIMD",
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i])).join("  ");
@@ -136,6 +145,10 @@ console.log(
     `SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${
       peak.ghz.toFixed(3)
     } GHz)`,
+);
+console.log(
+  "Gram+eigen: the median of the Gram alone (ops/gram.ts, same side), and the rest of the call " +
+    "(the float64 eigensolver, square roots and metrics)",
 );
 for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(`note: numpy columns skipped: ${note}`);
