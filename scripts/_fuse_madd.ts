@@ -44,7 +44,7 @@ const FEATURES = {
  * await assert.rejects(fuseMadd(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])), /prism\.madd/);
  * ```
  */
-export async function fuseMadd(module: Uint8Array): Promise<Uint8Array> {
+export async function fuseMadd(module: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await initWabt();
   const parsed = wabt.readWasm(module, { readDebugNames: false, ...FEATURES });
   let text: string;
@@ -94,8 +94,9 @@ export async function fuseMadd(module: Uint8Array): Promise<Uint8Array> {
   const assembled = wabt.parseWat("prism_fma.wat", rest, FEATURES);
   try {
     assembled.resolveNames();
-    assembled.validate(FEATURES);
-    return assembled.toBinary({ log: false, write_debug_names: false }).buffer;
+    // wabt's validate() takes the features to allow (its index.d.ts omits the parameter).
+    (assembled.validate as (features: typeof FEATURES) => void).call(assembled, FEATURES);
+    return new Uint8Array(assembled.toBinary({ log: false, write_debug_names: false }).buffer);
   } finally {
     assembled.destroy();
   }
