@@ -130,6 +130,8 @@ async function compile(url: URL): Promise<WebAssembly.Module> {
  * @returns The compiled module, shared by every caller with the same URL.
  * @throws {WasmLoadError} When the file cannot be read or is not a valid module.
  * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @throws {RangeError} Without `options.url`, when `PRISM_WASM` names no build
+ *   ({@linkcode defaultVariant}).
  * @example
  * ```ts
  * import { loadModule } from "./loader.ts";
@@ -151,6 +153,8 @@ export async function loadModule(options: LoadOptions = {}): Promise<WebAssembly
  * @throws {WasmLoadError} When the file cannot be read, is corrupt, or has another ABI version;
  *   the message names the file and, for a version mismatch, both versions.
  * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @throws {RangeError} Without `options.url`, when `PRISM_WASM` names no build
+ *   ({@linkcode defaultVariant}).
  * @example
  * ```ts
  * import { loadKernels } from "./loader.ts";
