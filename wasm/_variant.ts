@@ -108,7 +108,10 @@ export function chooseVariant(): { variant: WasmVariant; reason: string } {
     );
   }
   if (relaxedSimdSupported()) {
-    return { variant: "relaxed-simd", reason: "the engine validates relaxed SIMD (fused madd)" };
+    return {
+      variant: "relaxed-simd",
+      reason: "the engine validates relaxed SIMD: fused multiply-adds",
+    };
   }
   if (forced === "relaxed-simd") {
     throw new RangeError(
@@ -116,5 +119,8 @@ export function chooseVariant(): { variant: WasmVariant; reason: string } {
         `unset ${VARIANT_ENV} to load the plain SIMD build`,
     );
   }
-  return { variant: "simd", reason: "the engine lacks relaxed SIMD: plain SIMD build" };
+  return {
+    variant: "simd",
+    reason: "the engine does not validate relaxed SIMD: multiply, then add",
+  };
 }
