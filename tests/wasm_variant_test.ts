@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { KernelArena } from "../wasm/arena.ts";
 import { sgemm } from "../wasm/gemm.ts";
 import { defaultVariant, type Kernels, loadKernels, relaxedSimdSupported } from "../wasm/loader.ts";
-import { VARIANT_FILES, type WasmVariant } from "../wasm/_variant.ts";
+import { chooseVariant, VARIANT_FILES, type WasmVariant } from "../wasm/_variant.ts";
 import { readCustomSection } from "../scripts/_custom_section.ts";
 import { SOURCE_SECTION, type SourceRecord } from "../scripts/_source_hash.ts";
 import { exportedFunctions } from "../scripts/_wasm_signatures.ts";
@@ -83,4 +83,17 @@ Deno.test("PRISM_WASM with an unknown value is refused with the values it takes"
     new TextDecoder().decode(out.stderr),
     /PRISM_WASM=avx512 .*simd, relaxed-simd or auto/,
   );
+});
+
+Deno.test("chooseVariant() falls back to the plain build on an engine without relaxed SIMD", () => {
+  const pick = (env: string | undefined, relaxedSimd: boolean) =>
+    chooseVariant({ env, relaxedSimd }).variant;
+  assert.equal(pick(undefined, true), "relaxed-simd");
+  assert.equal(pick(" Auto ", true), "relaxed-simd");
+  assert.equal(pick(undefined, false), "simd");
+  assert.match(chooseVariant({ env: "", relaxedSimd: false }).reason, /does not validate relaxed/);
+  assert.equal(pick("simd", true), "simd");
+  assert.equal(pick("relaxed-simd", true), "relaxed-simd");
+  assert.throws(() => pick("relaxed-simd", false), /PRISM_WASM=relaxed-simd.*unset PRISM_WASM/);
+  assert.throws(() => pick("fma", true), RangeError);
 });

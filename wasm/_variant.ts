@@ -86,6 +86,8 @@ function variantVariable(): string | undefined {
  * Picks the build this engine runs: the fused one where relaxed SIMD validates, unless
  * `PRISM_WASM` says otherwise.
  *
+ * @param options What to decide from, for tests: `env` (default: `PRISM_WASM` as read from the
+ *   environment) and `relaxedSimd` (default: {@linkcode relaxedSimdSupported}).
  * @returns The variant to load and why it was chosen (for `capabilities()` and `info`).
  * @throws {RangeError} When `PRISM_WASM` holds anything but `simd`, `relaxed-simd` or `auto`.
  * @example
@@ -96,8 +98,11 @@ function variantVariable(): string | undefined {
  * assert(variant === "simd" || relaxedSimdSupported());
  * ```
  */
-export function chooseVariant(): { variant: WasmVariant; reason: string } {
-  const forced = variantVariable()?.trim().toLowerCase() || "auto";
+export function chooseVariant(
+  options: { env?: string; relaxedSimd?: boolean } = {},
+): { variant: WasmVariant; reason: string } {
+  const env = "env" in options ? options.env : variantVariable();
+  const forced = env?.trim().toLowerCase() || "auto";
   if (forced === "simd") {
     return { variant: "simd", reason: `${VARIANT_ENV}=simd asks for the plain SIMD build` };
   }
@@ -107,7 +112,7 @@ export function chooseVariant(): { variant: WasmVariant; reason: string } {
         `(or unset it)`,
     );
   }
-  if (relaxedSimdSupported()) {
+  if (options.relaxedSimd ?? relaxedSimdSupported()) {
     return {
       variant: "relaxed-simd",
       reason: "the engine validates relaxed SIMD: fused multiply-adds",
