@@ -27,6 +27,7 @@ export type { Backend, Cube, Matrix, Progress, RunOptions, Tensor } from "./core
 
 // What the machine offers, and backends.
 export { type Capabilities, capabilities, type WasmCapabilities } from "./ops/capabilities.ts";
+export type { WasmVariant } from "./wasm/_variant.ts";
 export type { FamilyInfo, OperationFamily } from "./ops/families.ts";
 export type { Route, RouteRequest } from "./ops/route.ts";
 // The GPU context (buffer pool, pipeline cache) is backend internals: `getGpu` stays in gpu/.

@@ -40,3 +40,32 @@ export function machineLines(cpu: string, loadStart: number[], loadEnd: number[]
   }
   return lines;
 }
+
+/** The clock and the WebAssembly SIMD peak the reports compare kernels with. */
+export interface SimdPeak {
+  /** The CPU clock in GHz (`cpu MHz` of `/proc/cpuinfo`), or `NaN` where unknown. */
+  readonly ghz: number;
+  /** Peak GFLOP/s of all logical CPUs: two 128-bit FMA (2 × 4 lanes × 2 flops) per cycle each. */
+  readonly gflops: number;
+}
+
+/**
+ * The machine's WASM SIMD peak: two `f32x4` fused multiply-adds per cycle per core, that is
+ * 16 flops per cycle, times the clock, times the logical CPUs.
+ *
+ * @returns The clock and the peak (`NaN` without `/proc/cpuinfo`).
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { simdPeak } from "./_machine.ts";
+ * import assert from "node:assert";
+ * const { ghz, gflops } = await simdPeak();
+ * assert(Number.isNaN(ghz) || gflops === 16 * ghz * navigator.hardwareConcurrency);
+ * ```
+ */
+export async function simdPeak(): Promise<SimdPeak> {
+  const info = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? NaN);
+  const ghz = mhz / 1000;
+  return { ghz, gflops: 16 * ghz * navigator.hardwareConcurrency };
+}

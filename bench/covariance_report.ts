@@ -1,66 +1,91 @@
 /**
- * Measures WASM `covariance()` against numpy float32 (python3, same data as .npy in a temp dir)
- * and TensorFlow.js's WASM backend in one run, and prints medians and ratios for the medium
- * matrix (1,638,400 × 50), the channel sweep (20,480 × C) and the spatial sweep (C = 10).
+ * Measures WASM `covariance()` with both kernel builds (fused multiply-add and plain SIMD) against
+ * numpy float32 (python3, same data as .npy in a temp dir) and TensorFlow.js's WASM backend in one
+ * run, and prints medians, ratios (prism ÷ peer, below 1 = prism faster) and GFLOP/s against the
+ * machine's WASM SIMD peak, for the medium matrix (1,638,400 × 50), the channel sweep
+ * (20,480 × C) and the spatial sweep (C = 10).
  *
- *     deno run -A bench/covariance_report.ts [--quick]
+ *     deno run -A --frozen --config bench/deno.json bench/covariance_report.ts [--quick]
  *
- * `--quick` shrinks every problem 16× and runs fewer repetitions.
+ * `--quick` shrinks every problem 16× and runs fewer repetitions. Each build is timed in its own
+ * child process (`bench/_builds.ts`); "plain" is a JavaScript array (copied into kernel memory
+ * by the call), "kmem" a matrix already in kernel memory, so their difference is the copy.
  */
 
 import { covariance } from "../ops/covariance.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { writeNpy } from "../io/npy.ts";
-import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { fillUniform } from "../synth/uniform.ts";
 import { measure, ratio } from "../harness/timing.ts";
+import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
+import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
+import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
 
-const quick = Deno.args.includes("--quick");
+const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
 const shrink = quick ? 16 : 1;
 const runs = quick ? 3 : 7;
-
-/** Median ms of `n` runs after one warm-up (workers started, pipelines compiled). */
-async function medianMs(fn: () => unknown, n: number): Promise<number> {
-  return (await measure(fn, { warmup: 1, iterations: n })).medianMs;
-}
-
-await tfjsReady();
-const dir = await Deno.makeTempDir({ prefix: "prism_cov_report_" });
 const shapes: [string, number, number][] = [
   ["medium", 1_638_400 / shrink, 50],
   ...[10, 50, 100, 200].map((c): [string, number, number] => ["channels", 20_480 / shrink, c]),
-  ...[40_960, 163_840, 655_360].map((r): [string, number, number] => [
-    "spatial",
-    r / shrink,
-    10,
-  ]),
+  ...[40_960, 163_840, 655_360].map((r): [string, number, number] => ["spatial", r / shrink, 10]),
 ];
-const fmt = (v: number | string) => (typeof v === "number" ? v.toFixed(2) : "-");
+const dataOf = (rows: number, cols: number) =>
+  fillUniform(new Float32Array(rows * cols), 12345, { lo: 100, hi: 101 });
+
+/** One build's medians per shape: from a plain array, and from kernel memory. */
+type PrismFigures = { plain: number; kmem: number }[];
+
+if (childBuild() !== undefined) {
+  const figures: PrismFigures = [];
+  for (const [, rows, cols] of shapes) {
+    const data = dataOf(rows, cols);
+    const opts = { warmup: 1, iterations: runs };
+    const plain = await measure(() => covariance({ data, rows, cols }, { backend: "wasm" }), opts);
+    using km = await allocMatrix(rows, cols);
+    km.data.set(data);
+    const kmem = await measure(() => covariance(km, { backend: "wasm" }), opts);
+    figures.push({ plain: plain.medianMs, kmem: kmem.medianMs });
+  }
+  emit(figures);
+  Deno.exit(0);
+}
+
+const loadStart = Deno.loadavg();
+const prism = await measureBuilds<PrismFigures>(import.meta.url, Deno.args);
+await tfjsReady();
+const peak = await simdPeak();
+const dir = await Deno.makeTempDir({ prefix: "prism_cov_report_" });
+const f = (v: number | string | undefined) => (typeof v === "number" ? v.toFixed(2) : "-");
 const lines = [
-  "| sweep | shape | prism plain ms | prism kernel-mem ms | numpy f32 ms | tfjs-wasm ms | prism/numpy | tfjs/prism |",
-  "|---|---|---|---|---|---|---|---|",
+  "| sweep | shape | FMA ms | FMA kmem ms | SIMD ms | SIMD kmem ms | numpy f32 ms | tfjs-wasm ms " +
+  "| FMA/numpy | SIMD/numpy | FMA kmem/numpy | FMA GFLOP/s (% peak) | SIMD GFLOP/s " +
+  "| copy-in ms FMA / SIMD |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 const notes = new Set<string>();
 try {
-  for (const [sweep, rows, cols] of shapes) {
-    const data = fillUniform(new Float32Array(rows * cols), 12345, { lo: 100, hi: 101 });
-    const big = rows * cols > 1e7;
-    const plain = await medianMs(() => covariance({ data, rows, cols }, { backend: "wasm" }), runs);
-    using km = await allocMatrix(rows, cols);
-    km.data.set(data);
-    const inPlace = await medianMs(() => covariance(km, { backend: "wasm" }), runs);
+  for (const [i, [sweep, rows, cols]] of shapes.entries()) {
+    const data = dataOf(rows, cols);
     const path = `${dir}/x_${rows}_${cols}.npy`;
     await writeNpy(path, { data, shape: [rows, cols] });
     const numpy = numpyCovarianceMs(path, runs);
     await Deno.remove(path);
     if (typeof numpy === "string") notes.add(numpy);
-    const tfjs = await medianMs(() => tfjsCovariance(data, rows, cols), big ? 3 : runs);
+    const np = typeof numpy === "number" ? numpy : undefined;
+    const tfjs = await measure(() => tfjsCovariance(data, rows, cols), {
+      warmup: 1,
+      iterations: rows * cols > 1e7 ? 3 : runs,
+    });
+    const [fma, simd] = BUILDS.map((b) => prism[b][i]);
+    // The upper triangle of XᵀX: one multiply and one add per entry and row.
+    const gflops = (ms: number) => rows * cols * (cols + 1) / ms / 1e6;
+    const pct = (ms: number) => ` (${(100 * gflops(ms) / peak.gflops).toFixed(0)} %)`;
     lines.push(
-      `| ${sweep} | ${rows}x${cols} | ${fmt(plain)} | ${fmt(inPlace)} | ${fmt(numpy)} | ` +
-        `${fmt(tfjs)} | ${
-          fmt(ratio(plain, typeof numpy === "number" ? numpy : undefined) ?? "-")
-        } | ` +
-        `${fmt(tfjs / plain)} |`,
+      `| ${sweep} | ${rows}x${cols} | ${f(fma.plain)} | ${f(fma.kmem)} | ${f(simd.plain)} | ` +
+        `${f(simd.kmem)} | ${f(np)} | ${f(tfjs.medianMs)} | ${f(ratio(fma.plain, np))} | ` +
+        `${f(ratio(simd.plain, np))} | ${f(ratio(fma.kmem, np))} | ` +
+        `${gflops(fma.kmem).toFixed(1)}${pct(fma.kmem)} | ${gflops(simd.kmem).toFixed(1)} | ` +
+        `${f(fma.plain - fma.kmem)} / ${f(simd.plain - simd.kmem)} |`,
     );
     console.error(lines.at(-1));
   }
@@ -68,7 +93,15 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 console.log(
-  `covariance, WASM backend, ${navigator.hardwareConcurrency} cores${quick ? " (--quick)" : ""}`,
+  `covariance, WASM backend, ${navigator.hardwareConcurrency} cores${quick ? " (--quick)" : ""}; ` +
+    `FMA = wasm/prism_fma.wasm (relaxed SIMD), SIMD = wasm/prism.wasm; medians of ${runs}; ` +
+    `ratios prism ÷ numpy (below 1 = prism faster)`,
 );
 console.log(lines.join("\n"));
+console.log(
+  `GFLOP/s from kernel memory, counting rows·C·(C+1) flops; WASM SIMD peak ` +
+    `${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${peak.ghz.toFixed(3)} GHz); ` +
+    `copy-in = plain − kmem (copying a plain array into kernel memory, as far as not overlapped)`,
+);
+for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(note);

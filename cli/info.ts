@@ -42,6 +42,7 @@ export function formatCapabilities(caps: Capabilities): string {
     `  ABI          ${wasm.abiVersion}` +
     (wasm.source ? `, sources sha256 ${wasm.source.hash.slice(0, 16)}…, ${wasm.source.rustc}` : ""),
     `  SIMD128      ${wasm.simd ? "yes" : "NO: the kernels cannot run on this engine"}`,
+    `  build        ${wasm.variant} (${wasm.variantReason})`,
     `  workers      ${wasm.workers}` +
     (wasm.sharedMemory ? " (one shared memory: kernels read data in place)" : ""),
     `  memory now   ${formatBytes(wasm.heapBytes)}`,

@@ -7,7 +7,14 @@
 
 import { gpuStatus } from "../gpu/device.ts";
 import type { GpuStatus } from "../gpu/types.ts";
-import { ABI_VERSION, loadKernels, wasmSimdSupported } from "../wasm/loader.ts";
+import {
+  ABI_VERSION,
+  defaultVariant,
+  loadKernels,
+  relaxedSimdSupported,
+  wasmSimdSupported,
+  type WasmVariant,
+} from "../wasm/loader.ts";
 import { defaultPool } from "../wasm/pool.ts";
 import { type FamilyInfo, familyInfo, type OperationFamily } from "./families.ts";
 import { autoRoute, type Route } from "./route.ts";
@@ -18,6 +25,15 @@ import { isDeno } from "../core/runtime.ts";
 export interface WasmCapabilities {
   /** Whether the engine runs WebAssembly SIMD (`simd128`), which the kernels need. */
   readonly simd: boolean;
+  /** Whether the engine validates relaxed SIMD (`f32x4.relaxed_madd`), which the fused build needs. */
+  readonly relaxedSimd: boolean;
+  /**
+   * The build loaded: `"relaxed-simd"` (`prism_fma.wasm`, fused multiply-adds) or `"simd"`
+   * (`prism.wasm`, multiply then add); `PRISM_WASM=simd` forces the plain one.
+   */
+  readonly variant: WasmVariant;
+  /** Why that build was chosen. */
+  readonly variantReason: string;
   /** The kernel module's file or URL. */
   readonly file: string;
   /** The ABI version the module and this loader speak. */
@@ -73,6 +89,7 @@ export interface Capabilities {
  * ```
  */
 export async function capabilities(): Promise<Capabilities> {
+  const { variant, reason } = defaultVariant();
   const [kernels, gpu] = await Promise.all([loadKernels(), gpuStatus()]);
   const section = WebAssembly.Module.customSections(kernels.module, "prism.source_hash")[0];
   const source = section === undefined
@@ -89,6 +106,9 @@ export async function capabilities(): Promise<Capabilities> {
     runtime: runtimeInfo(),
     wasm: {
       simd: wasmSimdSupported(),
+      relaxedSimd: relaxedSimdSupported(),
+      variant,
+      variantReason: reason,
       file: kernels.file,
       abiVersion: ABI_VERSION,
       source,

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { WasmVariant } from "../wasm/_variant.ts";
+
 /** Name of the custom section that holds the {@linkcode SourceRecord} as JSON. */
 export const SOURCE_SECTION = "prism.source_hash";
 
@@ -36,12 +38,25 @@ export const BUILD_FLAGS: readonly string[] = [
   "-Clink-arg=-zstack-size=1048576",
 ];
 
+/**
+ * The rustc flags each build adds to {@linkcode BUILD_FLAGS}: the fused build compiles
+ * `kernels/src/madd.rs`'s imported `madd` (rewritten after the build, `scripts/_fuse_madd.ts`).
+ */
+export const VARIANT_FLAGS: Readonly<Record<WasmVariant, readonly string[]>> = {
+  simd: [],
+  "relaxed-simd": ["--cfg=prism_fma"],
+};
+
 /** What `prism.source_hash` holds. The compiler version is stored so a check needs no rustc. */
 export interface SourceRecord {
   /** Hex SHA-256 over the kernel sources, {@linkcode BUILD_FLAGS} and `rustc`. */
   readonly hash: string;
   /** `rustc --version` of the compiler that built the binary. */
   readonly rustc: string;
+  /** Which build this is (absent in binaries from before there were two). */
+  readonly variant?: WasmVariant;
+  /** The post-build rewriter of the fused build (`wabt 1.0.39`). */
+  readonly rewriter?: string;
 }
 
 /**
@@ -79,6 +94,8 @@ export async function listSources(dir: URL): Promise<string[]> {
  *
  * @param dir The `kernels/src/` folder (a URL ending in `/`).
  * @param rustc The compiler's `rustc --version` line.
+ * @param variant The build whose {@linkcode VARIANT_FLAGS} join the hashed flags (default
+ *   `"simd"`, which adds none).
  * @returns The lowercase hex SHA-256.
  * @throws {Deno.errors.NotFound} When `dir` does not exist.
  * @example
@@ -89,14 +106,19 @@ export async function listSources(dir: URL): Promise<string[]> {
  * assert(/^[0-9a-f]{64}$/.test(hash));
  * ```
  */
-export async function sourceHash(dir: URL, rustc: string): Promise<string> {
+export async function sourceHash(
+  dir: URL,
+  rustc: string,
+  variant: WasmVariant = "simd",
+): Promise<string> {
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const rel of await listSources(dir)) {
     const bytes = await Deno.readFile(new URL(rel, dir));
     parts.push(encoder.encode(`file ${rel} ${bytes.length}\n`), bytes, encoder.encode("\n"));
   }
-  parts.push(encoder.encode(`flags ${BUILD_FLAGS.join(" ")}\nrustc ${rustc}\n`));
+  const flags = [...BUILD_FLAGS, ...VARIANT_FLAGS[variant]].join(" ");
+  parts.push(encoder.encode(`flags ${flags}\nrustc ${rustc}\n`));
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -24,22 +24,21 @@ const ROOT = new URL("../", import.meta.url);
 const SOURCES = new URL("kernels/src/", ROOT);
 const WASM = new URL("wasm/prism.wasm", ROOT);
 
-async function committedRecord(): Promise<SourceRecord> {
-  const section = readCustomSection(await Deno.readFile(WASM), SOURCE_SECTION);
-  assert.ok(section, `wasm/prism.wasm has no ${SOURCE_SECTION} section: rebuild it`);
-  return JSON.parse(new TextDecoder().decode(section));
+for (const file of ["prism.wasm", "prism_fma.wasm"]) {
+  Deno.test(`wasm/${file} was built from the current kernels/src`, async () => {
+    const bytes = await Deno.readFile(new URL(`wasm/${file}`, ROOT));
+    const section = readCustomSection(bytes, SOURCE_SECTION);
+    assert.ok(section, `wasm/${file} has no ${SOURCE_SECTION} section: rebuild it`);
+    const record: SourceRecord = JSON.parse(new TextDecoder().decode(section));
+    assert.match(record.rustc, /^rustc \d+\.\d+\.\d+/);
+    const hash = await sourceHash(SOURCES, record.rustc, record.variant ?? "simd");
+    assert.equal(
+      record.hash,
+      hash,
+      `wasm/${file} is stale: run \`deno task build:wasm\` and commit it with kernels/src`,
+    );
+  });
 }
-
-Deno.test("wasm/prism.wasm was built from the current kernels/src", async () => {
-  const record = await committedRecord();
-  assert.match(record.rustc, /^rustc \d+\.\d+\.\d+/);
-  const hash = await sourceHash(SOURCES, record.rustc);
-  assert.equal(
-    record.hash,
-    hash,
-    "wasm/prism.wasm is stale: run `deno task build:wasm` and commit it with kernels/src",
-  );
-});
 
 Deno.test("sourceHash() changes with any source byte, a new file, or the compiler", async () => {
   const dir = await Deno.makeTempDir({ prefix: "prism-hash-test-" });
@@ -51,6 +50,7 @@ Deno.test("sourceHash() changes with any source byte, a new file, or the compile
     const base = await sourceHash(copy, "rustc 1.63.0");
     assert.equal(await sourceHash(copy, "rustc 1.63.0"), base, "the hash must be stable");
     assert.notEqual(await sourceHash(copy, "rustc 1.64.0"), base);
+    assert.notEqual(await sourceHash(copy, "rustc 1.63.0", "relaxed-simd"), base, "the build");
     const lib = new URL("lib.rs", copy);
     const text = await Deno.readTextFile(lib);
     await Deno.writeTextFile(lib, text.replace("ABI_VERSION: u32 = ", "ABI_VERSION: u32 =  "));
@@ -216,6 +216,41 @@ Deno.test({
       assert.equal(code, 1, text);
       assert.match(text, /wasm\/prism\.wasm is up to date/);
       assert.match(text, /wasm\/kernel_exports\.generated\.ts is stale/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "build_wasm.ts --check skips the bytes of a binary from another rustc, fails a stale one",
+  ignore: !hasRustc,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "prism-check-test-" });
+    try {
+      const copy = new URL(`file://${dir}/`);
+      await copyTree(new URL("scripts/", ROOT), new URL("scripts/", copy));
+      await copyTree(SOURCES, new URL("kernels/src/", copy));
+      await copyTree(new URL("wasm/", ROOT), new URL("wasm/", copy));
+      const version = await new Deno.Command("/usr/bin/rustc", { args: ["--version"] }).output();
+      const installed = new TextDecoder().decode(version.stdout).trim();
+      const fake = (rustc: string) =>
+        appendCustomSection(
+          new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+          SOURCE_SECTION,
+          new TextEncoder().encode(JSON.stringify({ hash: "0", rustc })),
+        );
+      // A Debian compiler update alone must not fail CI; other bytes under the same compiler must.
+      await Deno.writeFile(new URL("wasm/prism.wasm", copy), fake("rustc 1.62.0 (old)"));
+      await Deno.writeFile(new URL("wasm/prism_fma.wasm", copy), fake(installed));
+      const { code, text } = await checkBuild(new URL("scripts/build_wasm.ts", copy));
+      assert.equal(code, 1, text);
+      assert.match(
+        text,
+        /wasm\/prism\.wasm: byte comparison skipped: it was built with rustc 1\.62/,
+      );
+      assert.match(text, /wasm\/prism_fma\.wasm is stale/);
+      assert.match(text, /wasm\/kernel_exports\.generated\.ts is up to date/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

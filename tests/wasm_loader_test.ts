@@ -3,6 +3,7 @@ import { InvalidDataError, KernelError, OutOfMemoryError, WasmLoadError } from "
 import { instantiateKernels } from "../wasm/kernels.ts";
 import {
   ABI_VERSION,
+  defaultVariant,
   type Kernels,
   loadKernels,
   loadModule,
@@ -11,7 +12,8 @@ import {
 import { STATUS } from "../wasm/_status.ts";
 import { Rng } from "../synth/rng.ts";
 
-const WASM = new URL("../wasm/prism.wasm", import.meta.url);
+/** The build a load without a URL picks (`PRISM_WASM=simd` runs these tests on the plain one). */
+const WASM = defaultVariant().url;
 
 /** A fresh instance, so heap accounting is not shared with other tests. */
 async function freshKernels(): Promise<Kernels> {

@@ -1,5 +1,6 @@
 /**
- * Loads `wasm/prism.wasm` once and hands out its typed {@linkcode Kernels}.
+ * Loads the kernel module (`wasm/prism_fma.wasm` or `wasm/prism.wasm`, see `_variant.ts`) once and
+ * hands out its typed {@linkcode Kernels}.
  *
  * @example
  * ```ts
@@ -14,70 +15,50 @@
 
 import { WasmLoadError } from "../core/errors.ts";
 import { compileKernels, instantiateKernels, type Kernels } from "./kernels.ts";
+import { chooseVariant, VARIANT_FILES, wasmSimdSupported, type WasmVariant } from "./_variant.ts";
 
 export { ABI_VERSION } from "./kernels.ts";
 export type { KernelExports, KernelMemory, Kernels } from "./kernels.ts";
+export { relaxedSimdSupported, wasmSimdSupported, type WasmVariant } from "./_variant.ts";
 
 /** Where to load the module from. */
 export interface LoadOptions {
-  /** The module's URL or file path; default `wasm/prism.wasm` beside this loader. */
+  /** The module's URL or file path; default the build {@linkcode defaultVariant} picks. */
   url?: string | URL;
 }
 
-const DEFAULT_URL = new URL("./prism.wasm", import.meta.url);
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 const instances = new Map<string, Promise<Kernels>>();
 
-/** A module with one function `() -> v128` returning `v128.const 0`: valid only with SIMD. */
-const SIMD_PROBE = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00, // magic, version
-  0x01,
-  0x05,
-  0x01,
-  0x60,
-  0x00,
-  0x01,
-  0x7b, // type section: () -> v128
-  0x03,
-  0x02,
-  0x01,
-  0x00, // function section: one function of type 0
-  0x0a,
-  0x16,
-  0x01,
-  0x14,
-  0x00,
-  0xfd,
-  0x0c, // code: no locals, v128.const
-  ...new Array(16).fill(0), // the 16 constant bytes
-  0x0b, // end
-]);
+/** The build chosen for this process, once: the default of every load without `options.url`. */
+let chosen: { variant: WasmVariant; reason: string; url: URL } | undefined;
 
 /**
- * Says whether this engine runs WebAssembly SIMD (`simd128`), which `prism.wasm` needs.
+ * Says which build of the kernel module a load without `options.url` uses, and why: the fused
+ * `prism_fma.wasm` where the engine validates relaxed SIMD, else `prism.wasm`; `PRISM_WASM=simd`
+ * forces the plain one. Decided once per process, so every thread and call runs the same build.
  *
- * @returns `true` when a tiny SIMD module validates.
- * @throws Never.
+ * @returns The variant, the reason, and the module's URL.
+ * @throws {RangeError} When `PRISM_WASM` is set to something other than `simd`, `relaxed-simd`
+ *   or `auto`.
  * @example
  * ```ts
- * import { wasmSimdSupported } from "./loader.ts";
+ * import { defaultVariant } from "./loader.ts";
  * import assert from "node:assert";
- * assert(typeof wasmSimdSupported() === "boolean");
+ * const { variant, url } = defaultVariant();
+ * assert(url.pathname.endsWith(variant === "simd" ? "/prism.wasm" : "/prism_fma.wasm"));
  * ```
  */
-export function wasmSimdSupported(): boolean {
-  return WebAssembly.validate(SIMD_PROBE);
+export function defaultVariant(): { variant: WasmVariant; reason: string; url: URL } {
+  if (chosen === undefined) {
+    const { variant, reason } = chooseVariant();
+    chosen = { variant, reason, url: new URL(`./${VARIANT_FILES[variant]}`, import.meta.url) };
+  }
+  return { ...chosen };
 }
 
 function resolve(url: string | URL | undefined): URL {
-  if (url === undefined) return DEFAULT_URL;
+  if (url === undefined) return defaultVariant().url;
   if (url instanceof URL) return url;
   if (typeof url !== "string") {
     throw new TypeError(`options.url must be a string or URL, got ${typeof url}`);
@@ -145,10 +126,12 @@ async function compile(url: URL): Promise<WebAssembly.Module> {
 /**
  * Compiles the kernel module once per URL, for workers that instantiate it themselves.
  *
- * @param options Where the module is (default: `prism.wasm` beside this file).
+ * @param options Where the module is (default: the build {@linkcode defaultVariant} picks).
  * @returns The compiled module, shared by every caller with the same URL.
  * @throws {WasmLoadError} When the file cannot be read or is not a valid module.
  * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @throws {RangeError} Without `options.url`, when `PRISM_WASM` names no build
+ *   ({@linkcode defaultVariant}).
  * @example
  * ```ts
  * import { loadModule } from "./loader.ts";
@@ -165,11 +148,13 @@ export async function loadModule(options: LoadOptions = {}): Promise<WebAssembly
 /**
  * Loads the kernel module (once per URL) and returns its instance on this thread.
  *
- * @param options Where the module is (default: `prism.wasm` beside this file).
+ * @param options Where the module is (default: the build {@linkcode defaultVariant} picks).
  * @returns The shared {@linkcode Kernels} instance for that URL.
  * @throws {WasmLoadError} When the file cannot be read, is corrupt, or has another ABI version;
  *   the message names the file and, for a version mismatch, both versions.
  * @throws {TypeError} When `options.url` is neither a string nor a URL.
+ * @throws {RangeError} Without `options.url`, when `PRISM_WASM` names no build
+ *   ({@linkcode defaultVariant}).
  * @example
  * ```ts
  * import { loadKernels } from "./loader.ts";

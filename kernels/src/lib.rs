@@ -16,12 +16,15 @@
 //!
 //! Bump [`ABI_VERSION`] whenever an export's name, arguments or meaning changes.
 #![cfg_attr(not(test), no_std)]
+// The fused build passes v128 to an import that the build rewrites away (see `madd`).
+#![cfg_attr(prism_fma, feature(simd_ffi))]
 
 pub mod status;
 mod alloc;
 mod conv;
 mod eigen;
 mod gemm;
+mod madd;
 mod mahalanobis;
 pub mod params;
 mod reduce;

@@ -19,10 +19,11 @@
 //! `cols` terms (error `≈ cols · 2⁻²⁴` relative to `Σ|d_c w_c|`), the final sum of at most
 //! `k` squares likewise. Scores are float32 throughout, which the RX tolerance (1e-3) allows.
 
+use crate::madd::madd;
 use crate::params::{MR, NR};
 use crate::status;
 use core::arch::wasm32::{
-    f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store,
+    f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store,
 };
 
 // The register tile of `params`: [`NR`] projection columns per packed panel (two `f32x4`),
@@ -144,17 +145,17 @@ unsafe fn tile(s: *const f32, stride: usize, cols: usize, panel: *const f32, sco
         let w0 = v128_load(w as *const v128);
         let w1 = v128_load(w.add(4) as *const v128);
         let b0 = f32x4_splat(*s0.add(c));
-        a00 = f32x4_add(a00, f32x4_mul(b0, w0));
-        a01 = f32x4_add(a01, f32x4_mul(b0, w1));
+        a00 = madd(b0, w0, a00);
+        a01 = madd(b0, w1, a01);
         let b1 = f32x4_splat(*s1.add(c));
-        a10 = f32x4_add(a10, f32x4_mul(b1, w0));
-        a11 = f32x4_add(a11, f32x4_mul(b1, w1));
+        a10 = madd(b1, w0, a10);
+        a11 = madd(b1, w1, a11);
         let b2 = f32x4_splat(*s2.add(c));
-        a20 = f32x4_add(a20, f32x4_mul(b2, w0));
-        a21 = f32x4_add(a21, f32x4_mul(b2, w1));
+        a20 = madd(b2, w0, a20);
+        a21 = madd(b2, w1, a21);
         let b3 = f32x4_splat(*s3.add(c));
-        a30 = f32x4_add(a30, f32x4_mul(b3, w0));
-        a31 = f32x4_add(a31, f32x4_mul(b3, w1));
+        a30 = madd(b3, w0, a30);
+        a31 = madd(b3, w1, a31);
     }
     score[0] += squares(a00, a01);
     score[1] += squares(a10, a11);
@@ -164,7 +165,7 @@ unsafe fn tile(s: *const f32, stride: usize, cols: usize, panel: *const f32, sco
 
 #[inline(always)]
 fn squares(a: v128, b: v128) -> f32 {
-    let q = f32x4_add(f32x4_mul(a, a), f32x4_mul(b, b));
+    let q = madd(a, a, f32x4_mul(b, b));
     f32x4_extract_lane::<0>(q)
         + f32x4_extract_lane::<1>(q)
         + f32x4_extract_lane::<2>(q)

@@ -11,7 +11,8 @@ use super::act::finish_row;
 use super::Geom;
 use crate::params::CONV_BLOCK;
 use crate::status;
-use core::arch::wasm32::{f32x4_add, f32x4_mul, v128, v128_load, v128_store};
+use crate::madd::madd;
+use core::arch::wasm32::{v128, v128_load, v128_store};
 
 /// `out[i] += a[i] * b[i]` for `i < len`.
 #[inline(always)]
@@ -19,11 +20,8 @@ unsafe fn add_products(out: *mut f32, a: *const f32, b: *const f32, len: usize) 
     let mut i = 0;
     while i + 4 <= len {
         let o = out.add(i) as *mut v128;
-        let p = f32x4_mul(
-            v128_load(a.add(i) as *const v128),
-            v128_load(b.add(i) as *const v128),
-        );
-        v128_store(o, f32x4_add(v128_load(o), p));
+        let (va, vb) = (v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128));
+        v128_store(o, madd(va, vb, v128_load(o)));
         i += 4;
     }
     while i < len {

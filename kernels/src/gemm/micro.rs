@@ -11,7 +11,8 @@
 //! registers V8 has on x86-64 (one of them its scratch) without spilling.
 
 use crate::params::{MR, NR};
-use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_load32_splat};
+use crate::madd::madd;
+use core::arch::wasm32::{f32x4_splat, v128, v128_load, v128_load32_splat};
 
 /// `f32x4` vectors per tile row.
 pub(crate) const VECTORS: usize = NR / 4;
@@ -93,7 +94,7 @@ unsafe fn rank1<const NV: usize>(acc: &mut Tile, a: [*const f32; MR], b_row: *co
     for (i, acc_row) in acc.iter_mut().enumerate() {
         let s = v128_load32_splat(a[i] as *const u32);
         for v in 0..NV {
-            acc_row[v] = f32x4_add(acc_row[v], f32x4_mul(s, bv[v]));
+            acc_row[v] = madd(s, bv[v], acc_row[v]);
         }
     }
 }

@@ -1,0 +1,103 @@
+/**
+ * Turns the fused build's calls to the imported `prism.madd` into `f32x4.relaxed_madd`.
+ *
+ * rustc 1.63 cannot emit relaxed SIMD, so `kernels/src/madd.rs` (under `--cfg prism_fma`) calls an
+ * import `madd(a: v128, b: v128, c: v128) -> v128`: the same operands and result, on the same
+ * stack, as `f32x4.relaxed_madd` (`a * b + c`). This step disassembles the module with wabt,
+ * drops the import, writes the opcode for each call, and assembles it again; wabt's output is
+ * deterministic, so the fused build stays byte-reproducible. Custom sections (names, producers)
+ * are not carried over; the build appends its source record afterwards.
+ *
+ * @module
+ */
+
+import initWabt from "npm:wabt@1.0.39";
+
+/** The rewriter, as recorded in the fused build's source record. */
+export const REWRITER = "wabt 1.0.39";
+
+/** The import the fused kernels call; `kernels/src/madd.rs` names it. */
+const IMPORT = { module: "prism", name: "madd" };
+
+const FEATURES = {
+  simd: true,
+  relaxed_simd: true,
+  threads: true,
+  bulk_memory: true,
+  mutable_globals: true,
+  sat_float_to_int: true,
+  sign_extension: true,
+  multi_value: true,
+};
+
+/**
+ * Rewrites every call to `prism.madd` into `f32x4.relaxed_madd` and removes the import.
+ *
+ * @param module The module rustc and wasm-ld produced with `--cfg prism_fma`.
+ * @returns The fused module's bytes (no custom sections).
+ * @throws {Error} When the module does not import `prism.madd` with the type
+ *   `(v128, v128, v128) -> v128`, never calls it, or imports anything else from `prism`.
+ * @example
+ * ```ts
+ * import { fuseMadd } from "./_fuse_madd.ts";
+ * import assert from "node:assert";
+ * await assert.rejects(fuseMadd(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])), /prism\.madd/);
+ * ```
+ */
+export async function fuseMadd(module: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const wabt = await initWabt();
+  const parsed = wabt.readWasm(module, { readDebugNames: false, ...FEATURES });
+  let text: string;
+  try {
+    parsed.generateNames();
+    parsed.applyNames();
+    text = parsed.toText({ foldExprs: false, inlineExport: false });
+  } finally {
+    parsed.destroy();
+  }
+  const lines = text.split("\n");
+  const importLine = new RegExp(`^\\s*\\(import "${IMPORT.module}" "([^"]*)" \\(func (\\$\\S+) `);
+  const imports = lines.flatMap((line, i) => {
+    const m = importLine.exec(line);
+    return m ? [{ i, name: m[1], id: m[2], line }] : [];
+  });
+  const madd = imports.find((m) => m.name === IMPORT.name);
+  const others = imports.filter((m) => m.name !== IMPORT.name).map((m) => m.name);
+  if (madd === undefined || others.length > 0) {
+    throw new Error(
+      `the fused build must import exactly ${IMPORT.module}.${IMPORT.name} from ` +
+        `"${IMPORT.module}" (found ${imports.map((m) => m.name).join(", ") || "none"}); ` +
+        `see kernels/src/madd.rs`,
+    );
+  }
+  // The import names its type (`(type $t0)`); the type's definition holds the signature.
+  const typeId = /\(type (\$[^\s)]+)\)/.exec(madd.line)?.[1];
+  const typeLine = lines.find((l) => typeId && l.trimStart().startsWith(`(type ${typeId} `));
+  if (!typeLine?.includes("(func (param v128 v128 v128) (result v128))")) {
+    throw new Error(`${IMPORT.module}.${IMPORT.name} must have type (v128, v128, v128) -> v128`);
+  }
+  const call = new RegExp(`^(\\s*)call ${madd.id.replaceAll("$", "\\$")}$`);
+  let calls = 0;
+  const fused = lines.filter((_, i) => i !== madd.i).map((line) => {
+    const m = call.exec(line);
+    if (m === null) return line;
+    calls++;
+    return `${m[1]}f32x4.relaxed_madd`;
+  });
+  if (calls === 0) {
+    throw new Error(`the module imports ${IMPORT.module}.${IMPORT.name} but never calls it`);
+  }
+  const rest = fused.join("\n");
+  if (rest.includes(madd.id + ")") || rest.includes(madd.id + " ") || rest.endsWith(madd.id)) {
+    throw new Error(`${madd.id} is still referenced after the rewrite (not only by call)`);
+  }
+  const assembled = wabt.parseWat("prism_fma.wat", rest, FEATURES);
+  try {
+    assembled.resolveNames();
+    // wabt's validate() takes the features to allow (its index.d.ts omits the parameter).
+    (assembled.validate as (features: typeof FEATURES) => void).call(assembled, FEATURES);
+    return new Uint8Array(assembled.toBinary({ log: false, write_debug_names: false }).buffer);
+  } finally {
+    assembled.destroy();
+  }
+}
