@@ -87,10 +87,13 @@ export async function chooseBackend(
       : "the input lives in a GPU buffer";
     return { backend: "webgpu", reason };
   }
-  const route = autoRoute(family, {
-    work: request.work ?? Infinity,
-    gpu: request.status ?? await gpuStatus(),
-  });
+  const work = request.work ?? Infinity;
+  // A problem no GPU would take runs on WASM whatever the adapter: decide without probing, so
+  // small calls never open a device (opening one costs far more than they do, and holds it).
+  if (request.status === undefined && (entry.noGpu !== undefined || work < entry.gpuFromWork)) {
+    return { backend: "wasm", reason: entry.noGpu ?? belowThreshold(entry) };
+  }
+  const route = autoRoute(family, { work, gpu: request.status ?? await gpuStatus() });
   if (route.fallback) announceOnce(route.reason);
   return route;
 }
@@ -135,17 +138,17 @@ export function autoRoute(
       fallback: wantsGpu,
     };
   }
-  if (!wantsGpu) {
-    return {
-      backend: "wasm",
-      reason: `problem below the GPU threshold (${gpuFromWork} ${unit}): transfer would dominate`,
-    };
-  }
+  if (!wantsGpu) return { backend: "wasm", reason: belowThreshold(FAMILIES[family]) };
   return {
     backend: "webgpu",
     reason: `hardware adapter ${gpu.adapter.description || gpu.adapter.vendor}` +
       (Number.isFinite(work) ? ` and ${work} ${unit} >= ${gpuFromWork}` : ""),
   };
+}
+
+/** Why a problem below its family's GPU threshold runs on WASM. */
+function belowThreshold({ gpuFromWork, unit }: FamilyInfo): string {
+  return `problem below the GPU threshold (${gpuFromWork} ${unit}): transfer would dominate`;
 }
 
 /** Says once per process and reason why `auto` runs on WASM SIMD instead of a GPU. */

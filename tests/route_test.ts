@@ -2,6 +2,7 @@ import { equal, match, rejects, throws } from "node:assert/strict";
 import { autoRoute, chooseBackend } from "../ops/route.ts";
 import { BackendUnavailableError } from "../core/errors.ts";
 import type { GpuAvailable, GpuStatus } from "../gpu/types.ts";
+import { releaseGpu } from "../gpu/device.ts";
 
 function adapter(isSoftware: boolean): GpuAvailable {
   return {
@@ -90,4 +91,32 @@ Deno.test("chooseBackend() runs auto where a device tensor lives, and refuses GP
     (e: unknown) => e instanceof BackendUnavailableError && /rxLocal/.test(e.message),
   );
   equal(autoRoute("rxLocal", { work: Infinity, gpu: adapter(false) }).backend, "wasm");
+});
+
+Deno.test("auto decides a small problem without opening a device; a large one looks", async () => {
+  await releaseGpu();
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    console.log("navigator.gpu is undefined here: nothing could be opened either way");
+    return;
+  }
+  let asked = 0;
+  const original = gpu.requestAdapter;
+  Object.defineProperty(gpu, "requestAdapter", {
+    configurable: true,
+    value: (options?: GPURequestAdapterOptions) => (asked++, original.call(gpu, options)),
+  });
+  try {
+    const small = await chooseBackend("reduce", { work: 10 });
+    equal(small.backend, "wasm");
+    match(small.reason, /below the GPU threshold/);
+    equal((await chooseBackend("rxLocal", {})).backend, "wasm");
+    equal(asked, 0, "a small or GPU-less problem asked for an adapter");
+    await chooseBackend("reduce", { work: 1e12 });
+    // PRISM_WEBGPU=off answers before asking; otherwise the large problem looked once.
+    equal(asked, Deno.env.get("PRISM_WEBGPU") === "off" ? 0 : 1);
+  } finally {
+    delete (gpu as unknown as Record<string, unknown>).requestAdapter; // the prototype's again
+    await releaseGpu();
+  }
 });
