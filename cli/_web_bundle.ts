@@ -8,12 +8,14 @@
  * changes (and would need a test to catch it), and per-request transpiling would still leave the
  * `npm:` imports (h5wasm, Vega-Lite) unresolved. One bundle per entry takes about a second.
  *
- * The bundles keep `new URL("./prism.wasm", import.meta.url)` and the pool's
- * `new URL("./worker.ts", import.meta.url)` as they are, so the server serves the kernel module
- * and the worker bundle under those names beside the page bundles (`/app/`).
+ * The bundles keep the loader's `new URL("./prism_fma.wasm" | "./prism.wasm", import.meta.url)`
+ * and the pool's `new URL("./worker.ts", import.meta.url)` as they are, so the server serves both
+ * kernel builds and the worker bundle under those names beside the page bundles (`/app/`).
  *
  * @module
  */
+
+import { VARIANT_FILES } from "../wasm/_variant.ts";
 
 /** One file the server hands out. */
 export interface WebAsset {
@@ -40,7 +42,12 @@ const STATIC: readonly { source: string; served: string; type: string }[] = [
   { source: "web/viewer.html", served: "/", type: "text/html; charset=utf-8" },
   { source: "web/test_page.html", served: "/test.html", type: "text/html; charset=utf-8" },
   { source: "web/viewer.css", served: "/viewer.css", type: "text/css; charset=utf-8" },
-  { source: "wasm/prism.wasm", served: "/app/prism.wasm", type: "application/wasm" },
+  // Both kernel builds: the page's loader picks one with WebAssembly.validate, as in Deno.
+  ...Object.values(VARIANT_FILES).map((file) => ({
+    source: `wasm/${file}`,
+    served: `/app/${file}`,
+    type: "application/wasm",
+  })),
 ];
 
 /**
