@@ -8,7 +8,7 @@
 
 import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
 import { chooseDataset } from "./_dataset.ts";
 import { openImageSource } from "../io/image_source.ts";

@@ -13,11 +13,11 @@ import {
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
 } from "./_args.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
 import { PRISM } from "./_version.ts";
 import { selectionFields, selectionNote } from "./_selection.ts";
-import { openCubeInput } from "./_cube_input.ts";
+import { CHUNK_ROWS, openCubeInput } from "./_cube_input.ts";
 import { covariance } from "../ops/covariance.ts";
 import { writeCovarianceFile } from "./_cov_output.ts";
 
@@ -38,9 +38,6 @@ ${LAYOUT_HELP}
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   skip pixels with NaN or infinity instead of failing
 ${PIXEL_SELECTION_USAGE}`;
-
-/** Rows read per chunk from disk. */
-const CHUNK_ROWS = 65536;
 
 /** The `cov` command. */
 export const covCommand: Command = {

@@ -14,9 +14,9 @@ import {
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
 } from "./_args.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
-import { openCubeInput } from "./_cube_input.ts";
+import { CHUNK_ROWS, openCubeInput } from "./_cube_input.ts";
 import { writePixelArray } from "./_pixel_output.ts";
 import type { PixelChunk } from "../io/pixel_selection.ts";
 import { pca } from "../ops/pca.ts";
@@ -45,7 +45,6 @@ ${PIXEL_SELECTION_USAGE}
   PCA leaves no-data and masked pixels out of the fit and writes NaN components for them; MNF
   differences neighbouring pixels, so it refuses inputs with pixels left out.`;
 
-const CHUNK_ROWS = 65536;
 const DIRECTIONS = ["lowerright", "lowerleft", "right", "lower"];
 
 /** The `pca` command. */

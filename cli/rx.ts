@@ -16,10 +16,10 @@ import {
   PIXEL_SELECTION_USAGE,
 } from "./_args.ts";
 import { selectionNote } from "./_selection.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
 import { type RxRun, topPath, writeRxOutputs } from "./_rx_output.ts";
-import { openCubeInput } from "./_cube_input.ts";
+import { CHUNK_ROWS, openCubeInput } from "./_cube_input.ts";
 import type { CubeSource } from "../io/cube_source.ts";
 import { RxDetector } from "../ops/rx.ts";
 import { rxLocal } from "../ops/rx_local.ts";
@@ -51,8 +51,6 @@ ${LAYOUT_HELP}
                      anomaly signature, which plain RX scores lowest
 ${PIXEL_SELECTION_USAGE}
   Pixels left out (no-data, masked) are not in the fit and score NaN in OUT.`;
-
-const CHUNK_ROWS = 65536;
 
 /** The `rx` command. */
 export const rxCommand: Command = {

@@ -16,10 +16,10 @@ import {
   PIXEL_SELECTION_OPTIONS,
   PIXEL_SELECTION_USAGE,
 } from "./_args.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
 import { selectionFields } from "./_selection.ts";
-import { openCubeInput } from "./_cube_input.ts";
+import { CHUNK_ROWS, openCubeInput } from "./_cube_input.ts";
 import type { CubeSource, PixelRange } from "../io/cube_source.ts";
 import { writeNpy } from "../io/npy.ts";
 import { writeHdf5 } from "../io/hdf5.ts";
@@ -49,8 +49,6 @@ ${LAYOUT_HELP}
   --backend B      auto | wasm | webgpu (default auto)
   --skip-invalid   leave pixels with NaN or infinity out of the state (counted as skipped)
 ${PIXEL_SELECTION_USAGE}`;
-
-const CHUNK_ROWS = 65536;
 
 /** The `shard` command. */
 export const shardCommand: Command = {

@@ -12,7 +12,7 @@
 
 import { type Command, UsageError } from "./_command.ts";
 import { numberOption, parseCommandArgs } from "./_args.ts";
-import { checkBackend } from "./_rx_progress.ts";
+import { checkBackend } from "./_backend_flag.ts";
 import { checkOutputPath } from "./_out_path.ts";
 import { stopOnInterrupt } from "./_signals.ts";
 import { didYouMean } from "./_suggest.ts";

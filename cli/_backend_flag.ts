@@ -1,6 +1,6 @@
 /**
  * The `--backend` flag's check, shared by the commands that run one operation on a chosen backend
- * (`cov`, `rx`, `pca`, `conv`). (Progress reporting moved to `./_progress.ts`.)
+ * (`cov`, `rx`, `pca`, `conv`, `shard`, `stress`).
  *
  * @module
  */
