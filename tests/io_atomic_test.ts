@@ -69,7 +69,7 @@ Deno.test("writeFileAtomic() into a missing folder names the folder and what to 
   }));
 
 Deno.test({
-  name: "writeFileAtomic() into a read-only folder names the path",
+  name: "writeFileAtomic() into a read-only folder names the path (ignored as root and on Windows)",
   // root writes anywhere, so the folder's mode cannot make this fail there.
   ignore: Deno.build.os === "windows" || Deno.uid() === 0,
   fn: () =>
