@@ -52,6 +52,9 @@ pub unsafe fn sterf(d: *mut f64, e: *mut f64, n: usize) -> bool {
             while i > l {
                 i -= 1;
                 let bb = *e.add(i);
+                // 1/p starts off the dependency chain (p is known before r is), so the chain
+                // carries one division, c = p/r, instead of two: γ²/c = γ²·(r·(1/p)).
+                let inv_p = 1.0 / p;
                 let r = p + bb;
                 if i + 1 != m {
                     *e.add(i + 1) = s * r;
@@ -63,7 +66,14 @@ pub unsafe fn sterf(d: *mut f64, e: *mut f64, n: usize) -> bool {
                 let alpha = *d.add(i);
                 gamma = c * (alpha - sigma) - s * oldgam;
                 *d.add(i + 1) = oldgam + (alpha - gamma);
-                p = if c != 0.0 { gamma * gamma / c } else { oldc * bb };
+                let ratio = r * inv_p; // = 1/c; infinite only when p is 0 or subnormal
+                p = if c == 0.0 {
+                    oldc * bb
+                } else if ratio <= f64::MAX {
+                    gamma * gamma * ratio
+                } else {
+                    gamma * gamma / c
+                };
             }
             *e.add(l) = s * p;
             *d.add(l) = sigma + gamma;
