@@ -4,7 +4,8 @@
  * The default route squares the matrix: the smaller Gram matrix (`AᵀA` when `rows ≥ cols`,
  * else `AAᵀ`) comes from the shared Gram engine (`./gram.ts`: float32 blocks merged in float64,
  * WASM SIMD on every core or WebGPU), then a float64 symmetric eigensolver in Rust
- * (Householder tridiagonalisation + implicit QL) gives its eigenvalues λ, and `s = √max(λ, 0)`.
+ * (Householder tridiagonalisation + root-free implicit QL, values only) gives its eigenvalues λ,
+ * and `s = √max(λ, 0)`.
  * `exact: true` runs one-sided Jacobi on `A` itself in float64 instead.
  *
  * @module
