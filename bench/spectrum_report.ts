@@ -130,7 +130,9 @@ try {
       const rest = p.total.medianMs - p.gramMs - p.eigenMs;
       return {
         reduce,
-        text: [p.gramMs, reduce, p.tridiagonalMs, rest].map((x) => x.toFixed(1)).join("+"),
+        // A negative rest (noise between separately timed medians) reads "…−x", not "…+-x".
+        text: [p.gramMs, reduce, p.tridiagonalMs, rest].map((x) => x.toFixed(1)).join("+")
+          .replaceAll("+-", "−"),
       };
     });
     const svd = typeof np === "string" ? undefined : np.svd;
