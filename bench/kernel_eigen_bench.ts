@@ -1,8 +1,9 @@
 /**
  * Benchmarks of `prism_eigh_f64` (Householder + QL in wasm f64x2) by matrix order, eigenvalues
- * only and with eigenvectors, against a plain scalar TypeScript Householder + QL (`baseline`).
- * numpy's `np.linalg.eigvalsh` is timed once at start-up through python3 (when present) and
- * printed, since a subprocess cannot be timed fairly inside `Deno.bench`.
+ * only and with eigenvectors, and of `prism_eigvalsh_f64` (the same reduction, root-free QL),
+ * against a plain scalar TypeScript Householder + QL (`baseline`). numpy's `np.linalg.eigvalsh`
+ * is timed once at start-up through python3 (when present) and printed, since a subprocess
+ * cannot be timed fairly inside `Deno.bench`.
  */
 
 import { loadKernels } from "../wasm/loader.ts";
@@ -126,6 +127,7 @@ for (const n of SIZES) {
     kernels.f64(pa, n * n).set(a);
     kernels.check("prism_eigh_f64", ex.prism_eigh_f64(pa, n, pv, vectors ? pz : 0, ps));
   };
+  const pq = kernels.alloc(ex.prism_eigvalsh_f64_scratch_len(n) * 8);
   const group = `eigh n=${n}`;
   Deno.bench(
     `scalar TypeScript eigenvalues n=${n}`,
@@ -135,5 +137,9 @@ for (const n of SIZES) {
     },
   );
   Deno.bench(`wasm eigenvalues n=${n}`, { group }, () => run(false));
+  Deno.bench(`wasm eigenvalues, root-free QL (prism_eigvalsh_f64) n=${n}`, { group }, () => {
+    kernels.f64(pa, n * n).set(a);
+    kernels.check("prism_eigvalsh_f64", ex.prism_eigvalsh_f64(pa, n, pv, pq));
+  });
   Deno.bench(`wasm eigenvalues + vectors n=${n}`, { group, n: n > 256 ? 3 : 10 }, () => run(true));
 }

@@ -7,6 +7,7 @@
  *
  * `deno run -A --frozen --config bench/deno.json bench/spectrum_report.ts [--quick]`. numpy runs through python3 on the same
  * matrices (written as .npy); without python3 and numpy its columns say so and are skipped.
+ * Each build's time is split into phases: Gram, tridiagonal reduction, tridiagonal QL, rest.
  */
 
 import { Matrix as MlMatrix, SVD } from "ml-matrix";
@@ -16,6 +17,7 @@ import { writeNpy } from "../io/npy.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
 import { measure, ratio, type Timing } from "../harness/timing.ts";
 import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
+import { loadKernels } from "../wasm/loader.ts";
 import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
@@ -24,8 +26,40 @@ const shapes = quick
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
 const repeats = quick ? 3 : 7;
 
-/** One build's figures for one shape: the whole call, and its Gram phase (median ms). */
-type Figures = { total: Timing; gramMs: number };
+/**
+ * One build's figures for one shape: the whole call and, as medians (ms), its Gram phase, the
+ * eigen step (`prism_eigvalsh_f64` on the Gram, copy-in included) and that step's second phase
+ * alone (`prism_tridiagonal_eigvals_f64` on the tridiagonal the first left in its scratch).
+ */
+type Figures = { total: Timing; gramMs: number; eigenMs: number; tridiagonalMs: number };
+
+/** The eigen step's two phases on the Gram matrix `g` (order `n`), median ms of each. */
+async function eigenPhases(
+  g: Float64Array,
+  n: number,
+  opts: { warmup: number; iterations: number },
+) {
+  const kernels = await loadKernels();
+  const ex = kernels.exports;
+  const [a, values] = [kernels.alloc(n * n * 8), kernels.alloc(n * 8)];
+  const scratch = kernels.alloc(ex.prism_eigvalsh_f64_scratch_len(n) * 8);
+  const [d, e] = [kernels.alloc(n * 8), kernels.alloc(n * 8)];
+  try {
+    const eigen = await measure(() => {
+      kernels.f64(a, n * n).set(g);
+      kernels.check("prism_eigvalsh_f64", ex.prism_eigvalsh_f64(a, n, values, scratch));
+    }, opts);
+    const tridiagonal = kernels.f64(scratch, 2 * n).slice();
+    const ql = await measure(() => {
+      kernels.f64(d, n).set(tridiagonal.subarray(0, n));
+      kernels.f64(e, n).set(tridiagonal.subarray(n));
+      kernels.check("prism_tridiagonal_eigvals_f64", ex.prism_tridiagonal_eigvals_f64(d, e, n));
+    }, opts);
+    return { eigenMs: eigen.medianMs, tridiagonalMs: ql.medianMs };
+  } finally {
+    for (const p of [a, values, scratch, d, e]) kernels.free(p);
+  }
+}
 
 if (childBuild() !== undefined) {
   const figures: Figures[] = [];
@@ -36,7 +70,8 @@ if (childBuild() !== undefined) {
     // The first phase alone, on the side spectrumOf picks; the eigen step is the rest.
     const side = r >= c ? "columns" : "rows";
     const g = await measure(() => gram(m, { side, backend: "wasm" }), opts);
-    figures.push({ total, gramMs: g.medianMs });
+    const { gram: gm, n } = await gram(m, { side, backend: "wasm" });
+    figures.push({ total, gramMs: g.medianMs, ...await eigenPhases(gm, n, opts) });
   }
   emit(figures);
   Deno.exit(0);
@@ -89,9 +124,17 @@ try {
     });
     const mlMs = performance.now() - t0;
     const [fma, simd] = BUILDS.map((b) => prismBuilds[b][i].total);
-    const phases = BUILDS.map((b) => prismBuilds[b][i]).map((p) =>
-      `${p.gramMs.toFixed(1)}+${(p.total.medianMs - p.gramMs).toFixed(1)}`
-    );
+    // gram + reduction + tridiagonal QL + the rest of the call (copies, square roots, metrics).
+    const split = BUILDS.map((b) => prismBuilds[b][i]).map((p) => {
+      const reduce = p.eigenMs - p.tridiagonalMs;
+      const rest = p.total.medianMs - p.gramMs - p.eigenMs;
+      return {
+        reduce,
+        // A negative rest (noise between separately timed medians) reads "…−x", not "…+-x".
+        text: [p.gramMs, reduce, p.tridiagonalMs, rest].map((x) => x.toFixed(1)).join("+")
+          .replaceAll("+-", "−"),
+      };
+    });
     const svd = typeof np === "string" ? undefined : np.svd;
     const eig = typeof np === "string" ? undefined : np.eigvalsh;
     const f = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(1));
@@ -112,7 +155,8 @@ try {
       q(ratio(fma.medianMs, svd)),
       q(ratio(fma.medianMs, mlMs)),
       `${gflops(fma.medianMs)} / ${gflops(simd.medianMs)}`,
-      phases.join(" / "),
+      split.map((p) => p.text).join(" / "),
+      split.map((p) => (4 * k ** 3 / 3 / p.reduce / 1e6).toFixed(1)).join(" / "),
     ]);
   }
 } finally {
@@ -130,7 +174,8 @@ const header = [
   "FMA/svd",
   "FMA/ml-matrix",
   "GFLOP/s FMA / SIMD",
-  "Gram+eigen ms FMA / SIMD",
+  "gram+reduce+QL+rest ms FMA / SIMD",
+  "reduce GFLOP/s FMA / SIMD",
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i])).join("  ");
@@ -147,8 +192,16 @@ console.log(
     } GHz)`,
 );
 console.log(
-  "Gram+eigen: the median of the Gram alone (ops/gram.ts, same side), and the rest of the call " +
-    "(the float64 eigensolver, square roots and metrics)",
+  "phases (medians, so they need not add up to the total): the Gram alone (ops/gram.ts, same " +
+    "side); the float64 Householder reduction to tridiagonal form (prism_eigvalsh_f64 less its " +
+    "second phase); the tridiagonal eigenvalues by root-free QL (prism_tridiagonal_eigvals_f64); " +
+    "the rest of the call (copies, square roots, metrics)",
+);
+console.log(
+  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, no fused ` +
+    `multiply-add in either build); its peak is half the f32x4 FMA one per core: ` +
+    `${(peak.gflops / 2 / navigator.hardwareConcurrency).toFixed(1)} GFLOP/s on one core, ` +
+    `${(peak.gflops / 2).toFixed(1)} on all`,
 );
 for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(`note: numpy columns skipped: ${note}`);

@@ -4,7 +4,8 @@
  * The default route squares the matrix: the smaller Gram matrix (`AᵀA` when `rows ≥ cols`,
  * else `AAᵀ`) comes from the shared Gram engine (`./gram.ts`: float32 blocks merged in float64,
  * WASM SIMD on every core or WebGPU), then a float64 symmetric eigensolver in Rust
- * (Householder tridiagonalisation + implicit QL) gives its eigenvalues λ, and `s = √max(λ, 0)`.
+ * (Householder tridiagonalisation + root-free implicit QL, values only) gives its eigenvalues λ,
+ * and `s = √max(λ, 0)`.
  * `exact: true` runs one-sided Jacobi on `A` itself in float64 instead.
  *
  * @module
@@ -67,9 +68,11 @@ const NOISE_FACTOR = 2;
  * `δλ ≈ 1e-7 · s₁²` moves a singular value `s` by about `δλ / 2s`. Measured against numpy's
  * float64 SVD the values stay within 1e-5 · s₁ (random, rank-deficient and constant-column
  * inputs), but values below about `s₁ · 1e-4` lose their *relative* accuracy. Eigenvalues
- * inside the rounding band that the most negative eigenvalue reveals (a PSD matrix has none)
- * are taken as 0, so a rank-deficient matrix reports exact zeros rather than noise of up to
- * `s₁ · 1e-4`. The metrics, dominated by the large values, are hardly affected.
+ * inside the rounding band that the most negative eigenvalue reveals (a PSD matrix has none),
+ * or below the eigensolver's own rounding, `n · ε · λ₁` (singular values under
+ * `√(n · ε) · s₁`, far below the Gram's float32 noise), are taken as 0, so a rank-deficient
+ * matrix reports exact zeros rather than noise of up to `s₁ · 1e-4`. The metrics, dominated by
+ * the large values, are hardly affected.
  *
  * **`exact: true`.** One-sided (Hestenes) Jacobi on `A` converted to float64: the singular
  * values to high relative accuracy, small ones included, but it costs `O(rows · cols · n)` per
@@ -219,11 +222,17 @@ function finiteMaxAbs(data: Float32Array, cols: number): number {
  * semi-definite, so a negative eigenvalue is pure rounding error, and by Weyl's theorem the
  * perturbation's norm is at least its magnitude: every eigenvalue within `NOISE_FACTOR` times
  * that band is noise around a true 0 (a rank-deficient matrix would otherwise report noise up to
- * `s₁ · 1e-4` in place of its zero singular values). With no negative eigenvalue nothing is cut.
+ * `s₁ · 1e-4` in place of its zero singular values). The eigensolver adds its own rounding, a
+ * backward error of about `n · ε · λ₁`, which no negative eigenvalue need reveal (when `G` is
+ * exact, e.g. constant columns, that is the only noise, and it lands on either side of 0
+ * depending on the order of operations): eigenvalues below it are cut too.
  */
 function noiseFloor(lambda: Float64Array): number {
-  const lowest = lambda.length === 0 ? 0 : lambda[lambda.length - 1];
-  return lowest < 0 ? -lowest * NOISE_FACTOR : 0;
+  const n = lambda.length;
+  if (n === 0) return 0;
+  const lowest = lambda[n - 1];
+  const solver = n * Number.EPSILON * Math.max(lambda[0], 0);
+  return Math.max(lowest < 0 ? -lowest * NOISE_FACTOR : 0, solver);
 }
 
 /** The power of two to divide by so that `maxAbs` lands near 1, or 0 when it is safe already. */

@@ -1,6 +1,7 @@
 /**
  * Tests of the float64 eigen kernels in `kernels/src/eigen*`: `prism_eigh_f64` (symmetric
- * eigenvalues and eigenvectors) and `prism_svd_jacobi_f64` (one-sided Jacobi singular values),
+ * eigenvalues and eigenvectors), `prism_eigvalsh_f64` and `prism_tridiagonal_eigvals_f64`
+ * (values only, root-free QL) and `prism_svd_jacobi_f64` (one-sided Jacobi singular values),
  * against matrices with known spectra built here in float64 and against numpy.
  */
 
@@ -238,6 +239,141 @@ Deno.test("prism_eigh_f64() reports no leaks: every buffer is caller-owned", () 
   eigh(withSpectrum(spectrum(31, 2), 3), 31, true);
   assertEquals(kernels.memory().inUseBytes, before);
   assertThrows(() => kernels.check("prism_eigh_f64", STATUS.NO_CONVERGENCE), KernelError);
+});
+
+/**
+ * Runs `prism_eigvalsh_f64` on a copy of `a`; returns the status, the values and the
+ * tridiagonal `(d, e)` the kernel leaves at the front of its scratch.
+ */
+function eigvalsh(a: Float64Array, n: number) {
+  const pa = kernels.alloc(n * n * 8);
+  const pv = kernels.alloc(n * 8);
+  const len = ex.prism_eigvalsh_f64_scratch_len(n);
+  const ps = kernels.alloc(len * 8);
+  try {
+    kernels.f64(pa, n * n).set(a);
+    const status = ex.prism_eigvalsh_f64(pa, n, pv, ps);
+    const scratch = kernels.f64(ps, len);
+    return {
+      status,
+      values: kernels.f64(pv, n).slice(),
+      vectors: null,
+      d: scratch.slice(0, n),
+      e: scratch.slice(n, 2 * n),
+    };
+  } finally {
+    for (const p of [pa, pv, ps]) kernels.free(p);
+  }
+}
+
+/** Runs `prism_tridiagonal_eigvals_f64` on copies of `d` and `e` (`e` padded to `n`). */
+function tridiagonalEigvals(d: ArrayLike<number>, e: ArrayLike<number>) {
+  const n = d.length;
+  const pd = kernels.alloc(n * 8);
+  const pe = kernels.alloc(n * 8);
+  try {
+    kernels.f64(pd, n).set(d);
+    const ev = kernels.f64(pe, n);
+    ev.fill(0);
+    ev.set(Array.from(e).slice(0, Math.max(n - 1, 0)));
+    const status = ex.prism_tridiagonal_eigvals_f64(pd, pe, n);
+    return { status, values: kernels.f64(pd, n).slice() };
+  } finally {
+    kernels.free(pd);
+    kernels.free(pe);
+  }
+}
+
+for (const n of [1, 2, 3, 17, 64, 101, 257]) {
+  Deno.test(`prism_eigvalsh_f64() recovers a known spectrum at n = ${n}, as prism_eigh_f64`, () => {
+    const lambda = spectrum(n, n);
+    const a = withSpectrum(lambda, 2000 + n);
+    const got = eigvalsh(a, n);
+    checkEigh(a, n, got, lambda);
+    // The same reduction, then a different QL: agreement to the stated tolerance, not bits.
+    const ref = eigh(a, n, false).values;
+    const tol = 1e-12 * n * Math.max(...Array.from(ref, Math.abs));
+    got.values.forEach((x, k) => assert(Math.abs(x - ref[k]) <= tol, `λ[${k}]: ${x} vs ${ref[k]}`));
+  });
+}
+
+Deno.test("prism_eigvalsh_f64() on adversarial matrices: offsets, repeats, zeros, scales", () => {
+  // A large common offset: eigenvalues 1e6 + O(10), each within 1e-12·n of 1e6.
+  const n = 61;
+  const offset = Float64Array.from(spectrum(n, 4), (x) => 1e6 + x);
+  const a = withSpectrum(offset, 5);
+  checkEigh(a, n, eigvalsh(a, n), offset);
+  // Repeated eigenvalues in three clusters.
+  const repeated = Float64Array.from({ length: 40 }, (_, i) => (i < 20 ? 2 : i < 35 ? -1 : 7));
+  checkEigh(withSpectrum(repeated, 3), 40, eigvalsh(withSpectrum(repeated, 3), 40), repeated);
+  // Rank 5 of 64 (a Gram matrix): 59 eigenvalues at zero within the tolerance.
+  const g = gramColumns64(randomF64(5 * 64, 11), 5, 64);
+  const rank5 = eigvalsh(g, 64);
+  assertEquals(rank5.status, STATUS.OK);
+  const tol = 1e-12 * 64 * rank5.values[0];
+  for (let i = 5; i < 64; i++) assert(Math.abs(rank5.values[i]) <= tol, `λ[${i}]`);
+  assert(rank5.values[4] > 1e-3, `λ[4] = ${rank5.values[4]} should be clearly positive`);
+  // Identity, zero and diagonal come back exactly; NaN below the diagonal is never read.
+  const d = [3, -1, 4, 1, -5, 9, 2, 6, 5];
+  const diag = new Float64Array(81);
+  d.forEach((x, i) => (diag[i * 9 + i] = x));
+  for (let i = 0; i < 9; i++) for (let j = 0; j < i; j++) diag[i * 9 + j] = NaN;
+  assertEquals(Array.from(eigvalsh(diag, 9).values), Array.from(descending(d)));
+  assertEquals(Array.from(eigvalsh(new Float64Array(16), 4).values), [0, 0, 0, 0]);
+  // Relative accuracy at extreme scales (the kernel scales by a power of two).
+  for (const scale of [1e200, 1e-200]) {
+    const scaled = Float64Array.from(spectrum(12, 5), (x) => x * scale);
+    checkEigh(withSpectrum(scaled, 6), 12, eigvalsh(withSpectrum(scaled, 6), 12), scaled);
+  }
+});
+
+Deno.test("prism_eigvalsh_f64() handles n = 0, NaN and Infinity, and leaks nothing", () => {
+  assertEquals(ex.prism_eigvalsh_f64_scratch_len(0), 0);
+  assertEquals(ex.prism_eigvalsh_f64(0, 0, 0, 0), STATUS.OK);
+  const before = kernels.memory().inUseBytes;
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const a = withSpectrum(spectrum(5, 1), 2);
+    a[1 * 5 + 3] = bad;
+    assertEquals(eigvalsh(a, 5).status, STATUS.NON_FINITE);
+  }
+  assertEquals(kernels.memory().inUseBytes, before);
+});
+
+Deno.test("prism_eigvalsh_f64() leaves the tridiagonal it reduced to in its scratch", () => {
+  const n = 97;
+  const lambda = spectrum(n, 3);
+  const a = withSpectrum(lambda, 4);
+  const got = eigvalsh(a, n);
+  // The tridiagonal is similar to A: its own eigenvalues are A's.
+  const again = tridiagonalEigvals(got.d, got.e);
+  assertEquals(again.status, STATUS.OK);
+  assertEquals(Array.from(again.values), Array.from(got.values));
+  checkEigh(a, n, { status: again.status, values: again.values, vectors: null }, lambda);
+});
+
+for (const n of [1, 2, 3, 97, 257]) {
+  Deno.test(`prism_tridiagonal_eigvals_f64() gives 2 − 2cos(kπ/(n+1)) for tridiag(−1, 2, −1), n = ${n}`, () => {
+    const got = tridiagonalEigvals(new Float64Array(n).fill(2), new Float64Array(n).fill(-1));
+    assertEquals(got.status, STATUS.OK);
+    const want = descending(
+      Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos((k + 1) * Math.PI / (n + 1))),
+    );
+    got.values.forEach((x, k) =>
+      assert(Math.abs(x - want[k]) <= 1e-14 * n, `λ[${k}] = ${x}, want ${want[k]}`)
+    );
+  });
+}
+
+Deno.test("prism_tridiagonal_eigvals_f64() splits at zero couplings and refuses non-finite input", () => {
+  // Two uncoupled blocks: [[1, 1], [1, 1]] (eigenvalues 2, 0) and [[5]]; offsets of 1e8.
+  const got = tridiagonalEigvals([1e8 + 1, 1e8 + 1, 1e8 + 5], [1, 0]);
+  assertEquals(got.status, STATUS.OK);
+  [1e8 + 5, 1e8 + 2, 1e8].forEach((want, k) => assert(Math.abs(got.values[k] - want) <= 1e-7));
+  // A constant band: d = 3 everywhere, e = 0: the values come back untouched.
+  assertEquals(Array.from(tridiagonalEigvals([3, 3, 3, 3], [0, 0, 0]).values), [3, 3, 3, 3]);
+  assertEquals(tridiagonalEigvals([1, NaN], [0.5]).status, STATUS.NON_FINITE);
+  assertEquals(tridiagonalEigvals([1, 2], [Infinity]).status, STATUS.NON_FINITE);
+  assertEquals(ex.prism_tridiagonal_eigvals_f64(0, 0, 0), STATUS.OK);
 });
 
 /** numpy's singular values of each matrix, through a python3 subprocess. */

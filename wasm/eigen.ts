@@ -1,7 +1,8 @@
 /**
- * The float64 eigen family (`prism_eigh_f64`, `prism_svd_jacobi_f64`, kernels/src/eigen*; the
- * one place that calls them): symmetric eigenvalues with optional eigenvectors, and one-sided
- * Jacobi singular values. Inputs are copied into kernel memory (the kernels destroy them);
+ * The float64 eigen family (`prism_eigh_f64`, `prism_eigvalsh_f64`, `prism_svd_jacobi_f64`,
+ * kernels/src/eigen*; the one place that calls them): symmetric eigenvalues with optional
+ * eigenvectors (values alone take the cheaper root-free QL), and one-sided Jacobi singular
+ * values. Inputs are copied into kernel memory (the kernels destroy them);
  * results come back as plain `Float64Array`s.
  *
  * @module
@@ -78,16 +79,19 @@ export async function symmetricEigen(
   const shift = options.diagonalShift ?? 0;
   if (shift !== 0) { for (let i = 0; i < n; i++) view[i * n + i] += shift; }
   const values = arena.f64(n);
-  const vectors = withVectors ? arena.f64(n * n) : 0;
-  const scratch = arena.f64(kernels.exports.prism_eigh_f64_scratch_len(n));
-  kernels.check(
-    "prism_eigh_f64",
-    kernels.exports.prism_eigh_f64(a, n, values, vectors, scratch),
-  );
-  return {
-    values: kernels.f64(values, n).slice(),
-    ...withVectors ? { vectors: kernels.f64(vectors, n * n).slice() } : {},
-  };
+  if (withVectors) {
+    const vectors = arena.f64(n * n);
+    const scratch = arena.f64(kernels.exports.prism_eigh_f64_scratch_len(n));
+    kernels.check(
+      "prism_eigh_f64",
+      kernels.exports.prism_eigh_f64(a, n, values, vectors, scratch),
+    );
+    return { values: kernels.f64(values, n).slice(), vectors: kernels.f64(vectors, n * n).slice() };
+  }
+  // Values only: root-free QL after the same reduction (no rotations to record).
+  const scratch = arena.f64(kernels.exports.prism_eigvalsh_f64_scratch_len(n));
+  kernels.check("prism_eigvalsh_f64", kernels.exports.prism_eigvalsh_f64(a, n, values, scratch));
+  return { values: kernels.f64(values, n).slice() };
 }
 
 /**

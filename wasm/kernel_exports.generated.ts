@@ -261,6 +261,16 @@ export interface KernelExports {
    */
   prism_eigh_f64_scratch_len(n: number): number;
   /**
+   * Scratch `f64` values `prism_eigvalsh_f64` needs for order `n`: `4·n`, as
+   * `prism_eigh_f64_scratch_len`.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param n `usize`
+   * @returns `usize`
+   */
+  prism_eigvalsh_f64_scratch_len(n: number): number;
+  /**
    * Eigenvalues (and optionally eigenvectors) of a real symmetric matrix.
    *
    * - `a`: row-major `n`×`n`; only the upper triangle (`a[i·n + j]`, `j ≥ i`) is read, the
@@ -284,6 +294,44 @@ export interface KernelExports {
    * @returns `i32`
    */
   prism_eigh_f64(a: number, n: number, values: number, vectors: number, scratch: number): number;
+  /**
+   * Eigenvalues of a real symmetric matrix, without eigenvectors: the singular-value route.
+   *
+   * - `a`: row-major `n`×`n`; only the upper triangle is read. Destroyed on return.
+   * - `values`: receives the `n` eigenvalues, sorted descending.
+   * - `scratch`: `prism_eigvalsh_f64_scratch_len(n)` values. On success `scratch[0..n]` holds
+   *   the diagonal and `scratch[n..2n]` the off-diagonal of the tridiagonal matrix the reduction
+   *   produced (times the power-of-two scale applied to badly scaled input), so that a benchmark
+   *   can time the second phase alone with `prism_tridiagonal_eigvals_f64`.
+   *
+   * Returns `status::NON_FINITE` when the upper triangle holds NaN or ±infinity (outputs
+   * untouched), `status::NO_CONVERGENCE` when QL needed more than `30·n` iterations.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param a `*mut f64`
+   * @param n `usize`
+   * @param values `*mut f64`
+   * @param scratch `*mut f64`
+   * @returns `i32`
+   */
+  prism_eigvalsh_f64(a: number, n: number, values: number, scratch: number): number;
+  /**
+   * Eigenvalues of the symmetric tridiagonal matrix with diagonal `d[0..n]` and off-diagonal
+   * `e[0..n−1]`, by root-free QL, into `d`, sorted descending. `e` holds `n` values (the last is
+   * room) and is destroyed.
+   *
+   * Returns `status::NON_FINITE` when `d` or `e[0..n−1]` holds NaN or ±infinity (nothing
+   * changed), `status::NO_CONVERGENCE` when QL needed more than `30·n` iterations.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param d `*mut f64`
+   * @param e `*mut f64`
+   * @param n `usize`
+   * @returns `i32`
+   */
+  prism_tridiagonal_eigvals_f64(d: number, e: number, n: number): number;
   /**
    * Scratch `f64` values `prism_svd_jacobi_f64` needs: `rows·cols` when `rows > cols` (the
    * transpose, so that columns are contiguous), else 0; saturates instead of overflowing.
@@ -573,7 +621,10 @@ export const KERNEL_SIGNATURES: {
     results: ["i32"],
   },
   prism_eigh_f64_scratch_len: { params: ["i32"], results: ["i32"] },
+  prism_eigvalsh_f64_scratch_len: { params: ["i32"], results: ["i32"] },
   prism_eigh_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
+  prism_eigvalsh_f64: { params: ["i32", "i32", "i32", "i32"], results: ["i32"] },
+  prism_tridiagonal_eigvals_f64: { params: ["i32", "i32", "i32"], results: ["i32"] },
   prism_svd_jacobi_f64_scratch_len: { params: ["i32", "i32"], results: ["i32"] },
   prism_svd_jacobi_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
   prism_sgemm_scratch_len: { params: ["i32", "i32", "i32"], results: ["i32"] },

@@ -2,8 +2,12 @@
 //!
 //! - [`prism_eigh_f64`]: Householder tridiagonalisation (f64x2 SIMD, the rank-2 update fused
 //!   with the next symmetric matrix-vector product) then implicit QL; eigenvectors optional.
-//!   This is the route for RX's covariance pseudo-inverse and for singular values through a
-//!   Gram matrix (`s = sqrt(max(λ, 0))`).
+//!   This is the route for RX's covariance pseudo-inverse (with vectors).
+//! - [`prism_eigvalsh_f64`]: eigenvalues only, the route for singular values through a Gram
+//!   matrix (`s = sqrt(max(λ, 0))`): the same reduction, then root-free QL (`sterf.rs`,
+//!   1.3–1.6× faster than `tql` values-only at n ≤ 256, where it is most of the time) and an
+//!   O(n log n) sort. [`prism_tridiagonal_eigvals_f64`]
+//!   is its second phase alone.
 //! - [`jacobi::prism_svd_jacobi_f64`]: one-sided Jacobi on the matrix itself, for callers who
 //!   need small singular values that the Gram route squares away.
 //!
@@ -12,6 +16,7 @@
 mod jacobi;
 mod ql;
 pub(crate) mod simd;
+mod sterf;
 mod tridiag;
 
 pub use jacobi::{prism_svd_jacobi_f64, prism_svd_jacobi_f64_scratch_len};
@@ -27,6 +32,13 @@ pub(crate) const SAFE_EXP: i32 = 300;
 /// reflector scales and two product vectors). The same with or without eigenvectors.
 #[no_mangle]
 pub extern "C" fn prism_eigh_f64_scratch_len(n: usize) -> usize {
+    n.saturating_mul(4)
+}
+
+/// Scratch `f64` values [`prism_eigvalsh_f64`] needs for order `n`: `4·n`, as
+/// [`prism_eigh_f64_scratch_len`].
+#[no_mangle]
+pub extern "C" fn prism_eigvalsh_f64_scratch_len(n: usize) -> usize {
     n.saturating_mul(4)
 }
 
@@ -67,25 +79,10 @@ pub unsafe extern "C" fn prism_eigh_f64(
     if n == 0 {
         return status::OK;
     }
-    let mut maxabs = 0.0f64;
-    for i in 0..n {
-        for j in i..n {
-            let x = *a.add(i * n + j);
-            if !simd::is_finite(x) {
-                return status::NON_FINITE;
-            }
-            let ax = simd::abs(x);
-            if ax > maxabs {
-                maxabs = ax;
-            }
-        }
-    }
-    let sc = safe_scale(maxabs);
-    if sc != 1.0 {
-        for i in 0..n {
-            simd::scale(sc, a.add(i * n + i), n - i);
-        }
-    }
+    let sc = match scale_upper(a, n) {
+        Some(sc) => sc,
+        None => return status::NON_FINITE,
+    };
     let (e, tau) = (scratch, scratch.add(n));
     let (p, pn) = (scratch.add(2 * n), scratch.add(3 * n));
     tridiag::tridiagonalize(a, n, values, e, tau, p, pn);
@@ -103,6 +100,133 @@ pub unsafe extern "C" fn prism_eigh_f64(
         simd::scale(1.0 / sc, values, n);
     }
     status::OK
+}
+
+/// Eigenvalues of a real symmetric matrix, without eigenvectors: the singular-value route.
+///
+/// - `a`: row-major `n`×`n`; only the upper triangle is read. Destroyed on return.
+/// - `values`: receives the `n` eigenvalues, sorted descending.
+/// - `scratch`: [`prism_eigvalsh_f64_scratch_len`]`(n)` values. On success `scratch[0..n]` holds
+///   the diagonal and `scratch[n..2n]` the off-diagonal of the tridiagonal matrix the reduction
+///   produced (times the power-of-two scale applied to badly scaled input), so that a benchmark
+///   can time the second phase alone with [`prism_tridiagonal_eigvals_f64`].
+///
+/// Returns [`status::NON_FINITE`] when the upper triangle holds NaN or ±infinity (outputs
+/// untouched), [`status::NO_CONVERGENCE`] when QL needed more than `30·n` iterations.
+#[no_mangle]
+pub unsafe extern "C" fn prism_eigvalsh_f64(
+    a: *mut f64,
+    n: usize,
+    values: *mut f64,
+    scratch: *mut f64,
+) -> i32 {
+    if n == 0 {
+        return status::OK;
+    }
+    let sc = match scale_upper(a, n) {
+        Some(sc) => sc,
+        None => return status::NON_FINITE,
+    };
+    let (e, tau) = (scratch.add(2 * n), scratch.add(3 * n));
+    // The reduction's scratch vectors p, pn lie over scratch[0..2n]; (d, e) are copied there
+    // once it is done (O(n)), for a caller timing the phases.
+    tridiag::tridiagonalize(a, n, values, e, tau, scratch, scratch.add(n));
+    core::ptr::copy_nonoverlapping(values, scratch, n);
+    core::ptr::copy_nonoverlapping(e, scratch.add(n), n);
+    if !sterf::sterf(values, e, n) {
+        return status::NO_CONVERGENCE;
+    }
+    heap_sort_descending(values, n);
+    if sc != 1.0 {
+        simd::scale(1.0 / sc, values, n);
+    }
+    status::OK
+}
+
+/// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d[0..n]` and off-diagonal
+/// `e[0..n−1]`, by root-free QL, into `d`, sorted descending. `e` holds `n` values (the last is
+/// room) and is destroyed.
+///
+/// Returns [`status::NON_FINITE`] when `d` or `e[0..n−1]` holds NaN or ±infinity (nothing
+/// changed), [`status::NO_CONVERGENCE`] when QL needed more than `30·n` iterations.
+#[no_mangle]
+pub unsafe extern "C" fn prism_tridiagonal_eigvals_f64(d: *mut f64, e: *mut f64, n: usize) -> i32 {
+    if n == 0 {
+        return status::OK;
+    }
+    let mut maxabs = 0.0f64;
+    for i in 0..n {
+        let (x, y) = (*d.add(i), if i + 1 < n { *e.add(i) } else { 0.0 });
+        if !simd::is_finite(x) || !simd::is_finite(y) {
+            return status::NON_FINITE;
+        }
+        maxabs = maxabs.max(simd::abs(x)).max(simd::abs(y));
+    }
+    let sc = safe_scale(maxabs);
+    if sc != 1.0 {
+        simd::scale(sc, d, n);
+        simd::scale(sc, e, n - 1);
+    }
+    if !sterf::sterf(d, e, n) {
+        return status::NO_CONVERGENCE;
+    }
+    heap_sort_descending(d, n);
+    if sc != 1.0 {
+        simd::scale(1.0 / sc, d, n);
+    }
+    status::OK
+}
+
+/// Checks the upper triangle of `a` for NaN/±infinity (`None`) and scales it by
+/// [`safe_scale`] of its largest magnitude; returns the scale applied.
+unsafe fn scale_upper(a: *mut f64, n: usize) -> Option<f64> {
+    let mut maxabs = 0.0f64;
+    for i in 0..n {
+        for j in i..n {
+            let x = *a.add(i * n + j);
+            if !simd::is_finite(x) {
+                return None;
+            }
+            let ax = simd::abs(x);
+            if ax > maxabs {
+                maxabs = ax;
+            }
+        }
+    }
+    let sc = safe_scale(maxabs);
+    if sc != 1.0 {
+        for i in 0..n {
+            simd::scale(sc, a.add(i * n + i), n - i);
+        }
+    }
+    Some(sc)
+}
+
+/// Sorts `x[0..n]` descending in O(n log n) (a min-heap, popped to the back): the values-only
+/// paths have no rows to carry, and a quadratic sort costs a millisecond at n = 1024.
+unsafe fn heap_sort_descending(x: *mut f64, n: usize) {
+    let sift = |mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && *x.add(child + 1) < *x.add(child) {
+            child += 1;
+        }
+        if *x.add(child) < *x.add(root) {
+            core::ptr::swap(x.add(child), x.add(root));
+            root = child;
+        } else {
+            break;
+        }
+    };
+    for root in (0..n / 2).rev() {
+        sift(root, n);
+    }
+    for end in (1..n).rev() {
+        core::ptr::swap(x, x.add(end));
+        sift(0, end);
+    }
 }
 
 /// Sorts `values[0..n]` descending; when `rows` is not null, row `i` of the `n`×`n` matrix
