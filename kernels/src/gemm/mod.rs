@@ -15,3 +15,4 @@ pub(crate) mod micro;
 pub(crate) mod pack;
 pub(crate) mod sgemm;
 mod syrk;
+mod syrk_micro;
