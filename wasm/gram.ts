@@ -46,6 +46,12 @@ export const PARALLEL_FROM = 2 ** 21;
  * run on the workers only, so the calling thread stays free.
  */
 export const INLINE_SHARE_MAX = 2 ** 25;
+/**
+ * Bytes of the largest plain array copied into kernel memory whole for a split run (beyond, it
+ * is staged in chunks): the kernel memory four 4 MiB stages of the staged path take, so a
+ * problem with few columns and many rows (small in multiply-adds) is not copied whole.
+ */
+const COPY_AT_ONCE_BYTES = 16 * 2 ** 20;
 /** Bytes of a worker's column panel for `AAᵀ`. */
 const PANEL_BYTES = 2 * 2 ** 20;
 
@@ -135,6 +141,7 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
   const address = kernelAddress(kernels, m.data);
   const work = rows * cols * cols / 2;
   const parallel = pool.size > 1 && work >= PARALLEL_FROM;
+  const inline = work <= pool.size * INLINE_SHARE_MAX;
   const outs: SyrkOutputs[] = [];
   const syrk = (x: number, r0: number, r1: number, out: SyrkOutputs): SyrkCall => (
     { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out }
@@ -142,10 +149,9 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
   if (!parallel) {
     outs.push(syrkOutputs(arena, cols, scratchBytes));
     runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, outs[0]));
-  } else if (address !== undefined || work <= pool.size * INLINE_SHARE_MAX) {
+  } else if (address !== undefined || (inline && m.data.byteLength <= COPY_AT_ONCE_BYTES)) {
     // In kernel memory (or small enough to copy in at once): one share per worker, in place,
     // each with its own outputs; a small problem's first share runs on this thread meanwhile.
-    const inline = work <= pool.size * INLINE_SHARE_MAX;
     const x = address ?? arena.copyIn(m.data);
     const calls = splitRanges(rows, pool.size, GRAM_BLOCK).map(([r0, r1]) => {
       outs.push(syrkOutputs(arena, cols, scratchBytes));
