@@ -1,8 +1,9 @@
 /**
  * Measures WASM `covariance()` with both kernel builds (fused multiply-add and plain SIMD) against
  * numpy float32 (python3, same data as .npy in a temp dir) and TensorFlow.js's WASM backend in one
- * run, and prints medians, ratios (prism ÷ peer, below 1 = prism faster) and GFLOP/s against the
- * machine's WASM SIMD peak, for the medium matrix (1,638,400 × 50), the channel sweep
+ * run, and prints medians, ratios (prism ÷ peer, below 1 = prism faster), GFLOP/s against the
+ * machine's WASM SIMD peak (measured, `_fma_peak.ts`; the nominal one beside it) and each build's
+ * phases (copy-in, kernel, rest), for the medium matrix (1,638,400 × 50), the channel sweep
  * (20,480 × C) and the spatial sweep (C = 10).
  *
  *     deno run -A --frozen --config bench/deno.json bench/covariance_report.ts [--quick]
