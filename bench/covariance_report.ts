@@ -1,8 +1,9 @@
 /**
  * Measures WASM `covariance()` with both kernel builds (fused multiply-add and plain SIMD) against
  * numpy float32 (python3, same data as .npy in a temp dir) and TensorFlow.js's WASM backend in one
- * run, and prints medians, ratios (prism ÷ peer, below 1 = prism faster) and GFLOP/s against the
- * machine's WASM SIMD peak, for the medium matrix (1,638,400 × 50), the channel sweep
+ * run, and prints medians, ratios (prism ÷ peer, below 1 = prism faster), GFLOP/s against the
+ * machine's WASM SIMD peak (measured, `_fma_peak.ts`; the nominal one beside it) and each build's
+ * phases (copy-in, kernel, rest), for the medium matrix (1,638,400 × 50), the channel sweep
  * (20,480 × C) and the spatial sweep (C = 10).
  *
  *     deno run -A --frozen --config bench/deno.json bench/covariance_report.ts [--quick]
@@ -20,6 +21,32 @@ import { measure, ratio } from "../harness/timing.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
 import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
+import { measuredFmaPeak } from "./_fma_peak.ts";
+import { estimateShift } from "../ops/_covariance_shift.ts";
+import { loadKernels } from "../wasm/loader.ts";
+import type { Matrix } from "../core/types.ts";
+
+/** One `prism_syrk_shifted_f32` call over all of `km` (kernel memory) on this thread. */
+async function kernelAlone(km: Matrix & { ptr: number }, shift: Float32Array) {
+  const kernels = await loadKernels();
+  const { rows, cols } = km;
+  const at = (bytes: number) => kernels.alloc(bytes);
+  const [pShift, sum, gram] = [at(cols * 4), at(cols * 8), at(cols * cols * 8)];
+  const scratch = at(kernels.exports.prism_syrk_scratch_len(cols) * 4);
+  kernels.f32(pShift, cols).set(shift);
+  return () => {
+    const status = kernels.exports.prism_syrk_shifted_f32(
+      km.ptr,
+      rows,
+      cols,
+      pShift,
+      sum,
+      gram,
+      scratch,
+    );
+    kernels.check("prism_syrk_shifted_f32", status);
+  };
+}
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
 const shrink = quick ? 16 : 1;
@@ -32,8 +59,13 @@ const shapes: [string, number, number][] = [
 const dataOf = (rows: number, cols: number) =>
   fillUniform(new Float32Array(rows * cols), 12345, { lo: 100, hi: 101 });
 
-/** One build's medians per shape: from a plain array, and from kernel memory. */
-type PrismFigures = { plain: number; kmem: number }[];
+/**
+ * One build's medians per shape: `covariance()` from a plain array and from kernel memory, and
+ * the SYRK kernel alone over the whole matrix on one thread (`kernel`), from which the phases
+ * are told apart: copy-in = plain − kmem, kernel = kernel ÷ workers (the split is even), the
+ * rest of kmem (worker messages, shift estimate, float64 merges) = kmem − kernel ÷ workers.
+ */
+type PrismFigures = { plain: number; kmem: number; kernel: number }[];
 
 if (childBuild() !== undefined) {
   const figures: PrismFigures = [];
@@ -44,7 +76,8 @@ if (childBuild() !== undefined) {
     using km = await allocMatrix(rows, cols);
     km.data.set(data);
     const kmem = await measure(() => covariance(km, { backend: "wasm" }), opts);
-    figures.push({ plain: plain.medianMs, kmem: kmem.medianMs });
+    const kernel = await measure(await kernelAlone(km, estimateShift(km)!), opts);
+    figures.push({ plain: plain.medianMs, kmem: kmem.medianMs, kernel: kernel.medianMs });
   }
   emit(figures);
   Deno.exit(0);
@@ -53,14 +86,19 @@ if (childBuild() !== undefined) {
 const loadStart = Deno.loadavg();
 const prism = await measureBuilds<PrismFigures>(import.meta.url, Deno.args);
 await tfjsReady();
-const peak = await simdPeak();
+const nominal = await simdPeak();
+// The % columns hold kernels to the measured peak where there is one (see `_fma_peak.ts`).
+const measured = await measuredFmaPeak();
+const peak = { gflops: measured?.gflops ?? nominal.gflops };
 const dir = await Deno.makeTempDir({ prefix: "prism_cov_report_" });
 const f = (v: number | string | undefined) => (typeof v === "number" ? v.toFixed(2) : "-");
+const workers = navigator.hardwareConcurrency;
 const lines = [
   "| sweep | shape | FMA ms | FMA kmem ms | SIMD ms | SIMD kmem ms | numpy f32 ms | tfjs-wasm ms " +
   "| FMA/numpy | SIMD/numpy | FMA kmem/numpy | FMA GFLOP/s (% peak) | SIMD GFLOP/s " +
-  "| copy-in ms FMA / SIMD |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  "| FMA phases ms: copy-in / kernel / rest | SIMD phases ms | FMA kernel 1 thread GFLOP/s " +
+  "(% of a core) | SIMD kernel 1 thread GFLOP/s |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 const notes = new Set<string>();
 try {
@@ -79,13 +117,17 @@ try {
     const [fma, simd] = BUILDS.map((b) => prism[b][i]);
     // The upper triangle of XᵀX: one multiply and one add per entry and row.
     const gflops = (ms: number) => rows * cols * (cols + 1) / ms / 1e6;
-    const pct = (ms: number) => ` (${(100 * gflops(ms) / peak.gflops).toFixed(0)} %)`;
+    const pct = (ms: number, of = peak.gflops) => ` (${(100 * gflops(ms) / of).toFixed(0)} %)`;
+    const phases = (b: PrismFigures[number]) =>
+      `${f(b.plain - b.kmem)} / ${f(b.kernel / workers)} / ${f(b.kmem - b.kernel / workers)}`;
     lines.push(
       `| ${sweep} | ${rows}x${cols} | ${f(fma.plain)} | ${f(fma.kmem)} | ${f(simd.plain)} | ` +
         `${f(simd.kmem)} | ${f(np)} | ${f(tfjs.medianMs)} | ${f(ratio(fma.plain, np))} | ` +
         `${f(ratio(simd.plain, np))} | ${f(ratio(fma.kmem, np))} | ` +
         `${gflops(fma.kmem).toFixed(1)}${pct(fma.kmem)} | ${gflops(simd.kmem).toFixed(1)} | ` +
-        `${f(fma.plain - fma.kmem)} / ${f(simd.plain - simd.kmem)} |`,
+        `${phases(fma)} | ${phases(simd)} | ` +
+        `${gflops(fma.kernel).toFixed(1)}${pct(fma.kernel, peak.gflops / workers)} | ` +
+        `${gflops(simd.kernel).toFixed(1)} |`,
     );
     console.error(lines.at(-1));
   }
@@ -99,9 +141,15 @@ console.log(
 );
 console.log(lines.join("\n"));
 console.log(
-  `GFLOP/s from kernel memory, counting rows·C·(C+1) flops; WASM SIMD peak ` +
-    `${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${peak.ghz.toFixed(3)} GHz); ` +
-    `copy-in = plain − kmem (copying a plain array into kernel memory, as far as not overlapped)`,
+  `GFLOP/s from kernel memory, counting rows·C·(C+1) flops; % of the WASM SIMD peak ` +
+    `${peak.gflops.toFixed(1)} GFLOP/s (${
+      measured === undefined ? "nominal" : `measured: 12 relaxed-madd chains, ` +
+        `${measured.thread.toFixed(1)} GFLOP/s on one thread × ${workers}`
+    }; nominal 16 flops/cycle/core at /proc/cpuinfo's ${nominal.ghz.toFixed(3)} GHz: ` +
+    `${nominal.gflops.toFixed(1)} GFLOP/s); ` +
+    `phases: copy-in = plain − kmem (copying a plain array into kernel memory, as far as not ` +
+    `overlapped), kernel = the SYRK kernel alone on one thread ÷ ${workers} workers, rest = ` +
+    `kmem − kernel (messages, shift, float64 merges, and any imbalance or contention)`,
 );
 for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);
 for (const note of notes) console.log(note);

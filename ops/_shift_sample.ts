@@ -9,7 +9,7 @@
 import type { Matrix } from "../core/types.ts";
 import { GpuStorage } from "../gpu/storage.ts";
 import { DeviceTensor } from "../tensor/device_tensor.ts";
-import { SAMPLE_ROWS } from "./_covariance_shift.ts";
+import { sampledRows } from "./_covariance_shift.ts";
 import { hostMatrix, type MatrixLike } from "./_placement.ts";
 
 /**
@@ -24,7 +24,7 @@ export async function sampleForShift(input: MatrixLike): Promise<Matrix> {
     return await hostMatrix(input);
   }
   const { rows, cols } = input.matrixShape();
-  const take = Math.min(rows, SAMPLE_ROWS);
+  const take = sampledRows(rows, cols);
   if (take === rows) return await hostMatrix(input);
   const storage = input.storage;
   const ranges = Array.from({ length: take }, (_, s) => ({

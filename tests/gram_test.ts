@@ -57,6 +57,27 @@ Deno.test("gram() splits across workers in cuts that give the single-thread bloc
     const single = await wasmSyrk(m, { shift, operation, pool: new WorkerPool({ size: 1 }) });
     const split = await wasmSyrk(m, { shift, operation, pool });
     ok(relError(split.gram, single.gram) < 1e-13);
+    // 100,003 x 64 (a prime row count): past INLINE_SHARE_MAX, so a plain array is staged in
+    // 4 MiB chunks (16,384 rows: 7 chunks through 6 stages, reused), and a kernel-memory one is
+    // split in place; both sum the single thread's float32 blocks.
+    const tall = matrix(100_003, 64, () => next() + 1000);
+    const shift64 = new Float32Array(64).fill(1000.5);
+    const one = await wasmSyrk(tall, {
+      shift: shift64,
+      operation,
+      pool: new WorkerPool({ size: 1 }),
+    });
+    const staged = await wasmSyrk(tall, { shift: shift64, operation, pool });
+    using km = await allocMatrix(tall.rows, tall.cols);
+    km.data.set(tall.data);
+    const inPlace = await wasmSyrk(km, { shift: shift64, operation, pool });
+    for (const [label, r] of [["staged", staged], ["in place", inPlace]] as const) {
+      ok(relError(r.gram, one.gram) < 1e-13, `${label} gram: ${relError(r.gram, one.gram)}`);
+      ok(relError(r.sum, one.sum) < 1e-13, `${label} sum: ${relError(r.sum, one.sum)}`);
+    }
+    const upper = (g: Float64Array) => g.map((v, k) => (k % 64 >= Math.floor(k / 64) ? v : 0));
+    const err = relError(upper(staged.gram), upper(referenceGram(tall, shift64)));
+    ok(err < 1e-6, `staged gram against float64: ${err}`);
     const w = matrix(40, 9_000, () => next() - 0.5);
     const rows1 = await wasmGramRows(w, { operation, pool: new WorkerPool({ size: 1 }) });
     const rows3 = await wasmGramRows(w, { operation, pool });

@@ -131,9 +131,12 @@ function checkUpper(
 // float32 sums of at most 128 products: worst case about 128 · 2⁻²⁴ ≈ 7.6e-6 of Σ|dᵢdⱼ|.
 const REL = 1e-5;
 
+// Columns: every tile path of both builds: up to 16 the 4-row tiles; beyond, the fused build's
+// 6-row tiles straddling panels, with a last panel of 1-4 columns (half) or 5-7 (full), and
+// tile rows past the last column (n not a multiple of 6).
 for (const rows of [0, 1, 2, 3, 7, 257, 1000]) {
   Deno.test(`prism_syrk_shifted_f32() matches float64 reference on ${rows} rows`, () => {
-    for (const cols of [1, 2, 3, 5, 7, 13, 50, 64, 67]) {
+    for (const cols of [1, 2, 3, 5, 7, 13, 16, 17, 23, 50, 61, 64, 67, 257]) {
       const x = randomF32(rows * cols, rows * 100 + cols);
       const shift = randomF32(cols, 7 + cols, { lo: -0.25, hi: 0.25 });
       const got = syrk(x, cols, shift);

@@ -31,13 +31,17 @@ async function noLeak(label: string, fn: () => Promise<unknown>): Promise<void> 
 Deno.test("WASM hosts leak no kernel memory on any path", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
-    // Worker stacks come from the shared heap when the pool starts: start it before measuring.
-    await wasmSyrk(randomMatrix(40_000, 16, { seed: 1 }), { operation, pool });
-    const tall = randomMatrix(40_000, 16, { seed: 2 }); // 5 M multiply-adds: split over the workers
+    // Worker stacks come from the shared heap when the pool starts: start both before measuring.
+    await wasmSyrk(randomMatrix(40_000, 64, { seed: 1 }), { operation, pool });
+    // 5 M multiply-adds: split between this thread and a worker (INLINE_SHARE_MAX).
+    const tall = randomMatrix(40_000, 16, { seed: 2 });
+    // 82 M multiply-adds: staged copies over both workers.
+    const taller = randomMatrix(40_000, 64, { seed: 2 });
     const small = randomMatrix(50, 6, { seed: 3 });
     const wide = randomMatrix(24, 6_000, { seed: 4 });
     await noLeak("wasmSyrk (one thread)", () => wasmSyrk(small, { operation, pool }));
-    await noLeak("wasmSyrk (staged)", () => wasmSyrk(tall, { operation, pool }));
+    await noLeak("wasmSyrk (split inline)", () => wasmSyrk(tall, { operation, pool }));
+    await noLeak("wasmSyrk (staged)", () => wasmSyrk(taller, { operation, pool }));
     using km = await allocMatrix(tall.rows, tall.cols);
     km.data.set(tall.data);
     await noLeak("wasmSyrk (in place)", () => wasmSyrk(km, { operation, pool }));
@@ -68,13 +72,14 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
 Deno.test("WASM hosts free their memory when they fail", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
-    await wasmSyrk(randomMatrix(40_000, 16, { seed: 5 }), { operation, pool });
-    // Several staging chunks (8 MiB each): abort from the first progress report, between chunks.
+    await wasmSyrk(randomMatrix(40_000, 64, { seed: 5 }), { operation, pool });
+    // Several staging chunks (4 MiB each): abort from the first progress report, between chunks.
     const big = randomMatrix(300_000, 16, { seed: 6 });
+    const wide = randomMatrix(100_000, 64, { seed: 6 });
     const controller = new AbortController();
     await noLeak("wasmSyrk aborted between chunks", () =>
       assert.rejects(
-        wasmSyrk(big, {
+        wasmSyrk(wide, {
           operation: "covariance()",
           pool,
           signal: controller.signal,

@@ -3,8 +3,9 @@
  * calls them): the upper triangle of `(X - shift)ᵀ(X - shift)` (with column sums) or of `AAᵀ`,
  * split across the pool's workers through the shared kernel memory.
  *
- * Every worker gets pointers to its share of the input plus its own float64 outputs and scratch,
- * all allocated here; the partial Grams are merged in float64 here. Shares are cut at multiples
+ * Every job gets pointers to its share of the input plus float64 outputs and scratch no running
+ * job shares, all allocated here; the partial Grams are merged in float64 here. A plain array is
+ * copied in while workers compute (`_syrk_stream.ts`). Shares are cut at multiples
  * of the kernel's 128-row (or 128-column) float32 block, so the float32 sums are the same blocks
  * whatever the worker count. Problems below {@linkcode PARALLEL_FROM} multiply-adds run on this
  * thread's instance: a worker round trip costs more than they do.
@@ -28,6 +29,7 @@ import { loadKernels } from "./loader.ts";
 import { defaultPool } from "./pool.ts";
 import { kernelAddress } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
+import { streamRows, type SyrkCall, type SyrkOutputs, syrkOutputs } from "./_syrk_stream.ts";
 import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
 
 /**
@@ -36,8 +38,20 @@ import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
  * about 2.5 G multiply-adds/s per core, so splitting pays from about 1 M.
  */
 export const PARALLEL_FROM = 2 ** 21;
-/** Bytes of one staging chunk when a plain array is copied in while workers compute. */
-const STAGE_BYTES = 8 * 2 ** 20;
+/**
+ * Multiply-adds of the largest share this thread computes itself, beside the workers, when a
+ * whole problem is at most `pool.size` such shares (about 2 ms each): it then saves a worker's
+ * wake-up and message round trip (0.1 ms when the machine is idle, several ms when other
+ * processes hold the cores) while blocking this thread no longer than that. Larger problems
+ * run on the workers only, so the calling thread stays free.
+ */
+export const INLINE_SHARE_MAX = 2 ** 25;
+/**
+ * Bytes of the largest plain array copied into kernel memory whole for a split run (beyond, it
+ * is staged in chunks): the kernel memory four 4 MiB stages of the staged path take, so a
+ * problem with few columns and many rows (small in multiply-adds) is not copied whole.
+ */
+const COPY_AT_ONCE_BYTES = 16 * 2 ** 20;
 /** Bytes of a worker's column panel for `AAᵀ`. */
 const PANEL_BYTES = 2 * 2 ** 20;
 
@@ -61,21 +75,7 @@ export interface WasmGramOptions extends SyrkOptions {
   side?: "columns" | "rows";
 }
 
-/** Pointers into the shared kernel memory and sizes of one SYRK call. */
-export interface SyrkCall {
-  /** Row-major f32 block of `rows × cols`. */
-  readonly x: number;
-  readonly rows: number;
-  readonly cols: number;
-  /** `cols` f32 subtracted from every row. */
-  readonly shift: number;
-  /** `cols` f64 that Σ(x − shift) is added into. */
-  readonly sum: number;
-  /** `cols × cols` f64 whose upper triangle Σ(x − shift)ᵀ(x − shift) is added into. */
-  readonly gram: number;
-  /** `prism_syrk_scratch_len(cols)` f32 of scratch. */
-  readonly scratch: number;
-}
+export type { SyrkCall } from "./_syrk_stream.ts";
 
 /** Runs the SYRK kernel on one call's pointers, on the given instance. */
 function runSyrk(kernels: Kernels, call: SyrkCall): void {
@@ -139,46 +139,43 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
     : arena.copyIn(options.shift);
   const scratchBytes = kernels.exports.prism_syrk_scratch_len(cols) * 4;
   const address = kernelAddress(kernels, m.data);
-  const parallel = pool.size > 1 && rows * cols * cols / 2 >= PARALLEL_FROM;
-  const parts = parallel ? pool.size : 1;
-  const outs = Array.from({ length: parts }, () => ({
-    sum: arena.f64(cols, { zero: true }),
-    gram: arena.f64(cols * cols, { zero: true }),
-    scratch: arena.bytes(scratchBytes),
-  }));
-  const syrk = (x: number, r0: number, r1: number, part: number): SyrkCall => {
-    const o = outs[part];
-    return { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...o };
-  };
-  // Each part's jobs add into that part's outputs: at most one job per part at a time.
-  const runParts = (x: number, n: number) =>
-    Promise.all(
-      splitRanges(n, parts, GRAM_BLOCK).map(([r0, r1], part) =>
-        arena.track(pool.run("gram_syrk_range", syrk(x, r0, r1, part)))
-      ),
-    );
+  const work = rows * cols * cols / 2;
+  const parallel = pool.size > 1 && work >= PARALLEL_FROM;
+  const inline = work <= pool.size * INLINE_SHARE_MAX;
+  const outs: SyrkOutputs[] = [];
+  const syrk = (x: number, r0: number, r1: number, out: SyrkOutputs): SyrkCall => (
+    { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out }
+  );
   if (!parallel) {
-    runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, 0));
-  } else if (address !== undefined) {
-    await runParts(address, rows); // already in kernel memory: one job per worker, in place
-  } else {
-    // A plain array: copy it in a chunk at a time into two staging buffers, the next chunk
-    // while the workers compute on the previous one, so the copy overlaps the arithmetic and
-    // kernel memory holds 2 chunks, not the whole input.
-    const unit = GRAM_BLOCK * parts;
-    const chunkRows = Math.max(unit, Math.floor(STAGE_BYTES / (cols * 4) / unit) * unit);
-    const stages = [arena.f32(chunkRows * cols), arena.f32(chunkRows * cols)];
-    let previous: Promise<unknown> = Promise.resolve();
-    for (let start = 0, k = 0; start < rows; start += chunkRows, k++) {
-      const n = Math.min(chunkRows, rows - start);
-      const stage = stages[k % 2];
-      kernels.f32(stage, n * cols).set(m.data.subarray(start * cols, (start + n) * cols));
-      await previous; // the other stage's jobs write the same outputs: one chunk at a time
-      throwIfAborted(signal, operation);
-      if (k > 0) options.onProgress?.({ done: start, total: rows, unit: "rows" });
-      previous = runParts(stage, n);
+    outs.push(syrkOutputs(arena, cols, scratchBytes));
+    runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, outs[0]));
+  } else if (address !== undefined || (inline && m.data.byteLength <= COPY_AT_ONCE_BYTES)) {
+    // In kernel memory (or small enough to copy in at once): one share per worker, in place,
+    // each with its own outputs; a small problem's first share runs on this thread meanwhile.
+    const x = address ?? arena.copyIn(m.data);
+    const calls = splitRanges(rows, pool.size, GRAM_BLOCK).map(([r0, r1]) => {
+      outs.push(syrkOutputs(arena, cols, scratchBytes));
+      return syrk(x, r0, r1, outs.at(-1)!);
+    });
+    const jobs = calls.slice(inline ? 1 : 0).map((call) =>
+      arena.track(pool.run("gram_syrk_range", call))
+    );
+    if (inline) {
+      // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
+      await Promise.resolve();
+      runSyrk(kernels, calls[0]);
     }
-    await previous;
+    await Promise.all(jobs);
+  } else {
+    outs.push(
+      ...await streamRows(kernels, pool, arena, m.data, {
+        rows,
+        cols,
+        pShift,
+        scratchBytes,
+        options,
+      }),
+    );
   }
   for (const o of outs) {
     addInto(kernels, sum, [o.sum]);

@@ -714,6 +714,22 @@ export const NC = 1024;
 export const GRAM_BLOCK = 128;
 
 /**
+ * Rows of the SYRK register tile in the fused build (`gemm/syrk_micro.rs`): 6 rows x 2
+ * `f32x4` = 12 accumulators, enough independent fused multiply-add chains to cover their
+ * latency on both FMA units; with 2 operand vectors and 1 broadcast, the 15 SIMD registers V8
+ * allocates on x86-64. Sizes no buffer (the tile's rows are read in place in the packed
+ * operand, whose panels stay `NR` wide).
+ */
+export const SYRK_MR_FMA = 6;
+
+/**
+ * Rows of the SYRK register tile in the plain SIMD build, which needs a register for each
+ * product before its add: `MR`, the shared 4 x 8 micro-kernel's tile (measured: 5 rows ran
+ * 40 % slower, its registers spilling).
+ */
+export const SYRK_MR_SIMD = 4;
+
+/**
  * Rows `prism_column_sums_f32` sums in float32 before merging into float64. Sizes no buffer
  * (the partial sums live in registers); it bounds the float32 error of each block.
  */

@@ -43,6 +43,18 @@ pub const NC: usize = 1024;
 /// error when the shift is off the mean; 64 halves it again at a further cost.
 pub const GRAM_BLOCK: usize = 128;
 
+/// Rows of the SYRK register tile in the fused build (`gemm/syrk_micro.rs`): 6 rows x 2
+/// `f32x4` = 12 accumulators, enough independent fused multiply-add chains to cover their
+/// latency on both FMA units; with 2 operand vectors and 1 broadcast, the 15 SIMD registers V8
+/// allocates on x86-64. Sizes no buffer (the tile's rows are read in place in the packed
+/// operand, whose panels stay [`NR`] wide).
+pub const SYRK_MR_FMA: usize = 6;
+
+/// Rows of the SYRK register tile in the plain SIMD build, which needs a register for each
+/// product before its add: [`MR`], the shared 4 x 8 micro-kernel's tile (measured: 5 rows ran
+/// 40 % slower, its registers spilling).
+pub const SYRK_MR_SIMD: usize = 4;
+
 /// Rows `prism_column_sums_f32` sums in float32 before merging into float64. Sizes no buffer
 /// (the partial sums live in registers); it bounds the float32 error of each block.
 pub const COLUMN_SUMS_BLOCK: usize = 256;

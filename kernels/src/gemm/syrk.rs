@@ -11,12 +11,14 @@
 //! Loop nest of one block of `k <= GRAM_BLOCK` rows of `P`, outermost first:
 //! 1. pack: `P` is stored as column panels of [`NR`] = 8 columns, each panel `k x 8` floats,
 //!    contiguous (`panel p, row r, lane q` at `p*8k + 8r + q`); columns past `n` are zero;
-//! 2. micro-tile rows: [`MR`] = 4 columns `i0..i0+4` of `P` (4 rows of G), read in place
-//!    inside their panel (the micro-kernel's `A_STEP` is `NR`);
+//! 2. micro-tile rows: `R` columns `i0..i0+R` of `P` (`R` rows of G), read in place in the
+//!    packed panels: `R` = [`MR`] = 4 in the plain build and for `n <= 16` (the shared
+//!    micro-kernel, its 4 columns inside one panel, `A_STEP` = `NR`), 6 in the fused build
+//!    ([`super::syrk_micro`], one pointer per column, so a tile may straddle two panels);
 //! 3. micro-tile columns: one panel (8 columns of G, two `f32x4`), only from the diagonal on,
 //!    so tiles below the diagonal are never computed;
-//! 4. rows of `P`: the micro-kernel, four broadcasts `P[r][i]` times the two vectors
-//!    `P[r][j..j+8]`, added into 4 x 2 = 8 `f32x4` accumulators.
+//! 4. rows of `P`: the micro-kernel, `R` broadcasts `P[r][i]` times the two vectors
+//!    `P[r][j..j+8]`, added into `R` x 2 `f32x4` accumulators.
 //!
 //! Why broadcast-times-row rather than dot products along packed columns: with row-major `X`
 //! the broadcast form needs no transpose (packing is a plain shifted copy), and SYRK on tall
@@ -38,7 +40,8 @@
 //! (Sterbenz), so the only rounding is in the products and the sums. Column sums of `D` get the
 //! same treatment (float32 over one block, then float64).
 
-use super::micro::{accumulate, Tile};
+use super::micro::accumulate;
+use super::syrk_micro::{accumulate_rows, Rows};
 use super::pack::{pack, round_up, Shift, View};
 use crate::params::{GRAM_BLOCK, MR, NR};
 use crate::status;
@@ -169,9 +172,58 @@ pub extern "C" fn prism_gram_rows_f32(
 // Driver and epilogue
 // ---------------------------------------------------------------------------------------------
 
+/// Rows of the register tile ([`crate::params::SYRK_MR_FMA`] or [`crate::params::SYRK_MR_SIMD`]).
+#[cfg(prism_fma)]
+const SYRK_MR: usize = crate::params::SYRK_MR_FMA;
+#[cfg(not(prism_fma))]
+const SYRK_MR: usize = crate::params::SYRK_MR_SIMD;
+
 /// Adds the upper triangle of `PᵀP` for the packed `k x n` operand at `p` into the row-major
 /// `n x n` float64 array `gram`.
+///
+/// Up to two panels (`n <= 16`) the 4-row tiles are kept in both builds: a wider tile's rows
+/// past the diagonal are mostly wasted there (measured at 20,480 x 10: 6 rows 10 % slower; at
+/// 16 columns even, at 50 and beyond 6 rows 10-40 % faster, most at 512).
 unsafe fn syrk_packed(p: *const f32, k: usize, n: usize, gram: *mut f64) {
+    if SYRK_MR == MR || n <= 2 * NR {
+        syrk_packed_4(p, k, n, gram);
+    } else {
+        syrk_packed_rows::<SYRK_MR>(p, k, n, gram);
+    }
+}
+
+/// [`syrk_packed`] with `R`-row tiles whose rows are read through column pointers
+/// ([`accumulate_rows`]): rows `i0..i0+R`, every panel from the one holding column `i0` on.
+/// Rows past `n` read column `n - 1` (in bounds) and are dropped by [`flush`].
+unsafe fn syrk_packed_rows<const R: usize>(p: *const f32, k: usize, n: usize, gram: *mut f64) {
+    let panels = round_up(n, NR) / NR;
+    let stride = NR * k;
+    let last_half = n - (panels - 1) * NR <= 4;
+    let column = |c: usize| {
+        let c = c.min(n - 1);
+        p.add((c / NR) * stride + c % NR)
+    };
+    let mut i0 = 0;
+    while i0 < n {
+        let mut a = [p; R];
+        for (i, ptr) in a.iter_mut().enumerate() {
+            *ptr = column(i0 + i);
+        }
+        for pj in i0 / NR..panels {
+            let b = p.add(pj * stride);
+            if pj == panels - 1 && last_half {
+                flush::<R, 1>(accumulate_rows::<R, 1>(k, a, b), gram, n, i0, pj * NR);
+            } else {
+                flush::<R, 2>(accumulate_rows::<R, 2>(k, a, b), gram, n, i0, pj * NR);
+            }
+        }
+        i0 += R;
+    }
+}
+
+/// [`syrk_packed`] with the shared 4 x 8 micro-kernel, whose 4 rows lie in one panel, so the
+/// diagonal tile can start at column `i0` inside it.
+unsafe fn syrk_packed_4(p: *const f32, k: usize, n: usize, gram: *mut f64) {
     let panels = round_up(n, NR) / NR;
     let stride = NR * k;
     // Columns of the last panel that hold data: a last panel of at most 4 uses one vector.
@@ -184,32 +236,38 @@ unsafe fn syrk_packed(p: *const f32, k: usize, n: usize, gram: *mut f64) {
         // The diagonal tile: from column i0 on, so the block left of the diagonal is skipped.
         if oi == 0 && !(pi == panels - 1 && last_half) {
             let acc = accumulate::<2, NR>(k, a, p.add(pi * stride));
-            flush::<2>(acc, gram, n, i0, pi * NR);
+            flush::<MR, 2>(acc, gram, n, i0, pi * NR);
         } else {
             let acc = accumulate::<1, NR>(k, a, p.add(pi * stride + oi));
-            flush::<1>(acc, gram, n, i0, i0);
+            flush::<MR, 1>(acc, gram, n, i0, i0);
         }
         for pj in pi + 1..panels {
             let b = p.add(pj * stride);
             if pj == panels - 1 && last_half {
                 let acc = accumulate::<1, NR>(k, a, b);
-                flush::<1>(acc, gram, n, i0, pj * NR);
+                flush::<MR, 1>(acc, gram, n, i0, pj * NR);
             } else {
                 let acc = accumulate::<2, NR>(k, a, b);
-                flush::<2>(acc, gram, n, i0, pj * NR);
+                flush::<MR, 2>(acc, gram, n, i0, pj * NR);
             }
         }
         i0 += MR;
     }
 }
 
-/// Adds a tile's float32 sums into `gram` in float64: rows `i0..i0+4`, columns `j0..j0+4·NV`,
-/// keeping only entries inside `n x n` and on or above the diagonal.
+/// Adds an `R`-row tile's float32 sums into `gram` in float64: rows `i0..i0+R`, columns
+/// `j0..j0+4·NV`, keeping only entries inside `n x n` and on or above the diagonal.
 #[inline(always)]
-unsafe fn flush<const NV: usize>(acc: Tile, gram: *mut f64, n: usize, i0: usize, j0: usize) {
-    if j0 >= i0 + MR - 1 && j0 + 4 * NV <= n && i0 + MR <= n {
+unsafe fn flush<const R: usize, const NV: usize>(
+    acc: Rows<R>,
+    gram: *mut f64,
+    n: usize,
+    i0: usize,
+    j0: usize,
+) {
+    if j0 >= i0 + R - 1 && j0 + 4 * NV <= n && i0 + R <= n {
         // Every entry is wanted (the common case): two f64x2 updates per f32x4.
-        for i in 0..MR {
+        for i in 0..R {
             let row = gram.add((i0 + i) * n + j0);
             for v in 0..NV {
                 let lo = f64x2_promote_low_f32x4(acc[i][v]);
@@ -221,7 +279,7 @@ unsafe fn flush<const NV: usize>(acc: Tile, gram: *mut f64, n: usize, i0: usize,
         }
         return;
     }
-    for i in 0..MR {
+    for i in 0..R {
         let gi = i0 + i;
         if gi >= n {
             break;
