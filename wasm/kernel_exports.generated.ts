@@ -490,6 +490,8 @@ export interface KernelExports {
    * `mu` holds `cols` floats, `wp` the packed `W` (`prism_mahalanobis_packed_len(cols, k)`
    * floats), `out` `rows` floats (overwritten), `scratch`
    * `prism_mahalanobis_scratch_len(cols)` floats (16-byte aligned, from `prism_alloc`).
+   * `lower` nonzero promises `W[c][j] = 0` for `c < j` (see the module docs): each panel then
+   * skips its leading zero rows.
    * Returns `status::OK`, or `status::INVALID_ARGUMENT` when a size overflows or a needed
    * pointer is null. Non-finite input gives a non-finite score; the caller checks.
    *
@@ -501,6 +503,7 @@ export interface KernelExports {
    * @param mu `*const f32`
    * @param wp `*const f32`
    * @param k `usize`
+   * @param lower `i32`
    * @param out `*mut f32`
    * @param scratch `*mut f32`
    * @returns `i32`
@@ -512,6 +515,7 @@ export interface KernelExports {
     mu: number,
     wp: number,
     k: number,
+    lower: number,
     out: number,
     scratch: number,
   ): number;
@@ -607,7 +611,7 @@ export const KERNEL_SIGNATURES: {
   prism_mahalanobis_scratch_len: { params: ["i32"], results: ["i32"] },
   prism_mahalanobis_packed_len: { params: ["i32", "i32"], results: ["i32"] },
   prism_mahalanobis_f32: {
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     results: ["i32"],
   },
   prism_column_sums_f32: { params: ["i32", "i32", "i32", "i32"], results: ["i32"] },

@@ -7,6 +7,11 @@
 //! columns past `k` zero, so they add nothing to the sum of squares. The caller packs once per
 //! fitted model; it is `O(cols·k)`.
 //!
+//! A lower-trapezoidal `W` (`W[c][j] = 0` for `c < j`, which `ops/_pinv.ts` makes by an
+//! orthogonal rotation: `W·Q` whitens as `W` does) is flagged with `lower`: panel `p` then starts
+//! at band `8p`, skipping the rows that are zero, which halves the work when `k = cols`
+//! (`Σ_p (cols − 8p)` band steps instead of `cols` per panel).
+//!
 //! Loop nest, outermost first:
 //! 1. micro-blocks of [`MI`] = 4 rows: centred (`x − μ`) into scratch, `4 × cols` floats, so
 //!    `(X − μ)·W` is never materialised beyond one 4 × 8 tile;
@@ -53,6 +58,8 @@ fn round_up4(n: usize) -> usize {
 /// `mu` holds `cols` floats, `wp` the packed `W` ([`prism_mahalanobis_packed_len`]`(cols, k)`
 /// floats), `out` `rows` floats (overwritten), `scratch`
 /// [`prism_mahalanobis_scratch_len`]`(cols)` floats (16-byte aligned, from `prism_alloc`).
+/// `lower` nonzero promises `W[c][j] = 0` for `c < j` (see the module docs): each panel then
+/// skips its leading zero rows.
 /// Returns [`status::OK`], or [`status::INVALID_ARGUMENT`] when a size overflows or a needed
 /// pointer is null. Non-finite input gives a non-finite score; the caller checks.
 #[no_mangle]
@@ -63,6 +70,7 @@ pub extern "C" fn prism_mahalanobis_f32(
     mu: *const f32,
     wp: *const f32,
     k: usize,
+    lower: i32,
     out: *mut f32,
     scratch: *mut f32,
 ) -> i32 {
@@ -89,7 +97,10 @@ pub extern "C" fn prism_mahalanobis_f32(
             centre(x.add(r0 * cols), m, cols, mu, scratch, stride);
             let mut score = [0.0f32; MI];
             for p in 0..panels {
-                tile(scratch, stride, cols, wp.add(p * PW * cols), &mut score);
+                // Rows before `first` of a lower-trapezoidal panel are zero: skip them.
+                let first = if lower != 0 { (p * PW).min(cols) } else { 0 };
+                let panel = wp.add(p * PW * cols + first * PW);
+                tile(scratch.add(first), stride, cols - first, panel, &mut score);
             }
             for (i, s) in score.iter().enumerate().take(m) {
                 *out.add(r0 + i) = *s;
@@ -133,7 +144,7 @@ unsafe fn centre(x: *const f32, m: usize, cols: usize, mu: *const f32, s: *mut f
 /// Projects the 4 centred rows onto one 8-column panel and adds the squares into `score`.
 ///
 /// # Safety
-/// `s` holds `MI` rows `stride` apart, `panel` `cols × 8` floats.
+/// `s` holds `MI` rows `stride` apart, each of at least `cols` floats; `panel` `cols × 8` floats.
 #[inline(always)]
 unsafe fn tile(s: *const f32, stride: usize, cols: usize, panel: *const f32, score: &mut [f32; MI]) {
     let z = f32x4_splat(0.0);
