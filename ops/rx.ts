@@ -32,6 +32,7 @@ import {
   robustStatistics,
 } from "./_robust_fit.ts";
 import { isRowSource, passesOf, type RowSource } from "./_row_passes.ts";
+import { residentPixels } from "./_rx_resident.ts";
 
 export type { RxJson } from "./_rx_file.ts";
 export type { RobustFitOptions, RobustFitSummary } from "./_robust_fit.ts";
@@ -191,6 +192,46 @@ export class RxDetector {
     const result = await covariance(source, run);
     await this.#setStatistics(result, eps, true);
     return this;
+  }
+
+  /**
+   * Fits on `data` and scores the same pixels: `fit(data)` then `score(data)` with one copy of
+   * the pixels into kernel memory instead of one per pass. On WASM, a plain array (at most
+   * 1 GiB) is copied in once and both passes read that copy in place on every worker; kernel
+   * memory then keeps its grown size, as after any large call. Elsewhere it is exactly
+   * `fit(data, options)` then `score(data, options)`.
+   *
+   * @param data Pixels as a matrix (row = pixel) or a BIP cube (scores are then an H×W map).
+   * @param options As {@linkcode RxDetector.fit}, except `skipInvalid` (every pixel is scored,
+   *   so a NaN pixel is an error: fit with `skipInvalid`, then score the cleaned pixels).
+   * @returns One score per pixel, as `score(data)` returns them.
+   * @throws {TypeError} When the data is malformed, or `skipInvalid` is given.
+   * @throws {RangeError} As `fit` (too few pixels, bad `eps` or `robust`).
+   * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
+   * @throws {AbortedError} When `signal` aborts.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const data = new Float32Array([0, 0, 1, 0, 0, 1, 1, 1, 10, 10]);
+   * const rx = new RxDetector();
+   * const scores = await rx.fitScore({ data, rows: 5, cols: 2 });
+   * assert(rx.stats.count === 5 && scores[4] > scores[0]);
+   * ```
+   */
+  async fitScore(
+    data: MatrixLike | Cube,
+    options: Omit<RxFitOptions, "skipInvalid"> = {},
+  ): Promise<Float32Array> {
+    if ((options as RxFitOptions).skipInvalid !== undefined) {
+      throw new TypeError(
+        "fitScore() scores every pixel, so it takes no skipInvalid: call fit(data, " +
+          "{ skipInvalid: true }), then score the pixels you keep",
+      );
+    }
+    using resident = await residentPixels(data, options);
+    await this.fit(resident.pixels, options);
+    return await this.score(resident.pixels, { backend: options.backend, signal: options.signal });
   }
 
   /**
