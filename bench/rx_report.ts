@@ -76,9 +76,9 @@ if (childBuild() !== undefined) {
   const rx = await new RxDetector().fit(km, { backend: "wasm" });
   const score = await measure(() => rx.score(km, { backend: "wasm" }), opts);
   const { rank } = rx.stats;
-  // Panel p of 8 columns starts at band 8p (the kernel skips the zero triangle).
+  // The kernel projects 4 columns at a time; with the lower factor, group g starts at band 4g.
   let macsPerRow = 0;
-  for (let p = 0; p * 8 < rank; p++) macsPerRow += 8 * (bands - Math.min(bands, 8 * p));
+  for (let g = 0; g * 4 < rank; g++) macsPerRow += 4 * (bands - Math.min(bands, 4 * g));
   emit(
     {
       total: total.medianMs,
