@@ -196,9 +196,10 @@ export class RxDetector {
 
   /**
    * Fits on `data` and scores the same pixels: `fit(data)` then `score(data)` with one copy of
-   * the pixels into kernel memory instead of one per pass. On WASM, a plain array (at most
-   * 1 GiB) is copied in once and both passes read that copy in place on every worker; kernel
-   * memory then keeps its grown size, as after any large call. Elsewhere it is exactly
+   * the pixels into kernel memory instead of one per pass. On WASM, when the kernel memory has
+   * the room without growing (after an earlier call as large, or an `allocMatrix` since freed:
+   * fresh memory costs more in page faults than the copy saves), a plain array is copied in
+   * once and both passes read that copy in place on every worker. Otherwise it is exactly
    * `fit(data, options)` then `score(data, options)`.
    *
    * @param data Pixels as a matrix (row = pixel) or a BIP cube (scores are then an H×W map).

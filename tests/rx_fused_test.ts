@@ -181,6 +181,7 @@ Deno.test("fitScore() equals fit() then score() within float32 rounding, on ever
   const { mean, cov } = stats64(m);
   const ref = await whitening(cov, 13, { eps: 1e-6 });
   const want = scores64(m, mean, ref.w, ref.rank);
+  (await allocMatrix(m.rows, m.cols)).free(); // room for the one copy (see _rx_resident.ts)
   const fused = new RxDetector();
   const got = await fused.fitScore(m, { backend: "wasm" });
   // Measured on a second call: the first starts the pool, whose worker stacks stay in the heap.
@@ -208,9 +209,12 @@ Deno.test("fitScore() equals fit() then score() within float32 rounding, on ever
   assert.deepStrictEqual(small, await (await new RxDetector().fit(tiny)).score(tiny));
 });
 
-Deno.test("residentPixels copies a plain array once and leaves kernel memory and tensors be", async () => {
+Deno.test("residentPixels copies into room the kernel memory has, and leaves the rest be", async () => {
+  const kernels = await loadKernels();
   const m = pixels(300, 4, 2);
   {
+    // Room for 300 x 4 floats: free after an allocation as large.
+    (await allocMatrix(300, 4)).free();
     using r = await residentPixels(m, { backend: "wasm" });
     const copy = r.pixels as Matrix;
     assert(copy.data !== m.data && copy.data.buffer instanceof SharedArrayBuffer);
@@ -219,6 +223,13 @@ Deno.test("residentPixels copies a plain array once and leaves kernel memory and
   using km = await allocMatrix(2, 2);
   using same = await residentPixels(km, { backend: "wasm" });
   assert.strictEqual(same.pixels, km);
+  // Beyond the free room: handed back as is, nothing allocated (growing costs page faults).
+  const { heapBytes, inUseBytes } = kernels.memory();
+  const rows = Math.ceil((heapBytes - inUseBytes) / 16) + 1;
+  const big = { data: new Float32Array(rows * 4), rows, cols: 4 };
+  using handed = await residentPixels(big, { backend: "wasm" });
+  assert.strictEqual(handed.pixels, big);
+  assert.strictEqual(kernels.memory().heapBytes, heapBytes);
 });
 
 Deno.test("fitScore() refuses skipInvalid and names a NaN pixel and band", async () => {
