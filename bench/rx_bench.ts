@@ -81,6 +81,24 @@ Deno.bench({
   },
 });
 
+// Fit and score the same pixels: two passes that each copy the cube into kernel memory, or
+// fitScore(), which copies it once and runs both passes in place.
+Deno.bench({
+  name: `fit() then score() wasm ${side}x${side}x50`,
+  group: "rx fit + score",
+  baseline: true,
+  fn: async () => {
+    await (await new RxDetector().fit(cube, { backend: "wasm" })).score(cube, { backend: "wasm" });
+  },
+});
+Deno.bench({
+  name: `fitScore() wasm ${side}x${side}x50`,
+  group: "rx fit + score",
+  fn: async () => {
+    await new RxDetector().fitScore(cube, { backend: "wasm" });
+  },
+});
+
 const small = synthCube({ height: 64, width: 64, bands: 10, seed: 2 }).cube;
 Deno.bench({
   name: "rxLocal 64x64x10 (3, 9)",

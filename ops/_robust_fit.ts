@@ -116,6 +116,7 @@ interface Model {
   readonly mean: Float64Array;
   readonly w: Float64Array;
   readonly rank: number;
+  readonly lower: boolean;
 }
 
 const SAMPLE_MIN = 4096;
@@ -370,8 +371,8 @@ async function scores(m: Matrix, model: Model, run: RobustRun): Promise<Float32A
 
 /** The whitening of a fit: what distances need. */
 async function modelOf(fit: Fit, bands: number, eps: number): Promise<Model> {
-  const white = await whitening(fit.cov, bands, { eps });
-  return { bands, mean: fit.mean, w: white.w, rank: white.rank };
+  const white = await whitening(fit.cov, bands, { eps, form: "lower" });
+  return { bands, mean: fit.mean, w: white.w, rank: white.rank, lower: true };
 }
 
 /** Coordinate-wise median and MAD² (scaled to σ² at the Gaussian) on the diagonal, as a start. */

@@ -35,6 +35,8 @@ export interface RxScoreModel {
   readonly w: Float64Array;
   /** Columns of `w`. */
   readonly rank: number;
+  /** `w` is lower trapezoidal (`whitening(…, { form: "lower" })`): WASM skips its zeros. */
+  readonly lower?: boolean;
 }
 
 /** Options of {@linkcode scoreRx}. */
@@ -74,6 +76,7 @@ export async function scoreRx(
     mean: model.mean,
     w: model.w,
     rank: model.rank,
+    lower: model.lower,
     signal: options.signal,
     operation: "RxDetector.score()",
   };

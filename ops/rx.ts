@@ -32,6 +32,7 @@ import {
   robustStatistics,
 } from "./_robust_fit.ts";
 import { isRowSource, passesOf, type RowSource } from "./_row_passes.ts";
+import { residentPixels } from "./_rx_resident.ts";
 
 export type { RxJson } from "./_rx_file.ts";
 export type { RobustFitOptions, RobustFitSummary } from "./_robust_fit.ts";
@@ -194,6 +195,47 @@ export class RxDetector {
   }
 
   /**
+   * Fits on `data` and scores the same pixels: `fit(data)` then `score(data)` with one copy of
+   * the pixels into kernel memory instead of one per pass. On WASM, when the kernel memory has
+   * the room without growing (after an earlier call as large, or an `allocMatrix` since freed:
+   * fresh memory costs more in page faults than the copy saves), a plain array is copied in
+   * once and both passes read that copy in place on every worker. Otherwise it is exactly
+   * `fit(data, options)` then `score(data, options)`.
+   *
+   * @param data Pixels as a matrix (row = pixel) or a BIP cube (scores are then an H×W map).
+   * @param options As {@linkcode RxDetector.fit}, except `skipInvalid` (every pixel is scored,
+   *   so a NaN pixel is an error: fit with `skipInvalid`, then score the cleaned pixels).
+   * @returns One score per pixel, as `score(data)` returns them.
+   * @throws {TypeError} When the data is malformed, or `skipInvalid` is given.
+   * @throws {RangeError} As `fit` (too few pixels, bad `eps` or `robust`).
+   * @throws {InvalidDataError} When a pixel holds NaN or infinity (names pixel and band).
+   * @throws {AbortedError} When `signal` aborts.
+   * @example
+   * ```ts
+   * import { RxDetector } from "./rx.ts";
+   * import assert from "node:assert";
+   * const data = new Float32Array([0, 0, 1, 0, 0, 1, 1, 1, 10, 10]);
+   * const rx = new RxDetector();
+   * const scores = await rx.fitScore({ data, rows: 5, cols: 2 });
+   * assert(rx.stats.count === 5 && scores[4] > scores[0]);
+   * ```
+   */
+  async fitScore(
+    data: MatrixLike | Cube,
+    options: Omit<RxFitOptions, "skipInvalid"> = {},
+  ): Promise<Float32Array> {
+    if ((options as RxFitOptions).skipInvalid !== undefined) {
+      throw new TypeError(
+        "fitScore() scores every pixel, so it takes no skipInvalid: call fit(data, " +
+          "{ skipInvalid: true }), then score the pixels you keep",
+      );
+    }
+    using resident = await residentPixels(data, options);
+    await this.fit(resident.pixels, options);
+    return await this.score(resident.pixels, { backend: options.backend, signal: options.signal });
+  }
+
+  /**
    * Builds a detector from statistics computed elsewhere (a merged `CovarianceAccumulator`,
    * another process), with no pass over pixels.
    *
@@ -254,7 +296,8 @@ export class RxDetector {
     }
     // A negative variance or an impossible correlation would score pixels wrongly (all 0).
     checkCovarianceMatrix("covariance", s.covariance, bands);
-    const white = await whitening(s.covariance, bands, { eps });
+    // Lower trapezoidal: scoring skips its zeros, half the multiply-adds at full rank.
+    const white = await whitening(s.covariance, bands, { eps, form: "lower" });
     this.#white = white;
     this.#stats = {
       count,
@@ -340,7 +383,13 @@ export class RxDetector {
     options: RxScoreOptions & { output?: "array" | "tensor" } = {},
   ): Promise<Float32Array | DeviceTensor> {
     const { stats, white } = this.#fitted();
-    const model = { bands: stats.bands, mean: stats.mean, w: white.w, rank: white.rank };
+    const model = {
+      bands: stats.bands,
+      mean: stats.mean,
+      w: white.w,
+      rank: white.rank,
+      lower: true,
+    };
     const chunk = (data as Partial<PixelChunk>).kept === undefined ? undefined : data as PixelChunk;
     if (chunk === undefined) return await scoreRx(data, { ...options, model });
     if (options.output === "tensor") {

@@ -17,6 +17,7 @@ import {
   MR,
   NC,
   NR,
+  RX_ROWS,
 } from "../wasm/kernel_exports.generated.ts";
 import { loadKernels } from "../wasm/loader.ts";
 
@@ -138,7 +139,7 @@ Deno.test("the generated block sizes are the ones the kernels size their buffers
   for (const n of [1, 7, 8, 50, 257]) {
     assert.equal(ex.prism_syrk_scratch_len(n), up(n, NR) * GRAM_BLOCK);
     assert.equal(ex.prism_gram_rows_scratch_len(n), up(n, NR) * GRAM_BLOCK);
-    assert.equal(ex.prism_mahalanobis_scratch_len(n), MR * up(n, 4));
+    assert.equal(ex.prism_mahalanobis_scratch_len(n), RX_ROWS * n);
     assert.equal(ex.prism_mahalanobis_packed_len(n, 13), n * up(13, NR));
   }
   assert.equal(ex.prism_sgemm_scratch_len(1000, 2000, 1000), MC * KC + NC * KC);

@@ -538,6 +538,8 @@ export interface KernelExports {
    * `mu` holds `cols` floats, `wp` the packed `W` (`prism_mahalanobis_packed_len(cols, k)`
    * floats), `out` `rows` floats (overwritten), `scratch`
    * `prism_mahalanobis_scratch_len(cols)` floats (16-byte aligned, from `prism_alloc`).
+   * `lower` nonzero promises `W[c][j] = 0` for `c < j` (see the module docs): each group of
+   * columns then skips its leading zero rows.
    * Returns `status::OK`, or `status::INVALID_ARGUMENT` when a size overflows or a needed
    * pointer is null. Non-finite input gives a non-finite score; the caller checks.
    *
@@ -549,6 +551,7 @@ export interface KernelExports {
    * @param mu `*const f32`
    * @param wp `*const f32`
    * @param k `usize`
+   * @param lower `i32`
    * @param out `*mut f32`
    * @param scratch `*mut f32`
    * @returns `i32`
@@ -560,6 +563,7 @@ export interface KernelExports {
     mu: number,
     wp: number,
     k: number,
+    lower: number,
     out: number,
     scratch: number,
   ): number;
@@ -658,7 +662,7 @@ export const KERNEL_SIGNATURES: {
   prism_mahalanobis_scratch_len: { params: ["i32"], results: ["i32"] },
   prism_mahalanobis_packed_len: { params: ["i32", "i32"], results: ["i32"] },
   prism_mahalanobis_f32: {
-    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
+    params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"],
     results: ["i32"],
   },
   prism_column_sums_f32: { params: ["i32", "i32", "i32", "i32"], results: ["i32"] },
@@ -668,10 +672,16 @@ export const KERNEL_SIGNATURES: {
  * Micro-tile rows: rows of the register tile one micro-kernel call produces (4 rows x 2
  * `f32x4` = 8 accumulators, plus 2 operand vectors and 1 broadcast, fit the 16 SIMD registers
  * V8 has on x86-64 without spilling). Sizes the height of a packed GEMM A panel (`MR * KC`
- * floats), the columns of the packed SYRK operand broadcast per step, and the rows
- * `prism_mahalanobis_f32` centres into its scratch (`MR * round_up(cols, 4)` floats).
+ * floats) and the columns of the packed SYRK operand broadcast per step.
  */
 export const MR = 4;
+
+/**
+ * Rows `prism_mahalanobis_f32` scores together, in the lanes of two `f32x4` (8 accumulators
+ * for 4 columns of `W`, plus 2 row vectors and 1 broadcast). Sizes its scratch: one block of
+ * rows, centred and transposed, `RX_ROWS * cols` floats.
+ */
+export const RX_ROWS = 8;
 
 /**
  * Micro-tile columns (two `f32x4` vectors): the width of every packed panel. Sizes a packed

@@ -19,7 +19,7 @@ import type { KernelExports } from "./kernel_exports.generated.ts";
 export type { KernelExports };
 
 /** The ABI version this loader speaks; `prism_abi_version()` must return it. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Memory figures of one module instance, in bytes. */
 export interface KernelMemory {

@@ -7,7 +7,7 @@
  * import { loadKernels } from "./loader.ts";
  * import assert from "node:assert";
  * const kernels = await loadKernels();
- * assert(kernels.exports.prism_abi_version() === 1);
+ * assert(kernels.exports.prism_abi_version() === 2);
  * ```
  *
  * @module

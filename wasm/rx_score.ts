@@ -38,6 +38,8 @@ export interface MahalanobisCall {
   readonly wp: number;
   /** Columns of the whitening matrix (its rank). */
   readonly k: number;
+  /** 1 when the whitening matrix is lower trapezoidal (`W[c][j] = 0` for `c < j`), else 0. */
+  readonly lower: number;
   /** `rows` f32 scores, overwritten. */
   readonly out: number;
 }
@@ -50,6 +52,11 @@ export interface RxScoreParams {
   readonly w: Float64Array;
   /** Columns of `w`. */
   readonly rank: number;
+  /**
+   * `w` is lower trapezoidal (`w[c][j] = 0` for `c < j`, as `whitening(…, { form: "lower" })`
+   * makes it): the kernel skips the zero rows, about half the work. Default false.
+   */
+  readonly lower?: boolean;
 }
 
 /**
@@ -115,7 +122,7 @@ export function packWhitening(
  * const mu = arena.copyIn(new Float32Array([1, 1]));
  * const wp = packWhitening(arena, { w: new Float64Array([1, 0, 0, 1]), cols: 2, k: 2 });
  * const out = arena.f32(1);
- * mahalanobisRows(kernels, { x, rows: 1, cols: 2, mu, wp, k: 2, out });
+ * mahalanobisRows(kernels, { x, rows: 1, cols: 2, mu, wp, k: 2, lower: 0, out });
  * assert(kernels.f32(out, 1)[0] === 13);
  * ```
  */
@@ -123,10 +130,10 @@ export function mahalanobisRows(kernels: Kernels, call: MahalanobisCall): void {
   const ex = kernels.exports;
   using arena = new KernelArena(kernels);
   const scratch = arena.f32(ex.prism_mahalanobis_scratch_len(call.cols));
-  const { x, rows, cols, mu, wp, k, out } = call;
+  const { x, rows, cols, mu, wp, k, lower, out } = call;
   kernels.check(
     "prism_mahalanobis_f32",
-    ex.prism_mahalanobis_f32(x, rows, cols, mu, wp, k, out, scratch),
+    ex.prism_mahalanobis_f32(x, rows, cols, mu, wp, k, lower, out, scratch),
   );
 }
 
@@ -167,6 +174,7 @@ export async function wasmRxScores(
   await using arena = new KernelArena(kernels);
   const mu = arena.copyIn(Float32Array.from(input.mean));
   const wp = packWhitening(arena, { w: input.w, cols, k });
+  const lower = input.lower === true ? lowerFlag(input.w, cols, k) : 0;
   const out = arena.f32(rows);
   const scoreRange = (x: number, row0: number, n: number): Promise<unknown> => {
     const jobs = Math.max(1, Math.min(pool.size, Math.floor(n / MIN_ROWS_PER_JOB)));
@@ -180,6 +188,7 @@ export async function wasmRxScores(
         mu,
         wp,
         k,
+        lower,
         out: out + (row0 + s) * 4,
       };
       runs.push(arena.track(pool.run("rx_mahalanobis", call)));
@@ -214,10 +223,27 @@ export async function wasmRxScores(
   return kernels.f32(out, rows).slice();
 }
 
+/**
+ * The kernel's `lower` flag for a whitening matrix said to be lower trapezoidal, checked: the
+ * kernel would silently drop the entries above the diagonal, so a wrong claim must throw.
+ */
+function lowerFlag(w: Float64Array, cols: number, k: number): number {
+  for (let c = 0; c < Math.min(cols, k); c++) {
+    for (let j = c + 1; j < k; j++) {
+      if (w[c * k + j] !== 0) {
+        throw new TypeError(
+          `w[${c}][${j}] is ${w[c * k + j]}, so w is not lower trapezoidal; pass lower: false`,
+        );
+      }
+    }
+  }
+  return 1;
+}
+
 registerJobs({
   /** Payload: a {@linkcode MahalanobisCall} whose pointers address the shared memory. */
   rx_mahalanobis(kernels, payload) {
-    const keys = ["x", "rows", "cols", "mu", "wp", "k", "out"] as const;
+    const keys = ["x", "rows", "cols", "mu", "wp", "k", "lower", "out"] as const;
     mahalanobisRows(kernels, payloadIntegers("rx_mahalanobis", payload, keys));
     return { result: null };
   },

@@ -30,7 +30,7 @@ pub mod params;
 mod reduce;
 
 /// The ABI version the TypeScript loader checks at load time (`wasm/loader.ts`).
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Returns [`ABI_VERSION`].
 #[no_mangle]

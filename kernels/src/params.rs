@@ -9,9 +9,13 @@
 /// Micro-tile rows: rows of the register tile one micro-kernel call produces (4 rows x 2
 /// `f32x4` = 8 accumulators, plus 2 operand vectors and 1 broadcast, fit the 16 SIMD registers
 /// V8 has on x86-64 without spilling). Sizes the height of a packed GEMM A panel (`MR * KC`
-/// floats), the columns of the packed SYRK operand broadcast per step, and the rows
-/// `prism_mahalanobis_f32` centres into its scratch (`MR * round_up(cols, 4)` floats).
+/// floats) and the columns of the packed SYRK operand broadcast per step.
 pub const MR: usize = 4;
+
+/// Rows `prism_mahalanobis_f32` scores together, in the lanes of two `f32x4` (8 accumulators
+/// for 4 columns of `W`, plus 2 row vectors and 1 broadcast). Sizes its scratch: one block of
+/// rows, centred and transposed, `RX_ROWS * cols` floats.
+pub const RX_ROWS: usize = 8;
 
 /// Micro-tile columns (two `f32x4` vectors): the width of every packed panel. Sizes a packed
 /// GEMM B panel (`NR * KC` floats), the panels of the packed SYRK / Gram operand
