@@ -21,7 +21,6 @@ import { measure, ratio } from "../harness/timing.ts";
 import { numpyCovarianceMs, tfjsCovariance, tfjsReady } from "./_covariance_baselines.ts";
 import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
 import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
-import { measuredFmaPeak } from "./_fma_peak.ts";
 import { estimateShift } from "../ops/_covariance_shift.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import type { Matrix } from "../core/types.ts";
@@ -86,10 +85,7 @@ if (childBuild() !== undefined) {
 const loadStart = Deno.loadavg();
 const prism = await measureBuilds<PrismFigures>(import.meta.url, Deno.args);
 await tfjsReady();
-const nominal = await simdPeak();
-// The % columns hold kernels to the measured peak where there is one (see `_fma_peak.ts`).
-const measured = await measuredFmaPeak();
-const peak = { gflops: measured?.gflops ?? nominal.gflops };
+const peak = await simdPeak();
 const dir = await Deno.makeTempDir({ prefix: "prism_cov_report_" });
 const f = (v: number | string | undefined) => (typeof v === "number" ? v.toFixed(2) : "-");
 const workers = navigator.hardwareConcurrency;
@@ -142,11 +138,7 @@ console.log(
 console.log(lines.join("\n"));
 console.log(
   `GFLOP/s from kernel memory, counting rows·C·(C+1) flops; % of the WASM SIMD peak ` +
-    `${peak.gflops.toFixed(1)} GFLOP/s (${
-      measured === undefined ? "nominal" : `measured: 12 relaxed-madd chains, ` +
-        `${measured.thread.toFixed(1)} GFLOP/s on one thread × ${workers}`
-    }; nominal 16 flops/cycle/core at /proc/cpuinfo's ${nominal.ghz.toFixed(3)} GHz: ` +
-    `${nominal.gflops.toFixed(1)} GFLOP/s); ` +
+    `${peak.gflops.toFixed(1)} GFLOP/s (${peak.source}); ` +
     `phases: copy-in = plain − kmem (copying a plain array into kernel memory, as far as not ` +
     `overlapped), kernel = the SYRK kernel alone on one thread ÷ ${workers} workers, rest = ` +
     `kmem − kernel (messages, shift, float64 merges, and any imbalance or contention)`,

@@ -104,7 +104,7 @@ for (const c of cases) {
 console.log(
   `FMA (wasm/prism_fma.wasm) vs plain SIMD (wasm/prism.wasm), one thread, medians of ${rounds} ` +
     `alternating rounds${quick ? " (--quick)" : ""}; one core's WASM SIMD peak ` +
-    `${onePeak.toFixed(1)} GFLOP/s (16 flops/cycle at ${peak.ghz.toFixed(3)} GHz)`,
+    `${onePeak.toFixed(1)} GFLOP/s (all CPUs: ${peak.source})`,
 );
 console.log(lines.join("\n"));
 for (const line of machineLines(await cpuModel(), loadStart, Deno.loadavg())) console.log(line);

@@ -109,7 +109,7 @@ const scoreFlops = (f: Figures) => 2 * rows * bands * f.rank;
 const flops = (f: Figures) => rows * bands * (bands + 1) + scoreFlops(f);
 const gflops = (fl: number, ms: number) => fl / ms / 1e6;
 console.log(`RX fit+score ${rows} x ${bands}, medians of ${reps}${quick ? " (--quick)" : ""}:`);
-console.log(`  WASM SIMD peak (2 f32x4 FMA/cycle/core): ${peak.gflops.toFixed(1)} GFLOP/s`);
+console.log(`  WASM SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.source})`);
 const rowsOut: string[][] = [[
   "build",
   "fit+score",

@@ -187,9 +187,7 @@ console.log(line(header));
 for (const row of rows) console.log(line(row));
 console.log(
   `GFLOP/s count the Gram route's arithmetic, long·k·(k+1) + 4k³/3 (k the short side); WASM ` +
-    `SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (16 flops/cycle/core at ${
-      peak.ghz.toFixed(3)
-    } GHz)`,
+    `SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.source})`,
 );
 console.log(
   "phases (medians, so they need not add up to the total): the Gram alone (ops/gram.ts, same " +
