@@ -10,7 +10,7 @@ import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { kernelAddress } from "../wasm/storage.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
-import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
+import { ROWS_PARALLEL_FROM, wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 import { matrix, random, referenceGram, relError, transpose } from "./_covariance_helpers.ts";
 
 const wasm = { backend: "wasm" } as const;
@@ -78,14 +78,16 @@ Deno.test("gram() splits across workers in cuts that give the single-thread bloc
     const upper = (g: Float64Array) => g.map((v, k) => (k % 64 >= Math.floor(k / 64) ? v : 0));
     const err = relError(upper(staged.gram), upper(referenceGram(tall, shift64)));
     ok(err < 1e-6, `staged gram against float64: ${err}`);
-    const w = matrix(40, 9_000, () => next() - 0.5);
+    // 64 x 8,209 (a prime column count): past ROWS_PARALLEL_FROM, so AAᵀ is split by columns.
+    const w = matrix(64, 8_209, () => next() - 0.5);
+    ok(w.cols * w.rows ** 2 / 2 >= ROWS_PARALLEL_FROM, "the wide Gram must be split");
     const rows1 = await wasmGramRows(w, { operation, pool: new WorkerPool({ size: 1 }) });
     const rows3 = await wasmGramRows(w, { operation, pool });
     ok(relError(rows3.gram, rows1.gram) < 1e-13);
     ok(
       relError(
-        rows3.gram.map((v, k) => (k % 40 >= Math.floor(k / 40) ? v : 0)),
-        referenceGram(transpose(w)).map((v, k) => (k % 40 >= Math.floor(k / 40) ? v : 0)),
+        rows3.gram.map((v, k) => (k % 64 >= Math.floor(k / 64) ? v : 0)),
+        referenceGram(transpose(w)).map((v, k) => (k % 64 >= Math.floor(k / 64) ? v : 0)),
       ) < 1e-6,
     );
   } finally {

@@ -8,7 +8,7 @@ import assert from "node:assert";
 import { AbortedError, InvalidDataError } from "../core/errors.ts";
 import { columnSums } from "../wasm/column_sums.ts";
 import { jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
-import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
+import { ROWS_PARALLEL_FROM, wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
@@ -38,7 +38,9 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
     // 82 M multiply-adds: staged copies over both workers.
     const taller = randomMatrix(40_000, 64, { seed: 2 });
     const small = randomMatrix(50, 6, { seed: 3 });
-    const wide = randomMatrix(24, 6_000, { seed: 4 });
+    // 16.8 M multiply-adds: AAᵀ split by columns over both workers (ROWS_PARALLEL_FROM).
+    const wide = randomMatrix(64, 8_209, { seed: 4 });
+    assert(wide.cols * wide.rows ** 2 / 2 >= ROWS_PARALLEL_FROM);
     await noLeak("wasmSyrk (one thread)", () => wasmSyrk(small, { operation, pool }));
     await noLeak("wasmSyrk (split inline)", () => wasmSyrk(tall, { operation, pool }));
     await noLeak("wasmSyrk (staged)", () => wasmSyrk(taller, { operation, pool }));

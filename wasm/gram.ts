@@ -7,8 +7,9 @@
  * job shares, all allocated here; the partial Grams are merged in float64 here. A plain array is
  * copied in while workers compute (`_syrk_stream.ts`). Shares are cut at multiples
  * of the kernel's 128-row (or 128-column) float32 block, so the float32 sums are the same blocks
- * whatever the worker count. Problems below {@linkcode PARALLEL_FROM} multiply-adds run on this
- * thread's instance: a worker round trip costs more than they do.
+ * whatever the worker count. Problems below {@linkcode PARALLEL_FROM} (SYRK) or
+ * {@linkcode ROWS_PARALLEL_FROM} (`AAᵀ`) multiply-adds run on this thread's instance: a worker
+ * round trip costs more than they do.
  *
  * The pool jobs (pointers only, results `null`):
  * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range;
@@ -33,11 +34,22 @@ import { streamRows, type SyrkCall, type SyrkOutputs, syrkOutputs } from "./_syr
 import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
 
 /**
- * Multiply-adds (`rows · n²/2`) from which the work is split across workers. Measured on the
- * 2-core machine with a warm pool: a round trip of two jobs costs about 0.2 ms, the kernel does
- * about 2.5 G multiply-adds/s per core, so splitting pays from about 1 M.
+ * Multiply-adds (`rows · n²/2`) from which SYRK is split across workers. A round trip of two
+ * jobs costs about 0.2 ms on the 2-core machine with a warm pool; below
+ * {@linkcode INLINE_SHARE_MAX} this thread computes one share itself, so only one worker's round
+ * trip is paid, and narrow tall blocks (10-16 columns, the kernel's slowest shapes) gain from
+ * about 2 M.
  */
 export const PARALLEL_FROM = 2 ** 21;
+/**
+ * Multiply-adds (`cols · rows²/2`) from which `AAᵀ` is split across workers (its shares have no
+ * inline path and each worker first copies its columns into a staging block). Measured
+ * (`wasmGramRows` against `prism_gram_rows_f32` on one thread, 2-core machine): the kernel does
+ * 11-19 G multiply-adds/s on one core, so 4 M (128 × 512, 0.22 ms) ran in 0.6-1.5 ms split and
+ * 8 M (128 × 1024, 0.75 ms) in 1.3-1.8 ms; splitting only pays where half the kernel's time
+ * (about 0.4 ms at 16 M) is beyond the round trip, copies and the second output's merge.
+ */
+export const ROWS_PARALLEL_FROM = 2 ** 24;
 /**
  * Multiply-adds of the largest share this thread computes itself, beside the workers, when a
  * whole problem is at most `pool.size` such shares (about 2 ms each): it then saves a worker's
@@ -98,11 +110,24 @@ function runGramRows(
   );
 }
 
-/** Adds the `length` f64 values at each pointer into `out`. */
-function addInto(kernels: Kernels, out: Float64Array, ptrs: number[]): void {
-  for (const ptr of ptrs) {
+/**
+ * The partial outputs at `ptrs` (each `out.length` f64, zeroed before their jobs) summed into
+ * `out`, in `ptrs` order: the first is copied (natively, a memcpy), the others added in
+ * JavaScript. With `n`, the outputs are `n × n` Grams whose kernels set only the upper triangle
+ * (the rest stays zero), so only entries `j >= i` are added: half the work of the one loop that
+ * the merge of a wide Gram spends its time in (two 512 × 512 partials: 262,144 values each).
+ */
+function mergeInto(kernels: Kernels, out: Float64Array, ptrs: number[], n?: number): void {
+  out.set(kernels.f64(ptrs[0], out.length));
+  for (const ptr of ptrs.slice(1)) {
     const v = kernels.f64(ptr, out.length);
-    for (let i = 0; i < out.length; i++) out[i] += v[i];
+    if (n === undefined) {
+      for (let i = 0; i < out.length; i++) out[i] += v[i];
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      for (let k = i * n + i; k < (i + 1) * n; k++) out[k] += v[k];
+    }
   }
 }
 
@@ -177,10 +202,8 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
       }),
     );
   }
-  for (const o of outs) {
-    addInto(kernels, sum, [o.sum]);
-    addInto(kernels, gram, [o.gram]);
-  }
+  mergeInto(kernels, sum, outs.map((o) => o.sum));
+  mergeInto(kernels, gram, outs.map((o) => o.gram), cols);
   options.onProgress?.({ done: rows, total: rows, unit: "rows" });
   return { sum, gram };
 }
@@ -214,12 +237,12 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
   await using arena = new KernelArena(kernels);
   const scratchBytes = kernels.exports.prism_gram_rows_scratch_len(rows) * 4;
   const a = kernelAddress(kernels, m.data) ?? arena.copyIn(m.data);
-  const parallel = pool.size > 1 && cols * rows * rows / 2 >= PARALLEL_FROM &&
+  const parallel = pool.size > 1 && cols * rows * rows / 2 >= ROWS_PARALLEL_FROM &&
     cols > GRAM_BLOCK;
   if (!parallel) {
     const out = arena.f64(rows * rows, { zero: true });
     runGramRows(kernels, { a, rows, cols, gram: out, scratch: arena.bytes(scratchBytes) });
-    addInto(kernels, gram, [out]);
+    mergeInto(kernels, gram, [out]);
   } else {
     const panel = Math.max(
       GRAM_BLOCK,
@@ -243,7 +266,7 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
       }));
     });
     await Promise.all(jobs);
-    addInto(kernels, gram, outs);
+    mergeInto(kernels, gram, outs, rows);
   }
   options.onProgress?.({ done: cols, total: cols, unit: "columns" });
   return { gram };
