@@ -94,7 +94,6 @@ function job(pool: WorkerPool, from: number, to: number, s: number): Promise<unk
     sum,
     gram,
     scratch,
-    fresh: 1,
   });
 }
 

@@ -35,12 +35,6 @@ export interface SyrkCall {
   readonly gram: number;
   /** `prism_syrk_scratch_len(cols)` f32 of scratch. */
   readonly scratch: number;
-  /**
-   * 1: zero `sum` and `gram` first (the outputs' first call), 0: add to them. Why the computing
-   * thread zeroes them: the lines it writes are then in its own core's cache, not pulled over
-   * from the caller's, which zeroing them there cost (at 512 × 512, 2 MiB per output).
-   */
-  readonly fresh: 0 | 1;
 }
 
 /** One call's outputs and scratch: what a job writes, so no two running jobs share them. */
@@ -50,8 +44,7 @@ export type SyrkOutputs = Pick<SyrkCall, "sum" | "gram" | "scratch">;
 const STAGE_BYTES = 4 * 2 ** 20;
 
 /**
- * Outputs and scratch for `cols` columns, from `arena`, not zeroed: the first call on them
- * passes `fresh: 1` ({@linkcode SyrkCall.fresh}).
+ * Zeroed outputs and scratch for `cols` columns, from `arena`.
  *
  * @param arena The call's arena.
  * @param cols Columns of the input.
@@ -60,8 +53,8 @@ const STAGE_BYTES = 4 * 2 ** 20;
  */
 export function syrkOutputs(arena: KernelArena, cols: number, scratchBytes: number): SyrkOutputs {
   return {
-    sum: arena.f64(cols),
-    gram: arena.f64(cols * cols),
+    sum: arena.f64(cols, { zero: true }),
+    gram: arena.f64(cols * cols, { zero: true }),
     scratch: arena.bytes(scratchBytes),
   };
 }
@@ -120,7 +113,6 @@ export async function streamRows(
     x: arena.f32(chunkRows * cols),
     out: syrkOutputs(arena, cols, scratchBytes),
     busy: Promise.resolve() as Promise<unknown>,
-    fresh: 1 as 0 | 1,
   }));
   for (let start = 0, k = 0; start < rows; start += chunkRows, k++) {
     const n = Math.min(chunkRows, rows - start);
@@ -129,15 +121,7 @@ export async function streamRows(
     throwIfAborted(options.signal, options.operation);
     if (k > 0) options.onProgress?.({ done: start, total: rows, unit: "rows" });
     kernels.f32(stage.x, n * cols).set(data.subarray(start * cols, (start + n) * cols));
-    const call: SyrkCall = {
-      x: stage.x,
-      rows: n,
-      cols,
-      shift: pShift,
-      ...stage.out,
-      fresh: stage.fresh,
-    };
-    stage.fresh = 0; // later chunks of this stage add to what its first one set
+    const call: SyrkCall = { x: stage.x, rows: n, cols, shift: pShift, ...stage.out };
     stage.busy = arena.track(pool.run("gram_syrk_range", call));
   }
   await Promise.all(stages.map((s) => s.busy));

@@ -12,19 +12,17 @@
  * round trip costs more than they do.
  *
  * The pool jobs (pointers only, results `null`):
- * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range (zeroing its
- *   outputs first when `fresh` is 1);
+ * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range;
  * - `gram_rows_range`: `{ a, rows, ld, c0, c1, gram, scratch, staging, panel }`, `AAᵀ` restricted
- *   to columns `c0..c1` of a row-major matrix with `ld` columns, set into `gram` (zeroed by the
- *   job): the columns are copied `panel` at a time into `staging` (`rows * panel` floats), since
- *   the kernel needs a contiguous block.
+ *   to columns `c0..c1` of a row-major matrix with `ld` columns: the columns are copied `panel`
+ *   at a time into `staging` (`rows * panel` floats), since the kernel needs a contiguous block.
  *
  * @module
  */
 
 import { throwIfAborted } from "../core/abort.ts";
 import type { Matrix } from "../core/types.ts";
-import { KernelArena, zeroBlock } from "./arena.ts";
+import { KernelArena } from "./arena.ts";
 import type { HostOptions } from "./host.ts";
 import { payloadIntegers, registerJobs } from "./job_registry.ts";
 import type { Kernels } from "./kernels.ts";
@@ -94,10 +92,6 @@ export type { SyrkCall } from "./_syrk_stream.ts";
 /** Runs the SYRK kernel on one call's pointers, on the given instance. */
 function runSyrk(kernels: Kernels, call: SyrkCall): void {
   const { x, rows, cols, shift, sum, gram, scratch } = call;
-  if (call.fresh === 1) {
-    zeroBlock(kernels, sum, cols * 8);
-    zeroBlock(kernels, gram, cols * cols * 8);
-  }
   kernels.check(
     "prism_syrk_shifted_f32",
     kernels.exports.prism_syrk_shifted_f32(x, rows, cols, shift, sum, gram, scratch),
@@ -117,17 +111,14 @@ function runGramRows(
 }
 
 /**
- * The partial outputs at `ptrs` (each `out.length` f64) summed into `out`, in `ptrs` order: the
- * first is copied (natively, a row at a time), the others added in JavaScript. With `n`, the
- * outputs are `n × n` Grams of which only the upper triangle (`j >= i`) is read; `out`'s lower
- * triangle is left as it is. Why only what is needed: a worker's output lies in its core's
- * cache, and pulling it over to this core is what the merge costs (two 512 × 512 partials,
- * 4 MiB, took 3.7 ms of this thread in a profile; a microbenchmark on local data, 0.3 ms).
+ * The partial outputs at `ptrs` (each `out.length` f64, zeroed before their jobs) summed into
+ * `out`, in `ptrs` order: the first is copied (natively, a memcpy), the others added in
+ * JavaScript. With `n`, the outputs are `n × n` Grams whose kernels set only the upper triangle
+ * (the rest stays zero), so only entries `j >= i` are added: half the work of the one loop that
+ * the merge of a wide Gram spends its time in (two 512 × 512 partials: 262,144 values each).
  */
 function mergeInto(kernels: Kernels, out: Float64Array, ptrs: number[], n?: number): void {
-  const first = kernels.f64(ptrs[0], out.length);
-  if (n === undefined) out.set(first);
-  else for (let i = 0; i < n; i++) out.set(first.subarray(i * n + i, (i + 1) * n), i * n + i);
+  out.set(kernels.f64(ptrs[0], out.length));
   for (const ptr of ptrs.slice(1)) {
     const v = kernels.f64(ptr, out.length);
     if (n === undefined) {
@@ -178,7 +169,7 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
   const inline = work <= pool.size * INLINE_SHARE_MAX;
   const outs: SyrkOutputs[] = [];
   const syrk = (x: number, r0: number, r1: number, out: SyrkOutputs): SyrkCall => (
-    { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out, fresh: 1 }
+    { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out }
   );
   if (!parallel) {
     outs.push(syrkOutputs(arena, cols, scratchBytes));
@@ -259,7 +250,7 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
     );
     const outs: number[] = [];
     const jobs = splitRanges(cols, pool.size, GRAM_BLOCK).map(([c0, c1]) => {
-      const out = arena.f64(rows * rows); // zeroed by the job, on its worker (SyrkCall.fresh)
+      const out = arena.f64(rows * rows, { zero: true });
       outs.push(out);
       const w = Math.min(panel, c1 - c0);
       return arena.track(pool.run("gram_rows_range", {
@@ -283,12 +274,8 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
 
 registerJobs({
   gram_syrk_range(kernels, payload) {
-    const keys = ["x", "rows", "cols", "shift", "sum", "gram", "scratch", "fresh"] as const;
-    const call = payloadIntegers("gram_syrk_range", payload, keys);
-    if (call.fresh !== 0 && call.fresh !== 1) {
-      throw new RangeError(`gram_syrk_range: fresh must be 0 or 1, got ${call.fresh}`);
-    }
-    runSyrk(kernels, call as SyrkCall);
+    const keys = ["x", "rows", "cols", "shift", "sum", "gram", "scratch"] as const;
+    runSyrk(kernels, payloadIntegers("gram_syrk_range", payload, keys));
     return { result: null };
   },
   gram_rows_range(kernels, payload) {
@@ -308,7 +295,6 @@ registerJobs({
         `gram_rows_range: columns ${p.c0}..${p.c1} in panels of ${p.panel} do not fit ${p.ld}`,
       );
     }
-    zeroBlock(kernels, p.gram, p.rows * p.rows * 8);
     for (let c = p.c0; c < p.c1; c += p.panel) {
       const w = Math.min(p.panel, p.c1 - c);
       // Fresh views each panel: another thread may have grown the memory meanwhile.
