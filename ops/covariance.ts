@@ -15,6 +15,7 @@ import {
   type AddOptions,
   CovarianceAccumulator,
   type CovarianceResult,
+  takeResult,
 } from "./covariance_accumulator.ts";
 
 export type { CovarianceResult } from "./covariance_accumulator.ts";
@@ -86,13 +87,13 @@ export async function covariance(
     if (acc === undefined) {
       throw new RangeError("Cannot compute covariance: input has 0 rows, need at least 2");
     }
-    return acc.result(ddof);
+    return takeResult(acc, ddof); // acc dies here: no copy of M2
   }
   const m = asMatrix(data);
   const acc = make(shapeOf(m).cols);
   const run: AddOptions & NestedOptions = { signal, onProgress, operation };
   await acc.add(m, run);
-  return acc.result(ddof);
+  return takeResult(acc, ddof); // acc dies here: no copy of M2
 }
 
 /** A matrix or a cube as a matrix; anything else is a TypeError. */

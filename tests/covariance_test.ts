@@ -260,3 +260,25 @@ Deno.test("covariance() rejects bad shapes, too few pixels, band changes and abo
   throws(() => new CovarianceAccumulator(0), RangeError);
   await rejects(() => new CovarianceAccumulator(2).add(matrix(3, 3, () => 1)), TypeError);
 });
+
+Deno.test("covariance() writes its result over its own state; result() leaves the state whole", async () => {
+  // 257 x 61 (primes around a 128-row block): covariance() takes the result in place of M2,
+  // which must give what result() gives, while result() must not touch the state it reads.
+  const next = random(31);
+  const m = matrix(257, 61, () => next() * 3 + 50);
+  const once = await covariance(m, { backend: "wasm" });
+  const acc = new CovarianceAccumulator(61, { backend: "wasm" });
+  await acc.add(m);
+  const first = acc.result();
+  deepStrictEqual(once.covariance, first.covariance);
+  deepStrictEqual(once.mean, first.mean);
+  const second = acc.result();
+  deepStrictEqual(second.covariance, first.covariance);
+  await acc.add(m);
+  const twice = acc.result();
+  const ref = reference({ data: new Float32Array([...m.data, ...m.data]), rows: 514, cols: 61 });
+  ok(
+    relError(twice.covariance, ref.cov) < 1e-5,
+    `after result(): ${relError(twice.covariance, ref.cov)}`,
+  );
+});
