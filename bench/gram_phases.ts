@@ -16,7 +16,7 @@
  */
 
 import { loadKernels } from "../wasm/loader.ts";
-import { defaultPool, WorkerPool } from "../wasm/pool.ts";
+import { defaultPool, type WorkerPool } from "../wasm/pool.ts";
 import { wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
 import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { covariance } from "../ops/covariance.ts";
@@ -55,9 +55,10 @@ function cpuMs(): { all: number; self: number } | undefined {
 // One output set per share: `n × n` f64 Gram, sums, scratch (and a staging block for AAᵀ).
 const n = wide ? rows : cols;
 const alloc = (bytes: number) => kernels.alloc(bytes);
-const scratchBytes = 4 * (wide
-  ? kernels.exports.prism_gram_rows_scratch_len(rows)
-  : kernels.exports.prism_syrk_scratch_len(cols));
+const scratchBytes = 4 *
+  (wide
+    ? kernels.exports.prism_gram_rows_scratch_len(rows)
+    : kernels.exports.prism_syrk_scratch_len(cols));
 const outputs = () => ({
   gram: alloc(n * n * 8),
   sum: alloc(n * 8),
