@@ -225,8 +225,8 @@ console.log(
     "total less its Gram and eigen step",
 );
 console.log(
-  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, no fused ` +
-    `multiply-add in either build); its peak is half the f32x4 FMA one per core: ` +
+  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, fused ` +
+    `multiply-adds in the FMA build, mul then add in the SIMD one); its FMA peak is half the f32x4 FMA one per core: ` +
     `${(peak.gflops / 2 / navigator.hardwareConcurrency).toFixed(1)} GFLOP/s on one core, ` +
     `${(peak.gflops / 2).toFixed(1)} on all`,
 );

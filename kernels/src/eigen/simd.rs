@@ -1,5 +1,8 @@
 //! The float64 building blocks of the eigen kernels: scalar helpers that `core` lacks in `no_std`
-//! (sqrt, abs, hypot) and the `f64x2` loops that carry the O(n³) work.
+//! (sqrt, abs, hypot) and the `f64x2` loops that carry the O(n³) work. The reduction's loops
+//! (`symv_row`, `rank2_symv_row`, `rank2_symv_2rows`) multiply-add through
+//! [`madd_f64`], fused in the FMA build; the plain build computes exactly what it did with
+//! separate multiplies and adds.
 //!
 //! Every loop takes raw pointers and a length; the caller guarantees the ranges are valid. Loads
 //! and stores are unaligned (`v128.load` has no alignment requirement), because rows of a
