@@ -15,7 +15,7 @@ import { spectrumOf } from "../ops/spectrum.ts";
 import { gram } from "../ops/gram.ts";
 import { writeNpy } from "../io/npy.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
-import { measure, ratio, type Timing } from "../harness/timing.ts";
+import { measure, ratio, summarise, type Timing } from "../harness/timing.ts";
 import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
@@ -25,54 +25,83 @@ const shapes = quick
   ? [[128, 512], [512, 768]]
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
 const repeats = quick ? 3 : 7;
+/** Rounds run before the counted ones: JIT tier-up, the pool's workers, first allocations. */
+const WARMUP_ROUNDS = 2;
 
 /**
  * One build's figures for one shape: the whole call and, as medians (ms), its Gram phase, the
- * eigen step (`prism_eigvalsh_f64` on the Gram, copy-in included) and that step's second phase
- * alone (`prism_tridiagonal_eigvals_f64` on the tridiagonal the first left in its scratch).
+ * eigen step (`prism_eigvalsh_f64` on the Gram, copy-in included), that step's second phase
+ * alone (`prism_tridiagonal_eigvals_f64` on the tridiagonal the first left in its scratch), and
+ * the rest of the call: the median over rounds of `total − gram − eigen` within one round.
  */
-type Figures = { total: Timing; gramMs: number; eigenMs: number; tridiagonalMs: number };
+type Figures = {
+  total: Timing;
+  gramMs: number;
+  eigenMs: number;
+  tridiagonalMs: number;
+  restMs: number;
+};
 
-/** The eigen step's two phases on the Gram matrix `g` (order `n`), median ms of each. */
-async function eigenPhases(
-  g: Float64Array,
-  n: number,
-  opts: { warmup: number; iterations: number },
-) {
+/** Median of plain numbers (through `summarise`, so it means what every other median does). */
+const median = (xs: number[]) => summarise(xs).medianMs;
+
+/**
+ * Times the whole call and each phase once per round, round after round (never each phase's
+ * runs back to back): a phase timed alone in a warm loop sees caches and a machine load that
+ * the call does not, and the "rest" then collects that difference as if it were work.
+ */
+async function phases(r: number, c: number, rounds: number): Promise<Figures> {
+  const m = benchMatrix(r, c);
+  const side = r >= c ? "columns" : "rows";
+  const { gram: g, n } = await gram(m, { side, backend: "wasm" });
   const kernels = await loadKernels();
   const ex = kernels.exports;
   const [a, values] = [kernels.alloc(n * n * 8), kernels.alloc(n * 8)];
   const scratch = kernels.alloc(ex.prism_eigvalsh_f64_scratch_len(n) * 8);
   const [d, e] = [kernels.alloc(n * 8), kernels.alloc(n * 8)];
-  try {
-    const eigen = await measure(() => {
+  const once = { warmup: 0, iterations: 1 };
+  const steps = {
+    total: () => spectrumOf(m, { backend: "wasm" }),
+    gram: () => gram(m, { side, backend: "wasm" }),
+    eigen: () => {
       kernels.f64(a, n * n).set(g);
       kernels.check("prism_eigvalsh_f64", ex.prism_eigvalsh_f64(a, n, values, scratch));
-    }, opts);
-    const tridiagonal = kernels.f64(scratch, 2 * n).slice();
-    const ql = await measure(() => {
-      kernels.f64(d, n).set(tridiagonal.subarray(0, n));
-      kernels.f64(e, n).set(tridiagonal.subarray(n));
+    },
+    tridiagonal: () => {
+      // The tridiagonal that the eigen step just left in the first 2n values of its scratch.
+      kernels.f64(d, n).set(kernels.f64(scratch, n));
+      kernels.f64(e, n).set(kernels.f64(scratch + n * 8, n));
       kernels.check("prism_tridiagonal_eigvals_f64", ex.prism_tridiagonal_eigvals_f64(d, e, n));
-    }, opts);
-    return { eigenMs: eigen.medianMs, tridiagonalMs: ql.medianMs };
+    },
+  };
+  const samples: Record<keyof typeof steps, number[]> = {
+    total: [],
+    gram: [],
+    eigen: [],
+    tridiagonal: [],
+  };
+  try {
+    for (let round = -WARMUP_ROUNDS; round < rounds; round++) {
+      for (const [name, step] of Object.entries(steps)) {
+        const t = (await measure(step, once)).medianMs;
+        if (round >= 0) samples[name as keyof typeof steps].push(t);
+      }
+    }
   } finally {
     for (const p of [a, values, scratch, d, e]) kernels.free(p);
   }
+  return {
+    total: summarise(samples.total),
+    gramMs: median(samples.gram),
+    eigenMs: median(samples.eigen),
+    tridiagonalMs: median(samples.tridiagonal),
+    restMs: median(samples.total.map((t, i) => t - samples.gram[i] - samples.eigen[i])),
+  };
 }
 
 if (childBuild() !== undefined) {
   const figures: Figures[] = [];
-  for (const [r, c] of shapes) {
-    const m = benchMatrix(r, c);
-    const opts = { warmup: 1, iterations: repeats };
-    const total = await measure(() => spectrumOf(m, { backend: "wasm" }), opts);
-    // The first phase alone, on the side spectrumOf picks; the eigen step is the rest.
-    const side = r >= c ? "columns" : "rows";
-    const g = await measure(() => gram(m, { side, backend: "wasm" }), opts);
-    const { gram: gm, n } = await gram(m, { side, backend: "wasm" });
-    figures.push({ total, gramMs: g.medianMs, ...await eigenPhases(gm, n, opts) });
-  }
+  for (const [r, c] of shapes) figures.push(await phases(r, c, repeats));
   emit(figures);
   Deno.exit(0);
 }
@@ -127,11 +156,10 @@ try {
     // gram + reduction + tridiagonal QL + the rest of the call (copies, square roots, metrics).
     const split = BUILDS.map((b) => prismBuilds[b][i]).map((p) => {
       const reduce = p.eigenMs - p.tridiagonalMs;
-      const rest = p.total.medianMs - p.gramMs - p.eigenMs;
       return {
         reduce,
         // A negative rest (noise between separately timed medians) reads "…−x", not "…+-x".
-        text: [p.gramMs, reduce, p.tridiagonalMs, rest].map((x) => x.toFixed(1)).join("+")
+        text: [p.gramMs, reduce, p.tridiagonalMs, p.restMs].map((x) => x.toFixed(1)).join("+")
           .replaceAll("+-", "−"),
       };
     });
@@ -190,14 +218,15 @@ console.log(
     `SIMD peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.source})`,
 );
 console.log(
-  "phases (medians, so they need not add up to the total): the Gram alone (ops/gram.ts, same " +
-    "side); the float64 Householder reduction to tridiagonal form (prism_eigvalsh_f64 less its " +
+  "phases, each timed once per round, rounds interleaved (medians, so they need not add up to " +
+    "the total): the Gram alone (ops/gram.ts, same side); the float64 Householder reduction to tridiagonal form (prism_eigvalsh_f64 less its " +
     "second phase); the tridiagonal eigenvalues by root-free QL (prism_tridiagonal_eigvals_f64); " +
-    "the rest of the call (copies, square roots, metrics)",
+    "the rest of the call (checks, copies, square roots, metrics), the median of each round's " +
+    "total less its Gram and eigen step",
 );
 console.log(
-  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, no fused ` +
-    `multiply-add in either build); its peak is half the f32x4 FMA one per core: ` +
+  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, fused ` +
+    `multiply-adds in the FMA build, mul then add in the SIMD one); its FMA peak is half the f32x4 FMA one per core: ` +
     `${(peak.gflops / 2 / navigator.hardwareConcurrency).toFixed(1)} GFLOP/s on one core, ` +
     `${(peak.gflops / 2).toFixed(1)} on all`,
 );

@@ -109,8 +109,8 @@ export async function singularValues(
   matrix: MatrixLike,
   options: SingularValueOptions = {},
 ): Promise<Float64Array> {
-  // The scan for non-finite values and the scaling read the values on the CPU: a WASM tensor in
-  // place, a GPU tensor read back once (the Gram product still runs where it lives).
+  // The scan for non-finite values and the scaling, where they run, read the values on the CPU:
+  // a WASM tensor in place, a GPU tensor read back once (the Gram still runs where it lives).
   const a = await hostMatrix(matrix);
   const { data, rows, cols } = checkMatrix(a);
   const { backend = "auto", exact = false, signal } = options;
@@ -119,11 +119,11 @@ export async function singularValues(
   }
   const operation = operationOf(options, "singularValues()");
   throwIfAborted(signal, operation);
-  const maxAbs = finiteMaxAbs(data, cols);
   const n = Math.min(rows, cols);
-  if (n === 0) return new Float64Array(0);
 
   if (exact) {
+    finiteMaxAbs(data, cols); // names a non-finite value's row and col
+    if (n === 0) return new Float64Array(0);
     if (backend === "webgpu") {
       throw new RangeError(
         'exact: true runs one-sided Jacobi on the CPU only; drop backend: "webgpu" or exact',
@@ -132,21 +132,30 @@ export async function singularValues(
     await chooseBackend("spectrum", { backend, work: 0 }); // validates the backend name
     return await jacobiSingularValues({ data, rows, cols });
   }
+  if (n === 0) return new Float64Array(0);
 
   const route = await chooseBackend("spectrum", {
     backend,
     work: rows * cols * n,
     lives: livesOn(matrix),
   });
-  const exponent = scaleExponent(maxAbs);
-  const input = exponent === 0 ? matrix : scaled(a, 2 ** -exponent);
   const run: GramOptions & NestedOptions = {
     side: rows >= cols ? "columns" : "rows",
     backend: route.backend,
     signal,
     operation,
   };
-  const g = await gram(input, run);
+  // WGSL may assume that no NaN or infinity occurs, so only the WASM Gram (IEEE arithmetic)
+  // may stand in for the scan of every value (see safeDiagonal()).
+  const scanFirst = route.backend !== "wasm";
+  let exponent = scanFirst ? scaleExponent(finiteMaxAbs(data, cols)) : 0;
+  let g = await gram(exponent === 0 ? matrix : scaled(a, 2 ** -exponent), run);
+  if (!scanFirst && !safeDiagonal(g.gram, g.n, g.count)) {
+    // Rare: a non-finite value (the scan throws, naming it), a square that overflowed float32,
+    // or values so small that scaling them pays. Exponent 0 keeps the Gram just computed.
+    exponent = scaleExponent(finiteMaxAbs(data, cols));
+    if (exponent !== 0) g = await gram(scaled(a, 2 ** -exponent), run);
+  }
   throwIfAborted(signal, operation);
   const lambda = (await symmetricEigen({ data: g.gram, n: g.n })).values;
   const floor = noiseFloor(lambda);
@@ -233,6 +242,25 @@ function noiseFloor(lambda: Float64Array): number {
   const lowest = lambda[n - 1];
   const solver = n * Number.EPSILON * Math.max(lambda[0], 0);
   return Math.max(lowest < 0 ? -lowest * NOISE_FACTOR : 0, solver);
+}
+
+/**
+ * Whether the Gram's diagonal proves the matrix finite and inside the range where
+ * {@linkcode scaleExponent} returns 0, so that the scan of every value can be skipped. Every
+ * value enters one diagonal entry squared (a NaN or infinity makes it NaN or infinite), and
+ * that entry sums `count` squares, so the largest magnitude lies in
+ * `[√(max diag / count), √(max diag)]`; requiring that interval inside
+ * `[2^-(SAFE_EXPONENT-1), 2^(SAFE_EXPONENT-1)]` leaves a factor of 2 for the Gram's rounding.
+ */
+function safeDiagonal(g: Float64Array, n: number, count: number): boolean {
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const d = g[i * n + i];
+    if (d > max) max = d;
+    else if (!(d <= max)) return false; // NaN fails both comparisons
+  }
+  const limit = 2 ** (2 * (SAFE_EXPONENT - 1));
+  return max <= limit && max / count >= 1 / limit;
 }
 
 /** The power of two to divide by so that `maxAbs` lands near 1, or 0 when it is safe already. */

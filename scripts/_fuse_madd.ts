@@ -16,8 +16,12 @@ import initWabt from "npm:wabt@1.0.39";
 /** The rewriter, as recorded in the fused build's source record. */
 export const REWRITER = "wabt 1.0.39";
 
-/** The import the fused kernels call; `kernels/src/madd.rs` names it. */
+/** The imports the fused kernels call (`kernels/src/madd.rs` names them) and their opcodes. */
 const IMPORT = { module: "prism", name: "madd" };
+const OPCODES: Readonly<Record<string, string>> = {
+  madd: "f32x4.relaxed_madd",
+  madd_f64: "f64x2.relaxed_madd",
+};
 
 const FEATURES = {
   simd: true,
@@ -57,40 +61,22 @@ export async function fuseMadd(module: Uint8Array): Promise<Uint8Array<ArrayBuff
   }
   const lines = text.split("\n");
   const importLine = new RegExp(`^\\s*\\(import "${IMPORT.module}" "([^"]*)" \\(func (\\$\\S+) `);
-  const imports = lines.flatMap((line, i) => {
+  const imports = lines.flatMap((line) => {
     const m = importLine.exec(line);
-    return m ? [{ i, name: m[1], id: m[2], line }] : [];
+    return m ? [{ name: m[1], id: m[2], line }] : [];
   });
   const madd = imports.find((m) => m.name === IMPORT.name);
-  const others = imports.filter((m) => m.name !== IMPORT.name).map((m) => m.name);
+  const others = imports.filter((m) => !(m.name in OPCODES)).map((m) => m.name);
   if (madd === undefined || others.length > 0) {
     throw new Error(
-      `the fused build must import exactly ${IMPORT.module}.${IMPORT.name} from ` +
-        `"${IMPORT.module}" (found ${imports.map((m) => m.name).join(", ") || "none"}); ` +
-        `see kernels/src/madd.rs`,
+      `the fused build must import ${IMPORT.module}.${IMPORT.name} (and may import ` +
+        `${Object.keys(OPCODES).join(", ")}) from "${IMPORT.module}", nothing else (found ` +
+        `${imports.map((m) => m.name).join(", ") || "none"}); see kernels/src/madd.rs`,
     );
   }
-  // The import names its type (`(type $t0)`); the type's definition holds the signature.
-  const typeId = /\(type (\$[^\s)]+)\)/.exec(madd.line)?.[1];
-  const typeLine = lines.find((l) => typeId && l.trimStart().startsWith(`(type ${typeId} `));
-  if (!typeLine?.includes("(func (param v128 v128 v128) (result v128))")) {
-    throw new Error(`${IMPORT.module}.${IMPORT.name} must have type (v128, v128, v128) -> v128`);
-  }
-  const call = new RegExp(`^(\\s*)call ${madd.id.replaceAll("$", "\\$")}$`);
-  let calls = 0;
-  const fused = lines.filter((_, i) => i !== madd.i).map((line) => {
-    const m = call.exec(line);
-    if (m === null) return line;
-    calls++;
-    return `${m[1]}f32x4.relaxed_madd`;
-  });
-  if (calls === 0) {
-    throw new Error(`the module imports ${IMPORT.module}.${IMPORT.name} but never calls it`);
-  }
+  let fused = lines;
+  for (const imported of imports) fused = rewriteCalls(fused, imported);
   const rest = fused.join("\n");
-  if (rest.includes(madd.id + ")") || rest.includes(madd.id + " ") || rest.endsWith(madd.id)) {
-    throw new Error(`${madd.id} is still referenced after the rewrite (not only by call)`);
-  }
   const assembled = wabt.parseWat("prism_fma.wat", rest, FEATURES);
   try {
     assembled.resolveNames();
@@ -100,4 +86,37 @@ export async function fuseMadd(module: Uint8Array): Promise<Uint8Array<ArrayBuff
   } finally {
     assembled.destroy();
   }
+}
+
+/**
+ * Drops one `prism` import from the module's text and writes its opcode in place of every
+ * call, after checking its type is `(v128, v128, v128) -> v128`, that it is called, and that
+ * nothing but those calls referred to it.
+ */
+function rewriteCalls(
+  lines: string[],
+  imported: { name: string; id: string; line: string },
+): string[] {
+  const where = `${IMPORT.module}.${imported.name}`;
+  // The import names its type (`(type $t0)`); the type's definition holds the signature.
+  const typeId = /\(type (\$[^\s)]+)\)/.exec(imported.line)?.[1];
+  const typeLine = lines.find((l) => typeId && l.trimStart().startsWith(`(type ${typeId} `));
+  if (!typeLine?.includes("(func (param v128 v128 v128) (result v128))")) {
+    throw new Error(`${where} must have type (v128, v128, v128) -> v128`);
+  }
+  const call = new RegExp(`^(\\s*)call ${imported.id.replaceAll("$", "\\$")}$`);
+  let calls = 0;
+  const fused = lines.filter((line) => line !== imported.line).map((line) => {
+    const m = call.exec(line);
+    if (m === null) return line;
+    calls++;
+    return `${m[1]}${OPCODES[imported.name]}`;
+  });
+  if (calls === 0) throw new Error(`the module imports ${where} but never calls it`);
+  const rest = fused.join("\n");
+  const id = imported.id;
+  if (rest.includes(id + ")") || rest.includes(id + " ") || rest.endsWith(id)) {
+    throw new Error(`${id} is still referenced after the rewrite (not only by call)`);
+  }
+  return fused;
 }

@@ -109,6 +109,31 @@ Deno.test("singularValues() scales values near float32's range without overflow 
   }
 });
 
+Deno.test("singularValues() scales exactly as before at the edges of the unscaled range", async () => {
+  // The WASM route skips the scan of every value when the Gram's diagonal proves the largest
+  // magnitude inside [2^-39, 2^39]; just inside and just outside the scaling rule's edges
+  // (2^±40.5), in a matrix with one large column and a matrix with one large value, the
+  // result must match the unscaled one times the factor.
+  const m = randomMatrix(61, 17, 4);
+  const base = await singularValues(m);
+  for (const factor of [2 ** 38, 2 ** 39.9, 2 ** 40.6, 2 ** 41, 2 ** -38, 2 ** -40.2, 2 ** -41]) {
+    const s = await singularValues({ ...m, data: m.data.map((v) => v * factor) }, {
+      backend: "wasm",
+    });
+    for (let i = 0; i < s.length; i++) {
+      assert(Math.abs(s[i] / factor - base[i]) <= 1e-6 * base[0], `factor ${factor}, s[${i}]`);
+    }
+  }
+  // One value 2^45 times the rest: its square dominates one diagonal entry.
+  const spike = m.data.slice();
+  spike[7 * 17 + 3] = 2 ** 45;
+  const reference = await singularValues({ ...m, data: spike }, { exact: true });
+  const s = await singularValues({ ...m, data: spike }, { backend: "wasm" });
+  for (let i = 0; i < s.length; i++) {
+    assert(Math.abs(s[i] - reference[i]) <= 1e-5 * reference[0], `spike, s[${i}]`);
+  }
+});
+
 Deno.test({
   name:
     "singularValues({ exact: true }) keeps the small values the Gram route loses (ill-conditioned)",

@@ -1,4 +1,5 @@
-//! `madd(a, b, c) = a * b + c` on four float32 lanes: the one place the two builds differ.
+//! `madd(a, b, c) = a * b + c` on four float32 lanes, and [`madd_f64`] on two float64 lanes:
+//! the one place the two builds differ.
 //!
 //! - The plain SIMD build (`wasm/prism.wasm`, for engines without relaxed SIMD) multiplies and
 //!   then adds: two roundings.
@@ -21,6 +22,8 @@ use core::arch::wasm32::v128;
 extern "C" {
     #[link_name = "madd"]
     fn imported_madd(a: v128, b: v128, c: v128) -> v128;
+    #[link_name = "madd_f64"]
+    fn imported_madd_f64(a: v128, b: v128, c: v128) -> v128;
 }
 
 /// `a * b + c`, fused in the `prism_fma` build.
@@ -37,4 +40,22 @@ pub(crate) fn madd(a: v128, b: v128, c: v128) -> v128 {
 pub(crate) fn madd(a: v128, b: v128, c: v128) -> v128 {
     use core::arch::wasm32::{f32x4_add, f32x4_mul};
     f32x4_add(f32x4_mul(a, b), c)
+}
+
+/// `a * b + c` on two float64 lanes, fused in the `prism_fma` build (the import `prism.madd_f64`
+/// becomes `f64x2.relaxed_madd`): the float64 eigensolver's reduction, where the fused build's
+/// one rounding per multiply-add is at least as accurate as the plain build's two.
+#[cfg(prism_fma)]
+#[inline(always)]
+pub(crate) fn madd_f64(a: v128, b: v128, c: v128) -> v128 {
+    // Safety: the build rewrites every call into `f64x2.relaxed_madd`, which has no preconditions.
+    unsafe { imported_madd_f64(a, b, c) }
+}
+
+/// `a * b + c` on two float64 lanes, multiplied and then added (two roundings).
+#[cfg(not(prism_fma))]
+#[inline(always)]
+pub(crate) fn madd_f64(a: v128, b: v128, c: v128) -> v128 {
+    use core::arch::wasm32::{f64x2_add, f64x2_mul};
+    f64x2_add(f64x2_mul(a, b), c)
 }

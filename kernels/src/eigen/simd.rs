@@ -1,10 +1,14 @@
 //! The float64 building blocks of the eigen kernels: scalar helpers that `core` lacks in `no_std`
-//! (sqrt, abs, hypot) and the `f64x2` loops that carry the O(n³) work.
+//! (sqrt, abs, hypot) and the `f64x2` loops that carry the O(n³) work. The reduction's loops
+//! (`symv_row`, `rank2_symv_row`, `rank2_symv_2rows`) multiply-add through
+//! [`madd_f64`], fused in the FMA build; the plain build computes exactly what it did with
+//! separate multiplies and adds.
 //!
 //! Every loop takes raw pointers and a length; the caller guarantees the ranges are valid. Loads
 //! and stores are unaligned (`v128.load` has no alignment requirement), because rows of a
 //! triangle start at every parity.
 
+use crate::madd::madd_f64;
 use core::arch::wasm32::{
     f64x2_add, f64x2_extract_lane, f64x2_mul, f64x2_splat, f64x2_sqrt, f64x2_sub, v128,
     v128_load, v128_store,
@@ -165,8 +169,8 @@ pub unsafe fn symv_row(row: *const f64, n: usize, v: *const f64, p: *mut f64, vi
     let mut c = 0;
     while c + 2 <= n {
         let a = ld(row.add(c));
-        acc = f64x2_add(acc, f64x2_mul(a, ld(v.add(c))));
-        st(p.add(c), f64x2_add(ld(p.add(c)), f64x2_mul(a, viv)));
+        acc = madd_f64(a, ld(v.add(c)), acc);
+        st(p.add(c), madd_f64(a, viv, ld(p.add(c))));
         c += 2;
     }
     let mut s = hsum(acc);
@@ -194,24 +198,23 @@ pub unsafe fn rank2_symv_row(
     pn: *mut f64,
     vni: f64,
 ) -> f64 {
-    let (viv, wiv, vniv) = (f64x2_splat(vi), f64x2_splat(wi), f64x2_splat(vni));
+    // Negated so the rank-2 update is two multiply-adds: row − vi·w − wi·v.
+    let (viv, wiv, vniv) = (f64x2_splat(-vi), f64x2_splat(-wi), f64x2_splat(vni));
     let (mut acc0, mut acc1) = (f64x2_splat(0.0), f64x2_splat(0.0));
     let mut c = 0;
     while c + 4 <= n {
-        let a0 = f64x2_sub(
-            f64x2_sub(ld(row.add(c)), f64x2_mul(viv, ld(w.add(c)))),
-            f64x2_mul(wiv, ld(v.add(c))),
-        );
-        let a1 = f64x2_sub(
-            f64x2_sub(ld(row.add(c + 2)), f64x2_mul(viv, ld(w.add(c + 2)))),
-            f64x2_mul(wiv, ld(v.add(c + 2))),
+        let a0 = madd_f64(wiv, ld(v.add(c)), madd_f64(viv, ld(w.add(c)), ld(row.add(c))));
+        let a1 = madd_f64(
+            wiv,
+            ld(v.add(c + 2)),
+            madd_f64(viv, ld(w.add(c + 2)), ld(row.add(c + 2))),
         );
         st(row.add(c), a0);
         st(row.add(c + 2), a1);
-        acc0 = f64x2_add(acc0, f64x2_mul(a0, ld(vn.add(c))));
-        acc1 = f64x2_add(acc1, f64x2_mul(a1, ld(vn.add(c + 2))));
-        st(pn.add(c), f64x2_add(ld(pn.add(c)), f64x2_mul(a0, vniv)));
-        st(pn.add(c + 2), f64x2_add(ld(pn.add(c + 2)), f64x2_mul(a1, vniv)));
+        acc0 = madd_f64(a0, ld(vn.add(c)), acc0);
+        acc1 = madd_f64(a1, ld(vn.add(c + 2)), acc1);
+        st(pn.add(c), madd_f64(a0, vniv, ld(pn.add(c))));
+        st(pn.add(c + 2), madd_f64(a1, vniv, ld(pn.add(c + 2))));
         c += 4;
     }
     let mut s = hsum(f64x2_add(acc0, acc1));
@@ -259,19 +262,21 @@ pub unsafe fn rank2_symv_2rows(
     (vi, wi, vni): (f64, f64, f64),
     (vj, wj, vnj): (f64, f64, f64),
 ) -> (f64, f64) {
-    let (vi2, wi2, vni2) = (f64x2_splat(vi), f64x2_splat(wi), f64x2_splat(vni));
-    let (vj2, wj2, vnj2) = (f64x2_splat(vj), f64x2_splat(wj), f64x2_splat(vnj));
+    // Negated so each rank-2 update is two multiply-adds: row − vi·w − wi·v.
+    let (vi2, wi2, vni2) = (f64x2_splat(-vi), f64x2_splat(-wi), f64x2_splat(vni));
+    let (vj2, wj2, vnj2) = (f64x2_splat(-vj), f64x2_splat(-wj), f64x2_splat(vnj));
     let (mut acc0, mut acc1) = (f64x2_splat(0.0), f64x2_splat(0.0));
     let mut c = 0;
     while c + 2 <= n {
         let (wc, vc, vnc) = (ld(w.add(c)), ld(v.add(c)), ld(vn.add(c)));
-        let a0 = f64x2_sub(f64x2_sub(ld(r0.add(c)), f64x2_mul(vi2, wc)), f64x2_mul(wi2, vc));
-        let a1 = f64x2_sub(f64x2_sub(ld(r1.add(c)), f64x2_mul(vj2, wc)), f64x2_mul(wj2, vc));
+        let a0 = madd_f64(wi2, vc, madd_f64(vi2, wc, ld(r0.add(c))));
+        let a1 = madd_f64(wj2, vc, madd_f64(vj2, wc, ld(r1.add(c))));
         st(r0.add(c), a0);
         st(r1.add(c), a1);
-        acc0 = f64x2_add(acc0, f64x2_mul(a0, vnc));
-        acc1 = f64x2_add(acc1, f64x2_mul(a1, vnc));
-        let pc = f64x2_add(f64x2_mul(a0, vni2), f64x2_mul(a1, vnj2));
+        acc0 = madd_f64(a0, vnc, acc0);
+        acc1 = madd_f64(a1, vnc, acc1);
+        // The two rows' products summed first, then added to pn: a short dependency chain.
+        let pc = madd_f64(a0, vni2, f64x2_mul(a1, vnj2));
         st(pn.add(c), f64x2_add(ld(pn.add(c)), pc));
         c += 2;
     }
