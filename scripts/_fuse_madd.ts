@@ -35,12 +35,39 @@ const FEATURES = {
 };
 
 /**
- * Rewrites every call to `prism.madd` into `f32x4.relaxed_madd` and removes the import.
+ * A module as WebAssembly text, one instruction a line (not folded), with generated names: what
+ * the rewrite edits, and what a test reads to count the fused build's opcodes.
+ *
+ * @param module A module's bytes (relaxed SIMD and the other features the kernels use allowed).
+ * @returns Its text.
+ * @throws {Error} When wabt cannot read the module.
+ * @example
+ * ```ts
+ * import { wasmText } from "./_fuse_madd.ts";
+ * import assert from "node:assert";
+ * assert.match(await wasmText(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])), /\(module/);
+ * ```
+ */
+export async function wasmText(module: Uint8Array): Promise<string> {
+  const wabt = await initWabt();
+  const parsed = wabt.readWasm(module, { readDebugNames: false, ...FEATURES });
+  try {
+    parsed.generateNames();
+    parsed.applyNames();
+    return parsed.toText({ foldExprs: false, inlineExport: false });
+  } finally {
+    parsed.destroy();
+  }
+}
+
+/**
+ * Rewrites every call to `prism.madd` into `f32x4.relaxed_madd` (and to `prism.madd_f64` into
+ * `f64x2.relaxed_madd`) and removes the imports.
  *
  * @param module The module rustc and wasm-ld produced with `--cfg prism_fma`.
  * @returns The fused module's bytes (no custom sections).
- * @throws {Error} When the module does not import `prism.madd` with the type
- *   `(v128, v128, v128) -> v128`, never calls it, or imports anything else from `prism`.
+ * @throws {Error} When the module does not import `prism.madd`, an import does not have the type
+ *   `(v128, v128, v128) -> v128` or is never called, or it imports anything else from `prism`.
  * @example
  * ```ts
  * import { fuseMadd } from "./_fuse_madd.ts";
@@ -50,16 +77,7 @@ const FEATURES = {
  */
 export async function fuseMadd(module: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await initWabt();
-  const parsed = wabt.readWasm(module, { readDebugNames: false, ...FEATURES });
-  let text: string;
-  try {
-    parsed.generateNames();
-    parsed.applyNames();
-    text = parsed.toText({ foldExprs: false, inlineExport: false });
-  } finally {
-    parsed.destroy();
-  }
-  const lines = text.split("\n");
+  const lines = (await wasmText(module)).split("\n");
   const importLine = new RegExp(`^\\s*\\(import "${IMPORT.module}" "([^"]*)" \\(func (\\$\\S+) `);
   const imports = lines.flatMap((line) => {
     const m = importLine.exec(line);

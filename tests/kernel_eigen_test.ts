@@ -12,7 +12,6 @@ import { STATUS } from "../wasm/_status.ts";
 import { gramColumns64 } from "./_helpers.ts";
 import { randomF64, uniform } from "../synth/uniform.ts";
 import { hasNumpy, python } from "./_io_helpers.ts";
-import initWabt from "npm:wabt@1.0.39";
 
 const kernels: Kernels = await loadKernels();
 const ex = kernels.exports;
@@ -451,32 +450,4 @@ Deno.test("prism_svd_jacobi_f64() handles empty, zero and non-finite input", () 
   assertEquals(Array.from(zero.values), [0, 0, 0]);
   const bad = Float64Array.from({ length: 12 }, (_, i) => (i === 7 ? NaN : i));
   assertEquals(jacobi(bad, 3, 4).status, STATUS.NON_FINITE);
-});
-
-Deno.test("the fused build's float64 reduction multiply-adds with f64x2.relaxed_madd; the plain build has none", async () => {
-  const wabt = await initWabt();
-  const opcodes = async (file: string) => {
-    const bytes = await Deno.readFile(new URL(`../wasm/${file}`, import.meta.url));
-    const parsed = wabt.readWasm(bytes, {
-      readDebugNames: false,
-      simd: true,
-      relaxed_simd: true,
-      threads: true,
-      bulk_memory: true,
-      mutable_globals: true,
-      sat_float_to_int: true,
-    });
-    try {
-      const text = parsed.toText({ foldExprs: false, inlineExport: false });
-      return {
-        f64: text.match(/f64x2\.relaxed_madd/g)?.length ?? 0,
-        f32: text.match(/f32x4\.relaxed_madd/g)?.length ?? 0,
-      };
-    } finally {
-      parsed.destroy();
-    }
-  };
-  const fused = await opcodes("prism_fma.wasm");
-  assert(fused.f64 > 0 && fused.f32 > 0, JSON.stringify(fused));
-  assertEquals(await opcodes("prism.wasm"), { f64: 0, f32: 0 });
 });

@@ -6,6 +6,7 @@ import { chooseVariant, VARIANT_FILES, type WasmVariant } from "../wasm/_variant
 import { readCustomSection } from "../scripts/_custom_section.ts";
 import { SOURCE_SECTION, type SourceRecord } from "../scripts/_source_hash.ts";
 import { exportedFunctions } from "../scripts/_wasm_signatures.ts";
+import { wasmText } from "../scripts/_fuse_madd.ts";
 import { capabilities } from "../ops/capabilities.ts";
 import { releaseGpu } from "../gpu/device.ts";
 
@@ -96,4 +97,17 @@ Deno.test("chooseVariant() falls back to the plain build on an engine without re
   assert.equal(pick("relaxed-simd", true), "relaxed-simd");
   assert.throws(() => pick("relaxed-simd", false), /PRISM_WASM=relaxed-simd.*unset PRISM_WASM/);
   assert.throws(() => pick("fma", true), RangeError);
+});
+
+Deno.test("the fused build has both relaxed multiply-adds (f32x4, and f64x2 in the eigen reduction); the plain build neither", async () => {
+  const opcodes = async (file: string) => {
+    const text = await wasmText(await Deno.readFile(new URL(`../wasm/${file}`, import.meta.url)));
+    return {
+      f64: text.match(/f64x2\.relaxed_madd/g)?.length ?? 0,
+      f32: text.match(/f32x4\.relaxed_madd/g)?.length ?? 0,
+    };
+  };
+  const fused = await opcodes("prism_fma.wasm");
+  assert(fused.f64 > 0 && fused.f32 > 0, JSON.stringify(fused));
+  assert.deepEqual(await opcodes("prism.wasm"), { f64: 0, f32: 0 });
 });
