@@ -17,6 +17,7 @@ import { WorkerPool } from "../wasm/pool.ts";
 import { wasmRxScores } from "../wasm/rx_score.ts";
 import { Rng } from "../synth/rng.ts";
 import { covariance64 } from "./_helpers.ts";
+import { relError } from "./_covariance_helpers.ts";
 import { rejectsWith } from "./_io_helpers.ts";
 
 const operation = "RxDetector.score()";
@@ -47,12 +48,6 @@ function outer(w: Float64Array, rows: number, k: number): Float64Array {
     }
   }
   return p;
-}
-
-function frobeniusGap(a: Float64Array, b: Float64Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) (num += (a[i] - b[i]) ** 2, den += b[i] ** 2);
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
 
 /** `‖(x − μ)·W‖²` of every row in float64 (x as the float32 values it holds). */
@@ -115,7 +110,7 @@ Deno.test("whitening({ form: 'lower' }) is lower trapezoidal with the eigen fact
       }
     }
     // An orthogonal rotation in float64: the product agrees to float64 rounding times the size.
-    const gap = frobeniusGap(outer(lower.w, m.cols, k), outer(eigen.w, m.cols, k));
+    const gap = relError(outer(lower.w, m.cols, k), outer(eigen.w, m.cols, k));
     assert(gap < 1e-13 * m.cols, `${label}: W·Wᵀ differs by ${gap}`);
   }
   await rejectsWith(
@@ -193,8 +188,8 @@ Deno.test("fitScore() equals fit() then score() within float32 rounding, on ever
   // every centred value by up to 3e-5.
   assert(maxGap(got, want) < 1e-3, `fitScore vs float64: ${maxGap(got, want)}`);
   assert(maxGap(got, Float64Array.from(apart)) < 1e-5, "fitScore vs fit + score");
-  assert(frobeniusGap(fused.stats.mean, mean) < 1e-12);
-  assert(frobeniusGap(fused.stats.covariance, cov) < 1e-5);
+  assert(relError(fused.stats.mean, mean) < 1e-12);
+  assert(relError(fused.stats.covariance, cov) < 1e-5);
 
   const cube = { data: m.data, height: 9001, width: 1, bands: 13 };
   assert.deepStrictEqual(await new RxDetector().fitScore(cube, { backend: "wasm" }), got);
