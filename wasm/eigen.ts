@@ -12,6 +12,7 @@ import { checkInteger } from "../core/validate.ts";
 import type { Matrix } from "../core/types.ts";
 import { KernelArena } from "./arena.ts";
 import { loadKernels } from "./loader.ts";
+import type { Kernels } from "./kernels.ts";
 
 /** A symmetric float64 matrix: `n × n` row-major, of which only the upper triangle is read. */
 export interface SymmetricInput {
@@ -78,8 +79,8 @@ export async function symmetricEigen(
   view.set(data);
   const shift = options.diagonalShift ?? 0;
   if (shift !== 0) { for (let i = 0; i < n; i++) view[i * n + i] += shift; }
-  const values = arena.f64(n);
   if (withVectors) {
+    const values = arena.f64(n);
     const vectors = arena.f64(n * n);
     const scratch = arena.f64(kernels.exports.prism_eigh_f64_scratch_len(n));
     kernels.check(
@@ -88,10 +89,46 @@ export async function symmetricEigen(
     );
     return { values: kernels.f64(values, n).slice(), vectors: kernels.f64(vectors, n * n).slice() };
   }
-  // Values only: root-free QL after the same reduction (no rotations to record).
+  return { values: await eigenvaluesInPlace(kernels, a, n) };
+}
+
+/**
+ * The eigenvalues, descending, of a symmetric float64 matrix already in kernel memory: the
+ * route of the singular values, whose Gram is formed there, so no `n × n` array crosses into
+ * JavaScript. Householder reduction to tridiagonal form, then root-free QL (no rotations).
+ *
+ * @param kernels The loaded module whose memory holds the matrix.
+ * @param a Byte address of `n × n` row-major float64 values; only the upper triangle is read,
+ *   and the whole matrix is destroyed.
+ * @param n The order, at least 1.
+ * @returns The `n` eigenvalues, descending, in a fresh array.
+ * @throws {InvalidDataError} When the upper triangle holds NaN or infinity.
+ * @throws {KernelError} When the iteration does not converge.
+ * @example
+ * ```ts
+ * import { eigenvaluesInPlace } from "./eigen.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * const a = kernels.alloc(4 * 8);
+ * kernels.f64(a, 4).set([2, 1, 1, 2]);
+ * const values = await eigenvaluesInPlace(kernels, a, 2);
+ * kernels.free(a);
+ * assert(Math.abs(values[0] - 3) < 1e-12 && Math.abs(values[1] - 1) < 1e-12);
+ * ```
+ */
+export async function eigenvaluesInPlace(
+  kernels: Kernels,
+  a: number,
+  n: number,
+): Promise<Float64Array> {
+  checkInteger("n", n);
+  if (n < 1) throw new RangeError(`eigenvaluesInPlace() needs n >= 1, got ${n}`);
+  await using arena = new KernelArena(kernels);
+  const values = arena.f64(n);
   const scratch = arena.f64(kernels.exports.prism_eigvalsh_f64_scratch_len(n));
   kernels.check("prism_eigvalsh_f64", kernels.exports.prism_eigvalsh_f64(a, n, values, scratch));
-  return { values: kernels.f64(values, n).slice() };
+  return kernels.f64(values, n).slice();
 }
 
 /**
