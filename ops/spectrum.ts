@@ -20,7 +20,10 @@ import { type NestedOptions, operationOf } from "../core/operation.ts";
 import { gram, type GramOptions } from "./gram.ts";
 import { chooseBackend } from "./route.ts";
 import { hostMatrix, livesOn, type MatrixLike, shapeOf } from "./_placement.ts";
-import { jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
+import { eigenvaluesInPlace, jacobiSingularValues, symmetricEigen } from "../wasm/eigen.ts";
+import { wasmGramInKernel } from "../wasm/gram.ts";
+import { KernelArena } from "../wasm/arena.ts";
+import { loadKernels } from "../wasm/loader.ts";
 
 export type { SpectrumMetrics } from "./spectrum_metrics.ts";
 
@@ -139,30 +142,62 @@ export async function singularValues(
     work: rows * cols * n,
     lives: livesOn(matrix),
   });
-  const run: GramOptions & NestedOptions = {
-    side: rows >= cols ? "columns" : "rows",
-    backend: route.backend,
-    signal,
-    operation,
-  };
-  // WGSL may assume that no NaN or infinity occurs, so only the WASM Gram (IEEE arithmetic)
-  // may stand in for the scan of every value (see safeDiagonal()).
-  const scanFirst = route.backend !== "wasm";
-  let exponent = scanFirst ? scaleExponent(finiteMaxAbs(data, cols)) : 0;
-  let g = await gram(exponent === 0 ? matrix : scaled(a, 2 ** -exponent), run);
-  if (!scanFirst && !safeDiagonal(g.gram, g.n, g.count)) {
-    // Rare: a non-finite value (the scan throws, naming it), a square that overflowed float32,
-    // or values so small that scaling them pays. Exponent 0 keeps the Gram just computed.
-    exponent = scaleExponent(finiteMaxAbs(data, cols));
-    if (exponent !== 0) g = await gram(scaled(a, 2 ** -exponent), run);
-  }
-  throwIfAborted(signal, operation);
-  const lambda = (await symmetricEigen({ data: g.gram, n: g.n })).values;
+  const side = rows >= cols ? "columns" : "rows";
+  const run: GramRun = { side, backend: route.backend, signal, operation };
+  const { lambda, exponent } = route.backend === "wasm"
+    ? await wasmGramEigenvalues(a, run)
+    : await gramEigenvalues(matrix, a, run);
   const floor = noiseFloor(lambda);
   const unscale = 2 ** exponent;
   const s = new Float64Array(n);
   for (let i = 0; i < n; i++) s[i] = lambda[i] > floor ? Math.sqrt(lambda[i]) * unscale : 0;
   return s;
+}
+
+/** The Gram product's options, with the user's operation named for errors. */
+type GramRun = GramOptions & NestedOptions & { readonly operation: string };
+
+/** The Gram's eigenvalues (descending) and the power of two the input was divided by. */
+type ScaledEigenvalues = { lambda: Float64Array; exponent: number };
+
+/**
+ * The WASM route: the Gram is formed in kernel memory and its eigenvalues taken there, so no
+ * `n × n` array is made in JavaScript. The Gram's diagonal stands in for the scan of every
+ * value (IEEE arithmetic carries a NaN or infinity into it; see {@linkcode safeDiagonal}).
+ */
+async function wasmGramEigenvalues(
+  a: Matrix,
+  run: GramRun,
+): Promise<ScaledEigenvalues> {
+  const kernels = await loadKernels();
+  await using arena = new KernelArena(kernels);
+  const n = run.side === "rows" ? a.rows : a.cols;
+  const count = run.side === "rows" ? a.cols : a.rows;
+  let exponent = 0;
+  let g = await wasmGramInKernel(arena, a, run);
+  if (!safeDiagonal(kernels.f64(g, n * n), n, count)) {
+    // Rare: a non-finite value (the scan throws, naming it), a square that overflowed float32,
+    // or values so small that scaling them pays. Exponent 0 keeps the Gram just computed.
+    exponent = scaleExponent(finiteMaxAbs(a.data, a.cols));
+    if (exponent !== 0) g = await wasmGramInKernel(arena, scaled(a, 2 ** -exponent), run);
+  }
+  throwIfAborted(run.signal, run.operation);
+  return { lambda: await eigenvaluesInPlace(kernels, g, n), exponent };
+}
+
+/**
+ * The WebGPU route: the Gram comes back from the device, after a scan of every value (WGSL may
+ * assume that no NaN or infinity occurs) that also picks the scaling.
+ */
+async function gramEigenvalues(
+  matrix: MatrixLike,
+  a: Matrix,
+  run: GramRun,
+): Promise<ScaledEigenvalues> {
+  const exponent = scaleExponent(finiteMaxAbs(a.data, a.cols));
+  const g = await gram(exponent === 0 ? matrix : scaled(a, 2 ** -exponent), run);
+  throwIfAborted(run.signal, run.operation);
+  return { lambda: (await symmetricEigen({ data: g.gram, n: g.n })).values, exponent };
 }
 
 /**

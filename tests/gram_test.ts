@@ -10,7 +10,14 @@ import { allocMatrix } from "../wasm/kernel_matrix.ts";
 import { kernelAddress } from "../wasm/storage.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { WorkerPool } from "../wasm/pool.ts";
-import { ROWS_PARALLEL_FROM, wasmGramRows, wasmSyrk } from "../wasm/gram.ts";
+import {
+  ROWS_PARALLEL_FROM,
+  wasmGram,
+  wasmGramInKernel,
+  wasmGramRows,
+  wasmSyrk,
+} from "../wasm/gram.ts";
+import { KernelArena } from "../wasm/arena.ts";
 import { matrix, random, referenceGram, relError, transpose } from "./_covariance_helpers.ts";
 
 const wasm = { backend: "wasm" } as const;
@@ -132,4 +139,43 @@ Deno.test("gram() rejects malformed input and aborts", async () => {
   await rejects(() => gram(m, { ...wasm, signal: controller.signal }), AbortedError);
   await rejects(() => allocMatrix(-1, 2), RangeError);
   await rejects(() => allocMatrix(2 ** 16, 2 ** 15), RangeError);
+});
+
+Deno.test("wasmGramInKernel() leaves wasmGram's upper triangle in kernel memory, split or not", async () => {
+  const next = random(15);
+  const kernels = await loadKernels();
+  const pool = new WorkerPool({ size: 2 });
+  try {
+    // Small (one thread) and past both split thresholds; wide ones through the plain-array
+    // blocks and, from kernel memory, through the workers' staging.
+    for (const [rows, cols] of [[5, 3], [3, 5], [20_011, 61], [64, 8_209]]) {
+      const m = matrix(rows, cols, () => next() - 0.5);
+      const side = rows >= cols ? "columns" : "rows";
+      const n = Math.min(rows, cols);
+      const expected = (await wasmGram(m, { side, operation, pool })).gram;
+      using km = await allocMatrix(rows, cols);
+      km.data.set(m.data);
+      for (const input of [m, km]) {
+        using arena = new KernelArena(kernels);
+        const g = kernels.f64(
+          await wasmGramInKernel(arena, input, { side, operation, pool }),
+          n * n,
+        );
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            deepStrictEqual(
+              g[i * n + j],
+              j >= i ? expected[i * n + j] : 0,
+              `${rows}x${cols} ${i},${j}`,
+            );
+          }
+        }
+      }
+    }
+    const empty = { data: new Float32Array(0), rows: 0, cols: 4 };
+    using arena = new KernelArena(kernels);
+    await rejects(wasmGramInKernel(arena, empty, { operation }), /at least 1 x 1, got 0 x 4/);
+  } finally {
+    pool.close();
+  }
 });

@@ -15,7 +15,8 @@
  * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range;
  * - `gram_rows_range`: `{ a, rows, ld, c0, c1, gram, scratch, staging, panel }`, `AAᵀ` restricted
  *   to columns `c0..c1` of a row-major matrix with `ld` columns: the columns are copied `panel`
- *   at a time into `staging` (`rows * panel` floats), since the kernel needs a contiguous block.
+ *   at a time into `staging` (`rows * panel` floats), since the kernel needs a contiguous block;
+ *   a range of every column (`c0 = 0`, `c1 = ld`) is read in place and `staging` is unused.
  *
  * @module
  */
@@ -114,20 +115,28 @@ function runGramRows(
  * The partial outputs at `ptrs` (each `out.length` f64, zeroed before their jobs) summed into
  * `out`, in `ptrs` order: the first is copied (natively, a memcpy), the others added in
  * JavaScript. With `n`, the outputs are `n × n` Grams whose kernels set only the upper triangle
- * (the rest stays zero), so only entries `j >= i` are added: half the work of the one loop that
- * the merge of a wide Gram spends its time in (two 512 × 512 partials: 262,144 values each).
+ * (the rest stays zero), so only entries `j >= i` are added ({@linkcode addUpper}).
  */
 function mergeInto(kernels: Kernels, out: Float64Array, ptrs: number[], n?: number): void {
   out.set(kernels.f64(ptrs[0], out.length));
   for (const ptr of ptrs.slice(1)) {
     const v = kernels.f64(ptr, out.length);
-    if (n === undefined) {
-      for (let i = 0; i < out.length; i++) out[i] += v[i];
+    if (n !== undefined) {
+      addUpper(out, v, n);
       continue;
     }
-    for (let i = 0; i < n; i++) {
-      for (let k = i * n + i; k < (i + 1) * n; k++) out[k] += v[k];
-    }
+    for (let i = 0; i < out.length; i++) out[i] += v[i];
+  }
+}
+
+/**
+ * Adds the upper triangle (`j >= i`) of the row-major `n × n` array `v` into `out`: half the
+ * work of the one loop that the merge of a wide Gram spends its time in (two 512 × 512
+ * partials: 262,144 values each).
+ */
+function addUpper(out: Float64Array, v: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let k = i * n + i; k < (i + 1) * n; k++) out[k] += v[k];
   }
 }
 
@@ -154,11 +163,28 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
   const sum = new Float64Array(cols);
   const gram = new Float64Array(cols * cols);
   if (rows === 0 || cols === 0) return { sum, gram };
-  const { operation, signal } = options;
-  throwIfAborted(signal, operation);
+  throwIfAborted(options.signal, options.operation);
   const kernels = await loadKernels();
-  const pool = options.pool ?? defaultPool();
   await using arena = new KernelArena(kernels);
+  const outs = await syrkPartials(arena, m, options);
+  mergeInto(kernels, sum, outs.map((o) => o.sum));
+  mergeInto(kernels, gram, outs.map((o) => o.gram), cols);
+  options.onProgress?.({ done: rows, total: rows, unit: "rows" });
+  return { sum, gram };
+}
+
+/**
+ * The SYRK of `m` as partial outputs in `arena`, one set per share, in share order (their
+ * float64 sums, added in this order, are the result).
+ */
+async function syrkPartials(
+  arena: KernelArena,
+  m: Matrix,
+  options: SyrkOptions,
+): Promise<SyrkOutputs[]> {
+  const { rows, cols } = m;
+  const kernels = arena.kernels;
+  const pool = options.pool ?? defaultPool();
   const pShift = options.shift === undefined
     ? arena.f32(cols, { zero: true })
     : arena.copyIn(options.shift);
@@ -192,20 +218,10 @@ export async function wasmSyrk(m: Matrix, options: SyrkOptions): Promise<Require
     }
     await Promise.all(jobs);
   } else {
-    outs.push(
-      ...await streamRows(kernels, pool, arena, m.data, {
-        rows,
-        cols,
-        pShift,
-        scratchBytes,
-        options,
-      }),
-    );
+    const shape = { rows, cols, pShift, scratchBytes, options };
+    outs.push(...await streamRows(kernels, pool, arena, m.data, shape));
   }
-  mergeInto(kernels, sum, outs.map((o) => o.sum));
-  mergeInto(kernels, gram, outs.map((o) => o.gram), cols);
-  options.onProgress?.({ done: rows, total: rows, unit: "rows" });
-  return { sum, gram };
+  return outs;
 }
 
 /**
@@ -233,43 +249,124 @@ export async function wasmGramRows(m: Matrix, options: HostOptions): Promise<Was
   if (rows === 0 || cols === 0) return { gram };
   throwIfAborted(options.signal, options.operation);
   const kernels = await loadKernels();
-  const pool = options.pool ?? defaultPool();
   await using arena = new KernelArena(kernels);
+  mergeInto(kernels, gram, await gramRowsPartials(arena, m, options), rows);
+  options.onProgress?.({ done: cols, total: cols, unit: "columns" });
+  return { gram };
+}
+
+/**
+ * `AAᵀ` of `m` as partial upper triangles in `arena`, one per share of the columns, in share
+ * order.
+ */
+async function gramRowsPartials(
+  arena: KernelArena,
+  m: Matrix,
+  options: HostOptions,
+): Promise<number[]> {
+  const { rows, cols } = m;
+  const kernels = arena.kernels;
+  const pool = options.pool ?? defaultPool();
   const scratchBytes = kernels.exports.prism_gram_rows_scratch_len(rows) * 4;
-  const a = kernelAddress(kernels, m.data) ?? arena.copyIn(m.data);
   const parallel = pool.size > 1 && cols * rows * rows / 2 >= ROWS_PARALLEL_FROM &&
     cols > GRAM_BLOCK;
   if (!parallel) {
+    const a = kernelAddress(kernels, m.data) ?? arena.copyIn(m.data);
     const out = arena.f64(rows * rows, { zero: true });
     runGramRows(kernels, { a, rows, cols, gram: out, scratch: arena.bytes(scratchBytes) });
-    mergeInto(kernels, gram, [out]);
-  } else {
-    const panel = Math.max(
-      GRAM_BLOCK,
-      Math.floor(PANEL_BYTES / (rows * 4) / GRAM_BLOCK) * GRAM_BLOCK,
-    );
-    const outs: number[] = [];
-    const jobs = splitRanges(cols, pool.size, GRAM_BLOCK).map(([c0, c1]) => {
-      const out = arena.f64(rows * rows, { zero: true });
-      outs.push(out);
-      const w = Math.min(panel, c1 - c0);
-      return arena.track(pool.run("gram_rows_range", {
-        a,
-        rows,
-        ld: cols,
-        c0,
-        c1,
-        gram: out,
-        scratch: arena.bytes(scratchBytes),
-        staging: arena.f32(rows * w),
-        panel: w,
-      }));
+    return [out];
+  }
+  const address = kernelAddress(kernels, m.data);
+  const shares = splitRanges(cols, pool.size, GRAM_BLOCK);
+  const widest = Math.max(...shares.map(([c0, c1]) => c1 - c0));
+  const outs: number[] = [];
+  const post = (job: Record<string, number>) => {
+    const out = arena.f64(rows * rows, { zero: true });
+    outs.push(out);
+    const scratch = arena.bytes(scratchBytes);
+    return arena.track(pool.run("gram_rows_range", { ...job, gram: out, scratch }));
+  };
+  if (address === undefined && rows * widest * 4 <= COPY_AT_ONCE_BYTES) {
+    // A plain array: this thread copies each share's columns straight into a block of its own
+    // and posts its job at once, so the first worker computes while the next block is copied,
+    // and no worker copies again (a whole block is contiguous: the job reads it in place).
+    const jobs = shares.map(([c0, c1]) => {
+      const w = c1 - c0;
+      const block = arena.f32(rows * w);
+      const dst = kernels.f32(block, rows * w);
+      for (let r = 0; r < rows; r++) {
+        dst.set(m.data.subarray(r * cols + c0, r * cols + c1), r * w);
+      }
+      return post({ a: block, rows, ld: w, c0: 0, c1: w, staging: 0, panel: w });
     });
     await Promise.all(jobs);
-    mergeInto(kernels, gram, outs, rows);
+    return outs;
   }
-  options.onProgress?.({ done: cols, total: cols, unit: "columns" });
-  return { gram };
+  const a = address ?? arena.copyIn(m.data);
+  const panel = Math.max(
+    GRAM_BLOCK,
+    Math.floor(PANEL_BYTES / (rows * 4) / GRAM_BLOCK) * GRAM_BLOCK,
+  );
+  const jobs = shares.map(([c0, c1]) => {
+    const w = Math.min(panel, c1 - c0);
+    return post({ a, rows, ld: cols, c0, c1, staging: arena.f32(rows * w), panel: w });
+  });
+  await Promise.all(jobs);
+  return outs;
+}
+
+/**
+ * The Gram of `m` left in kernel memory for a kernel that reads it there (the eigensolver of
+ * the singular values): side `"columns"` `AᵀA` (no shift), side `"rows"` `AAᵀ`. The partial
+ * Grams of the workers are added in kernel memory, in share order, into the first, so no
+ * `n × n` array is made in JavaScript (on a machine where a fresh page costs microseconds, a
+ * 1024 × 1024 float64 array costs more than the eigensolver's copy-in).
+ *
+ * @param arena The caller's arena: it owns the result (freed when the arena is disposed).
+ * @param m The validated matrix, at least 1 × 1; kernel-memory data is read in place.
+ * @param options `side`, `operation`, `signal`, `onProgress`, `pool` (`shift` is ignored).
+ * @returns The byte address of `n × n` row-major float64 values (`n = cols` for side
+ *   `"columns"`, `rows` for side `"rows"`) whose upper triangle holds the Gram; the strict lower
+ *   triangle is zero.
+ * @throws {AbortedError} When `signal` aborts.
+ * @throws {OutOfMemoryError} When the kernel memory cannot hold the buffers.
+ * @throws {KernelError} When a kernel fails.
+ * @example
+ * ```ts
+ * import { wasmGramInKernel } from "./gram.ts";
+ * import { KernelArena } from "./arena.ts";
+ * import { loadKernels } from "./loader.ts";
+ * import assert from "node:assert";
+ * const kernels = await loadKernels();
+ * using arena = new KernelArena(kernels);
+ * const m = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
+ * const g = await wasmGramInKernel(arena, m, { side: "rows", operation: "gram()" });
+ * assert.deepStrictEqual([...kernels.f64(g, 4)], [5, 11, 0, 25]);
+ * ```
+ */
+export async function wasmGramInKernel(
+  arena: KernelArena,
+  m: Matrix,
+  options: WasmGramOptions,
+): Promise<number> {
+  const { rows, cols } = m;
+  if (rows === 0 || cols === 0) {
+    throw new RangeError(`wasmGramInKernel() needs at least 1 x 1, got ${rows} x ${cols}`);
+  }
+  throwIfAborted(options.signal, options.operation);
+  const byRows = options.side === "rows";
+  const n = byRows ? rows : cols;
+  const outs = byRows
+    ? await gramRowsPartials(arena, m, options)
+    : (await syrkPartials(arena, m, { ...options, shift: undefined })).map((o) => o.gram);
+  const total = arena.kernels.f64(outs[0], n * n);
+  for (const ptr of outs.slice(1)) addUpper(total, arena.kernels.f64(ptr, n * n), n);
+  options.onProgress?.(
+    byRows
+      ? { done: cols, total: cols, unit: "columns" }
+      : { done: rows, total: rows, unit: "rows" },
+  );
+  return outs[0];
 }
 
 registerJobs({
@@ -294,6 +391,12 @@ registerJobs({
       throw new RangeError(
         `gram_rows_range: columns ${p.c0}..${p.c1} in panels of ${p.panel} do not fit ${p.ld}`,
       );
+    }
+    if (p.c0 === 0 && p.c1 === p.ld) {
+      // Every column: the block is contiguous, so the kernel reads it in place.
+      const call = { a: p.a, rows: p.rows, cols: p.ld, gram: p.gram, scratch: p.scratch };
+      runGramRows(kernels, call);
+      return { result: null };
     }
     for (let c = p.c0; c < p.c1; c += p.panel) {
       const w = Math.min(p.panel, p.c1 - c);
