@@ -65,6 +65,17 @@ export const INLINE_SHARE_MAX = 2 ** 25;
  * problem with few columns and many rows (small in multiply-adds) is not copied whole.
  */
 const COPY_AT_ONCE_BYTES = 16 * 2 ** 20;
+
+/**
+ * Whether a plain array is better copied into kernel memory whole than staged: when the staged
+ * path's per-stage float64 outputs (`cols²` each, up to two stages per worker, each zeroed and
+ * merged) would outweigh the data. A copy runs at about 27 GB/s here, so 16 MiB cost 0.6 ms,
+ * while four 1024-column stages meant 32 MiB of outputs to zero and three 8 MiB partials to
+ * add (4096 × 1024: 80 ms against 50 ms for the two in-place shares).
+ */
+function copyAtOnce(m: Matrix, workers: number): boolean {
+  return 2 * workers * m.cols * m.cols * 8 >= m.data.byteLength;
+}
 /** Bytes of a worker's column panel for `AAᵀ`. */
 const PANEL_BYTES = 2 * 2 ** 20;
 
@@ -193,6 +204,7 @@ async function syrkPartials(
   const work = rows * cols * cols / 2;
   const parallel = pool.size > 1 && work >= PARALLEL_FROM;
   const inline = work <= pool.size * INLINE_SHARE_MAX;
+  const small = m.data.byteLength <= COPY_AT_ONCE_BYTES;
   const outs: SyrkOutputs[] = [];
   const syrk = (x: number, r0: number, r1: number, out: SyrkOutputs): SyrkCall => (
     { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out }
@@ -200,7 +212,7 @@ async function syrkPartials(
   if (!parallel) {
     outs.push(syrkOutputs(arena, cols, scratchBytes));
     runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, outs[0]));
-  } else if (address !== undefined || (inline && m.data.byteLength <= COPY_AT_ONCE_BYTES)) {
+  } else if (address !== undefined || (copyAtOnce(m, pool.size) || inline) && small) {
     // In kernel memory (or small enough to copy in at once): one share per worker, in place,
     // each with its own outputs; a small problem's first share runs on this thread meanwhile.
     const x = address ?? arena.copyIn(m.data);
