@@ -20,6 +20,7 @@ import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
 import { loadKernels } from "../wasm/loader.ts";
 import { KernelArena } from "../wasm/arena.ts";
 import { wasmGramInKernel } from "../wasm/gram.ts";
+import { EIGEN_PARALLEL_FROM, eigenvaluesInPlace } from "../wasm/eigen.ts";
 import { cpuModel, machineLines, simdPeak } from "./_machine.ts";
 
 const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK") === "1";
@@ -42,8 +43,9 @@ const WARMUP_MS = 1500;
 
 /**
  * One build's figures for one shape: the whole call and, as medians (ms), its Gram phase, the
- * eigen step (`prism_eigvalsh_f64` on the Gram, copy-in included), that step's second phase
- * alone (`prism_tridiagonal_eigvals_f64` on the tridiagonal the first left in its scratch), and
+ * eigen step (`eigenvaluesInPlace` on the Gram, copy-in included, as the call runs it: two
+ * threads from `EIGEN_PARALLEL_FROM`), that step's second phase alone
+ * (`prism_tridiagonal_eigvals_f64` on the tridiagonal the reduction produces), and
  * the rest of the call: the median over rounds of `total − gram − eigen` within one round.
  */
 type Figures = {
@@ -71,6 +73,11 @@ async function phases(r: number, c: number, rounds: number): Promise<Figures> {
   const [a, values] = [kernels.alloc(n * n * 8), kernels.alloc(n * 8)];
   const scratch = kernels.alloc(ex.prism_eigvalsh_f64_scratch_len(n) * 8);
   const [d, e] = [kernels.alloc(n * 8), kernels.alloc(n * 8)];
+  // The tridiagonal the reduction produces (the same every round): once, untimed, from the
+  // kernel that leaves it in its scratch, for the QL phase alone.
+  kernels.f64(a, n * n).set(g);
+  kernels.check("prism_eigvalsh_f64", ex.prism_eigvalsh_f64(a, n, values, scratch));
+  const [d0, e0] = [kernels.f64(scratch, n).slice(), kernels.f64(scratch + n * 8, n).slice()];
   const once = { warmup: 0, iterations: 1 };
   const steps = {
     total: () => spectrumOf(m, { backend: "wasm" }),
@@ -79,14 +86,14 @@ async function phases(r: number, c: number, rounds: number): Promise<Figures> {
       await using arena = new KernelArena(kernels);
       await wasmGramInKernel(arena, m, { side, operation: "spectrum report" });
     },
+    // What the call runs: the host, which asks a pool worker to assist large reductions.
     eigen: () => {
       kernels.f64(a, n * n).set(g);
-      kernels.check("prism_eigvalsh_f64", ex.prism_eigvalsh_f64(a, n, values, scratch));
+      return eigenvaluesInPlace(kernels, a, n);
     },
     tridiagonal: () => {
-      // The tridiagonal that the eigen step just left in the first 2n values of its scratch.
-      kernels.f64(d, n).set(kernels.f64(scratch, n));
-      kernels.f64(e, n).set(kernels.f64(scratch + n * 8, n));
+      kernels.f64(d, n).set(d0);
+      kernels.f64(e, n).set(e0);
       kernels.check("prism_tridiagonal_eigvals_f64", ex.prism_tridiagonal_eigvals_f64(d, e, n));
     },
   };
@@ -239,13 +246,14 @@ console.log(
 );
 console.log(
   "phases, each timed once per round, rounds interleaved (medians, so they need not add up to " +
-    "the total): the Gram alone (wasmGramInKernel, same side, left in kernel memory as singularValues() forms it); the float64 Householder reduction to tridiagonal form (prism_eigvalsh_f64 less its " +
+    "the total): the Gram alone (wasmGramInKernel, same side, left in kernel memory as singularValues() forms it); the float64 Householder reduction to tridiagonal form (eigenvaluesInPlace less its " +
     "second phase); the tridiagonal eigenvalues by root-free QL (prism_tridiagonal_eigvals_f64); " +
     "the rest of the call (checks, copies, square roots, metrics), the median of each round's " +
     "total less its Gram and eigen step",
 );
 console.log(
-  `reduce GFLOP/s: (4/3)k³ over the reduction's time, on one core in float64 (f64x2, fused ` +
+  `reduce GFLOP/s: (4/3)k³ over the reduction's time, in float64 on one core below k = ` +
+    `${EIGEN_PARALLEL_FROM} and two from it (f64x2, fused ` +
     `multiply-adds in the FMA build, mul then add in the SIMD one); its FMA peak is half the f32x4 FMA one per core: ` +
     `${(peak.gflops / 2 / navigator.hardwareConcurrency).toFixed(1)} GFLOP/s on one core, ` +
     `${(peak.gflops / 2).toFixed(1)} on all`,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { uniform } from "../synth/uniform.ts";
+
 /**
  * Eigenvalues (descending) and eigenvectors (columns, row-major `n × n`) of a symmetric matrix,
  * by cyclic Jacobi sweeps until the off-diagonal is below 1e-15 of the Frobenius norm.
@@ -77,4 +79,53 @@ export function columnVariances(data: ArrayLike<number>, cols: number): Float64A
   const out = new Float64Array(cols);
   for (let i = 0; i < data.length; i++) out[i % cols] += (data[i] - mean[i % cols]) ** 2;
   return out.map((s) => s / (rows - 1));
+}
+
+/**
+ * An n×n orthogonal matrix, the product of three Householder reflections (row-major).
+ *
+ * @param n The order.
+ * @param seed Seed of the reflections' vectors.
+ * @returns `Q`, row-major.
+ */
+export function orthogonal(n: number, seed: number): Float64Array {
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  const next = uniform(seed);
+  for (let h = 0; h < 3; h++) {
+    const v = Float64Array.from({ length: n }, next);
+    const vv = v.reduce((s, x) => s + x * x, 0);
+    if (vv === 0) continue;
+    // Q ← Q·(I − 2vvᵀ/vᵀv)
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += q[i * n + j] * v[j];
+      const f = (2 * s) / vv;
+      for (let j = 0; j < n; j++) q[i * n + j] -= f * v[j];
+    }
+  }
+  return q;
+}
+
+/**
+ * `Q·diag(λ)·Qᵀ` in float64, with `Q` from {@linkcode orthogonal}: a symmetric matrix whose
+ * spectrum is `lambda`.
+ *
+ * @param lambda The eigenvalues.
+ * @param seed Seed of `Q`.
+ * @returns The full `n × n` matrix, row-major.
+ */
+export function withSpectrum(lambda: ArrayLike<number>, seed: number): Float64Array {
+  const n = lambda.length;
+  const q = orthogonal(n, seed);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += q[i * n + k] * lambda[k] * q[j * n + k];
+      a[i * n + j] = s;
+      a[j * n + i] = s;
+    }
+  }
+  return a;
 }

@@ -12,45 +12,10 @@ import { STATUS } from "../wasm/_status.ts";
 import { gramColumns64 } from "./_helpers.ts";
 import { randomF64, uniform } from "../synth/uniform.ts";
 import { hasNumpy, python } from "./_io_helpers.ts";
+import { orthogonal, withSpectrum } from "./_eigen_reference.ts";
 
 const kernels: Kernels = await loadKernels();
 const ex = kernels.exports;
-
-/** An n×n orthogonal matrix, the product of three Householder reflections (row-major). */
-function orthogonal(n: number, seed: number): Float64Array {
-  const q = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  const next = uniform(seed);
-  for (let h = 0; h < 3; h++) {
-    const v = Float64Array.from({ length: n }, next);
-    const vv = v.reduce((s, x) => s + x * x, 0);
-    if (vv === 0) continue;
-    // Q ← Q·(I − 2vvᵀ/vᵀv)
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += q[i * n + j] * v[j];
-      const f = (2 * s) / vv;
-      for (let j = 0; j < n; j++) q[i * n + j] -= f * v[j];
-    }
-  }
-  return q;
-}
-
-/** Q·diag(λ)·Qᵀ in float64. */
-function withSpectrum(lambda: ArrayLike<number>, seed: number): Float64Array {
-  const n = lambda.length;
-  const q = orthogonal(n, seed);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += q[i * n + k] * lambda[k] * q[j * n + k];
-      a[i * n + j] = s;
-      a[j * n + i] = s;
-    }
-  }
-  return a;
-}
 
 interface Eigh {
   status: number;

@@ -14,6 +14,7 @@
 
 import "./column_sums_job.ts";
 import "./_conv_calls.ts";
+import "./eigen.ts";
 import "./gemm.ts";
 import "./gram.ts";
 import "./rx_score.ts";

@@ -251,8 +251,9 @@ export interface KernelExports {
     m1: number,
   ): number;
   /**
-   * Scratch `f64` values `prism_eigh_f64` needs for order `n`: `4·n` (off-diagonal,
-   * reflector scales and two product vectors). The same with or without eigenvectors.
+   * Scratch `f64` values `prism_eigh_f64` needs for order `n`: `(3 + EIGEN_CHUNKS)·n`
+   * (off-diagonal, reflector scales, two product vectors and the other chunks' product
+   * vectors). The same with or without eigenvectors.
    *
    * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
    *
@@ -261,8 +262,8 @@ export interface KernelExports {
    */
   prism_eigh_f64_scratch_len(n: number): number;
   /**
-   * Scratch `f64` values `prism_eigvalsh_f64` needs for order `n`: `4·n`, as
-   * `prism_eigh_f64_scratch_len`.
+   * Scratch `f64` values `prism_eigvalsh_f64` and `prism_eigvalsh_team_f64` need for order
+   * `n`: as `prism_eigh_f64_scratch_len`.
    *
    * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
    *
@@ -270,6 +271,15 @@ export interface KernelExports {
    * @returns `usize`
    */
   prism_eigvalsh_f64_scratch_len(n: number): number;
+  /**
+   * Bytes of the shared state of a two-thread reduction (`prism_eigvalsh_team_f64` and
+   * `prism_tridiag_assist_f64`); allocate it zeroed, 16-byte aligned.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @returns `usize`
+   */
+  prism_tridiag_team_bytes(): number;
   /**
    * Eigenvalues (and optionally eigenvectors) of a real symmetric matrix.
    *
@@ -316,6 +326,69 @@ export interface KernelExports {
    * @returns `i32`
    */
   prism_eigvalsh_f64(a: number, n: number, values: number, scratch: number): number;
+  /**
+   * `prism_eigvalsh_f64` with a helper: the same arguments and results (bit-identical), and
+   * `team`, `prism_tridiag_team_bytes` zeroed bytes that a `prism_tridiag_assist_f64` call
+   * on another thread may share. This thread never waits for that call to start; it sets the
+   * team's done flag before returning, so the assistant returns too.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param a `*mut f64`
+   * @param n `usize`
+   * @param values `*mut f64`
+   * @param scratch `*mut f64`
+   * @param team `*mut u8`
+   * @returns `i32`
+   */
+  prism_eigvalsh_team_f64(
+    a: number,
+    n: number,
+    values: number,
+    scratch: number,
+    team: number,
+  ): number;
+  /**
+   * The assistant of `prism_eigvalsh_team_f64`, on another thread over the same memory: runs
+   * chunks of the reduction's steps until the leader sets the done flag of `team` (at once when
+   * it already has). Returns 0.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param team `*mut u8`
+   * @returns `i32`
+   */
+  prism_tridiag_assist_f64(team: number): number;
+  /**
+   * Sets the done flag of `team`, for a host whose leader call never ran (it threw before), so
+   * the assistant returns.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param team `*mut u8`
+   */
+  prism_tridiag_team_close(team: number): void;
+  /**
+   * 0 while no `prism_tridiag_assist_f64` call has started on `team`, else 1 plus the chunks
+   * it has run: once the leader has returned, a started call returns at once, so the host may
+   * wait for it.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param team `*mut u8`
+   * @returns `u32`
+   */
+  prism_tridiag_team_joined(team: number): number;
+  /**
+   * 1 when the assistant on `team` was let go, or gave up, because it did not get a core (the
+   * machine is busy with other work), else 0: the host may then run alone for a while.
+   *
+   * Defined in `kernels/src/eigen.rs`; the types below are the Rust ones.
+   *
+   * @param team `*mut u8`
+   * @returns `u32`
+   */
+  prism_tridiag_team_stalled(team: number): number;
   /**
    * Eigenvalues of the symmetric tridiagonal matrix with diagonal `d[0..n]` and off-diagonal
    * `e[0..n−1]`, by root-free QL, into `d`, sorted descending. `e` holds `n` values (the last is
@@ -626,8 +699,14 @@ export const KERNEL_SIGNATURES: {
   },
   prism_eigh_f64_scratch_len: { params: ["i32"], results: ["i32"] },
   prism_eigvalsh_f64_scratch_len: { params: ["i32"], results: ["i32"] },
+  prism_tridiag_team_bytes: { params: [], results: ["i32"] },
   prism_eigh_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
   prism_eigvalsh_f64: { params: ["i32", "i32", "i32", "i32"], results: ["i32"] },
+  prism_eigvalsh_team_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
+  prism_tridiag_assist_f64: { params: ["i32"], results: ["i32"] },
+  prism_tridiag_team_close: { params: ["i32"], results: [] },
+  prism_tridiag_team_joined: { params: ["i32"], results: ["i32"] },
+  prism_tridiag_team_stalled: { params: ["i32"], results: ["i32"] },
   prism_tridiagonal_eigvals_f64: { params: ["i32", "i32", "i32"], results: ["i32"] },
   prism_svd_jacobi_f64_scratch_len: { params: ["i32", "i32"], results: ["i32"] },
   prism_svd_jacobi_f64: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"] },
@@ -754,3 +833,19 @@ export const COLUMN_SUMS_BLOCK = 256;
  * workers cut at multiples of it, so a split run sums the same blocks as one call.
  */
 export const CONV_BLOCK = 256;
+
+/**
+ * Most chunks one step of the float64 tridiagonal reduction (`eigen/tridiag.rs`) is cut into:
+ * rows of equal area of the trailing triangle, each accumulating its share of the next
+ * matrix-vector product into its own vector, added in chunk order, so the sums are the same
+ * whichever thread ran which chunk. Sizes the reduction's scratch: `EIGEN_CHUNKS - 1` vectors
+ * of `n` values beyond the four it always needs.
+ */
+export const EIGEN_CHUNKS = 8;
+
+/**
+ * Elements of the trailing triangle per chunk of a reduction step, at least (the chunk count
+ * is `min(EIGEN_CHUNKS, m² / 2 / EIGEN_CHUNK_AREA)`, 1 below it): a chunk costs a claim and
+ * an `O(m)` zeroing and add, so it must carry enough work to pay for them. Sizes no buffer.
+ */
+export const EIGEN_CHUNK_AREA = 8192;

@@ -8,6 +8,10 @@
 //!   1.3–1.6× faster than `tql` values-only at n ≤ 256, where it is most of the time) and an
 //!   O(n log n) sort. [`prism_tridiagonal_eigvals_f64`]
 //!   is its second phase alone.
+//! - [`prism_eigvalsh_team_f64`] with [`prism_tridiag_assist_f64`] on a second thread: the
+//!   same, with the reduction's steps shared between the two (`eigen/team.rs`); each step is
+//!   cut into chunks by its size alone and their partial products are added in chunk order,
+//!   so the results are bit-identical to [`prism_eigvalsh_f64`] whoever ran which chunk.
 //! - [`jacobi::prism_svd_jacobi_f64`]: one-sided Jacobi on the matrix itself, for callers who
 //!   need small singular values that the Gram route squares away.
 //!
@@ -17,29 +21,40 @@ mod jacobi;
 mod ql;
 pub(crate) mod simd;
 mod sterf;
+mod team;
 mod tridiag;
 
 pub use jacobi::{prism_svd_jacobi_f64, prism_svd_jacobi_f64_scratch_len};
 
+use crate::params::EIGEN_CHUNKS;
 use crate::status;
+use team::Team;
 
 /// Matrices whose largest magnitude lies outside `[2^−SAFE_EXP, 2^SAFE_EXP]` are scaled by a
 /// power of two (exact) before the reduction, so that sums of squares of a row neither
 /// overflow nor underflow to zero; results are scaled back.
 pub(crate) const SAFE_EXP: i32 = 300;
 
-/// Scratch `f64` values [`prism_eigh_f64`] needs for order `n`: `4·n` (off-diagonal,
-/// reflector scales and two product vectors). The same with or without eigenvectors.
+/// Scratch `f64` values [`prism_eigh_f64`] needs for order `n`: `(3 + EIGEN_CHUNKS)·n`
+/// (off-diagonal, reflector scales, two product vectors and the other chunks' product
+/// vectors). The same with or without eigenvectors.
 #[no_mangle]
 pub extern "C" fn prism_eigh_f64_scratch_len(n: usize) -> usize {
-    n.saturating_mul(4)
+    n.saturating_mul(3 + EIGEN_CHUNKS)
 }
 
-/// Scratch `f64` values [`prism_eigvalsh_f64`] needs for order `n`: `4·n`, as
-/// [`prism_eigh_f64_scratch_len`].
+/// Scratch `f64` values [`prism_eigvalsh_f64`] and [`prism_eigvalsh_team_f64`] need for order
+/// `n`: as [`prism_eigh_f64_scratch_len`].
 #[no_mangle]
 pub extern "C" fn prism_eigvalsh_f64_scratch_len(n: usize) -> usize {
-    n.saturating_mul(4)
+    prism_eigh_f64_scratch_len(n)
+}
+
+/// Bytes of the shared state of a two-thread reduction ([`prism_eigvalsh_team_f64`] and
+/// [`prism_tridiag_assist_f64`]); allocate it zeroed, 16-byte aligned.
+#[no_mangle]
+pub extern "C" fn prism_tridiag_team_bytes() -> usize {
+    core::mem::size_of::<Team>()
 }
 
 /// A power of two `2^k` that brings `maxabs` near 1, or 1 when it is already in the safe range.
@@ -85,7 +100,8 @@ pub unsafe extern "C" fn prism_eigh_f64(
     };
     let (e, tau) = (scratch, scratch.add(n));
     let (p, pn) = (scratch.add(2 * n), scratch.add(3 * n));
-    tridiag::tridiagonalize(a, n, values, e, tau, p, pn);
+    let partials = scratch.add(4 * n);
+    tridiag::tridiagonalize(a, n, values, e, tau, p, pn, partials, None);
     if !vectors.is_null() {
         tridiag::form_qt(a, n, tau, vectors);
     }
@@ -120,6 +136,65 @@ pub unsafe extern "C" fn prism_eigvalsh_f64(
     values: *mut f64,
     scratch: *mut f64,
 ) -> i32 {
+    eigvalsh(a, n, values, scratch, None)
+}
+
+/// [`prism_eigvalsh_f64`] with a helper: the same arguments and results (bit-identical), and
+/// `team`, [`prism_tridiag_team_bytes`] zeroed bytes that a [`prism_tridiag_assist_f64`] call
+/// on another thread may share. This thread never waits for that call to start; it sets the
+/// team's done flag before returning, so the assistant returns too.
+#[no_mangle]
+pub unsafe extern "C" fn prism_eigvalsh_team_f64(
+    a: *mut f64,
+    n: usize,
+    values: *mut f64,
+    scratch: *mut f64,
+    team: *mut u8,
+) -> i32 {
+    let team = team as *mut Team;
+    let status = eigvalsh(a, n, values, scratch, Some(team));
+    team::finish(team);
+    status
+}
+
+/// The assistant of [`prism_eigvalsh_team_f64`], on another thread over the same memory: runs
+/// chunks of the reduction's steps until the leader sets the done flag of `team` (at once when
+/// it already has). Returns 0.
+#[no_mangle]
+pub unsafe extern "C" fn prism_tridiag_assist_f64(team: *mut u8) -> i32 {
+    team::assist(team as *mut Team);
+    status::OK
+}
+
+/// Sets the done flag of `team`, for a host whose leader call never ran (it threw before), so
+/// the assistant returns.
+#[no_mangle]
+pub unsafe extern "C" fn prism_tridiag_team_close(team: *mut u8) {
+    team::finish(team as *mut Team);
+}
+
+/// 0 while no [`prism_tridiag_assist_f64`] call has started on `team`, else 1 plus the chunks
+/// it has run: once the leader has returned, a started call returns at once, so the host may
+/// wait for it.
+#[no_mangle]
+pub unsafe extern "C" fn prism_tridiag_team_joined(team: *mut u8) -> u32 {
+    team::joined(team as *mut Team)
+}
+
+/// 1 when the assistant on `team` was let go, or gave up, because it did not get a core (the
+/// machine is busy with other work), else 0: the host may then run alone for a while.
+#[no_mangle]
+pub unsafe extern "C" fn prism_tridiag_team_stalled(team: *mut u8) -> u32 {
+    team::stalled(team as *mut Team) as u32
+}
+
+unsafe fn eigvalsh(
+    a: *mut f64,
+    n: usize,
+    values: *mut f64,
+    scratch: *mut f64,
+    team: Option<*mut Team>,
+) -> i32 {
     if n == 0 {
         return status::OK;
     }
@@ -130,7 +205,12 @@ pub unsafe extern "C" fn prism_eigvalsh_f64(
     let (e, tau) = (scratch.add(2 * n), scratch.add(3 * n));
     // The reduction's scratch vectors p, pn lie over scratch[0..2n]; (d, e) are copied there
     // once it is done (O(n)), for a caller timing the phases.
-    tridiag::tridiagonalize(a, n, values, e, tau, scratch, scratch.add(n));
+    let partials = scratch.add(4 * n);
+    tridiag::tridiagonalize(a, n, values, e, tau, scratch, scratch.add(n), partials, team);
+    if let Some(team) = team {
+        // The assistant is not needed for the rest.
+        team::finish(team);
+    }
     core::ptr::copy_nonoverlapping(values, scratch, n);
     core::ptr::copy_nonoverlapping(e, scratch.add(n), n);
     if !sterf::sterf(values, e, n) {

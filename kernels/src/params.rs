@@ -71,8 +71,21 @@ pub const COLUMN_SUMS_BLOCK: usize = 256;
 /// workers cut at multiples of it, so a split run sums the same blocks as one call.
 pub const CONV_BLOCK: usize = 256;
 
+/// Most chunks one step of the float64 tridiagonal reduction (`eigen/tridiag.rs`) is cut into:
+/// rows of equal area of the trailing triangle, each accumulating its share of the next
+/// matrix-vector product into its own vector, added in chunk order, so the sums are the same
+/// whichever thread ran which chunk. Sizes the reduction's scratch: `EIGEN_CHUNKS - 1` vectors
+/// of `n` values beyond the four it always needs.
+pub const EIGEN_CHUNKS: usize = 8;
+
+/// Elements of the trailing triangle per chunk of a reduction step, at least (the chunk count
+/// is `min(EIGEN_CHUNKS, m² / 2 / EIGEN_CHUNK_AREA)`, 1 below it): a chunk costs a claim and
+/// an `O(m)` zeroing and add, so it must carry enough work to pay for them. Sizes no buffer.
+pub const EIGEN_CHUNK_AREA: usize = 8192;
+
 const _: () = assert!(
     MR == 4 && NR == 2 * 4,
     "the micro-kernel is written for 4 x (2 x f32x4)"
 );
+const _: () = assert!(EIGEN_CHUNKS >= 1 && EIGEN_CHUNKS <= 255, "the reduction's ticket has 8-bit chunk fields");
 const _: () = assert!(MC % MR == 0 && NC % NR == 0 && GRAM_BLOCK % 4 == 0);

@@ -117,6 +117,19 @@ pub unsafe fn axpy(alpha: f64, x: *const f64, y: *mut f64, n: usize) {
     }
 }
 
+/// `y[0..n] += x[0..n]`.
+#[inline]
+pub unsafe fn add_to(x: *const f64, y: *mut f64, n: usize) {
+    let mut i = 0;
+    while i + 2 <= n {
+        st(y.add(i), f64x2_add(ld(y.add(i)), ld(x.add(i))));
+        i += 2;
+    }
+    if i < n {
+        *y.add(i) += *x.add(i);
+    }
+}
+
 /// The plane rotation `x ← c·x − s·y`, `y ← s·x + c·y` over `0..n`: a QL step on two rows of
 /// eigenvectors, and a Jacobi step on two columns (stored as rows) of the SVD input.
 #[inline]

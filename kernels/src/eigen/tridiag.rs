@@ -12,6 +12,8 @@
 //! each step reads and writes the triangle once.
 
 use super::simd;
+use super::team::{self, Team};
+use crate::params::{EIGEN_CHUNKS, EIGEN_CHUNK_AREA};
 
 /// Turns `x[0..m]` into a Householder vector in place; returns `(tau, beta)` where
 /// `(I − tau·v·vᵀ)·x = beta·e₁` and `v = x` afterwards, `v[0] = 1`. `tau = 0` means `H = I`.
@@ -32,7 +34,14 @@ unsafe fn householder(x: *mut f64, m: usize) -> (f64, f64) {
 /// Reduces `a` (row-major `n`×`n`, upper triangle read, `n ≥ 1`) to tridiagonal form: the
 /// diagonal goes to `d[0..n]`, the off-diagonal to `e[0..n−1]` (and `e[n−1] = 0`), the
 /// reflectors stay in the rows of `a` right of the diagonal and in `tau[0..n−1]`.
-/// `p` and `pn` are scratch of `n` values each.
+/// `p` and `pn` are scratch of `n` values each, `partials` of `(EIGEN_CHUNKS − 1)·n`.
+///
+/// Each step's fused pass over rows `1..m` of the trailing block is cut into [`chunk_count`]
+/// chunks (a function of `m` alone) that accumulate into their own vectors, added into `pn`
+/// in chunk order; with a `team`, an assistant thread ([`team::assist`]) may run some of them.
+/// Either way every sum is formed in the same order, so the result is bit-identical whoever
+/// ran what, and identical to a call without a team.
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn tridiagonalize(
     a: *mut f64,
     n: usize,
@@ -41,6 +50,8 @@ pub unsafe fn tridiagonalize(
     tau: *mut f64,
     mut p: *mut f64,
     mut pn: *mut f64,
+    partials: *mut f64,
+    team: Option<*mut Team>,
 ) {
     *e.add(n - 1) = 0.0;
     *tau.add(n - 1) = 0.0;
@@ -78,67 +89,134 @@ pub unsafe fn tridiagonalize(
         let (tn, bn) = householder(at(i0, i0 + 1), m - 1);
         *tau.add(i0) = tn;
         *e.add(i0) = bn;
-        let vn = at(i0, i0 + 1) as *const f64;
-        for j in 0..m - 1 {
-            *pn.add(j) = 0.0;
+        // Rows 1.. of the block: update with (v, w) and accumulate pn = B'·vn in the same pass.
+        let step = Step { a, n, k, t, w: p, pn, partials };
+        let chunks = chunk_count(m);
+        match team {
+            Some(team) if chunks > 1 && !team::retired(team) => {
+                team::lead(team, &step, (k + 1) as u32, chunks)
+            }
+            _ => {
+                for c in 0..chunks {
+                    run_chunk(&step, c, chunks);
+                }
+            }
         }
-        // Rows 1.. of the block: update with (v, w) and accumulate pn = B'·vn in the same pass,
-        // two rows at a time where the reflector is not trivial.
-        let mut r = 1;
-        while t != 0.0 && r + 1 < m {
-            let i = k + 1 + r;
-            let (r0, r1) = (at(i, i), at(i + 1, i + 1));
-            let s0 = (*v.add(r), *p.add(r), *vn.add(r - 1));
-            let s1 = (*v.add(r + 1), *p.add(r + 1), *vn.add(r));
-            // The three elements left of the shared columns: both diagonals and a[i, i+1].
-            let d0 = *r0 - 2.0 * s0.0 * s0.1;
-            let x = *r0.add(1) - s0.0 * *p.add(r + 1) - s0.1 * *v.add(r + 1);
-            let d1 = *r1 - 2.0 * s1.0 * s1.1;
-            *r0 = d0;
-            *r0.add(1) = x;
-            *r1 = d1;
-            let (a0, a1) = simd::rank2_symv_2rows(
-                r0.add(2),
-                r1.add(1),
-                m - r - 2,
-                v.add(r + 2),
-                p.add(r + 2),
-                vn.add(r + 1),
-                pn.add(r + 1),
-                s0,
-                s1,
-            );
-            *pn.add(r - 1) += d0 * s0.2 + x * s1.2 + a0;
-            *pn.add(r) += x * s0.2 + d1 * s1.2 + a1;
-            r += 2;
-        }
-        for r in r..m {
-            let i = k + 1 + r;
-            let row = at(i, i);
-            let (vi, wi, vni) = (*v.add(r), *p.add(r), *vn.add(r - 1));
-            if t != 0.0 {
-                let diag = *row - vi * *p.add(r) - wi * *v.add(r);
-                *row = diag;
-                let s = simd::rank2_symv_row(
-                    row.add(1),
-                    m - r - 1,
-                    v.add(r + 1),
-                    p.add(r + 1),
-                    vi,
-                    wi,
-                    vn.add(r),
-                    pn.add(r),
-                    vni,
-                );
-                *pn.add(r - 1) += diag * vni + s;
-            } else {
-                let s = simd::symv_row(row.add(1), m - r - 1, vn.add(r), pn.add(r), vni);
-                *pn.add(r - 1) += *row * vni + s;
+        for c in 1..chunks {
+            let r0 = chunk_start(m, c, chunks);
+            if r0 < m {
+                simd::add_to(partials.add((c - 1) * n + r0 - 1), pn.add(r0 - 1), m - r0);
             }
         }
         core::mem::swap(&mut p, &mut pn);
     }
     *d.add(n - 1) = *at(n - 1, n - 1);
+}
+
+/// What a chunk of step `k` needs: the matrix, the reflector's `tau`, `w` (in the step's `p`),
+/// the product vector `pn` (chunk 0's) and the other chunks' vectors. The reflectors `v` and
+/// `vn` are read from rows `k` and `k + 1` of `a`.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Step {
+    pub a: *mut f64,
+    pub n: usize,
+    pub k: usize,
+    pub t: f64,
+    pub w: *const f64,
+    pub pn: *mut f64,
+    pub partials: *mut f64,
+}
+
+/// Chunks of a step whose trailing block has order `m` (rows `1..m` are cut).
+pub fn chunk_count(m: usize) -> usize {
+    (m * m / 2 / EIGEN_CHUNK_AREA).clamp(1, EIGEN_CHUNKS)
+}
+
+/// The first row of chunk `c` of `chunks` (`c = chunks` gives `m`): rows `r..m` hold about
+/// `(1 − c/chunks)` of the triangle, and chunks start at odd rows so the row pairs of
+/// [`run_chunk`] are those of one whole pass.
+pub fn chunk_start(m: usize, c: usize, chunks: usize) -> usize {
+    if c == 0 {
+        return 1;
+    }
+    if c >= chunks {
+        return m;
+    }
+    let rest = (m - 1) as f64 * simd::sqrt(1.0 - c as f64 / chunks as f64);
+    let r = m - ((rest + 0.5) as usize).min(m - 1);
+    (1 + ((r - 1) & !1)).min(m)
+}
+
+/// Runs chunk `c` of a step: the rank-2 update of its rows of the trailing block fused with
+/// their share of `pn = B'·vn`, summed into the chunk's own vector (zeroed first over the
+/// entries it touches, `r0 − 1..m − 1`), two rows at a time where the reflector is not trivial.
+pub unsafe fn run_chunk(st: &Step, c: usize, chunks: usize) {
+    let Step { a, n, k, t, w: p, pn, partials } = *st;
+    let m = n - k - 1;
+    let (r0, r1) = (chunk_start(m, c, chunks), chunk_start(m, c + 1, chunks));
+    if r0 >= r1 {
+        return;
+    }
+    let at = |i: usize, j: usize| a.add(i * n + j);
+    let v = at(k, k + 1) as *const f64;
+    let vn = at(k + 1, k + 2) as *const f64;
+    let pn = if c == 0 { pn } else { partials.add((c - 1) * n) };
+    for j in r0 - 1..m - 1 {
+        *pn.add(j) = 0.0;
+    }
+    let mut r = r0;
+    while t != 0.0 && r + 1 < r1 {
+        let i = k + 1 + r;
+        let (r0, r1) = (at(i, i), at(i + 1, i + 1));
+        let s0 = (*v.add(r), *p.add(r), *vn.add(r - 1));
+        let s1 = (*v.add(r + 1), *p.add(r + 1), *vn.add(r));
+        // The three elements left of the shared columns: both diagonals and a[i, i+1].
+        let d0 = *r0 - 2.0 * s0.0 * s0.1;
+        let x = *r0.add(1) - s0.0 * *p.add(r + 1) - s0.1 * *v.add(r + 1);
+        let d1 = *r1 - 2.0 * s1.0 * s1.1;
+        *r0 = d0;
+        *r0.add(1) = x;
+        *r1 = d1;
+        let (a0, a1) = simd::rank2_symv_2rows(
+            r0.add(2),
+            r1.add(1),
+            m - r - 2,
+            v.add(r + 2),
+            p.add(r + 2),
+            vn.add(r + 1),
+            pn.add(r + 1),
+            s0,
+            s1,
+        );
+        *pn.add(r - 1) += d0 * s0.2 + x * s1.2 + a0;
+        *pn.add(r) += x * s0.2 + d1 * s1.2 + a1;
+        r += 2;
+    }
+    for r in r..r1 {
+        let i = k + 1 + r;
+        let row = at(i, i);
+        let (vi, wi, vni) = (*v.add(r), *p.add(r), *vn.add(r - 1));
+        if t != 0.0 {
+            let diag = *row - vi * *p.add(r) - wi * *v.add(r);
+            *row = diag;
+            let s = simd::rank2_symv_row(
+                row.add(1),
+                m - r - 1,
+                v.add(r + 1),
+                p.add(r + 1),
+                vi,
+                wi,
+                vn.add(r),
+                pn.add(r),
+                vni,
+            );
+            *pn.add(r - 1) += diag * vni + s;
+        } else {
+            let s = simd::symv_row(row.add(1), m - r - 1, vn.add(r), pn.add(r), vni);
+            *pn.add(r - 1) += *row * vni + s;
+        }
+    }
 }
 
 /// `p[0..n−k] = B·v` for the trailing block `B = A[k.., k..]` (upper triangle read).
