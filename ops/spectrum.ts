@@ -2,10 +2,11 @@
  * Singular values of a matrix and the dimensionality metrics built on them.
  *
  * The default route squares the matrix: the smaller Gram matrix (`AᵀA` when `rows ≥ cols`,
- * else `AAᵀ`) comes from the shared Gram engine (`./gram.ts`: float32 blocks merged in float64,
- * WASM SIMD on every core or WebGPU), then a float64 symmetric eigensolver in Rust
- * (Householder tridiagonalisation + root-free implicit QL, values only) gives its eigenvalues λ,
- * and `s = √max(λ, 0)`.
+ * else `AAᵀ`; float32 blocks merged in float64, WASM SIMD on every core or WebGPU), then a
+ * float64 symmetric eigensolver in Rust (Householder tridiagonalisation, on two threads from
+ * order 512, + root-free implicit QL, values only) gives its eigenvalues λ, and
+ * `s = √max(λ, 0)`. On WASM the Gram never leaves kernel memory (`wasmGramInKernel`, then
+ * `eigenvaluesInPlace`); a WebGPU Gram comes back through the shared engine (`./gram.ts`).
  * `exact: true` runs one-sided Jacobi on `A` itself in float64 instead.
  *
  * @module
@@ -64,7 +65,8 @@ const NOISE_FACTOR = 2;
  * `AAᵀ`; `n = min(rows, cols)`), takes its eigenvalues `λ` in float64 and returns
  * `s = √max(λ, 0)` (rounding can leave eigenvalues of a rank-deficient `G` a little below zero;
  * they become 0). Cost: `rows · cols · n` multiply-adds for `G` (parallel on the worker pool, or
- * on the GPU) plus about `(4/3) n³` for the eigensolver on one core.
+ * on the GPU) plus about `(4/3) n³` for the eigensolver (its reduction on two threads from
+ * `n = 512`, the rest on one core).
  *
  * Accuracy trade-off: squaring doubles the exponent of the condition number. `G` is summed in
  * float32 blocks, so its entries carry relative errors of about 1e-7; an eigenvalue error
