@@ -213,12 +213,18 @@ unsafe fn eigvalsh(
     }
     core::ptr::copy_nonoverlapping(values, scratch, n);
     core::ptr::copy_nonoverlapping(e, scratch.add(n), n);
-    if !sterf::sterf(values, e, n) {
+    tridiagonal_values(values, e, n, sc)
+}
+
+/// Root-free QL on the tridiagonal `(d, e)`, scaled by `sc`: its eigenvalues into `d`, sorted
+/// descending and scaled back.
+unsafe fn tridiagonal_values(d: *mut f64, e: *mut f64, n: usize, sc: f64) -> i32 {
+    if !sterf::sterf(d, e, n) {
         return status::NO_CONVERGENCE;
     }
-    heap_sort_descending(values, n);
+    heap_sort_descending(d, n);
     if sc != 1.0 {
-        simd::scale(1.0 / sc, values, n);
+        simd::scale(1.0 / sc, d, n);
     }
     status::OK
 }
@@ -247,14 +253,7 @@ pub unsafe extern "C" fn prism_tridiagonal_eigvals_f64(d: *mut f64, e: *mut f64,
         simd::scale(sc, d, n);
         simd::scale(sc, e, n - 1);
     }
-    if !sterf::sterf(d, e, n) {
-        return status::NO_CONVERGENCE;
-    }
-    heap_sort_descending(d, n);
-    if sc != 1.0 {
-        simd::scale(1.0 / sc, d, n);
-    }
-    status::OK
+    tridiagonal_values(d, e, n, sc)
 }
 
 /// Checks the upper triangle of `a` for NaN/±infinity (`None`) and scales it by

@@ -4,6 +4,27 @@
 
 use super::simd;
 
+/// The end of the unreduced block that starts at `l`: the first `m ≥ l` whose off-diagonal is
+/// negligible, `negligible(e[m], |d[m]| + |d[m+1]|)`, or `n − 1`; the block `l..=m` splits off.
+/// Shared by both QL variants, which differ only in the test ([`super::sterf`] holds squares).
+#[inline(always)]
+pub(super) unsafe fn block_end(
+    d: *const f64,
+    e: *const f64,
+    l: usize,
+    n: usize,
+    negligible: impl Fn(f64, f64) -> bool,
+) -> usize {
+    let mut m = l;
+    while m + 1 < n {
+        if negligible(*e.add(m), simd::abs(*d.add(m)) + simd::abs(*d.add(m + 1))) {
+            break;
+        }
+        m += 1;
+    }
+    m
+}
+
 /// Diagonalises the tridiagonal `(d[0..n], e[0..n−1])`; `e` is destroyed and needs `e[n−1]`
 /// as room. On return `d` holds the eigenvalues (unsorted). When `w` is not null it is a
 /// row-major `n`×`n` matrix whose rows receive every rotation (row `i` ends as the
@@ -18,15 +39,7 @@ pub unsafe fn tql(d: *mut f64, e: *mut f64, n: usize, w: *mut f64) -> bool {
     let mut budget = 30 * n;
     for l in 0..n {
         loop {
-            // Find the first negligible off-diagonal at or after l: the block l..=m splits off.
-            let mut m = l;
-            while m + 1 < n {
-                let dd = simd::abs(*d.add(m)) + simd::abs(*d.add(m + 1));
-                if simd::abs(*e.add(m)) <= f64::EPSILON * dd {
-                    break;
-                }
-                m += 1;
-            }
+            let m = block_end(d, e, l, n, |em, dd| simd::abs(em) <= f64::EPSILON * dd);
             if m == l {
                 break;
             }

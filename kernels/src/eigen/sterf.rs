@@ -4,6 +4,7 @@
 //! two divisions per rotation on one serial dependency chain. Values only: without rotations to
 //! record this is the cheaper route, and the one the singular-value path takes.
 
+use super::ql::block_end;
 use super::simd;
 
 /// Diagonalises `(d[0..n], e[0..n−1])`; `e` is destroyed and needs `e[n−1]` as room. On return
@@ -24,14 +25,7 @@ pub unsafe fn sterf(d: *mut f64, e: *mut f64, n: usize) -> bool {
     for l in 0..n {
         loop {
             // The same split test as `ql::tql`, squared: |e_m| ≤ ε·(|d_m| + |d_{m+1}|).
-            let mut m = l;
-            while m + 1 < n {
-                let dd = simd::abs(*d.add(m)) + simd::abs(*d.add(m + 1));
-                if *e.add(m) <= eps2 * dd * dd {
-                    break;
-                }
-                m += 1;
-            }
+            let m = block_end(d, e, l, n, |em2, dd| em2 <= eps2 * dd * dd);
             if m == l {
                 break;
             }
