@@ -103,6 +103,49 @@ Deno.test("gram() splits across workers in cuts that give the single-thread bloc
   }
 });
 
+Deno.test("wasmSyrk()'s claimed pieces give the same bits whichever thread ran them", async () => {
+  const next = random(17);
+  using km = await allocMatrix(20_480, 100); // 8 pieces of 2,560 rows on a pool of 2
+  km.data.set(matrix(km.rows, km.cols, () => next() + 100).data);
+  const shift = new Float32Array(km.cols).fill(100.5);
+  const pool = new WorkerPool({ size: 2 });
+  const kernels = await loadKernels();
+  await using arena = new KernelArena(kernels);
+  try {
+    const idle = await wasmSyrk(km, { shift, operation, pool });
+    // One worker held by a job as long as the call: the other claims most pieces or all.
+    const { rows, cols } = km;
+    const blocker = pool.run("gram_syrk_range", {
+      x: km.ptr,
+      rows,
+      cols,
+      shift: arena.copyIn(shift),
+      sum: arena.f64(cols, { zero: true }),
+      gram: arena.f64(cols * cols, { zero: true }),
+      scratch: arena.bytes(kernels.exports.prism_syrk_scratch_len(cols) * 4),
+    });
+    const busy = await wasmSyrk(km, { shift, operation, pool });
+    await blocker;
+    deepStrictEqual([...busy.gram], [...idle.gram]);
+    deepStrictEqual([...busy.sum], [...idle.sum]);
+    const upper = (g: Float64Array) => g.map((v, k) => (k % 100 >= Math.floor(k / 100) ? v : 0));
+    ok(relError(upper(idle.gram), upper(referenceGram(km, shift))) < 1e-6);
+    await rejects(
+      pool.run("gram_syrk_claims", {
+        x: 0,
+        cols: 1,
+        shift: 0,
+        counter: 0,
+        scratch: 0,
+        pieces: [1],
+      }),
+      TypeError,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
 Deno.test("gram() reads kernel-memory matrices in place, also after the memory grew", async () => {
   const next = random(14);
   const kernels = await loadKernels();

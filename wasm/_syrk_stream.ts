@@ -37,26 +37,29 @@ export interface SyrkCall {
   readonly scratch: number;
 }
 
+/** The float64 outputs of one share of a SYRK: its column sums and upper-triangle Gram. */
+export type SyrkSums = Pick<SyrkCall, "sum" | "gram">;
+
 /** One call's outputs and scratch: what a job writes, so no two running jobs share them. */
-export type SyrkOutputs = Pick<SyrkCall, "sum" | "gram" | "scratch">;
+export type SyrkOutputs = SyrkSums & Pick<SyrkCall, "scratch">;
 
 /** Bytes of one staged chunk. Two stages per worker: one computed on while the next fills. */
 const STAGE_BYTES = 4 * 2 ** 20;
 
 /**
- * Zeroed outputs and scratch for `cols` columns, from `arena`.
+ * Zeroed float64 outputs for `cols` columns, from `arena`.
  *
  * @param arena The call's arena.
  * @param cols Columns of the input.
- * @param scratchBytes `prism_syrk_scratch_len(cols) * 4`.
  * @returns The pointers.
  */
-export function syrkOutputs(arena: KernelArena, cols: number, scratchBytes: number): SyrkOutputs {
-  return {
-    sum: arena.f64(cols, { zero: true }),
-    gram: arena.f64(cols * cols, { zero: true }),
-    scratch: arena.bytes(scratchBytes),
-  };
+export function syrkSums(arena: KernelArena, cols: number): SyrkSums {
+  return { sum: arena.f64(cols, { zero: true }), gram: arena.f64(cols * cols, { zero: true }) };
+}
+
+/** Zeroed outputs and scratch (`scratchBytes`, `prism_syrk_scratch_len(cols) * 4`) of a stage. */
+function syrkOutputs(arena: KernelArena, cols: number, scratchBytes: number): SyrkOutputs {
+  return { ...syrkSums(arena, cols), scratch: arena.bytes(scratchBytes) };
 }
 
 /**

@@ -13,6 +13,9 @@
  *
  * The pool jobs (pointers only, results `null`):
  * - `gram_syrk_range`: a {@linkcode SyrkCall}, one SYRK call on a row range;
+ * - `gram_syrk_claims`: `{ x, cols, shift, counter, scratch, pieces, ready? }`, the row ranges
+ *   of a matrix in kernel memory claimed one at a time (`_claims.ts`), each into its own
+ *   outputs; with `ready`, each once the caller has copied it in;
  * - `gram_rows_range`: `{ a, rows, ld, c0, c1, gram, scratch, staging, panel }`, `AAᵀ` restricted
  *   to columns `c0..c1` of a row-major matrix with `ld` columns: the columns are copied `panel`
  *   at a time into `staging` (`rows * panel` floats), since the kernel needs a contiguous block;
@@ -31,7 +34,8 @@ import { loadKernels } from "./loader.ts";
 import { defaultPool } from "./pool.ts";
 import { kernelAddress } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
-import { streamRows, type SyrkCall, type SyrkOutputs, syrkOutputs } from "./_syrk_stream.ts";
+import { claimCounter, claimPieces, publishPieces } from "./_claims.ts";
+import { streamRows, type SyrkCall, type SyrkSums, syrkSums } from "./_syrk_stream.ts";
 import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
 
 /**
@@ -100,6 +104,77 @@ export interface WasmGramOptions extends SyrkOptions {
 }
 
 export type { SyrkCall } from "./_syrk_stream.ts";
+
+/**
+ * A SYRK cut into pieces that threads claim (`_claims.ts`): `pieces` holds, per piece, its rows
+ * `r0, r1` of the `cols`-column block at `x` and the pointers of its `sum` and `gram` outputs.
+ */
+interface SyrkClaims {
+  readonly x: number;
+  readonly cols: number;
+  readonly shift: number;
+  readonly counter: number;
+  readonly pieces: readonly number[];
+}
+
+/** Pieces per worker of a claimed SYRK: enough that a thread at 0.6× speed costs little. */
+const PIECES_PER_WORKER = 4;
+/**
+ * Fewest rows of a claimed piece: each piece's Gram costs `cols²/2` float64 additions to merge
+ * in JavaScript (about 1 ns each) against `rows · cols²/2` multiply-adds of kernel (about
+ * 0.07 ns each), so from 1024 rows the merge stays near 1 % of the work.
+ */
+const MIN_PIECE_ROWS = 1024;
+/** Bytes the pieces' float64 Grams may take together (beyond, one piece per worker). */
+const PIECE_OUTPUT_BYTES = 16 * 2 ** 20;
+
+/**
+ * Pieces a `rows × cols` SYRK in kernel memory is cut into for `workers` threads: up to
+ * {@linkcode PIECES_PER_WORKER} each, none under {@linkcode MIN_PIECE_ROWS} rows, outputs
+ * within {@linkcode PIECE_OUTPUT_BYTES}; never fewer than `workers` (nor than 1).
+ */
+function syrkPieces(rows: number, cols: number, workers: number): number {
+  const byRows = Math.floor(rows / MIN_PIECE_ROWS);
+  const byBytes = Math.floor(PIECE_OUTPUT_BYTES / (cols * cols * 8));
+  return Math.max(workers, Math.min(PIECES_PER_WORKER * workers, byRows, byBytes), 1);
+}
+
+/**
+ * Runs the pieces of `claims` this thread claims, with its own `scratch`; with `ready` (workers
+ * only), each piece once the caller has published it.
+ */
+function runSyrkClaims(
+  kernels: Kernels,
+  claims: SyrkClaims & { scratch: number; ready?: number },
+): void {
+  const { x, cols, shift, counter, pieces, scratch, ready } = claims;
+  claimPieces(kernels, counter, pieces.length / 4, (piece) => {
+    const [r0, r1, sum, gram] = pieces.slice(4 * piece, 4 * piece + 4);
+    runSyrk(kernels, { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift, sum, gram, scratch });
+  }, ready);
+}
+
+/**
+ * Copies the rows of each range of `data` to `x` in kernel memory, publishing each range as
+ * ready once copied; all are published however the copy ends, so no worker waits forever.
+ */
+function copyInPieces(
+  kernels: Kernels,
+  data: Float32Array,
+  x: number,
+  ranges: [number, number][],
+  cols: number,
+  ready: number,
+): void {
+  try {
+    for (const [piece, [r0, r1]] of ranges.entries()) {
+      kernels.f32(x + r0 * cols * 4, (r1 - r0) * cols).set(data.subarray(r0 * cols, r1 * cols));
+      publishPieces(kernels, ready, piece + 1);
+    }
+  } finally {
+    publishPieces(kernels, ready, ranges.length);
+  }
+}
 
 /** Runs the SYRK kernel on one call's pointers, on the given instance. */
 function runSyrk(kernels: Kernels, call: SyrkCall): void {
@@ -192,7 +267,7 @@ async function syrkPartials(
   arena: KernelArena,
   m: Matrix,
   options: SyrkOptions,
-): Promise<SyrkOutputs[]> {
+): Promise<SyrkSums[]> {
   const { rows, cols } = m;
   const kernels = arena.kernels;
   const pool = options.pool ?? defaultPool();
@@ -205,29 +280,46 @@ async function syrkPartials(
   const parallel = pool.size > 1 && work >= PARALLEL_FROM;
   const inline = work <= pool.size * INLINE_SHARE_MAX;
   const small = m.data.byteLength <= COPY_AT_ONCE_BYTES;
-  const outs: SyrkOutputs[] = [];
-  const syrk = (x: number, r0: number, r1: number, out: SyrkOutputs): SyrkCall => (
-    { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift: pShift, ...out }
-  );
+  const outs: SyrkSums[] = [];
   if (!parallel) {
-    outs.push(syrkOutputs(arena, cols, scratchBytes));
-    runSyrk(kernels, syrk(address ?? arena.copyIn(m.data), 0, rows, outs[0]));
-  } else if (address !== undefined || (copyAtOnce(m, pool.size) || inline) && small) {
-    // In kernel memory (or small enough to copy in at once): one share per worker, in place,
-    // each with its own outputs; a small problem's first share runs on this thread meanwhile.
     const x = address ?? arena.copyIn(m.data);
-    const calls = splitRanges(rows, pool.size, GRAM_BLOCK).map(([r0, r1]) => {
-      outs.push(syrkOutputs(arena, cols, scratchBytes));
-      return syrk(x, r0, r1, outs.at(-1)!);
+    outs.push(syrkSums(arena, cols));
+    runSyrk(kernels, {
+      x,
+      rows,
+      cols,
+      shift: pShift,
+      ...outs[0],
+      scratch: arena.bytes(scratchBytes),
     });
-    const jobs = calls.slice(inline ? 1 : 0).map((call) =>
-      arena.track(pool.run("gram_syrk_range", call))
+  } else if (address !== undefined || (copyAtOnce(m, pool.size) || inline) && small) {
+    // In kernel memory (or small enough to copy in at once): pieces claimed by the workers
+    // (`_claims.ts`), read in place, each with its own outputs; for a small problem this thread
+    // takes one worker's place. A plain array is copied in piece by piece after the jobs are
+    // posted, so the workers start on the first piece while the rest is copied.
+    const x = address ?? arena.bytes(m.data.byteLength);
+    const ready = address === undefined ? claimCounter(arena) : undefined;
+    const ranges = splitRanges(rows, syrkPieces(rows, cols, pool.size), GRAM_BLOCK);
+    const claims: SyrkClaims = {
+      x,
+      cols,
+      shift: pShift,
+      counter: claimCounter(arena),
+      pieces: ranges.flatMap(([r0, r1]) => {
+        const out = syrkSums(arena, cols);
+        outs.push(out);
+        return [r0, r1, out.sum, out.gram];
+      }),
+    };
+    const scratch = () => arena.bytes(scratchBytes);
+    const jobs = Array.from(
+      { length: pool.size - (inline ? 1 : 0) },
+      () => arena.track(pool.run("gram_syrk_claims", { ...claims, ready, scratch: scratch() })),
     );
-    if (inline) {
-      // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
-      await Promise.resolve();
-      runSyrk(kernels, calls[0]);
-    }
+    // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
+    await Promise.resolve();
+    if (ready !== undefined) copyInPieces(kernels, m.data, x, ranges, cols, ready);
+    if (inline) runSyrkClaims(kernels, { ...claims, scratch: scratch() });
     await Promise.all(jobs);
   } else {
     const shape = { rows, cols, pShift, scratchBytes, options };
@@ -382,6 +474,25 @@ export async function wasmGramInKernel(
 }
 
 registerJobs({
+  gram_syrk_claims(kernels, payload) {
+    const p = payloadIntegers("gram_syrk_claims", payload, [
+      "x",
+      "cols",
+      "shift",
+      "counter",
+      "scratch",
+    ]);
+    const pieces = (payload as { pieces?: unknown }).pieces;
+    if (!Array.isArray(pieces) || pieces.length % 4 !== 0 || !pieces.every(Number.isInteger)) {
+      throw new TypeError("gram_syrk_claims: payload.pieces must be integers, 4 per piece");
+    }
+    const ready = (payload as { ready?: unknown }).ready;
+    if (ready !== undefined && !Number.isInteger(ready)) {
+      throw new TypeError("gram_syrk_claims: payload.ready must be an address when given");
+    }
+    runSyrkClaims(kernels, { ...p, pieces, ready: ready as number | undefined });
+    return { result: null };
+  },
   gram_syrk_range(kernels, payload) {
     const keys = ["x", "rows", "cols", "shift", "sum", "gram", "scratch"] as const;
     runSyrk(kernels, payloadIntegers("gram_syrk_range", payload, keys));
