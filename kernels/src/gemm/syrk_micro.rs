@@ -28,17 +28,42 @@ pub(crate) unsafe fn accumulate_rows<const R: usize, const NV: usize>(
     b: *const f32,
 ) -> Rows<R> {
     let mut acc = [[f32x4_splat(0.0); 2]; R];
-    for r in 0..k {
-        let row = b.add(r * NR);
-        let bv = [
-            v128_load(row as *const v128),
-            v128_load(row.add(4) as *const v128),
-        ];
-        for i in 0..R {
-            let s = v128_load32_splat(a[i].add(r * NR) as *const u32);
-            for v in 0..NV {
-                acc[i][v] = madd(s, bv[v], acc[i][v]);
-            }
+    // Four steps per iteration, written out (a `for` over them was compiled back into a loop
+    // with an address add per load): the R + 1 pointers then advance once per four steps.
+    // Measured on one thread (AMD EPYC, 20,480 rows, same run): 2-6 % faster at 50-512
+    // columns than one step per iteration; two steps per iteration were slower.
+    let mut r = 0;
+    while r + 4 <= k {
+        acc = step::<R, NV>(acc, a, b, r);
+        acc = step::<R, NV>(acc, a, b, r + 1);
+        acc = step::<R, NV>(acc, a, b, r + 2);
+        acc = step::<R, NV>(acc, a, b, r + 3);
+        r += 4;
+    }
+    while r < k {
+        acc = step::<R, NV>(acc, a, b, r);
+        r += 1;
+    }
+    acc
+}
+
+/// One rank-1 step of [`accumulate_rows`]: row `r` of the panel.
+#[inline(always)]
+unsafe fn step<const R: usize, const NV: usize>(
+    mut acc: Rows<R>,
+    a: [*const f32; R],
+    b: *const f32,
+    r: usize,
+) -> Rows<R> {
+    let row = b.add(r * NR);
+    let bv = [
+        v128_load(row as *const v128),
+        v128_load(row.add(4) as *const v128),
+    ];
+    for i in 0..R {
+        let s = v128_load32_splat(a[i].add(r * NR) as *const u32);
+        for v in 0..NV {
+            acc[i][v] = madd(s, bv[v], acc[i][v]);
         }
     }
     acc
