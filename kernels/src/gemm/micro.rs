@@ -36,13 +36,24 @@ pub(crate) unsafe fn accumulate<const NV: usize, const A_STEP: usize>(
     b: *const f32,
 ) -> Tile {
     let mut acc = [[f32x4_splat(0.0); VECTORS]; MR];
-    for r in 0..k {
+    let step = |acc: &mut Tile, r: usize| {
         let ar = a.add(r * A_STEP);
-        rank1::<NV>(
-            &mut acc,
-            [ar, ar.add(1), ar.add(2), ar.add(3)],
-            b.add(r * NR),
-        );
+        rank1::<NV>(acc, [ar, ar.add(1), ar.add(2), ar.add(3)], b.add(r * NR));
+    };
+    // Four steps per iteration, written out, as in `syrk_micro::accumulate_rows`: measured on
+    // one thread (AMD EPYC, same run, 256 x 64 x 576 to 4096 x 256 x 256), GEMM ran 13-17 %
+    // faster in the fused build and 30-39 % in the plain one than with one step per iteration.
+    let mut r = 0;
+    while r + 4 <= k {
+        step(&mut acc, r);
+        step(&mut acc, r + 1);
+        step(&mut acc, r + 2);
+        step(&mut acc, r + 3);
+        r += 4;
+    }
+    while r < k {
+        step(&mut acc, r);
+        r += 1;
     }
     acc
 }
