@@ -34,7 +34,7 @@ import { loadKernels } from "./loader.ts";
 import { defaultPool } from "./pool.ts";
 import { kernelAddress } from "./storage.ts";
 import { splitRanges } from "./_split.ts";
-import { claimCounter, claimPieces, publishPieces } from "./_claims.ts";
+import { claimCounter, claimPieces, postWhileCopying } from "./_claims.ts";
 import { streamRows, type SyrkCall, type SyrkSums, syrkSums } from "./_syrk_stream.ts";
 import { GRAM_BLOCK } from "./kernel_exports.generated.ts";
 
@@ -155,28 +155,6 @@ function runSyrkClaims(
     zeroBlock(kernels, gram, cols * cols * 8);
     runSyrk(kernels, { x: x + r0 * cols * 4, rows: r1 - r0, cols, shift, sum, gram, scratch });
   }, ready);
-}
-
-/**
- * Copies the rows of each range of `data` to `x` in kernel memory, publishing each range as
- * ready once copied; all are published however the copy ends, so no worker waits forever.
- */
-function copyInPieces(
-  kernels: Kernels,
-  data: Float32Array,
-  x: number,
-  ranges: [number, number][],
-  cols: number,
-  ready: number,
-): void {
-  try {
-    for (const [piece, [r0, r1]] of ranges.entries()) {
-      kernels.f32(x + r0 * cols * 4, (r1 - r0) * cols).set(data.subarray(r0 * cols, r1 * cols));
-      publishPieces(kernels, ready, piece + 1);
-    }
-  } finally {
-    publishPieces(kernels, ready, ranges.length);
-  }
 }
 
 /** Runs the SYRK kernel on one call's pointers, on the given instance. */
@@ -302,8 +280,8 @@ async function syrkPartials(
   } else if (address !== undefined || (copyAtOnce(m, pool.size) || inline) && small) {
     // In kernel memory (or small enough to copy in at once): pieces claimed by the workers
     // (`_claims.ts`), read in place, each with its own outputs; for a small problem this thread
-    // takes one worker's place. A plain array is copied in piece by piece after the jobs are
-    // posted, so the workers start on the first piece while the rest is copied.
+    // takes one worker's place. A plain array is copied in a piece at a time, most of it while
+    // the workers compute on the first pieces.
     const x = address ?? arena.bytes(m.data.byteLength);
     const ready = address === undefined ? claimCounter(arena) : undefined;
     const ranges = splitRanges(rows, syrkPieces(rows, cols, pool.size), GRAM_BLOCK);
@@ -320,13 +298,16 @@ async function syrkPartials(
       }),
     };
     const scratch = () => arena.bytes(scratchBytes);
-    const jobs = Array.from(
-      { length: pool.size - (inline ? 1 : 0) },
-      () => arena.track(pool.run("gram_syrk_claims", { ...claims, ready, scratch: scratch() })),
-    );
-    // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
-    await Promise.resolve();
-    if (ready !== undefined) copyInPieces(kernels, m.data, x, ranges, cols, ready);
+    const copy = (piece: number) => {
+      const [r0, r1] = ranges[piece];
+      kernels.f32(x + r0 * cols * 4, (r1 - r0) * cols).set(m.data.subarray(r0 * cols, r1 * cols));
+    };
+    const post = () =>
+      Array.from(
+        { length: pool.size - (inline ? 1 : 0) },
+        () => arena.track(pool.run("gram_syrk_claims", { ...claims, ready, scratch: scratch() })),
+      );
+    const jobs = await postWhileCopying(kernels, ready, ranges.length, pool.size, copy, post);
     if (inline) runSyrkClaims(kernels, { ...claims, scratch: scratch() });
     await Promise.all(jobs);
   } else {
@@ -389,6 +370,9 @@ async function gramRowsPartials(
     return [out];
   }
   const address = kernelAddress(kernels, m.data);
+  // Equal shares, not claimed pieces (`_claims.ts`): cut into 8 pieces, each with a `rows²`
+  // float64 Gram to zero and add, 256 × 3072 singular values were no faster here (measured
+  // 2026-12-07, old and new in alternating processes).
   const shares = splitRanges(cols, pool.size, GRAM_BLOCK);
   const widest = Math.max(...shares.map(([c0, c1]) => c1 - c0));
   const outs: number[] = [];
