@@ -65,9 +65,9 @@ Deno.test("gram() splits across workers in cuts that give the single-thread bloc
     const single = await wasmSyrk(m, { shift, operation, pool: new WorkerPool({ size: 1 }) });
     const split = await wasmSyrk(m, { shift, operation, pool });
     ok(relError(split.gram, single.gram) < 1e-13);
-    // 100,003 x 64 (a prime row count): past INLINE_SHARE_MAX, so a plain array is staged in
-    // 4 MiB chunks (16,384 rows: 7 chunks through 6 stages, reused), and a kernel-memory one is
-    // split in place; both sum the single thread's float32 blocks.
+    // 100,003 x 64 (a prime row count, 25.6 MB): too large to copy in at once, so a plain
+    // array is staged in 4 MiB chunks (16,384 rows: 7 chunks through 6 stages, reused), and a
+    // kernel-memory one is split in place; both sum the single thread's float32 blocks.
     const tall = matrix(100_003, 64, () => next() + 1000);
     const shift64 = new Float32Array(64).fill(1000.5);
     const one = await wasmSyrk(tall, {

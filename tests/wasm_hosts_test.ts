@@ -31,12 +31,13 @@ async function noLeak(label: string, fn: () => Promise<unknown>): Promise<void> 
 Deno.test("WASM hosts leak no kernel memory on any path", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
-    // Worker stacks come from the shared heap when the pool starts: start both before measuring.
-    await wasmSyrk(randomMatrix(40_000, 64, { seed: 1 }), { operation, pool });
+    // Worker stacks come from the shared heap when the pool starts: start both before measuring
+    // (a plain array past 16 MiB is staged over both workers).
+    await wasmSyrk(randomMatrix(70_000, 64, { seed: 1 }), { operation, pool });
     // 5 M multiply-adds: split between this thread and a worker (INLINE_SHARE_MAX).
     const tall = randomMatrix(40_000, 16, { seed: 2 });
-    // 82 M multiply-adds: staged copies over both workers.
-    const taller = randomMatrix(40_000, 64, { seed: 2 });
+    // 17.9 MB, past the 16 MiB copied in at once: staged copies over both workers.
+    const taller = randomMatrix(70_000, 64, { seed: 2 });
     const small = randomMatrix(50, 6, { seed: 3 });
     // 16.8 M multiply-adds: AAᵀ split by columns over both workers (ROWS_PARALLEL_FROM).
     const wide = randomMatrix(64, 8_209, { seed: 4 });
@@ -74,7 +75,7 @@ Deno.test("WASM hosts leak no kernel memory on any path", async () => {
 Deno.test("WASM hosts free their memory when they fail", async () => {
   const pool = new WorkerPool({ size: 2, idleMs: 60_000 });
   try {
-    await wasmSyrk(randomMatrix(40_000, 64, { seed: 5 }), { operation, pool });
+    await wasmSyrk(randomMatrix(70_000, 64, { seed: 5 }), { operation, pool }); // both workers
     // Several staging chunks (4 MiB each): abort from the first progress report, between chunks.
     const big = randomMatrix(300_000, 16, { seed: 6 });
     const wide = randomMatrix(100_000, 64, { seed: 6 });

@@ -57,12 +57,15 @@ export const PARALLEL_FROM = 2 ** 21;
 export const ROWS_PARALLEL_FROM = 2 ** 24;
 /**
  * Multiply-adds of the largest share this thread computes itself, beside the workers, when a
- * whole problem is at most `pool.size` such shares (about 2 ms each): it then saves a worker's
- * wake-up and message round trip (0.1 ms when the machine is idle, several ms when other
- * processes hold the cores) while blocking this thread no longer than that. Larger problems
- * run on the workers only, so the calling thread stays free.
+ * whole problem is at most `pool.size` such shares (at most about 6 ms of this thread on the
+ * 2-core machine): it then saves a worker's wake-up and message round trip (0.2-0.5 ms, more
+ * when other processes hold the cores), and for a plain array it computes right after copying
+ * it in, where workers only would have a third thread share two cores with the copy. Measured
+ * (AMD EPYC, both limits in turns in one process): covariance of a 20,480 × 100 plain array
+ * 4.98-5.09 ms against 5.73-6.11 ms with 2^25 (the earlier limit), from kernel memory 2-3 %
+ * faster. Larger problems run on the workers only, so the calling thread stays free.
  */
-export const INLINE_SHARE_MAX = 2 ** 25;
+export const INLINE_SHARE_MAX = 2 ** 27;
 /**
  * Bytes of the largest plain array copied into kernel memory whole for a split run (beyond, it
  * is staged in chunks): the kernel memory four 4 MiB stages of the staged path take, so a
