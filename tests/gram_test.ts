@@ -113,7 +113,8 @@ Deno.test("wasmSyrk()'s claimed pieces give the same bits whichever thread ran t
   await using arena = new KernelArena(kernels);
   try {
     const idle = await wasmSyrk(km, { shift, operation, pool });
-    // One worker held by a job as long as the call: the other claims most pieces or all.
+    // One worker held by a job as long as the call: this thread and the other worker claim the
+    // pieces (102 M multiply-adds: this thread computes beside the workers, INLINE_SHARE_MAX).
     const { rows, cols } = km;
     const blocker = pool.run("gram_syrk_range", {
       x: km.ptr,
@@ -125,9 +126,15 @@ Deno.test("wasmSyrk()'s claimed pieces give the same bits whichever thread ran t
       scratch: arena.bytes(kernels.exports.prism_syrk_scratch_len(cols) * 4),
     });
     const busy = await wasmSyrk(km, { shift, operation, pool });
+    // A plain array: copied in a piece at a time while the pieces are claimed.
+    const plain = { data: km.data.slice(), rows, cols };
+    const plainBusy = await wasmSyrk(plain, { shift, operation, pool });
     await blocker;
-    deepStrictEqual([...busy.gram], [...idle.gram]);
-    deepStrictEqual([...busy.sum], [...idle.sum]);
+    const plainIdle = await wasmSyrk(plain, { shift, operation, pool });
+    for (const r of [busy, plainBusy, plainIdle]) {
+      deepStrictEqual([...r.gram], [...idle.gram]);
+      deepStrictEqual([...r.sum], [...idle.sum]);
+    }
     const upper = (g: Float64Array) => g.map((v, k) => (k % 100 >= Math.floor(k / 100) ? v : 0));
     ok(relError(upper(idle.gram), upper(referenceGram(km, shift))) < 1e-6);
     await rejects(

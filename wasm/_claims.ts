@@ -4,8 +4,8 @@
  *
  * Why not one equal share per worker: the threads do not run at one speed. Measured on the
  * 2-core VM (AMD EPYC, 2026-12-07), the SYRK kernel ran 1.6× slower on one virtual CPU than on
- * the other (the host's sibling thread busy), and a worker woke 0.5-2 ms after its job was
- * posted; hybrid CPUs (performance and efficiency cores) and a second process do the same.
+ * the other (the host's sibling thread busy), and a worker started its job 0.2-2 ms after it
+ * was posted; hybrid CPUs (performance and efficiency cores) and a second process do the same.
  * With equal shares the whole call waits for the slowest thread; with claimed pieces it does
  * fewer pieces instead.
  *

@@ -57,10 +57,11 @@ export const PARALLEL_FROM = 2 ** 21;
 export const ROWS_PARALLEL_FROM = 2 ** 24;
 /**
  * Multiply-adds of the largest share this thread computes itself, beside the workers, when a
- * whole problem is at most `pool.size` such shares (at most about 6 ms of this thread on the
- * 2-core machine): it then saves a worker's wake-up and message round trip (0.2-0.5 ms, more
- * when other processes hold the cores), and for a plain array it computes right after copying
- * it in, where workers only would have a third thread share two cores with the copy. Measured
+ * whole problem is at most `pool.size` such shares (about 8 ms of this thread on the 2-core
+ * machine, the whole problem if no worker starts meanwhile): it then saves a worker's wake-up
+ * and message round trip (0.2-0.5 ms, more when other processes hold the cores), and for a
+ * plain array it computes right after copying it in, where workers only would have a third
+ * thread share two cores with the copy. Measured
  * (AMD EPYC, both limits in turns in one process): covariance of a 20,480 × 100 plain array
  * 4.98-5.09 ms against 5.73-6.11 ms with 2^25 (the earlier limit), from kernel memory 2-3 %
  * faster. Larger problems run on the workers only, so the calling thread stays free.
@@ -133,7 +134,7 @@ const MIN_PIECE_ROWS = 1024;
 const PIECE_OUTPUT_BYTES = 16 * 2 ** 20;
 
 /**
- * Pieces a `rows × cols` SYRK in kernel memory is cut into for `workers` threads: up to
+ * Pieces a claimed `rows × cols` SYRK is cut into for `workers` threads: up to
  * {@linkcode PIECES_PER_WORKER} each, none under {@linkcode MIN_PIECE_ROWS} rows, outputs
  * within {@linkcode PIECE_OUTPUT_BYTES}; never fewer than `workers` (nor than 1).
  */
@@ -433,7 +434,7 @@ async function gramRowsPartials(
  * @example
  * ```ts
  * import { wasmGramInKernel } from "./gram.ts";
- * import { KernelArena, zeroBlock } from "./arena.ts";
+ * import { KernelArena } from "./arena.ts";
  * import { loadKernels } from "./loader.ts";
  * import assert from "node:assert";
  * const kernels = await loadKernels();
