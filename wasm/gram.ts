@@ -4,9 +4,11 @@
  * split across the pool's workers through the shared kernel memory.
  *
  * Every job gets pointers to its share of the input plus float64 outputs and scratch no running
- * job shares, all allocated here; the partial Grams are merged in float64 here. A plain array is
- * copied in while workers compute (`_syrk_stream.ts`). Shares are cut at multiples
- * of the kernel's 128-row (or 128-column) float32 block, so the float32 sums are the same blocks
+ * job shares, all allocated here; the partial Grams are merged in float64 here, in share order.
+ * A SYRK's shares are pieces that whichever thread is free claims (`_claims.ts`); `AAᵀ` has one
+ * share per worker. A plain array is copied in while workers compute (piece by piece, or staged
+ * by `_syrk_stream.ts` when it is too large to copy whole). Shares are cut at multiples of the
+ * kernel's 128-row (or 128-column) float32 block, so the float32 sums are the same blocks
  * whatever the worker count. Problems below {@linkcode PARALLEL_FROM} (SYRK) or
  * {@linkcode ROWS_PARALLEL_FROM} (`AAᵀ`) multiply-adds run on this thread's instance: a worker
  * round trip costs more than they do.
@@ -56,13 +58,13 @@ export const PARALLEL_FROM = 2 ** 21;
  */
 export const ROWS_PARALLEL_FROM = 2 ** 24;
 /**
- * Multiply-adds of the largest share this thread computes itself, beside the workers, when a
- * whole problem is at most `pool.size` such shares (about 8 ms of this thread on the 2-core
- * machine, the whole problem if no worker starts meanwhile): it then saves a worker's wake-up
- * and message round trip (0.2-0.5 ms, more when other processes hold the cores), and for a
- * plain array it computes right after copying it in, where workers only would have a third
- * thread share two cores with the copy. Measured
- * (AMD EPYC, both limits in turns in one process): covariance of a 20,480 × 100 plain array
+ * Multiply-adds of the largest share this thread computes itself (of a SYRK, and of the `AAᵀ`
+ * of a plain array), beside the workers, when a whole problem is at most `pool.size` such
+ * shares (about 8 ms of this thread on the 2-core machine, the whole problem if no worker starts
+ * meanwhile): it then saves a worker's wake-up and message round trip (0.2-0.5 ms, more when
+ * other processes hold the cores), and for a plain array it computes right after copying it in,
+ * where workers only would have a third thread share two cores with the copy. Measured (AMD
+ * EPYC, both limits in turns in one process): covariance of a 20,480 × 100 plain array
  * 4.98-5.09 ms against 5.73-6.11 ms with 2^25 (the earlier limit), from kernel memory 2-3 %
  * faster. Larger problems run on the workers only, so the calling thread stays free.
  */
