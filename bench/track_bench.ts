@@ -1,7 +1,7 @@
 /**
  * Tracker figures of issue 4: overhead at sampling 10 against untracked training (target at
- * most 2 %), measured once at start-up with `runTrackingExperiment` (interleaved untracked and
- * tracked runs, the same seed) and printed; and the HDF5 export of 1,000 measurements x 10
+ * most 2 %), measured once at start-up with `runTrackingExperiment` (an untracked and a tracked
+ * twin from one seed, taking turns every 10 steps) and printed; and the HDF5 export of 1,000 measurements x 10
  * layers (targets: at most 0.3 MB, under 50 ms) as a `Deno.bench` case, its size printed.
  */
 
@@ -18,7 +18,7 @@ const result = await runTrackingExperiment({
 const f = result.frequencies[0];
 console.log(
   `tracker overhead at sampling 10 over ${steps} steps: ${f.overheadPercent.toFixed(2)} % ` +
-    `(wall, vs the untracked runs either side), ${f.observeOverheadPercent.toFixed(2)} % ` +
+    `(wall, vs the untracked twin in lockstep), ${f.observeOverheadPercent.toFixed(2)} % ` +
     `inside observe(); ${f.measurements} measurements, ${result.stepMs.toFixed(2)} ms per step`,
 );
 

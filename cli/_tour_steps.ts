@@ -277,11 +277,11 @@ const experimentStep: TourStep = async () => {
   );
   const f = result.frequencies[0];
   return [{
-    title: `MLP 784-256-128-10, ${steps} steps ×3`,
+    title: `MLP 784-256-128-10, ${steps} steps ×2`,
     backend: "wasm",
     ms,
     peakRssBytes,
-    work: { amount: 3 * steps, unit: "steps" },
+    work: { amount: 2 * steps, unit: "steps" },
     detail: `${result.stepMs.toFixed(1)} ms/step; tracking at sampling 10 costs ` +
       `${f.observeOverheadPercent.toFixed(1)} % (time in observe); ` +
       "`cli.ts track-demo` runs the full table",

@@ -22,7 +22,7 @@ const REFERENCE_STEPS = 8000;
 const USAGE = `usage: deno run -A cli.ts track-demo [options]
 
 Trains a 784-256-128-10 MLP on a synthetic task untracked and tracked (hidden1, hidden2, logits)
-at each sampling frequency, interleaved, and prints the tracking overhead, measurements, memory,
+at each sampling frequency, as twin networks taking turns every 10 steps, and prints the tracking overhead, measurements, memory,
 jumps and the CSV / JSON / HDF5 export sizes and times. Progress goes to stderr.
 
   --steps N         training steps per run (default ${DEFAULT_STEPS}, about a minute in all;
@@ -68,7 +68,7 @@ export const trackDemoCommand: Command = {
       return t;
     };
     out.note(
-      `track-demo: ${2 * sampling.length + 1} runs x ${steps} steps (reference: --steps ` +
+      `track-demo: ${sampling.length} pairs of twin runs x ${steps} steps (reference: --steps ` +
         `${REFERENCE_STEPS}); progress on stderr`,
     );
     let lastPercent = -1;

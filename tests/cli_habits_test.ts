@@ -219,7 +219,7 @@ Deno.test("a bad output path is refused before any work, and nothing is written"
     // A --out-dir that is a file fails before the training runs.
     const t = await runMain(["track-demo", "--steps", "2", "--out-dir", `${dir}/file`]);
     assert.equal(t.code, 1, t.err);
-    assert.doesNotMatch(t.err, /runs x 2 steps/);
+    assert.doesNotMatch(t.err, /twin runs x 2 steps/);
     assert.deepEqual(await listDir(dir), before);
   }));
 

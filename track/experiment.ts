@@ -28,6 +28,13 @@ export interface ExperimentTracker {
   export(path: string): Promise<void>;
 }
 
+/**
+ * Steps each twin trains before the other takes over (see {@linkcode runTrackingExperiment}):
+ * short enough that a change in machine load falls on both, long enough that each block holds a
+ * measurement at sampling 10.
+ */
+const LOCKSTEP_BLOCK = 10;
+
 /** Makes a tracker for one run. */
 export type TrackerFactory = (
   options: { samplingFrequency: number; measure: MeasureFunction },
@@ -35,8 +42,8 @@ export type TrackerFactory = (
 
 /**
  * Options of {@linkcode runTrackingExperiment}. `onProgress` is called every 100 steps and at
- * the end of each run with the steps done over all runs; `signal` cancels between steps (the
- * promise then rejects with `AbortedError`).
+ * the end with the steps done over all runs, both twins counted; `signal` cancels between steps
+ * (the promise then rejects with `AbortedError`).
  */
 export interface ExperimentOptions extends Pick<RunOptions, "signal" | "onProgress"> {
   /** Training steps per run (default 8000, as the reference). */
@@ -70,15 +77,15 @@ export interface ExportMeasurement {
 export interface FrequencyResult {
   /** Every `samplingFrequency`-th step was measured. */
   readonly samplingFrequency: number;
-  /** Wall time of the tracked run, seconds. */
+  /** Wall time of the tracked run (its blocks of steps, `observe()` included), seconds. */
   readonly seconds: number;
-  /** Mean wall time of the two untracked runs either side of it, seconds. */
+  /** Wall time of its untracked twin over the same steps, in lockstep with it, seconds. */
   readonly baselineSeconds: number;
-  /** `100 · (seconds − baselineSeconds) / baselineSeconds`; noisy on a shared machine. */
+  /** `100 · (seconds − baselineSeconds) / baselineSeconds`: what tracking adds to training. */
   readonly overheadPercent: number;
   /** Seconds spent inside `observe()` (all layers), timed directly. */
   readonly observeSeconds: number;
-  /** `100 · observeSeconds / baselineSeconds`: the overhead without run-to-run noise. */
+  /** `100 · observeSeconds / baselineSeconds`: the part of the overhead inside `observe()`. */
   readonly observeOverheadPercent: number;
   /** Rows the tracker stored (layers x measured steps). */
   readonly measurements: number;
@@ -98,11 +105,12 @@ export interface ExperimentResult {
   readonly batch: number;
   /** The seed. */
   readonly seed: number;
-  /** Wall time of each untracked run, in run order (one more than tracked runs). */
+  /** Wall time of each untracked twin, seconds, one per sampling frequency in order. */
   readonly baselineSeconds: readonly number[];
   /** Mean untracked milliseconds per training step. */
   readonly stepMs: number;
-  /** Loss of the first and last step (same in every run when `identicalTraining`). */
+  /** Loss of the first and last step of the first untracked twin (every run's, when
+   * `identicalTraining`). */
   readonly loss: { readonly first: number; readonly last: number };
   /** Whether every run, tracked or not, produced bit-identical losses at every step. */
   readonly identicalTraining: boolean;
@@ -121,16 +129,19 @@ export interface ExperimentResult {
  * - Every run starts from the same seed and data, and the tracker only reads activations, so
  *   tracked and untracked runs do identical arithmetic; `identicalTraining` checks it by
  *   comparing every step's loss bit for bit.
- * - A short untracked warm-up run comes first so the JIT has compiled the step before any clock
- *   starts.
- * - Untracked runs are interleaved with the tracked ones (U T₁ U T₂ … Tₙ U), and each tracked
- *   run is compared with the mean of the untracked runs just before and after it, which cancels
- *   slow drift in machine load. `observeSeconds` times the `observe()` calls directly as well;
- *   on a shared machine it is the steadier figure.
+ * - Two twin networks train side by side, one tracked and one not, taking turns every
+ *   {@linkcode LOCKSTEP_BLOCK} steps (which goes first alternates), and each one's blocks are
+ *   timed, so a change in machine load falls on both within milliseconds. Whole runs one after
+ *   the other (a tracked run against the untracked runs either side) gave anything from −6 % to
+ *   +15 % on a shared 2-core VM, where the cost being measured is 1–2 %.
+ * - Both twins are warmed up first (50 steps, off the clock), so the JIT has compiled the step.
+ * - `observeSeconds` times the `observe()` calls directly as well. `overheadPercent` also holds
+ *   what the tracker leaves behind (caches it evicted), except that a garbage collection its
+ *   allocations bring forward may land in either twin's block.
  *
- * Cost: `(2n + 1) · steps` training steps for `n` frequencies. A step is three 1×1
+ * Cost: `2n · steps` training steps for `n` frequencies, plus the warm-up. A step is three 1×1
  * convolutions forward and back on `ConvNet` (`nn/mlp.ts`) plus Adam, a few milliseconds on a
- * 2-core machine, so the full default experiment (13 runs of 8000 steps) takes well over 10
+ * 2-core machine, so the full default experiment (6 pairs of 8000 steps) takes well over 10
  * minutes plus tracking; pass a smaller `steps` for CI and demos.
  *
  * @param options Steps, batch, frequencies, seed, and injected tracker / solver.
@@ -179,19 +190,21 @@ export async function runTrackingExperiment(
   const measure = options.measure ?? ((m: Matrix) => singularValues(m));
 
   const task = new SyntheticClassification({ seed });
-  const net = await Mlp.create({ batch, seed });
   const x = new Float32Array(batch * task.features);
   const labels = new Int32Array(batch);
-  const totalSteps = (2 * frequencies.length + 1) * steps;
+  const totalSteps = 2 * frequencies.length * steps;
   let done = 0;
 
-  /** One run from the seed; returns wall seconds, observe seconds and the loss series. */
-  const train = async (tracker: ExperimentTracker | undefined, counted: boolean, n: number) => {
-    await net.reset(seed);
-    const losses = new Float64Array(n);
+  /** Trains `net` over steps `from` to `to`, storing each loss; times `observe()` apart. */
+  const trainBlock = async (
+    net: Mlp,
+    tracker: ExperimentTracker | undefined,
+    from: number,
+    to: number,
+    losses: Float64Array,
+  ) => {
     let observeMs = 0;
-    const start = performance.now();
-    for (let step = 0; step < n; step++) {
+    for (let step = from; step < to; step++) {
       throwIfAborted(options.signal, "runTrackingExperiment()");
       task.batch(step, { x, labels });
       const { loss, gradNorm } = await net.trainStep(x, labels);
@@ -206,55 +219,77 @@ export async function runTrackingExperiment(
         );
         observeMs += performance.now() - t0;
       }
-      if (counted && (++done % 100 === 0 || step + 1 === n)) {
+      if (++done % 100 === 0 || done === totalSteps) {
         options.onProgress?.({ done, total: totalSteps, unit: "steps" });
       }
     }
-    return { seconds: (performance.now() - start) / 1000, observeMs, losses };
+    return observeMs;
   };
 
-  try {
-    await train(undefined, false, Math.min(steps, 50));
-    const baselines: number[] = [];
-    const first = await train(undefined, true, steps);
-    baselines.push(first.seconds);
-    let identical = true;
-    const results: FrequencyResult[] = [];
-    for (const samplingFrequency of frequencies) {
-      const tracker = makeTracker({ samplingFrequency, measure });
-      const run = await train(tracker, true, steps);
-      const after = await train(undefined, true, steps);
-      baselines.push(after.seconds);
-      identical &&= sameBits(run.losses, first.losses) && sameBits(after.losses, first.losses);
-      const baselineSeconds = (baselines[baselines.length - 2] + after.seconds) / 2;
-      const observeSeconds = run.observeMs / 1000;
-      results.push({
-        samplingFrequency,
-        seconds: run.seconds,
-        baselineSeconds,
-        overheadPercent: 100 * (run.seconds - baselineSeconds) / baselineSeconds,
-        observeSeconds,
-        observeOverheadPercent: 100 * observeSeconds / baselineSeconds,
-        measurements: tracker.rows().length,
-        memoryBytes: tracker.memoryBytes(),
-        jumps: tracker.jumps().length,
-        exports: samplingFrequency === exportFrequency ? await measureExports(tracker) : undefined,
-      });
+  using tracked = await Mlp.create({ batch, seed });
+  using untracked = await Mlp.create({ batch, seed });
+  // Warm-up, off the clock and the progress count: the JIT compiles the step on both nets.
+  for (const net of [tracked, untracked]) {
+    for (let step = 0; step < Math.min(steps, 50); step++) {
+      task.batch(step, { x, labels });
+      await net.trainStep(x, labels);
     }
-    const mean = baselines.reduce((a, b) => a + b, 0) / baselines.length;
-    return {
-      steps,
-      batch,
-      seed,
-      baselineSeconds: baselines,
-      stepMs: 1000 * mean / steps,
-      loss: { first: first.losses[0], last: first.losses[steps - 1] },
-      identicalTraining: identical,
-      frequencies: results,
-    };
-  } finally {
-    net.dispose();
   }
+
+  let identical = true;
+  let referenceLosses: Float64Array | undefined;
+  const baselines: number[] = [];
+  const results: FrequencyResult[] = [];
+  for (const samplingFrequency of frequencies) {
+    const tracker = makeTracker({ samplingFrequency, measure });
+    await tracked.reset(seed);
+    await untracked.reset(seed);
+    const trackedLosses = new Float64Array(steps), untrackedLosses = new Float64Array(steps);
+    let trackedMs = 0, untrackedMs = 0, observeMs = 0;
+    for (let from = 0, block = 0; from < steps; from += LOCKSTEP_BLOCK, block++) {
+      const to = Math.min(steps, from + LOCKSTEP_BLOCK);
+      // Which twin goes first alternates, so neither always follows the other's cache traffic.
+      for (const trackedNow of block % 2 === 0 ? [false, true] : [true, false]) {
+        const t0 = performance.now();
+        if (trackedNow) {
+          observeMs += await trainBlock(tracked, tracker, from, to, trackedLosses);
+          trackedMs += performance.now() - t0;
+        } else {
+          await trainBlock(untracked, undefined, from, to, untrackedLosses);
+          untrackedMs += performance.now() - t0;
+        }
+      }
+    }
+    referenceLosses ??= untrackedLosses;
+    identical &&= sameBits(trackedLosses, referenceLosses) &&
+      sameBits(untrackedLosses, referenceLosses);
+    const seconds = trackedMs / 1000, baselineSeconds = untrackedMs / 1000;
+    baselines.push(baselineSeconds);
+    const observeSeconds = observeMs / 1000;
+    results.push({
+      samplingFrequency,
+      seconds,
+      baselineSeconds,
+      overheadPercent: 100 * (seconds - baselineSeconds) / baselineSeconds,
+      observeSeconds,
+      observeOverheadPercent: 100 * observeSeconds / baselineSeconds,
+      measurements: tracker.rows().length,
+      memoryBytes: tracker.memoryBytes(),
+      jumps: tracker.jumps().length,
+      exports: samplingFrequency === exportFrequency ? await measureExports(tracker) : undefined,
+    });
+  }
+  const mean = baselines.reduce((a, b) => a + b, 0) / baselines.length;
+  return {
+    steps,
+    batch,
+    seed,
+    baselineSeconds: baselines,
+    stepMs: 1000 * mean / steps,
+    loss: { first: referenceLosses![0], last: referenceLosses![steps - 1] },
+    identicalTraining: identical,
+    frequencies: results,
+  };
 }
 
 /** Exports a tracker to each format in a temporary folder; returns sizes and write times. */
