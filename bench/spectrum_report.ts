@@ -8,6 +8,8 @@
  * `deno run -A --frozen --config bench/deno.json bench/spectrum_report.ts [--quick]`. numpy runs through python3 on the same
  * matrices (written as .npy); without python3 and numpy its columns say so and are skipped.
  * Each build's time is split into phases: Gram, tridiagonal reduction, tridiagonal QL, rest.
+ * Both builds and numpy run in three rounds (one with `--quick`, `bench/_builds.ts`), and each
+ * ratio is the median of the rounds' own ratios, printed beside it.
  */
 
 import { Matrix as MlMatrix, SVD } from "ml-matrix";
@@ -16,8 +18,8 @@ import { gram } from "../ops/gram.ts";
 import { writeNpy } from "../io/npy.ts";
 import { benchMatrix } from "./_spectrum_shapes.ts";
 import { measure, ratio, summarise, type Timing } from "../harness/timing.ts";
-import { BUILDS, childBuild, emit, measureBuilds } from "./_builds.ts";
-import { loadKernels } from "../wasm/loader.ts";
+import { acrossRounds, BUILDS, childBuild, emit, measureRounds } from "./_builds.ts";
+import { loadKernels, type WasmVariant } from "../wasm/loader.ts";
 import { KernelArena } from "../wasm/arena.ts";
 import { wasmGramInKernel } from "../wasm/gram.ts";
 import { EIGEN_PARALLEL_FROM, eigenvaluesInPlace } from "../wasm/eigen.ts";
@@ -27,7 +29,9 @@ const quick = Deno.args.includes("--quick") || Deno.env.get("PRISM_BENCH_QUICK")
 const shapes = quick
   ? [[128, 512], [512, 768]]
   : [[128, 512], [512, 768], [256, 3072], [4096, 1024]];
-const repeats = quick ? 3 : 11;
+const repeats = quick ? 3 : 7;
+/** Rounds of the comparison (`measureRounds`): both builds, then numpy, on every shape. */
+const ROUNDS = quick ? 1 : 3;
 /**
  * Warm-up before the counted rounds (JIT tier-up, the pool's workers, first allocations): at
  * least {@linkcode WARMUP_MIN_ROUNDS} rounds, then more until {@linkcode WARMUP_MS} have passed
@@ -134,7 +138,6 @@ if (childBuild() !== undefined) {
 }
 
 const loadStart = Deno.loadavg();
-const prismBuilds = await measureBuilds<Figures[]>(import.meta.url, Deno.args);
 const peak = await simdPeak();
 
 const NUMPY = `
@@ -149,7 +152,9 @@ gram = lambda: np.linalg.eigvalsh((a.T @ a if a.shape[0] >= a.shape[1] else a @ 
 print(json.dumps({"svd": t(lambda: np.linalg.svd(a, compute_uv=False)), "eigvalsh": t(gram)}))
 `;
 
-async function numpyTimes(path: string): Promise<{ svd: number; eigvalsh: number } | string> {
+type NumpyTimes = { svd: number; eigvalsh: number };
+
+async function numpyTimes(path: string): Promise<NumpyTimes | string> {
   try {
     const out = await new Deno.Command("python3", { args: ["-c", NUMPY, path, String(repeats)] })
       .output();
@@ -164,12 +169,28 @@ const dir = await Deno.makeTempDir({ prefix: "prism_spectrum_report_" });
 const rows: string[][] = [];
 const notes = new Set<string>();
 try {
+  const paths = shapes.map((_, i) => `${dir}/a${i}.npy`);
   for (const [i, [r, c]] of shapes.entries()) {
-    console.error(`timing the peers on ${r}x${c} ...`);
+    await writeNpy(paths[i], { data: benchMatrix(r, c).data, shape: [r, c] });
+  }
+  const rounds = await measureRounds<Figures[], (NumpyTimes | undefined)[]>(
+    import.meta.url,
+    Deno.args,
+    ROUNDS,
+    async () => {
+      const numpy: (NumpyTimes | undefined)[] = [];
+      for (const [i, [r, c]] of shapes.entries()) {
+        console.error(`timing numpy on ${r}x${c} ...`);
+        const np = await numpyTimes(paths[i]);
+        if (typeof np === "string") notes.add(np);
+        numpy.push(typeof np === "string" ? undefined : np);
+      }
+      return numpy;
+    },
+  );
+  for (const [i, [r, c]] of shapes.entries()) {
+    console.error(`timing ml-matrix on ${r}x${c} ...`);
     const m = benchMatrix(r, c);
-    await writeNpy(`${dir}/a.npy`, { data: m.data, shape: [r, c] });
-    const np = await numpyTimes(`${dir}/a.npy`);
-    if (typeof np === "string") notes.add(np);
     const ml = new MlMatrix(r, c);
     for (let y = 0; y < r; y++) for (let j = 0; j < c; j++) ml.set(y, j, m.data[y * c + j]);
     const t0 = performance.now();
@@ -179,21 +200,29 @@ try {
       autoTranspose: true,
     });
     const mlMs = performance.now() - t0;
-    const [fma, simd] = BUILDS.map((b) => prismBuilds[b][i].total);
+    // Each figure is the median over rounds of that round's median; a ratio is the median of
+    // the rounds' ratios, so prism and numpy are only ever compared within one round.
+    const byRound = (pick: (round: (typeof rounds)[number]) => number | undefined) =>
+      acrossRounds(rounds, pick);
+    const prismMs = (b: WasmVariant) => byRound((x) => x.prism[b][i].total.medianMs)!;
+    const [fma, simd] = BUILDS.map(prismMs);
+    const eig = byRound((x) => x.peers[i]?.eigvalsh)?.medianMs;
+    const svd = byRound((x) => x.peers[i]?.svd)?.medianMs;
+    const perRound = (b: WasmVariant, peer: keyof NumpyTimes) =>
+      byRound((x) => ratio(x.prism[b][i].total.medianMs, x.peers[i]?.[peer]));
+    const phase = (b: WasmVariant, key: Exclude<keyof Figures, "total">) =>
+      byRound((x) => x.prism[b][i][key])!.medianMs;
     // gram + reduction + tridiagonal QL + the rest of the call (copies, square roots, metrics).
-    const split = BUILDS.map((b) => prismBuilds[b][i]).map((p) => {
-      const reduce = p.eigenMs - p.tridiagonalMs;
-      return {
-        reduce,
-        // A negative rest (noise between separately timed medians) reads "…−x", not "…+-x".
-        text: [p.gramMs, reduce, p.tridiagonalMs, p.restMs].map((x) => x.toFixed(1)).join("+")
-          .replaceAll("+-", "−"),
-      };
+    const split = BUILDS.map((b) => {
+      const reduce = phase(b, "eigenMs") - phase(b, "tridiagonalMs");
+      const parts = [phase(b, "gramMs"), reduce, phase(b, "tridiagonalMs"), phase(b, "restMs")];
+      // A negative rest (noise between separately timed medians) reads "…−x", not "…+-x".
+      return { reduce, text: parts.map((x) => x.toFixed(1)).join("+").replaceAll("+-", "−") };
     });
-    const svd = typeof np === "string" ? undefined : np.svd;
-    const eig = typeof np === "string" ? undefined : np.eigvalsh;
     const f = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(1));
     const q = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(2));
+    const each = (t: Timing | undefined) =>
+      t === undefined ? "n/a" : t.samples.map((x) => x.toFixed(2)).join(" ");
     // The Gram matrix's upper triangle (long·k·(k+1)) and a Householder tridiagonalisation of it
     // (4k³/3): the arithmetic of the Gram route, k the short side.
     const [k, long] = [Math.min(r, c), Math.max(r, c)];
@@ -205,9 +234,10 @@ try {
       f(svd),
       f(eig),
       f(mlMs),
-      q(ratio(fma.medianMs, eig)),
-      q(ratio(simd.medianMs, eig)),
-      q(ratio(fma.medianMs, svd)),
+      q(perRound("relaxed-simd", "eigvalsh")?.medianMs),
+      each(perRound("relaxed-simd", "eigvalsh")),
+      q(perRound("simd", "eigvalsh")?.medianMs),
+      q(perRound("relaxed-simd", "svd")?.medianMs),
       q(ratio(fma.medianMs, mlMs)),
       `${gflops(fma.medianMs)} / ${gflops(simd.medianMs)}`,
       split.map((p) => p.text).join(" / "),
@@ -219,12 +249,13 @@ try {
 }
 const header = [
   "shape",
-  "FMA ms (min-max)",
-  "SIMD ms (min-max)",
+  "FMA ms (rounds min-max)",
+  "SIMD ms (rounds min-max)",
   "numpy svd",
   "numpy eigvalsh(G)",
   "ml-matrix",
   "FMA/eigvalsh",
+  "FMA/eigvalsh each round",
   "SIMD/eigvalsh",
   "FMA/svd",
   "FMA/ml-matrix",
@@ -235,8 +266,10 @@ const header = [
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i])).join("  ");
 console.log(
-  `median of ${repeats} runs (ml-matrix: one run); FMA = wasm/prism_fma.wasm, SIMD = ` +
-    `wasm/prism.wasm; ratios prism ÷ peer (below 1 = prism faster)`,
+  `${ROUNDS} round(s), each the median of ${repeats} runs of both builds and then numpy; ` +
+    `times are medians over rounds, ratios the median of the rounds' ratios (ml-matrix: one ` +
+    `run); FMA = wasm/prism_fma.wasm, SIMD = wasm/prism.wasm; ratios prism ÷ peer (below 1 = ` +
+    `prism faster)`,
 );
 console.log(line(header));
 for (const row of rows) console.log(line(row));

@@ -61,6 +61,20 @@ Deno.test("measure times awaited work, stops on a signal, refuses bad counts", a
   );
   await assert.rejects(measure(() => {}, { iterations: 0 }), /iterations must be an integer ≥ 1/);
   await assert.rejects(measure(() => {}, { warmup: -1 }), /warmup must be an integer ≥ 0/);
+  await assert.rejects(measure(() => {}, { warmupMs: NaN }), /warmupMs must be a finite number/);
+});
+
+Deno.test("measure warms up for warmupMs after its warm-up runs, and counts no warm-up run", async () => {
+  let calls = 0;
+  const t = await measure(async () => {
+    calls++;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }, { warmup: 1, warmupMs: 30, iterations: 2 });
+  assert.strictEqual(t.samples.length, 2);
+  // Each run sleeps at least 2 ms, so 30 ms of warm-up take at most 15 runs, and more than the
+  // one asked for.
+  const warmupRuns = calls - 2;
+  assert(warmupRuns > 1 && warmupRuns <= 15, `got ${warmupRuns} warm-up runs`);
 });
 
 Deno.test("ratio is prism ÷ peer, undefined without a peer, refuses zero and NaN", () => {
