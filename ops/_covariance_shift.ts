@@ -39,6 +39,14 @@ export function sampledRows(rows: number, cols: number): number {
   return Math.min(rows, SAMPLE_ROWS, budget);
 }
 
+/** Per-column float64 sums of a sample's differences from a pivot row, and the rows summed. */
+interface SampleSums {
+  pivot: Float64Array;
+  s1: Float64Array;
+  s2: Float64Array;
+  used: number;
+}
+
 /**
  * Estimates the column means of `m` from evenly spaced rows, skipping rows with NaN or infinity.
  *
@@ -48,17 +56,79 @@ export function sampledRows(rows: number, cols: number): number {
 export function estimateShift(m: Matrix): Float32Array | undefined {
   const { data, rows, cols } = m;
   const take = sampledRows(rows, cols);
-  // Sums of `x - pivot` and its squares, with the first finite sampled row as the pivot: the
-  // pivot is a data row, so the differences are of the order of the spread and the float64
-  // sums keep the variance's digits however far the data sit from zero (what Welford's update
-  // gave, without its division per value, which made this loop a seventh of a 20,480 × 200
-  // covariance).
+  const { pivot, s1, s2, used } = sumsIfFinite(data, rows, cols, take) ??
+    sumsOfFiniteRows(data, rows, cols, take);
+  if (used === 0) return undefined;
+  const shift = new Float32Array(cols);
+  for (let c = 0; c < cols; c++) {
+    const mean = pivot[c] + s1[c] / used;
+    const sigma = Math.sqrt(Math.max(0, s2[c] / used - (s1[c] / used) ** 2));
+    if (!(sigma > 0) || !Number.isFinite(sigma)) {
+      shift[c] = mean; // a constant sample: its value exactly, so a constant band centres to 0
+      continue;
+    }
+    const grid = 2 ** (Math.ceil(Math.log2(sigma)) - 6);
+    shift[c] = Math.round(mean / grid) * grid;
+  }
+  return shift;
+}
+
+/** The `s`-th of `take` evenly spaced rows of `rows`, as the offset of its first value. */
+function sampleBase(s: number, rows: number, cols: number, take: number): number {
+  return Math.floor((s * rows) / take) * cols;
+}
+
+/**
+ * The sums over every sampled row in one pass, or `undefined` when the sample holds a NaN or an
+ * infinity: one makes its column's sums non-finite (float32 differences squared and summed in
+ * float64 cannot overflow), which one look at the sums finds, so no value is tested on its own
+ * (testing each made the estimate 1.5 times as slow: 20,480 × 50, 379 µs against 252 µs). Where it returns, the sums equal {@linkcode sumsOfFiniteRows}'s bit for bit:
+ * the same pivot (row 0, finite), the same rows in the same order.
+ */
+function sumsIfFinite(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  take: number,
+): SampleSums | undefined {
+  const pivot = Float64Array.from(data.subarray(0, cols));
+  const s1 = new Float64Array(cols);
+  const s2 = new Float64Array(cols);
+  for (let s = 1; s < take; s++) {
+    const base = sampleBase(s, rows, cols, take);
+    for (let c = 0; c < cols; c++) {
+      const d = data[base + c] - pivot[c];
+      s1[c] += d;
+      s2[c] += d * d;
+    }
+  }
+  for (let c = 0; c < cols; c++) {
+    if (!Number.isFinite(pivot[c]) || !Number.isFinite(s1[c]) || !Number.isFinite(s2[c])) {
+      return undefined;
+    }
+  }
+  return { pivot, s1, s2, used: take };
+}
+
+/**
+ * Sums of `x - pivot` and its squares over the sampled rows that are finite, with the first of
+ * them as the pivot: the pivot is a data row, so the differences are of the order of the spread
+ * and the float64 sums keep the variance's digits however far the data sit from zero (what
+ * Welford's update gave, without its division per value, which made this loop a seventh of a
+ * 20,480 × 200 covariance).
+ */
+function sumsOfFiniteRows(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  take: number,
+): SampleSums {
   const pivot = new Float64Array(cols);
   const s1 = new Float64Array(cols);
   const s2 = new Float64Array(cols);
   let used = 0;
   for (let s = 0; s < take; s++) {
-    const base = Math.floor((s * rows) / take) * cols;
+    const base = sampleBase(s, rows, cols, take);
     let finite = true;
     for (let c = 0; c < cols; c++) {
       const v = data[base + c];
@@ -75,17 +145,5 @@ export function estimateShift(m: Matrix): Float32Array | undefined {
       s2[c] += d * d;
     }
   }
-  if (used === 0) return undefined;
-  const shift = new Float32Array(cols);
-  for (let c = 0; c < cols; c++) {
-    const mean = pivot[c] + s1[c] / used;
-    const sigma = Math.sqrt(Math.max(0, s2[c] / used - (s1[c] / used) ** 2));
-    if (!(sigma > 0) || !Number.isFinite(sigma)) {
-      shift[c] = mean; // a constant sample: its value exactly, so a constant band centres to 0
-      continue;
-    }
-    const grid = 2 ** (Math.ceil(Math.log2(sigma)) - 6);
-    shift[c] = Math.round(mean / grid) * grid;
-  }
-  return shift;
+  return { pivot, s1, s2, used };
 }
