@@ -1,5 +1,6 @@
-import { deepStrictEqual, ok as assert } from "node:assert";
+import { deepStrictEqual, ok as assert, rejects } from "node:assert";
 import type { Matrix } from "../core/types.ts";
+import { AbortedError } from "../core/errors.ts";
 import { runTrackingExperiment } from "../track/experiment.ts";
 
 /**
@@ -74,6 +75,22 @@ Deno.test("runTrackingExperiment() on 60 steps counts measurements per frequency
     assert(f.observeSeconds > 0 && Number.isFinite(f.overheadPercent));
   }
   deepStrictEqual(progress.at(-1), 2 * 3 * 60); // both twins, three frequencies
+});
+
+Deno.test("runTrackingExperiment() stops before training when its signal has aborted", async () => {
+  const progress: number[] = [];
+  await rejects(
+    runTrackingExperiment({
+      steps: 60,
+      samplingFrequencies: [5],
+      measure: singularValues,
+      exportFrequency: null,
+      signal: AbortSignal.abort(),
+      onProgress: (p) => progress.push(p.done),
+    }),
+    AbortedError,
+  );
+  deepStrictEqual(progress, []);
 });
 
 function assertEqualsLength(a: readonly unknown[], n: number): void {

@@ -231,6 +231,7 @@ export async function runTrackingExperiment(
   // Warm-up, off the clock and the progress count: the JIT compiles the step on both nets.
   for (const net of [tracked, untracked]) {
     for (let step = 0; step < Math.min(steps, 50); step++) {
+      throwIfAborted(options.signal, "runTrackingExperiment()");
       task.batch(step, { x, labels });
       await net.trainStep(x, labels);
     }
