@@ -144,6 +144,8 @@ for (const [i, [sweep, rows, cols]] of shapes.entries()) {
   const vsNumpy = (b: WasmVariant, key: "plain" | "kmem") =>
     acrossRounds(rounds, (x) => ratio(x.prism[b][i][key], x.peers[i]));
   const fmaRounds = vsNumpy("relaxed-simd", "plain");
+  const simdRatio = vsNumpy("simd", "plain")?.medianMs;
+  const kmemRatio = vsNumpy("relaxed-simd", "kmem")?.medianMs;
   // The upper triangle of XᵀX: one multiply and one add per entry and row.
   const gflops = (ms: number) => rows * cols * (cols + 1) / ms / 1e6;
   const pct = (ms: number, of = peak.gflops) => ` (${(100 * gflops(ms) / of).toFixed(0)} %)`;
@@ -153,9 +155,7 @@ for (const [i, [sweep, rows, cols]] of shapes.entries()) {
     `| ${sweep} | ${rows}x${cols} | ${f(fma.plain)} | ${f(fma.kmem)} | ${f(simd.plain)} | ` +
       `${f(simd.kmem)} | ${f(np)} | ${f(tfjs.medianMs)} | ${f(fmaRounds?.medianMs)} | ` +
       `${fmaRounds?.samples.map(f).join(" ") ?? "-"} | ` +
-      `${f(vsNumpy("simd", "plain")?.medianMs)} | ${
-        f(vsNumpy("relaxed-simd", "kmem")?.medianMs)
-      } | ` +
+      `${f(simdRatio)} | ${f(kmemRatio)} | ` +
       `${gflops(fma.kmem).toFixed(1)}${pct(fma.kmem)} | ${gflops(simd.kmem).toFixed(1)} | ` +
       `${np === undefined ? "-" : `${gflops(np).toFixed(1)}${pct(np)}`} | ` +
       `${phases(fma)} | ${phases(simd)} | ` +

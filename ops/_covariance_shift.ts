@@ -82,8 +82,9 @@ function sampleBase(s: number, rows: number, cols: number, take: number): number
  * The sums over every sampled row in one pass, or `undefined` when the sample holds a NaN or an
  * infinity: one makes its column's sums non-finite (float32 differences squared and summed in
  * float64 cannot overflow), which one look at the sums finds, so no value is tested on its own
- * (testing each made the estimate 1.5 times as slow: 20,480 × 50, 379 µs against 252 µs). Where it returns, the sums equal {@linkcode sumsOfFiniteRows}'s bit for bit:
- * the same pivot (row 0, finite), the same rows in the same order.
+ * (testing each made the estimate 1.5 times as slow: 20,480 × 50, 379 µs against 252 µs).
+ * Where it returns, the sums equal {@linkcode sumsOfFiniteRows}'s bit for bit: the same pivot
+ * (row 0, finite), the same rows in the same order.
  */
 function sumsIfFinite(
   data: Float32Array,

@@ -60,11 +60,11 @@ export const ROWS_PARALLEL_FROM = 2 ** 24;
 /**
  * Multiply-adds of the largest share this thread computes itself (of a SYRK, and of the `AAᵀ`
  * of a plain array), beside the workers, when a whole problem is at most `pool.size` such
- * shares (about 15 ms of this thread on the 2-core machine, the whole problem if no worker
- * starts meanwhile): it then saves a worker's wake-up and message round trip (0.2-0.5 ms, more
- * when other processes hold the cores), and for a plain array it computes right after copying
- * it in, where workers only would have a third thread share two cores with the copy. Measured
- * (AMD EPYC, limits in turns):
+ * shares (about 15 ms of this thread on the 2-core machine, and the whole problem, about 30 ms,
+ * if no worker starts meanwhile): it then saves a worker's wake-up and message round trip
+ * (0.2-0.5 ms, more when other processes hold the cores), and for a plain array it computes
+ * right after copying it in, where workers only would have a third thread share two cores with
+ * the copy. Measured (AMD EPYC, limits in turns):
  * - 2^27 against 2^25, in one process: covariance of a 20,480 × 100 plain array 4.98-5.09 ms
  *   against 5.73-6.11 ms, from kernel memory 2-3 % faster.
  * - 2^28 against 2^27, in alternating processes: a 20,480 × 200 plain array 15.5-15.9 ms
