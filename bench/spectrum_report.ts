@@ -202,16 +202,14 @@ try {
     const mlMs = performance.now() - t0;
     // Each figure is the median over rounds of that round's median; a ratio is the median of
     // the rounds' ratios, so prism and numpy are only ever compared within one round.
-    const byRound = (pick: (round: (typeof rounds)[number]) => number | undefined) =>
-      acrossRounds(rounds, pick);
-    const prismMs = (b: WasmVariant) => byRound((x) => x.prism[b][i].total.medianMs)!;
+    const prismMs = (b: WasmVariant) => acrossRounds(rounds, (x) => x.prism[b][i].total.medianMs)!;
     const [fma, simd] = BUILDS.map(prismMs);
-    const eig = byRound((x) => x.peers[i]?.eigvalsh)?.medianMs;
-    const svd = byRound((x) => x.peers[i]?.svd)?.medianMs;
+    const eig = acrossRounds(rounds, (x) => x.peers[i]?.eigvalsh)?.medianMs;
+    const svd = acrossRounds(rounds, (x) => x.peers[i]?.svd)?.medianMs;
     const perRound = (b: WasmVariant, peer: keyof NumpyTimes) =>
-      byRound((x) => ratio(x.prism[b][i].total.medianMs, x.peers[i]?.[peer]));
+      acrossRounds(rounds, (x) => ratio(x.prism[b][i].total.medianMs, x.peers[i]?.[peer]));
     const phase = (b: WasmVariant, key: Exclude<keyof Figures, "total">) =>
-      byRound((x) => x.prism[b][i][key])!.medianMs;
+      acrossRounds(rounds, (x) => x.prism[b][i][key])!.medianMs;
     // gram + reduction + tridiagonal QL + the rest of the call (copies, square roots, metrics).
     const split = BUILDS.map((b) => {
       const reduce = phase(b, "eigenMs") - phase(b, "tridiagonalMs");

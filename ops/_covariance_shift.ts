@@ -96,12 +96,7 @@ function sumsIfFinite(
   const s1 = new Float64Array(cols);
   const s2 = new Float64Array(cols);
   for (let s = 1; s < take; s++) {
-    const base = sampleBase(s, rows, cols, take);
-    for (let c = 0; c < cols; c++) {
-      const d = data[base + c] - pivot[c];
-      s1[c] += d;
-      s2[c] += d * d;
-    }
+    addDifferences(data, sampleBase(s, rows, cols, take), pivot, s1, s2);
   }
   for (let c = 0; c < cols; c++) {
     if (!Number.isFinite(pivot[c]) || !Number.isFinite(s1[c]) || !Number.isFinite(s2[c])) {
@@ -140,11 +135,22 @@ function sumsOfFiniteRows(
       for (let c = 0; c < cols; c++) pivot[c] = data[base + c];
       continue; // its differences are zero
     }
-    for (let c = 0; c < cols; c++) {
-      const d = data[base + c] - pivot[c];
-      s1[c] += d;
-      s2[c] += d * d;
-    }
+    addDifferences(data, base, pivot, s1, s2);
   }
   return { pivot, s1, s2, used };
+}
+
+/** Adds the row at `base` less `pivot` into `s1`, and its squares into `s2`. */
+function addDifferences(
+  data: Float32Array,
+  base: number,
+  pivot: Float64Array,
+  s1: Float64Array,
+  s2: Float64Array,
+): void {
+  for (let c = 0; c < pivot.length; c++) {
+    const d = data[base + c] - pivot[c];
+    s1[c] += d;
+    s2[c] += d * d;
+  }
 }
