@@ -9,6 +9,14 @@
 //!
 //! Register budget: 8 accumulators + 2 B vectors + 1 broadcast + 1 product fit the 16 SIMD
 //! registers V8 has on x86-64 (one of them its scratch) without spilling.
+//!
+//! Why `MR` broadcast loads, not one vector load of the `MR` contiguous values and a lane splat
+//! (`i32x4.shuffle`) each: Deno does not enable V8's WebAssembly trap handler
+//! (denoland/deno#35658), so every load is preceded by a software bounds check (`lea`, `cmp`,
+//! `jae` in the machine code), and 6 loads per 8 multiply-adds looked worth halving. Measured
+//! (one thread, old and new binary alternating in one process, AMD EPYC Zen 5, 2026-12-08):
+//! GEMM 5-7 % slower in both builds, SYRK of the plain build 1-3 % faster; with 4-row shuffled
+//! tiles in place of the fused build's 6-row ones, SYRK at 100-512 columns 5-8 % slower.
 
 use crate::params::{MR, NR};
 use crate::madd::madd;
