@@ -1,8 +1,9 @@
 /**
  * Tracker figures of issue 4: overhead at sampling 10 against untracked training (target at
  * most 2 %), measured once at start-up with `runTrackingExperiment` (an untracked and a tracked
- * twin from one seed, taking turns every 10 steps) and printed; and the HDF5 export of 1,000 measurements x 10
- * layers (targets: at most 0.3 MB, under 50 ms) as a `Deno.bench` case, its size printed.
+ * twin from one seed, taking turns every 10 steps) and printed; and the HDF5 export of 1,000
+ * measurements x 10 layers (targets: at most 0.3 MB, under 50 ms) as a `Deno.bench` case, its
+ * size printed.
  */
 
 import { runTrackingExperiment } from "../track/experiment.ts";

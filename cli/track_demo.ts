@@ -22,8 +22,9 @@ const REFERENCE_STEPS = 8000;
 const USAGE = `usage: deno run -A cli.ts track-demo [options]
 
 Trains a 784-256-128-10 MLP on a synthetic task untracked and tracked (hidden1, hidden2, logits)
-at each sampling frequency, as twin networks taking turns every 10 steps, and prints the tracking overhead, measurements, memory,
-jumps and the CSV / JSON / HDF5 export sizes and times. Progress goes to stderr.
+at each sampling frequency, as twin networks taking turns every 10 steps, and prints the
+tracking overhead, measurements, memory, jumps and the CSV / JSON / HDF5 export sizes and times.
+Progress goes to stderr.
 
   --steps N         training steps per run (default ${DEFAULT_STEPS}, about a minute in all;
                     the reference is --steps ${REFERENCE_STEPS}, about 15 minutes)

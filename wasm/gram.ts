@@ -403,29 +403,38 @@ async function gramRowsPartials(
     // problem within `pool.size` shares of INLINE_SHARE_MAX has its first share computed here,
     // after the others are posted, as wasmSyrk does.
     const inline = cols * rows * rows / 2 <= pool.size * INLINE_SHARE_MAX;
-    const blocks = shares.map(([c0, c1]) => {
-      const w = c1 - c0;
-      return { c0, c1, w, a: arena.f32(rows * w), gram: arena.f64(rows * rows, { zero: true }) };
-    });
-    const copyIn = ({ c0, c1, w, a }: (typeof blocks)[number]) => {
+    const blocks = shares.map(([c0, c1]) => ({
+      c0,
+      c1,
+      w: c1 - c0,
+      a: arena.f32(rows * (c1 - c0)),
+    }));
+    const copyColumns = ({ c0, c1, w, a }: (typeof blocks)[number]) => {
       const dst = kernels.f32(a, rows * w);
       for (let r = 0; r < rows; r++) dst.set(m.data.subarray(r * cols + c0, r * cols + c1), r * w);
     };
     const jobs = blocks.slice(inline ? 1 : 0).map((b) => {
-      copyIn(b);
-      const scratch = arena.bytes(scratchBytes);
-      const job = { a: b.a, rows, ld: b.w, c0: 0, c1: b.w, staging: 0, panel: b.w };
-      return arena.track(pool.run("gram_rows_range", { ...job, gram: b.gram, scratch }));
+      copyColumns(b);
+      return post({ a: b.a, rows, ld: b.w, c0: 0, c1: b.w, staging: 0, panel: b.w });
     });
-    if (inline) {
-      // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
-      await Promise.resolve();
-      copyIn(blocks[0]);
-      const { a, w, gram } = blocks[0];
-      runGramRows(kernels, { a, rows, cols: w, gram, scratch: arena.bytes(scratchBytes) });
+    if (!inline) {
+      await Promise.all(jobs);
+      return outs;
     }
+    // Let the pool post the jobs (it does so after a microtask) before this thread is busy.
+    await Promise.resolve();
+    const [first] = blocks;
+    copyColumns(first);
+    const gram = arena.f64(rows * rows, { zero: true });
+    runGramRows(kernels, {
+      a: first.a,
+      rows,
+      cols: first.w,
+      gram,
+      scratch: arena.bytes(scratchBytes),
+    });
     await Promise.all(jobs);
-    return blocks.map((b) => b.gram);
+    return [gram, ...outs]; // share order: the first share is this thread's
   }
   const a = address ?? arena.copyIn(m.data);
   const panel = Math.max(
